@@ -1,0 +1,124 @@
+/*
+ * format.h -- every on-disk constant of rdb and the helpers that read and
+ * write on-disk integers.  Nothing else.
+ *
+ * Byte order: every on-disk integer is little-endian, always written and
+ * read through fmt_put_* / fmt_get_* (never by memcpy of a struct).
+ * The same bytes are documented as tables in docs/format.md; change both in
+ * one commit and bump FMT_VERSION.
+ */
+#ifndef RDB_FORMAT_H
+#define RDB_FORMAT_H
+#include <stdint.h>
+
+#define FMT_VERSION 1u
+
+/* ---- page sizes ------------------------------------------------------ */
+#define FMT_MIN_PAGE_SIZE 512u
+#define FMT_MAX_PAGE_SIZE 65536u
+#define FMT_DEFAULT_PAGE_SIZE 4096u
+
+/* ---- every page ------------------------------------------------------- *
+ * | 0 checksum u64 | 8 type u8 | 9..16 owner bytes | 16.. body |
+ * checksum = XXH3-64 of bytes [8, page_size) with seed = page number. */
+#define FMT_PAGE_CKSUM 0u
+#define FMT_PAGE_TYPE 8u
+#define FMT_PAGE_OWNER 9u       /* 7 bytes the owning layer may use */
+#define FMT_PAGE_BODY 16u       /* first byte of the body */
+
+/* Page types (byte at FMT_PAGE_TYPE).  0 never appears on a valid page. */
+#define FMT_PT_HEADER 0x01u     /* page 0 */
+#define FMT_PT_FREE 0x02u       /* free-list trunk page */
+#define FMT_PT_BT_INNER 0x10u   /* reserved for src/btree */
+#define FMT_PT_BT_LEAF 0x11u
+#define FMT_PT_BT_OVERFLOW 0x12u
+#define FMT_PT_KV 0x20u         /* reserved for src/kv */
+
+/* ---- page 0: the database header ------------------------------------- */
+#define FMT_MAGIC "rdb database\0\0\0\0"   /* 16 bytes */
+#define FMT_MAGIC_LEN 16u
+#define FMT_HDR_MAGIC 16u        /* 16 bytes */
+#define FMT_HDR_VERSION 32u      /* u32 FMT_VERSION */
+#define FMT_HDR_PAGE_SIZE 36u    /* u32 */
+#define FMT_HDR_PAGE_COUNT 40u   /* u32, pages in the database incl. 0 */
+#define FMT_HDR_FREE_HEAD 44u    /* u32, first free-list trunk, 0 = none */
+#define FMT_HDR_FREE_COUNT 48u   /* u32, free pages (trunks and leaves) */
+#define FMT_HDR_RESERVED 52u     /* u32, zero */
+#define FMT_HDR_CHANGE 56u       /* u64, committed write transactions */
+#define FMT_HDR_DB_ID 64u        /* u64, random id chosen at creation */
+#define FMT_HDR_ANCHORS 72u      /* u64 x FMT_N_ANCHORS, for upper layers */
+#define FMT_N_ANCHORS 8u
+#define FMT_HDR_END (FMT_HDR_ANCHORS + 8u * FMT_N_ANCHORS)  /* 136 */
+
+/* Anchor slots used by later layers. */
+#define FMT_ANCHOR_KV 0u
+#define FMT_ANCHOR_CATALOG 1u
+
+/* ---- free-list trunk page ------------------------------------------- *
+ * | page header | 16 next trunk u32 | 20 count u32 | 24 pgno u32 x count | */
+#define FMT_FREE_NEXT 16u
+#define FMT_FREE_COUNT 20u
+#define FMT_FREE_ENTRIES 24u
+#define FMT_FREE_CAPACITY(ps) (((ps) - FMT_FREE_ENTRIES) / 4u)
+
+/* ---- write-ahead log (<db>-wal) --------------------------------------- *
+ * header (32 bytes), then frames of FMT_WAL_FRAME_HDR + page_size bytes. */
+#define FMT_WAL_MAGIC 0x4c415752u  /* "RWAL" */
+#define FMT_WAL_HDR_SIZE 32u
+#define FMT_WALH_MAGIC 0u          /* u32 */
+#define FMT_WALH_VERSION 4u        /* u32 FMT_VERSION */
+#define FMT_WALH_PAGE_SIZE 8u      /* u32 */
+#define FMT_WALH_GEN 12u           /* u32, bumped at every WAL restart */
+#define FMT_WALH_SALT 16u          /* u64, random per generation */
+#define FMT_WALH_CKSUM 24u         /* u64, XXH3-64 of bytes [0, 24) */
+
+#define FMT_WAL_FRAME_HDR 24u
+#define FMT_WALF_PGNO 0u           /* u32 */
+#define FMT_WALF_COMMIT 4u         /* u32, page count if commit, else 0 */
+#define FMT_WALF_SALT 8u           /* u64, equals the header's salt */
+#define FMT_WALF_CKSUM 16u         /* u64, chained, see docs/format.md */
+
+/* ---- integer helpers (little-endian) ------------------------------- */
+static inline uint16_t fmt_get_u16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+
+static inline uint32_t fmt_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t fmt_get_u64(const unsigned char *p)
+{
+	return (uint64_t)fmt_get_u32(p) | (uint64_t)fmt_get_u32(p + 4) << 32;
+}
+
+static inline void fmt_put_u16(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static inline void fmt_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static inline void fmt_put_u64(unsigned char *p, uint64_t v)
+{
+	fmt_put_u32(p, (uint32_t)v);
+	fmt_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+static inline int fmt_page_size_ok(uint32_t ps)
+{
+	return ps >= FMT_MIN_PAGE_SIZE && ps <= FMT_MAX_PAGE_SIZE &&
+	       (ps & (ps - 1)) == 0;
+}
+
+#endif /* RDB_FORMAT_H */

@@ -1,0 +1,187 @@
+/*
+ * pager.h -- fixed-size pages of one database file: an LRU buffer pool,
+ * snapshot transactions, atomic commit through a write-ahead log, free
+ * pages, checkpoints.
+ *
+ * Layer:  pager.  May include os.h, format.h, err.h, mem.h, rdb.h.
+ *         Used by btree and kv (and tests).
+ * Contract:
+ *   - Page 0 is the database header and belongs to the pager; upper layers
+ *     use pages 1 .. page_count-1, reach the header only through anchors.
+ *   - Each page's bytes [0, 8) hold its checksum and belong to the pager;
+ *     byte 8 is the page type and bytes 9 .. page_size-1 belong to the
+ *     layer that allocated the page (see format.h).
+ *   - A transaction (pager_txn) is used by one thread at a time.  Any
+ *     number of read transactions and at most one write transaction run at
+ *     once, from any threads.  A read transaction sees the snapshot that
+ *     was committed (under FULL: made durable) when it began; a write
+ *     transaction sees the latest commit plus its own changes.
+ *   - pager_get() pins a page until pager_unref().  pager_data() is
+ *     borrowed: valid while the page is pinned.  A page from pager_get() is
+ *     read-only; pager_write() swaps the handle for the transaction's
+ *     private, writable copy.  Every page must be unpinned before the
+ *     transaction commits or rolls back.
+ *   - Fallible calls return rdb_rc.  On failure out-params are NULL/0 and
+ *     the reason is in the rdb_err given to pager_begin() (or to the call).
+ *     Nothing here prints, exits or aborts (asserts excepted).
+ *   - Bytes read from the files are untrusted: a bad checksum, an
+ *     out-of-range page number or an inconsistent free list is RDB_CORRUPT
+ *     naming the page.
+ *   - After an I/O error whose outcome is unknown (a failed sync, a failed
+ *     write of committed frames) the pager refuses further writes with the
+ *     original code; close and reopen to recover the last committed state.
+ * Design and invariants: src/pager/README.md.  Bytes: docs/format.md.
+ */
+#ifndef RDB_PAGER_H
+#define RDB_PAGER_H
+#include <stdint.h>
+#include "rdb.h"
+#include "err.h"
+#include "pager/os.h"
+
+typedef uint32_t rdb_pgno;
+typedef struct pager pager;            /* opaque */
+typedef struct pager_txn pager_txn;    /* opaque */
+typedef struct pager_page pager_page;  /* opaque; a pinned page */
+
+/* Durability of a commit. */
+typedef enum pager_sync {
+	PAGER_SYNC_OFF = 0,    /* visible in memory; WAL written later */
+	PAGER_SYNC_NORMAL = 1, /* WAL written at commit, fsync at checkpoint */
+	PAGER_SYNC_FULL = 2    /* WAL fsynced before commit returns */
+} pager_sync;
+
+typedef struct pager_opts {
+	uint32_t page_size;       /* new database only; 0 = 4096 */
+	uint32_t cache_pages;     /* buffer-pool frames; 0 = 2000, min 16 */
+	pager_sync sync;          /* default PAGER_SYNC_FULL */
+	uint32_t busy_timeout_ms; /* wait for the write lock; default 5000 */
+	uint32_t ckpt_frames;     /* auto-checkpoint past this; 0 = 1000 */
+	int readonly;             /* no writes, no checkpoint, WAL kept */
+	int create;               /* create the file when it is missing */
+} pager_opts;
+
+typedef struct pager_stats {
+	uint64_t hits;         /* page requests served from the pool */
+	uint64_t misses;       /* page requests that read a file */
+	uint64_t evictions;    /* frames reused for another page */
+	uint64_t spills;       /* uncommitted pages written to the WAL */
+	uint64_t wal_frames;   /* frames appended to the WAL */
+	uint64_t checkpoints;  /* checkpoints that copied pages */
+	uint64_t commits;      /* write transactions committed */
+	uint64_t syncs;        /* fsyncs of the WAL or the database file */
+	uint32_t page_size;
+	uint32_t cache_pages;
+	uint32_t page_count;   /* latest commit */
+	uint32_t free_pages;   /* latest commit */
+	uint32_t wal_frames_now; /* frames in the WAL not yet reset */
+} pager_stats;
+
+/* Defaults: page 4096, 2000 frames, FULL, 5000 ms, 1000 frames, create. */
+void pager_opts_default(pager_opts *o);
+
+/* ---- open / close ---------------------------------------------------- */
+
+/*
+ * Open (or create, with o->create) the database at path through vfs and
+ * recover its WAL.  A missing or empty file becomes a new database (not
+ * allowed read-only).  Errors: RDB_CANTOPEN, RDB_BUSY (another open file
+ * holds the lock), RDB_NOTADB, RDB_CORRUPT, RDB_IOERR, RDB_NOMEM,
+ * RDB_MISUSE (bad options).  On RDB_OK the caller owns *out and frees it
+ * with pager_close().  vfs and err are borrowed and must outlive *out; err
+ * also receives errors of pager_close() and pager_checkpoint().
+ */
+rdb_rc pager_open(os_vfs *vfs, const char *path, const pager_opts *o,
+		  rdb_err *err, pager **out);
+
+/*
+ * Checkpoint everything, remove the WAL and free p.  Every transaction
+ * must have ended.  Returns the checkpoint's error, if any (the WAL is
+ * then kept and replayed at the next open); p is freed either way.
+ * NULL is a no-op returning RDB_OK.
+ */
+rdb_rc pager_close(pager *p);
+
+uint32_t pager_page_size(const pager *p);
+void pager_get_stats(pager *p, pager_stats *out);
+/* Change the durability of later commits. */
+void pager_set_sync(pager *p, pager_sync s);
+pager_sync pager_get_sync(pager *p);
+
+/*
+ * Copy every committed frame no live reader still needs into the database
+ * file, and reset the WAL when all of it is copied.  Waits for the write
+ * lock like a writer (RDB_BUSY after the busy timeout).
+ */
+rdb_rc pager_checkpoint(pager *p);
+
+/* ---- transactions ---------------------------------------------------- */
+
+/*
+ * Begin a read (write == 0) or write transaction.  A second writer waits up
+ * to the busy timeout, then RDB_BUSY.  RDB_READONLY for a write on a
+ * read-only pager.  err is borrowed until the transaction ends and receives
+ * every error of calls made on it.  On RDB_OK the caller owns *out and ends
+ * it with pager_commit() or pager_rollback().
+ */
+rdb_rc pager_begin(pager *p, int write, rdb_err *err, pager_txn **out);
+
+/*
+ * Make the write transaction's changes durable (per the sync level) and
+ * visible, then end it.  A read transaction just ends.  On failure nothing
+ * of the transaction is applied (if the outcome is unknown, see the
+ * contract above) and t is ended all the same.
+ */
+rdb_rc pager_commit(pager_txn *t);
+
+/* Discard the transaction's changes and end it.  NULL is a no-op. */
+void pager_rollback(pager_txn *t);
+
+int pager_txn_is_write(const pager_txn *t);
+/* Pages in the transaction's snapshot, including page 0. */
+rdb_pgno pager_txn_page_count(const pager_txn *t);
+/* Free pages in the transaction's snapshot. */
+uint32_t pager_txn_free_count(const pager_txn *t);
+
+/* ---- pages ----------------------------------------------------------- */
+
+/* Pin page pgno (1 .. page_count-1) of t's snapshot into *out. */
+rdb_rc pager_get(pager_txn *t, rdb_pgno pgno, pager_page **out);
+
+/*
+ * Make *pg writable within write transaction t: *pg is replaced by t's
+ * private copy (the old handle is unpinned; the new one is pinned).  Data
+ * pointers taken before the call must be fetched again.
+ */
+rdb_rc pager_write(pager_txn *t, pager_page **pg);
+
+/* Allocate a page (reusing a free page before growing the file), zeroed
+ * but for its type byte, writable and pinned into *out. */
+rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out);
+
+/* Return page pgno (unpinned) to the free list. */
+rdb_rc pager_free_page(pager_txn *t, rdb_pgno pgno);
+
+/* Unpin.  NULL is a no-op. */
+void pager_unref(pager_page *pg);
+unsigned char *pager_data(pager_page *pg);   /* borrowed, see contract */
+rdb_pgno pager_pgno(const pager_page *pg);
+
+/* Anchors: FMT_N_ANCHORS 64-bit values in the header for upper layers. */
+uint64_t pager_anchor(const pager_txn *t, unsigned idx);
+rdb_rc pager_set_anchor(pager_txn *t, unsigned idx, uint64_t value);
+
+/*
+ * Walk t's free list: calls fn(arg, pgno, is_trunk) for every free page
+ * and checks the list's consistency (range, no repeats, count matches the
+ * header).  RDB_CORRUPT on a bad list; stops early if fn returns nonzero.
+ */
+rdb_rc pager_freelist_walk(pager_txn *t,
+			   int (*fn)(void *arg, rdb_pgno pgno, int is_trunk),
+			   void *arg);
+
+#ifndef NDEBUG
+int pager_check(pager *p);     /* internal invariants; for assert() only */
+#endif
+
+#endif /* RDB_PAGER_H */
