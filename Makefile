@@ -1,0 +1,321 @@
+# Makefile -- build, test, benchmark and install rdb.
+#
+#   make            build/lib/librdb.a and build/lib/librdb.so
+#   make check      build and run every Check suite (asserts on)
+#   make bench      build every bench/bench_*.c (-O2 -DNDEBUG) and run it
+#   make install    PREFIX (default /usr/local), DESTDIR honoured
+#   make layers     fail if an #include in src/ goes up a layer
+#   make deps       install missing Debian packages (scripts/deps.sh)
+#   make clean      remove build/
+#
+# Configurations: CC=clang, SANITIZE=address,undefined, SANITIZE=thread.
+# Each one builds in its own directory (build/ for the default, then
+# build/clang/, build/asan-ubsan/, build/tsan/, build/bench/, ...), so
+# switching never mixes objects.  Every directory also remembers its flags
+# (.flags) and rebuilds when CFLAGS, CPPFLAGS or LDFLAGS change.
+#
+# Sources are found, not listed: every src/**/*.c except src/shell/ goes
+# into the library; every tests/*.c into the test binary, whose suite list
+# is generated from the tests/check_<x>.c names (<x>_suite()); every
+# bench/bench_<x>.c is one benchmark program.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+CFLAGS ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+SANITIZE ?=
+
+# ---- configuration -> build directory --------------------------------
+
+comma := ,
+empty :=
+space := $(empty) $(empty)
+cc_tag := $(filter-out cc gcc,$(notdir $(firstword $(CC))))
+san_tag := $(subst $(comma),-,$(subst address,asan,$(subst \
+	undefined,ubsan,$(subst thread,tsan,$(SANITIZE)))))
+cfg := $(subst $(space),-,$(strip $(cc_tag) $(san_tag)))
+
+ifeq ($(RDB_BENCH),1)
+B := build/bench$(if $(cfg),-$(cfg))
+MODE_FLAGS := -O2 -DNDEBUG
+else
+B := build$(if $(cfg),/$(cfg))
+MODE_FLAGS :=
+endif
+
+SAN_FLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) \
+	-fno-omit-frame-pointer -O1)
+
+# ---- sources ---------------------------------------------------------
+
+LIB_SRCS := $(shell find src -name '*.c' -not -path 'src/shell/*' \
+	| LC_ALL=C sort)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+PIC_OBJS := $(LIB_SRCS:%.c=$(B)/pic/%.o)
+LIB_A := $(B)/lib/librdb.a
+LIB_SO := $(B)/lib/librdb.so
+
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+SUITES := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,\
+	$(filter tests/check_%.c,$(TEST_SRCS))))
+TEST_OBJS := $(TEST_SRCS:%.c=$(B)/obj/%.o)
+TEST_BIN := $(B)/tests/check_rdb
+SUITES_H := $(B)/gen/suites.h
+
+BENCH_MAINS := $(sort $(wildcard bench/bench_*.c))
+BENCH_COMMON := $(filter-out $(BENCH_MAINS),$(wildcard bench/*.c))
+BENCH_COMMON_OBJS := $(BENCH_COMMON:%.c=$(B)/obj/%.o)
+BENCH_BINS := $(BENCH_MAINS:bench/%.c=$(B)/%)
+BENCH_TMP := $(B)/tmp
+
+# ---- flags -----------------------------------------------------------
+
+# pkg-config is asked only inside recipes, after `deps` has installed it,
+# and at most once per make run.  A missing package stops make with a hint.
+pkgq = $(if $(shell $(PKG_CONFIG) --exists $(2) 2>/dev/null && echo y),\
+	$(shell $(PKG_CONFIG) $(1) $(2)),\
+	$(error pkg-config cannot find '$(2)'; run 'make deps'))
+LIB_PKGS := libxxhash libzstd
+LIB_PC_CFLAGS = $(eval LIB_PC_CFLAGS := \
+	$$(call pkgq,--cflags,$(LIB_PKGS)))$(LIB_PC_CFLAGS)
+LIB_PC_LIBS = $(eval LIB_PC_LIBS := \
+	$$(call pkgq,--libs,$(LIB_PKGS)))$(LIB_PC_LIBS)
+CHECK_CFLAGS = $(eval CHECK_CFLAGS := \
+	$$(call pkgq,--cflags,check))$(CHECK_CFLAGS)
+CHECK_LIBS = $(eval CHECK_LIBS := $$(call pkgq,--libs,check))$(CHECK_LIBS)
+PEER_CFLAGS = $(eval PEER_CFLAGS := \
+	$$(call pkgq,--cflags,sqlite3 lmdb))$(PEER_CFLAGS)
+PEER_LIBS = $(eval PEER_LIBS := \
+	$$(call pkgq,--libs,sqlite3 lmdb))$(PEER_LIBS)
+
+BASE_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+	-Iinclude -Isrc
+ALL_CFLAGS = $(strip $(BASE_CFLAGS) $(LIB_PC_CFLAGS) $(CPPFLAGS) $(CFLAGS) \
+	$(MODE_FLAGS) $(SAN_FLAGS))
+TEST_CFLAGS = $(strip $(ALL_CFLAGS) -UNDEBUG -Itests -I$(B)/gen $(CHECK_CFLAGS))
+BENCH_CFLAGS = $(strip $(ALL_CFLAGS) $(PEER_CFLAGS))
+ALL_LDFLAGS = $(strip -pthread $(LDFLAGS) $(SAN_FLAGS))
+LIB_LIBS = $(strip $(LIB_PC_LIBS) -lpthread)
+# Catch a missing -l for the shared library, except under sanitizers
+# whose runtimes are linked into executables only (clang).
+SO_DEFS := $(if $(SANITIZE),,-Wl,-z,defs)
+
+# (The check, sqlite3 and lmdb flags change only with their packages.)
+FLAGS_TEXT = $(CC) | $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LIB_LIBS)
+
+# ---- targets ---------------------------------------------------------
+
+.PHONY: all check bench clean install layers deps FORCE
+
+all: $(LIB_A) $(LIB_SO)
+
+deps:
+	@bash scripts/deps.sh
+
+# The flags file changes only when the flags do, so objects depend on it.
+$(B)/.flags: FORCE | deps
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(FLAGS_TEXT))' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(B)/obj/%.o: %.c $(B)/.flags | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/pic/%.o: %.c $(B)/.flags | deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c $(B)/.flags | deps
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/bench/%.o: bench/%.c $(B)/.flags | deps
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIB_SO): $(PIC_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,librdb.so $(SO_DEFS) -o $@ $^ \
+		$(ALL_LDFLAGS) $(LIB_LIBS)
+
+# ---- tests -----------------------------------------------------------
+
+# suites.h: one declaration per tests/check_<x>.c and the X-macro list
+# RDB_SUITES(X) that check_main.c expands.  Rewritten only when it changes.
+$(SUITES_H): FORCE
+	@mkdir -p $(@D)
+	@{ echo '/* Generated by the Makefile from tests/check_*.c.' \
+		'Do not edit. */'; \
+	   echo '#ifndef RDB_TEST_SUITES_H'; \
+	   echo '#define RDB_TEST_SUITES_H'; \
+	   echo '#include <check.h>'; \
+	   $(foreach s,$(SUITES),echo 'Suite *$(s)_suite(void);';) \
+	   echo '#define RDB_SUITES(X) $(foreach s,$(SUITES),X($(s)))'; \
+	   echo '#endif'; } > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+
+$(B)/obj/tests/check_main.o: $(SUITES_H)
+
+$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(TEST_OBJS) $(LIB_A) $(ALL_LDFLAGS) $(CHECK_LIBS) \
+		$(LIB_LIBS)
+
+# Pass the selection knobs through only when set: Check treats an empty
+# CK_RUN_SUITE as a suite named "".
+TEST_KNOBS := CK_RUN_SUITE CK_RUN_CASE RDB_TEST_SEED RDB_TEST_SCALE
+TEST_ENV = $(strip env $(foreach v,$(TEST_KNOBS),$(if $($(v)),,-u $(v))) \
+	CK_DEFAULT_TIMEOUT=$(or $(CK_DEFAULT_TIMEOUT),600) \
+	$(foreach v,$(TEST_KNOBS),$(if $($(v)),$(v)='$($(v))')) \
+	$(if $(filter address,$(SAN_LIST)),ASAN_OPTIONS='detect_leaks=1$(\
+	):abort_on_error=1$(if $(ASAN_OPTIONS),:$(ASAN_OPTIONS))') \
+	$(if $(filter undefined,$(SAN_LIST)),UBSAN_OPTIONS='print_stacktrace=1$(\
+	):halt_on_error=1$(if $(UBSAN_OPTIONS),:$(UBSAN_OPTIONS))') \
+	$(if $(filter thread,$(SAN_LIST)),TSAN_OPTIONS='halt_on_error=1 $(\
+	)second_deadlock_stack=1$(if $(TSAN_OPTIONS), $(TSAN_OPTIONS))'))
+SAN_LIST := $(subst $(comma), ,$(SANITIZE))
+
+# Sanitizer runtimes of gcc 12 can fail to start ("unexpected memory
+# mapping") on kernels with many bits of mmap randomization; run them
+# with ASLR off where the system lets us.
+TEST_WRAP := $(if $(SANITIZE),$$(setarch $$(uname -m) -R true 2>/dev/null \
+	&& echo setarch $$(uname -m) -R))
+
+check: all $(TEST_BIN)
+	@echo '== $(TEST_BIN) (suites: $(SUITES))'
+	$(TEST_ENV) $(TEST_WRAP) $(TEST_BIN)
+
+# ---- benchmarks ------------------------------------------------------
+
+# Benchmarks need their own -DNDEBUG library, so they build in a second
+# configuration (RDB_BENCH=1, directory build/bench).
+ifeq ($(RDB_BENCH),1)
+.SECONDARY: $(BENCH_MAINS:%.c=$(B)/obj/%.o) $(BENCH_COMMON_OBJS)
+$(B)/bench_%: $(B)/obj/bench/bench_%.o $(BENCH_COMMON_OBJS) $(LIB_A)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PEER_LIBS) $(LIB_LIBS)
+
+bench: $(BENCH_BINS)
+	@$(if $(BENCH_BINS),,echo 'no bench/bench_*.c to run')
+	@set -e; for b in $(BENCH_BINS); do \
+		rm -rf $(BENCH_TMP); mkdir -p $(BENCH_TMP); \
+		echo "== $$b"; \
+		(cd $(BENCH_TMP) && TMPDIR="$$PWD" "$(CURDIR)/$$b"); \
+	done; rm -rf $(BENCH_TMP)
+else
+bench:
+	@$(MAKE) --no-print-directory RDB_BENCH=1 bench
+endif
+
+# ---- install ---------------------------------------------------------
+
+RDB_VERSION_TEXT = $(shell sed -n \
+	's/^\#define RDB_VERSION "\(.*\)"/\1/p' include/rdb.h)
+
+install: all
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' \
+		-e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+		-e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+		-e 's|@VERSION@|$(RDB_VERSION_TEXT)|g' rdb.pc.in > $(B)/rdb.pc
+	install -d '$(DESTDIR)$(LIBDIR)/pkgconfig' '$(DESTDIR)$(INCLUDEDIR)'
+	install -m 644 $(LIB_A) '$(DESTDIR)$(LIBDIR)/librdb.a'
+	install -m 755 $(LIB_SO) '$(DESTDIR)$(LIBDIR)/librdb.so'
+	install -m 644 include/rdb.h '$(DESTDIR)$(INCLUDEDIR)/rdb.h'
+	install -m 644 $(B)/rdb.pc '$(DESTDIR)$(LIBDIR)/pkgconfig/rdb.pc'
+
+clean:
+	rm -rf build
+
+# ---- layers ----------------------------------------------------------
+
+# Order from the bottom.  Files directly in src/ (err, mem, format) and
+# include/rdb.h are shared leaves: anyone may include them, and they
+# include only each other.  A module may include its own headers and those
+# of lower modules, except pager/os.h (private to the pager); src/shell
+# may include only rdb.h.  Upward includes fail.
+LAYERS := pager btree kv table sql api shell
+
+define LAYERS_SCRIPT
+layers=($(LAYERS))
+rank() {
+	local i
+	for i in "$${!layers[@]}"; do
+		[ "$${layers[$$i]}" = "$$1" ] && { echo "$$i"; return; }
+	done
+	echo -1
+}
+# module of a path under src/ ("leaf" for files directly in src/)
+module() { case $$1 in */*) echo "$${1%%/*}";; *) echo leaf;; esac; }
+n_bad=0 n_files=0
+while IFS= read -r f; do
+	n_files=$$((n_files + 1))
+	from=$$(module "$${f#src/}")
+	if [ "$$from" != leaf ] && [ "$$(rank "$$from")" -lt 0 ]; then
+		echo "$$f: module '$$from' is not in LAYERS in the Makefile"
+		n_bad=$$((n_bad + 1)); continue
+	fi
+	while IFS=: read -r line text; do
+		name=$$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]([^">]*)[">].*/\1/' <<<"$$text")
+		target=
+		if [[ $$text == *'"'* ]] && [ -f "$$(dirname "$$f")/$$name" ]; then
+			target=$$(realpath -m --relative-to=. "$$(dirname "$$f")/$$name")
+		elif [ -f "src/$$name" ]; then
+			target=src/$$name
+		elif [ -f "include/$$name" ]; then
+			target=include/$$name
+		fi
+		case $$target in
+		'') continue;;                       # a system header
+		include/rdb.h) to=leaf;;
+		src/*) to=$$(module "$${target#src/}");;
+		*) to=outside;;
+		esac
+		why=
+		if [ "$$from" = shell ]; then
+			[ "$$target" = include/rdb.h ] || [ "$$to" = shell ] ||
+				why="the shell may include only rdb.h"
+		elif [ "$$to" = outside ]; then
+			why="'$$target' is outside src/ and include/"
+		elif [ "$$to" = "$$from" ] || [ "$$to" = leaf ]; then
+			:
+		elif [ "$$from" = leaf ]; then
+			why="shared leaf files may include only other leaves"
+		elif [ "$$target" = src/pager/os.h ]; then
+			why="os.h is private to the pager"
+		elif [ "$$(rank "$$to")" -lt 0 ]; then
+			why="module '$$to' is not in LAYERS in the Makefile"
+		elif [ "$$(rank "$$to")" -gt "$$(rank "$$from")" ]; then
+			why="upward include: $$to is above $$from"
+		fi
+		if [ -n "$$why" ]; then
+			echo "$$f:$$line: #include \"$$name\": $$why"
+			n_bad=$$((n_bad + 1))
+		fi
+	done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]' "$$f")
+done < <(find src -name '*.[ch]' | LC_ALL=C sort)
+if [ "$$n_bad" -gt 0 ]; then
+	echo "layers: $$n_bad bad include(s); order from the bottom: $${layers[*]}"
+	exit 1
+fi
+echo "layers: ok ($$n_files files; order from the bottom: $${layers[*]})"
+endef
+export LAYERS_SCRIPT
+
+layers:
+	@bash -c "$$LAYERS_SCRIPT"
+
+# ---- header dependencies ---------------------------------------------
+
+-include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
+	$(BENCH_MAINS:%.c=$(B)/obj/%.d) $(BENCH_COMMON_OBJS:.o=.d)
