@@ -1,0 +1,1408 @@
+/*
+ * pager.c -- open and close, the header page, transactions, page access
+ * with copy-on-write, spilling, commit with group commit, checkpoints.
+ * Design, locking order and invariants: src/pager/README.md.
+ */
+#include "pager/pager.h"
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+#include "format.h"
+#include "mem.h"
+#include "pager/pager_int.h"
+
+#define SPILL_BATCH 64u
+#define DEFAULT_CACHE_PAGES 2000u
+#define MIN_CACHE_PAGES 16u
+
+static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close);
+
+/* ==== small helpers ===================================================== */
+
+void page_seal(unsigned char *data, uint32_t page_size, rdb_pgno pgno)
+{
+	fmt_put_u64(data + FMT_PAGE_CKSUM,
+		    XXH3_64bits_withSeed(data + 8, page_size - 8, pgno));
+}
+
+rdb_rc page_verify(const unsigned char *data, uint32_t page_size,
+		   rdb_pgno pgno, const char *where, rdb_err *err)
+{
+	uint64_t want = XXH3_64bits_withSeed(data + 8, page_size - 8, pgno);
+
+	if (fmt_get_u64(data + FMT_PAGE_CKSUM) != want)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "page %u: checksum mismatch in the %s",
+				   pgno, where);
+	return RDB_OK;
+}
+
+uint64_t pager_random64(const void *salt, size_t n)
+{
+	static _Atomic uint64_t counter;
+	struct timespec ts;
+	uint64_t v[3];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	v[0] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	v[1] = atomic_fetch_add(&counter, 1) + (uint64_t)(uintptr_t)&ts;
+	v[2] = XXH3_64bits(salt, n);
+	return XXH3_64bits(v, sizeof(v));
+}
+
+static void lock(pthread_mutex_t *m) { pthread_mutex_lock(m); }
+static void unlock(pthread_mutex_t *m) { pthread_mutex_unlock(m); }
+
+static void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+static uint64_t fseq_of(const wal *w, uint32_t slot)
+{
+	return w->gen_base + slot + 1;
+}
+
+/* ==== the header page =================================================== */
+
+static void hdr_encode(const hdr *h, uint32_t ps, unsigned char *d)
+{
+	unsigned i;
+
+	memset(d + 8, 0, ps - 8);
+	d[FMT_PAGE_TYPE] = FMT_PT_HEADER;
+	memcpy(d + FMT_HDR_MAGIC, FMT_MAGIC, FMT_MAGIC_LEN);
+	fmt_put_u32(d + FMT_HDR_VERSION, FMT_VERSION);
+	fmt_put_u32(d + FMT_HDR_PAGE_SIZE, ps);
+	fmt_put_u32(d + FMT_HDR_PAGE_COUNT, h->page_count);
+	fmt_put_u32(d + FMT_HDR_FREE_HEAD, h->free_head);
+	fmt_put_u32(d + FMT_HDR_FREE_COUNT, h->free_count);
+	fmt_put_u64(d + FMT_HDR_CHANGE, h->change);
+	fmt_put_u64(d + FMT_HDR_DB_ID, h->db_id);
+	for (i = 0; i < FMT_N_ANCHORS; i++)
+		fmt_put_u64(d + FMT_HDR_ANCHORS + 8 * i, h->anchors[i]);
+}
+
+static rdb_rc hdr_decode(const pager *p, const unsigned char *d, hdr *h,
+			 rdb_err *err)
+{
+	unsigned i;
+
+	if (memcmp(d + FMT_HDR_MAGIC, FMT_MAGIC, FMT_MAGIC_LEN) != 0)
+		return rdb_err_set(err, RDB_NOTADB,
+				   "'%s' is not an rdb database", p->path);
+	if (d[FMT_PAGE_TYPE] != FMT_PT_HEADER ||
+	    fmt_get_u32(d + FMT_HDR_VERSION) != FMT_VERSION ||
+	    fmt_get_u32(d + FMT_HDR_PAGE_SIZE) != p->page_size)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "page 0: header of '%s' is damaged", p->path);
+	h->page_count = fmt_get_u32(d + FMT_HDR_PAGE_COUNT);
+	h->free_head = fmt_get_u32(d + FMT_HDR_FREE_HEAD);
+	h->free_count = fmt_get_u32(d + FMT_HDR_FREE_COUNT);
+	h->change = fmt_get_u64(d + FMT_HDR_CHANGE);
+	h->db_id = fmt_get_u64(d + FMT_HDR_DB_ID);
+	for (i = 0; i < FMT_N_ANCHORS; i++)
+		h->anchors[i] = fmt_get_u64(d + FMT_HDR_ANCHORS + 8 * i);
+	if (h->page_count < 1 || h->free_head >= h->page_count ||
+	    h->free_count >= h->page_count)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "page 0: header of '%s' has impossible "
+				   "counts (%u pages, %u free)", p->path,
+				   h->page_count, h->free_count);
+	return RDB_OK;
+}
+
+/* ==== locks ============================================================= */
+
+static rdb_rc writer_lock(pager *p, rdb_err *err)
+{
+	struct timespec dl;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += p->opts.busy_timeout_ms / 1000;
+	dl.tv_nsec += (long)(p->opts.busy_timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	lock(&p->wr_mu);
+	while (p->writer_active && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&p->wr_cond, &p->wr_mu, &dl);
+	if (p->writer_active) {
+		unlock(&p->wr_mu);
+		return rdb_err_set(err, RDB_BUSY,
+				   "database '%s' is locked: another write "
+				   "transaction is in progress", p->path);
+	}
+	p->writer_active = 1;
+	unlock(&p->wr_mu);
+	return RDB_OK;
+}
+
+static void writer_unlock(pager *p)
+{
+	lock(&p->wr_mu);
+	p->writer_active = 0;
+	pthread_cond_signal(&p->wr_cond);
+	unlock(&p->wr_mu);
+}
+
+static rdb_rc broken_rc(pager *p, rdb_err *err)
+{
+	int b = atomic_load(&p->broken);
+
+	if (b == 0)
+		return RDB_OK;
+	return rdb_err_set(err, (rdb_rc)b,
+			   "database '%s' had an I/O error whose outcome is "
+			   "unknown: close and reopen it", p->path);
+}
+
+/* ==== frames: fetch, private copies, spill ============================= */
+
+/* Room for n more WAL slots; mu held because readers walk the index. */
+static rdb_rc reserve_slots(pager *p, uint32_t n, rdb_err *err)
+{
+	rdb_rc rc;
+
+	lock(&p->mu);
+	rc = wal_reserve(&p->wal, n, p->page_size, err);
+	unlock(&p->mu);
+	return rc;
+}
+
+static rdb_rc spill(pager_txn *t);
+
+/*
+ * With mu held: a frame for a new page, off every list and the hash.
+ * A writer that holds too many private pages, or finds no clean frame,
+ * spills some of its unpinned private pages to the WAL first (dropping
+ * mu meanwhile).
+ */
+static rdb_rc frame_acquire(pager_txn *t, int for_private, pager_page **out)
+{
+	pager *p = t->p;
+	pool *pl = &p->pool;
+	pager_page *f;
+	rdb_rc rc;
+
+	for (;;) {
+		int over = t->write && for_private &&
+			   pl->n_private >= pl->max_private;
+
+		if (!over && (f = pool_take_frame(pl, p)) != NULL) {
+			*out = f;
+			return RDB_OK;
+		}
+		if (!t->write || pl->dirty.n == 0)
+			return rdb_err_set(t->err, RDB_NOMEM,
+					   "buffer pool of %u pages is full: "
+					   "every page is in use",
+					   pl->n_frames);
+		unlock(&p->mu);
+		rc = spill(t);
+		lock(&p->mu);
+		if (rc != RDB_OK)
+			return rc;
+	}
+}
+
+/* Read version ver of pgno from its file into buf and verify it. */
+static rdb_rc load_bytes(pager *p, rdb_pgno pgno, uint64_t ver,
+			 uint32_t slot, unsigned char *buf, rdb_err *err)
+{
+	size_t got = 0;
+	rdb_rc rc;
+
+	if (ver != VER_DB)
+		return wal_read_slot(p, slot, pgno, buf, err);
+	rc = os_read(p->db, (uint64_t)pgno * p->page_size, buf, p->page_size,
+		     &got, err);
+	if (rc != RDB_OK)
+		return rc;
+	if (got != p->page_size)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "page %u: missing, '%s' is truncated", pgno,
+				   p->path);
+	return page_verify(buf, p->page_size, pgno, "database file", err);
+}
+
+/*
+ * With mu held (and restart_lock read-held when ver is a WAL frame): pin
+ * version ver of pgno, loading it on a miss.  mu is dropped during I/O.
+ */
+static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
+		    pager_page **out)
+{
+	pager *p = t->p;
+	pager_page *f = pool_find(&p->pool, pgno, ver), *g;
+	uint32_t slot = 0;
+	rdb_rc rc;
+
+	if (f != NULL) {
+		pool_pin(&p->pool, f);
+		stat_add(&p->st_hits, 1);
+		if (f->state == FR_LOADING) {
+			unlock(&p->mu);
+			lock(&f->latch);
+			unlock(&f->latch);
+			lock(&p->mu);
+		}
+		if (f->load_rc != RDB_OK) {
+			rc = f->load_rc;
+			pool_unpin(&p->pool, f);
+			return rdb_err_set(t->err, rc, "page %u: cannot be read",
+					   pgno);
+		}
+		*out = f;
+		return RDB_OK;
+	}
+	stat_add(&p->st_misses, 1);
+	rc = frame_acquire(t, 0, &f);
+	if (rc != RDB_OK)
+		return rc;
+	/* A spill may have dropped mu: another thread may have loaded it. */
+	if ((g = pool_find(&p->pool, pgno, ver)) != NULL) {
+		f->pin = 1;
+		pool_unpin(&p->pool, f);     /* not in the hash: freed */
+		return fetch(t, pgno, ver, out);
+	}
+	f->pgno = pgno;
+	f->ver = ver;
+	f->state = FR_LOADING;
+	f->load_rc = RDB_OK;
+	f->pin = 1;
+	if (pthread_mutex_trylock(&f->latch) != 0)
+		assert(!"a free frame's latch is held");
+	pool_hash_insert(&p->pool, f);
+	if (ver != VER_DB)
+		slot = (uint32_t)(ver - p->wal.gen_base - 1);
+	unlock(&p->mu);
+	rc = load_bytes(p, pgno, ver, slot, f->data, t->err);
+	lock(&p->mu);
+	f->load_rc = rc;
+	if (rc == RDB_OK)
+		f->state = FR_READY;
+	else
+		pool_hash_remove(&p->pool, f);
+	unlock(&f->latch);
+	if (rc != RDB_OK) {
+		pool_unpin(&p->pool, f);
+		return rc;
+	}
+	*out = f;
+	return RDB_OK;
+}
+
+/* Pin pgno as t sees it (its private copy first).  pgno 0 allowed. */
+static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
+{
+	pager *p = t->p;
+	pager_page *f = NULL;
+	rdb_rc rc;
+
+	*out = NULL;
+	pthread_rwlock_rdlock(&p->restart_lock);
+	lock(&p->mu);
+	if (t->write)
+		f = pool_find(&p->pool, pgno, VER_PRIVATE);
+	if (f != NULL) {
+		pool_pin(&p->pool, f);
+		stat_add(&p->st_hits, 1);
+		*out = f;
+		rc = RDB_OK;
+	} else {
+		rc = fetch(t, pgno, wal_lookup(&p->wal, pgno, t->mx), out);
+	}
+	unlock(&p->mu);
+	pthread_rwlock_unlock(&p->restart_lock);
+	return rc;
+}
+
+static void dirty_link(pager_txn *t, pager_page *f)
+{
+	f->dprev = NULL;
+	f->dnext = t->dirty;
+	if (t->dirty != NULL)
+		t->dirty->dprev = f;
+	t->dirty = f;
+	t->n_dirty++;
+}
+
+static void dirty_unlink(pager_txn *t, pager_page *f)
+{
+	if (f->dprev != NULL)
+		f->dprev->dnext = f->dnext;
+	else
+		t->dirty = f->dnext;
+	if (f->dnext != NULL)
+		f->dnext->dprev = f->dprev;
+	f->dprev = f->dnext = NULL;
+	t->n_dirty--;
+}
+
+/* A pinned private frame for pgno, not yet filled.  mu not held. */
+static rdb_rc private_frame(pager_txn *t, rdb_pgno pgno, pager_page **out)
+{
+	pager *p = t->p;
+	pager_page *f;
+	rdb_rc rc;
+
+	lock(&p->mu);
+	rc = frame_acquire(t, 1, &f);
+	if (rc == RDB_OK) {
+		f->pgno = pgno;
+		f->ver = VER_PRIVATE;
+		f->state = FR_READY;
+		f->load_rc = RDB_OK;
+		f->pin = 1;
+		pool_hash_insert(&p->pool, f);
+		dirty_link(t, f);
+		*out = f;
+	}
+	unlock(&p->mu);
+	return rc;
+}
+
+rdb_rc txn_new_private(pager_txn *t, rdb_pgno pgno, uint8_t type,
+		       pager_page **out)
+{
+	pager *p = t->p;
+	pager_page *f;
+	rdb_rc rc;
+
+	lock(&p->mu);
+	f = pool_find(&p->pool, pgno, VER_PRIVATE);
+	if (f != NULL)
+		pool_pin(&p->pool, f);
+	unlock(&p->mu);
+	if (f == NULL) {
+		rc = private_frame(t, pgno, &f);
+		if (rc != RDB_OK)
+			return rc;
+	}
+	memset(f->data, 0, p->page_size);
+	f->data[FMT_PAGE_TYPE] = type;
+	*out = f;
+	return RDB_OK;
+}
+
+rdb_rc txn_drop_private(pager_txn *t, rdb_pgno pgno)
+{
+	pager *p = t->p;
+	pager_page *f;
+	rdb_rc rc = RDB_OK;
+
+	lock(&p->mu);
+	f = pool_find(&p->pool, pgno, VER_PRIVATE);
+	if (f != NULL && f->pin > 0) {
+		rc = rdb_err_set(t->err, RDB_MISUSE,
+				 "page %u is freed while still in use", pgno);
+	} else if (f != NULL) {
+		dirty_unlink(t, f);
+		pool_discard(&p->pool, f);
+	}
+	unlock(&p->mu);
+	return rc;
+}
+
+/*
+ * Write up to SPILL_BATCH of the writer's least recently used unpinned
+ * private pages to the WAL as uncommitted frames; they become clean cached
+ * versions that only the writer's snapshot sees.  mu not held.
+ */
+static rdb_rc spill(pager_txn *t)
+{
+	pager *p = t->p;
+	pager_page *batch[SPILL_BATCH], *f;
+	uint32_t k = 0, i, s0;
+	rdb_rc rc;
+
+	lock(&p->mu);
+	while (k < SPILL_BATCH && (f = p->pool.dirty.tail) != NULL) {
+		pool_pin(&p->pool, f);
+		dirty_unlink(t, f);
+		batch[k++] = f;
+	}
+	unlock(&p->mu);
+	if (k == 0)
+		return rdb_err_set(t->err, RDB_NOMEM,
+				   "buffer pool of %u pages is full",
+				   p->pool.n_frames);
+	rc = wal_ensure_file(p, t->err);
+	if (rc == RDB_OK)
+		rc = reserve_slots(p, k, t->err);
+	if (rc == RDB_OK)
+		rc = wal_write_frames(p, batch, k, 0, t->err);
+	lock(&p->mu);
+	s0 = p->wal.n;
+	if (rc == RDB_OK)
+		wal_index_append(&p->wal, batch, k);
+	for (i = 0; i < k; i++) {
+		f = batch[i];
+		if (rc == RDB_OK) {
+			pool_hash_remove(&p->pool, f);
+			f->ver = fseq_of(&p->wal, s0 + i);
+			pool_hash_insert(&p->pool, f);
+		} else {
+			dirty_link(t, f);
+		}
+		pool_unpin(&p->pool, f);
+	}
+	unlock(&p->mu);
+	if (rc == RDB_OK) {
+		stat_add(&p->st_spills, k);
+		stat_add(&p->st_wal_frames, k);
+	}
+	return rc;
+}
+
+/* ==== public page calls ================================================= */
+
+rdb_rc pager_get(pager_txn *t, rdb_pgno pgno, pager_page **out)
+{
+	assert(t != NULL && out != NULL);
+	*out = NULL;
+	if (pgno == 0 || pgno >= t->h.page_count)
+		return rdb_err_set(t->err, RDB_CORRUPT,
+				   "page %u is out of range (%u pages)", pgno,
+				   t->h.page_count);
+	return get_page(t, pgno, out);
+}
+
+/* Replace *pg by t's private copy of it. */
+static rdb_rc make_private(pager_txn *t, pager_page **pg)
+{
+	pager *p = t->p;
+	pager_page *f = *pg, *nf;
+	rdb_rc rc;
+
+	if (f->ver == VER_PRIVATE)
+		return RDB_OK;
+	rc = private_frame(t, f->pgno, &nf);
+	if (rc != RDB_OK)
+		return rc;
+	memcpy(nf->data, f->data, p->page_size);
+	pager_unref(f);
+	*pg = nf;
+	return RDB_OK;
+}
+
+rdb_rc pager_write(pager_txn *t, pager_page **pg)
+{
+	assert(t != NULL && pg != NULL && *pg != NULL);
+	if (!t->write)
+		return rdb_err_set(t->err, RDB_MISUSE,
+				   "page %u written in a read transaction",
+				   (*pg)->pgno);
+	return make_private(t, pg);
+}
+
+rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out)
+{
+	rdb_pgno pgno = 0;
+	rdb_rc rc;
+
+	assert(t != NULL && out != NULL);
+	*out = NULL;
+	if (!t->write)
+		return rdb_err_set(t->err, RDB_MISUSE,
+				   "page allocated in a read transaction");
+	rc = freelist_pop(t, &pgno);
+	if (rc != RDB_OK)
+		return rc;
+	if (pgno == 0) {
+		if (t->h.page_count == UINT32_MAX)
+			return rdb_err_set(t->err, RDB_FULL,
+					   "database is full: %u pages",
+					   t->h.page_count);
+		pgno = t->h.page_count++;
+	}
+	return txn_new_private(t, pgno, type, out);
+}
+
+rdb_rc pager_free_page(pager_txn *t, rdb_pgno pgno)
+{
+	assert(t != NULL);
+	if (!t->write)
+		return rdb_err_set(t->err, RDB_MISUSE,
+				   "page %u freed in a read transaction", pgno);
+	if (pgno == 0 || pgno >= t->h.page_count)
+		return rdb_err_set(t->err, RDB_CORRUPT,
+				   "page %u is out of range (%u pages)", pgno,
+				   t->h.page_count);
+	return freelist_push(t, pgno);
+}
+
+void pager_unref(pager_page *pg)
+{
+	pager *p;
+
+	if (pg == NULL)
+		return;
+	p = pg->p;
+	lock(&p->mu);
+	pool_unpin(&p->pool, pg);
+	unlock(&p->mu);
+}
+
+unsigned char *pager_data(pager_page *pg)
+{
+	return pg->data;
+}
+
+rdb_pgno pager_pgno(const pager_page *pg)
+{
+	return pg->pgno;
+}
+
+uint64_t pager_anchor(const pager_txn *t, unsigned idx)
+{
+	return idx < FMT_N_ANCHORS ? t->h.anchors[idx] : 0;
+}
+
+rdb_rc pager_set_anchor(pager_txn *t, unsigned idx, uint64_t value)
+{
+	if (!t->write || idx >= FMT_N_ANCHORS)
+		return rdb_err_set(t->err, RDB_MISUSE,
+				   "anchor %u cannot be set here", idx);
+	t->h.anchors[idx] = value;
+	return RDB_OK;
+}
+
+int pager_txn_is_write(const pager_txn *t) { return t->write; }
+rdb_pgno pager_txn_page_count(const pager_txn *t) { return t->h.page_count; }
+uint32_t pager_txn_free_count(const pager_txn *t) { return t->h.free_count; }
+
+/* ==== transactions ====================================================== */
+
+static void registry_add(pager *p, pager_txn *t)
+{
+	t->rprev = NULL;
+	t->rnext = p->live;
+	if (p->live != NULL)
+		p->live->rprev = t;
+	p->live = t;
+	p->n_live++;
+}
+
+static void registry_remove(pager *p, pager_txn *t)
+{
+	if (t->rprev != NULL)
+		t->rprev->rnext = t->rnext;
+	else
+		p->live = t->rnext;
+	if (t->rnext != NULL)
+		t->rnext->rprev = t->rprev;
+	p->n_live--;
+}
+
+static void txn_end(pager_txn *t)
+{
+	pager *p = t->p;
+
+	lock(&p->mu);
+	registry_remove(p, t);
+	unlock(&p->mu);
+	rdb_free(t);
+}
+
+/* Load and decode the header page of t's snapshot into t->h. */
+static rdb_rc read_header(pager_txn *t)
+{
+	pager_page *pg;
+	rdb_rc rc = get_page(t, 0, &pg);
+
+	if (rc != RDB_OK)
+		return rc;
+	rc = hdr_decode(t->p, pg->data, &t->h, t->err);
+	pager_unref(pg);
+	return rc;
+}
+
+static void fresh_header(pager *p, hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->page_count = 1;
+	h->db_id = pager_random64(p->path, strlen(p->path));
+}
+
+rdb_rc pager_begin(pager *p, int write, rdb_err *err, pager_txn **out)
+{
+	pager_txn *t;
+	rdb_rc rc;
+
+	assert(p != NULL && out != NULL);
+	*out = NULL;
+	if (write && p->opts.readonly)
+		return rdb_err_set(err, RDB_READONLY,
+				   "database '%s' is open read-only", p->path);
+	if (write && (rc = broken_rc(p, err)) != RDB_OK)
+		return rc;
+	t = rdb_calloc(1, sizeof(*t));
+	if (t == NULL)
+		return rdb_err_set(err, RDB_NOMEM, "out of memory");
+	t->p = p;
+	t->err = err;
+	t->write = write != 0;
+	if (write && (rc = writer_lock(p, err)) != RDB_OK) {
+		rdb_free(t);
+		return rc;
+	}
+	lock(&p->mu);
+	t->mx = write ? SNAP_ALL : p->visible_fseq;
+	registry_add(p, t);
+	unlock(&p->mu);
+	if (write && p->is_new)
+		fresh_header(p, &t->h);
+	else if ((rc = read_header(t)) != RDB_OK) {
+		txn_end(t);
+		if (write)
+			writer_unlock(p);
+		return rc;
+	}
+	*out = t;
+	return RDB_OK;
+}
+
+/* Drop the writer's private pages and uncommitted frames. */
+static void discard_changes(pager_txn *t)
+{
+	pager *p = t->p;
+	pager_page *f;
+
+	lock(&p->mu);
+	while ((f = t->dirty) != NULL) {
+		dirty_unlink(t, f);
+		pool_discard(&p->pool, f);
+	}
+	wal_index_truncate(&p->wal, p);
+	unlock(&p->mu);
+}
+
+void pager_rollback(pager_txn *t)
+{
+	pager *p;
+
+	if (t == NULL)
+		return;
+	p = t->p;
+	if (t->write) {
+		discard_changes(t);
+		writer_unlock(p);
+	}
+	txn_end(t);
+}
+
+/* Put the transaction's header into its private page 0. */
+static rdb_rc seal_header(pager_txn *t, pager_page **out)
+{
+	pager_page *pg;
+	rdb_rc rc;
+
+	if (t->p->is_new) {
+		rc = txn_new_private(t, 0, FMT_PT_HEADER, &pg);
+	} else {
+		rc = get_page(t, 0, &pg);
+		if (rc == RDB_OK && (rc = make_private(t, &pg)) != RDB_OK)
+			pager_unref(pg);
+	}
+	if (rc != RDB_OK)
+		return rc;
+	t->h.change++;
+	hdr_encode(&t->h, t->p->page_size, pg->data);
+	*out = pg;
+	return RDB_OK;
+}
+
+/* Gather the private pages, header last, into p's commit vector. */
+static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
+		     uint32_t *n_out)
+{
+	pager *p = t->p;
+	pager_page **vec = rdb_malloc(sizeof(*vec) * (t->n_dirty + 1));
+	pager_page *f;
+	uint32_t n = 0;
+
+	if (vec == NULL)
+		return rdb_err_set(t->err, RDB_NOMEM, "out of memory");
+	for (f = t->dirty; f != NULL; f = f->dnext) {
+		if (f->pin > 0 && f != h0) {
+			rdb_free(vec);
+			return rdb_err_set(t->err, RDB_MISUSE,
+					   "page %u is still pinned at commit",
+					   f->pgno);
+		}
+		if (f != h0)
+			vec[n++] = f;
+	}
+	vec[n++] = h0;
+	(void)p;
+	*vec_out = vec;
+	*n_out = n;
+	return RDB_OK;
+}
+
+/* Make the written frames committed and the pages clean cached versions. */
+static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t n)
+{
+	pager *p = t->p;
+	wal *w = &p->wal;
+	uint32_t s0, i;
+	uint64_t last;
+
+	lock(&p->mu);
+	s0 = w->n;
+	wal_index_append(w, vec, n);
+	w->n_committed = w->n;
+	for (i = 0; i < n; i++) {
+		pager_page *f = vec[i];
+
+		dirty_unlink(t, f);
+		pool_pin(&p->pool, f);
+		pool_hash_remove(&p->pool, f);
+		f->ver = fseq_of(w, s0 + i);
+		pool_hash_insert(&p->pool, f);
+		pool_unpin(&p->pool, f);
+	}
+	last = fseq_of(w, w->n - 1);
+	if (atomic_load(&p->sync) != PAGER_SYNC_FULL)
+		p->visible_fseq = last;
+	p->st_page_count = t->h.page_count;
+	p->st_free_pages = t->h.free_count;
+	unlock(&p->mu);
+	lock(&p->sync_mu);
+	p->written_fseq = last;
+	unlock(&p->sync_mu);
+	stat_add(&p->st_commits, 1);
+	stat_add(&p->st_wal_frames, n);
+	return last;
+}
+
+/* Under FULL: wait until a sync covers commit fseq `target`, leading the
+ * next sync if none is running (group commit). */
+static rdb_rc wait_durable(pager *p, uint64_t target, rdb_err *err)
+{
+	rdb_rc rc = RDB_OK;
+
+	lock(&p->sync_mu);
+	while (p->durable_fseq < target && atomic_load(&p->broken) == 0) {
+		uint64_t want;
+
+		if (p->sync_running) {
+			pthread_cond_wait(&p->sync_cond, &p->sync_mu);
+			continue;
+		}
+		p->sync_running = 1;
+		want = p->written_fseq;
+		unlock(&p->sync_mu);
+		rc = os_sync(p->wal.f, err);
+		stat_add(&p->st_syncs, 1);
+		lock(&p->sync_mu);
+		p->sync_running = 0;
+		if (rc != RDB_OK) {
+			atomic_store(&p->broken, rc);
+		} else if (want > p->durable_fseq) {
+			p->durable_fseq = want;
+			lock(&p->mu);
+			if (want > p->visible_fseq)
+				p->visible_fseq = want;
+			unlock(&p->mu);
+		}
+		pthread_cond_broadcast(&p->sync_cond);
+	}
+	if (p->durable_fseq < target)
+		rc = broken_rc(p, err);
+	unlock(&p->sync_mu);
+	return rc;
+}
+
+/* Write t's pages as frames ending in a commit frame and publish them.
+ * On failure nothing is published (the caller rolls back). */
+static rdb_rc commit_frames(pager_txn *t, uint64_t *last)
+{
+	pager *p = t->p;
+	pager_page *h0 = NULL, **vec = NULL;
+	uint32_t n = 0;
+	rdb_rc rc;
+
+	rc = seal_header(t, &h0);
+	if (rc != RDB_OK)
+		return rc;
+	pager_unref(h0);
+	rc = gather(t, h0, &vec, &n);
+	if (rc == RDB_OK)
+		rc = wal_ensure_file(p, t->err);
+	if (rc == RDB_OK)
+		rc = reserve_slots(p, n, t->err);
+	if (rc == RDB_OK)
+		rc = wal_write_frames(p, vec, n, t->h.page_count, t->err);
+	if (rc == RDB_OK)
+		*last = publish(t, vec, n);
+	rdb_free(vec);
+	return rc;
+}
+
+rdb_rc pager_commit(pager_txn *t)
+{
+	pager *p;
+	uint64_t last = 0;
+	rdb_rc rc;
+
+	if (t == NULL)
+		return RDB_MISUSE;
+	p = t->p;
+	if (!t->write) {
+		txn_end(t);
+		return RDB_OK;
+	}
+	rc = broken_rc(p, t->err);
+	if (rc == RDB_OK)
+		rc = commit_frames(t, &last);
+	if (rc != RDB_OK) {
+		discard_changes(t);
+		writer_unlock(p);
+		txn_end(t);
+		return rc;
+	}
+	p->is_new = 0;
+	/* The commit stands whatever the automatic checkpoint does; a
+	 * failed sync inside it poisons the pager and shows below. */
+	if (p->wal.n_committed - p->wal.n_backfilled >= p->opts.ckpt_frames)
+		(void)checkpoint_locked(p, NULL, 0);
+	writer_unlock(p);
+	if (atomic_load(&p->sync) == PAGER_SYNC_FULL)
+		rc = wait_durable(p, last, t->err);
+	txn_end(t);
+	return rc;
+}
+
+/* ==== checkpoint ======================================================== */
+
+typedef struct ck_item {
+	rdb_pgno pgno;
+	uint32_t slot;
+} ck_item;
+
+static int ck_cmp(const void *a, const void *b)
+{
+	const ck_item *x = a, *y = b;
+
+	if (x->pgno != y->pgno)
+		return x->pgno < y->pgno ? -1 : 1;
+	return x->slot > y->slot ? -1 : x->slot < y->slot;
+}
+
+/* Sync the WAL and count every written commit as durable. */
+static rdb_rc sync_wal(pager *p, rdb_err *err)
+{
+	rdb_rc rc = os_sync(p->wal.f, err);
+
+	stat_add(&p->st_syncs, 1);
+	if (rc != RDB_OK) {
+		atomic_store(&p->broken, rc);
+		return rc;
+	}
+	lock(&p->sync_mu);
+	if (p->written_fseq > p->durable_fseq)
+		p->durable_fseq = p->written_fseq;
+	lock(&p->mu);
+	if (p->durable_fseq > p->visible_fseq)
+		p->visible_fseq = p->durable_fseq;
+	unlock(&p->mu);
+	pthread_cond_broadcast(&p->sync_cond);
+	unlock(&p->sync_mu);
+	return RDB_OK;
+}
+
+/* Slots (count from 0) that every live reader's snapshot includes. */
+static uint32_t ckpt_limit(pager *p)
+{
+	wal *w = &p->wal;
+	uint64_t limit;
+	pager_txn *t;
+
+	lock(&p->mu);
+	limit = w->n_committed ? fseq_of(w, w->n_committed - 1) : w->gen_base;
+	for (t = p->live; t != NULL; t = t->rnext)
+		if (!t->write && t->mx < limit)
+			limit = t->mx;
+	unlock(&p->mu);
+	return limit > w->gen_base ? (uint32_t)(limit - w->gen_base) : 0;
+}
+
+/* Copy the newest frame <= limit of each page in slots
+ * [n_backfilled, limit) into the database file. */
+static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
+			  rdb_err *err)
+{
+	wal *w = &p->wal;
+	uint32_t n = limit - w->n_backfilled, i, k = 0;
+	ck_item *it = rdb_malloc(sizeof(*it) * n);
+	rdb_rc rc = RDB_OK;
+
+	if (it == NULL)
+		return rdb_err_set(err, RDB_NOMEM, "out of memory (checkpoint)");
+	for (i = 0; i < n; i++) {
+		it[i].slot = w->n_backfilled + i;
+		it[i].pgno = w->slot_pgno[it[i].slot];
+	}
+	qsort(it, n, sizeof(*it), ck_cmp);
+	for (i = 0; i < n && rc == RDB_OK; i++) {
+		if (i > 0 && it[i].pgno == it[i - 1].pgno)
+			continue;
+		rc = wal_read_slot(p, it[i].slot, it[i].pgno, buf, err);
+		if (rc == RDB_OK)
+			rc = os_write(p->db, (uint64_t)it[i].pgno * p->page_size,
+				      buf, p->page_size, err);
+		it[k++] = it[i];
+	}
+	if (rc == RDB_OK) {
+		/* The database file's copies of these pages changed. */
+		lock(&p->mu);
+		for (i = 0; i < k; i++) {
+			pager_page *f = pool_find(&p->pool, it[i].pgno, VER_DB);
+
+			if (f != NULL)
+				pool_discard(&p->pool, f);
+		}
+		unlock(&p->mu);
+	}
+	rdb_free(it);
+	return rc;
+}
+
+/* After a full backfill: cached WAL versions become database-file
+ * versions and the index empties.  restart_lock is write-held. */
+static void rekey_for_restart(pager *p)
+{
+	wal *w = &p->wal;
+	uint32_t s;
+
+	lock(&p->mu);
+	for (s = w->n; s-- > 0;) {
+		rdb_pgno pgno = w->slot_pgno[s];
+		pager_page *f = pool_find(&p->pool, pgno, fseq_of(w, s));
+		uint64_t newest = wal_lookup(w, pgno, SNAP_ALL);
+
+		if (newest == fseq_of(w, s)) {
+			pager_page *old = pool_find(&p->pool, pgno, VER_DB);
+
+			if (old != NULL)
+				pool_discard(&p->pool, old);
+			if (f != NULL) {
+				pool_hash_remove(&p->pool, f);
+				f->ver = VER_DB;
+				pool_hash_insert(&p->pool, f);
+			}
+		} else if (f != NULL) {
+			pool_discard(&p->pool, f);
+		}
+	}
+	unlock(&p->mu);
+}
+
+static rdb_rc restart_wal(pager *p, rdb_err *err)
+{
+	rdb_rc rc;
+
+	pthread_rwlock_wrlock(&p->restart_lock);
+	rekey_for_restart(p);
+	rc = wal_restart(p, err);
+	pthread_rwlock_unlock(&p->restart_lock);
+	if (rc != RDB_OK)
+		atomic_store(&p->broken, rc);
+	return rc;
+}
+
+/*
+ * Copy what every reader allows into the database file; restart the WAL
+ * if all of it is copied (not at close: the caller removes the file).
+ * The caller holds the write lock and has no uncommitted frames.
+ */
+static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
+{
+	wal *w = &p->wal;
+	int syncing = for_close || atomic_load(&p->sync) != PAGER_SYNC_OFF;
+	uint32_t limit;
+	unsigned char *buf;
+	rdb_rc rc;
+
+	if (w->f == NULL || w->n == 0)
+		return RDB_OK;
+	if ((rc = broken_rc(p, err)) != RDB_OK)
+		return rc;
+	if (w->n_backfilled < w->n_committed) {
+		if (syncing && (rc = sync_wal(p, err)) != RDB_OK)
+			return rc;
+		limit = ckpt_limit(p);
+		if (limit > w->n_backfilled) {
+			buf = rdb_malloc(p->page_size);
+			if (buf == NULL)
+				return rdb_err_set(err, RDB_NOMEM,
+						   "out of memory (checkpoint)");
+			rc = copy_frames(p, limit, buf, err);
+			rdb_free(buf);
+			if (rc == RDB_OK && syncing) {
+				rc = os_sync(p->db, err);
+				stat_add(&p->st_syncs, 1);
+			}
+			if (rc != RDB_OK)
+				return rc;
+			lock(&p->mu);
+			w->n_backfilled = limit;
+			unlock(&p->mu);
+			stat_add(&p->st_checkpoints, 1);
+		}
+	}
+	if (!for_close && w->n_backfilled == w->n_committed &&
+	    w->n == w->n_committed)
+		return restart_wal(p, err);
+	return RDB_OK;
+}
+
+rdb_rc pager_checkpoint(pager *p)
+{
+	rdb_rc rc;
+
+	if (p->opts.readonly)
+		return RDB_OK;
+	rc = writer_lock(p, p->err);
+	if (rc != RDB_OK)
+		return rc;
+	rc = checkpoint_locked(p, p->err, 0);
+	writer_unlock(p);
+	return rc;
+}
+
+/* ==== open / close ====================================================== */
+
+void pager_opts_default(pager_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->page_size = FMT_DEFAULT_PAGE_SIZE;
+	o->cache_pages = DEFAULT_CACHE_PAGES;
+	o->sync = PAGER_SYNC_FULL;
+	o->busy_timeout_ms = 5000;
+	o->ckpt_frames = 1000;
+	o->create = 1;
+}
+
+static rdb_rc check_opts(pager_opts *o, rdb_err *err)
+{
+	if (o->page_size == 0)
+		o->page_size = FMT_DEFAULT_PAGE_SIZE;
+	if (o->cache_pages == 0)
+		o->cache_pages = DEFAULT_CACHE_PAGES;
+	if (o->cache_pages < MIN_CACHE_PAGES)
+		o->cache_pages = MIN_CACHE_PAGES;
+	if (o->ckpt_frames == 0)
+		o->ckpt_frames = 1000;
+	if (!fmt_page_size_ok(o->page_size))
+		return rdb_err_set(err, RDB_MISUSE,
+				   "page size %u is not a power of two from "
+				   "%u to %u", o->page_size, FMT_MIN_PAGE_SIZE,
+				   FMT_MAX_PAGE_SIZE);
+	if (o->sync > PAGER_SYNC_FULL)
+		return rdb_err_set(err, RDB_MISUSE, "bad durability level %d",
+				   (int)o->sync);
+	return RDB_OK;
+}
+
+static void pager_free_all(pager *p)
+{
+	if (p == NULL)
+		return;
+	wal_destroy(&p->wal);
+	pool_destroy(&p->pool);
+	os_close(p->db);
+	pthread_mutex_destroy(&p->mu);
+	pthread_rwlock_destroy(&p->restart_lock);
+	pthread_mutex_destroy(&p->wr_mu);
+	pthread_cond_destroy(&p->wr_cond);
+	pthread_mutex_destroy(&p->sync_mu);
+	pthread_cond_destroy(&p->sync_cond);
+	rdb_free(p->path);
+	rdb_free(p);
+}
+
+static char *str_cat(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *s = rdb_malloc(na + nb + 1);
+
+	if (s != NULL) {
+		memcpy(s, a, na);
+		memcpy(s + na, b, nb + 1);
+	}
+	return s;
+}
+
+static pager *pager_new(os_vfs *vfs, const char *path, const pager_opts *o,
+			rdb_err *err)
+{
+	pager *p = rdb_calloc(1, sizeof(*p));
+	pthread_rwlockattr_t ra;
+
+	if (p == NULL)
+		return NULL;
+	p->vfs = vfs;
+	p->err = err;
+	p->opts = *o;
+	atomic_store(&p->sync, (int)o->sync);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_rwlockattr_init(&ra);
+	/* Restarts must not starve behind a stream of readers. */
+	pthread_rwlockattr_setkind_np(&ra,
+		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&p->restart_lock, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&p->wr_mu, NULL);
+	pthread_cond_init(&p->wr_cond, NULL);
+	pthread_mutex_init(&p->sync_mu, NULL);
+	pthread_cond_init(&p->sync_cond, NULL);
+	wal_init(&p->wal);
+	p->path = str_cat(path, "");
+	p->wal.path = str_cat(path, "-wal");
+	if (p->path == NULL || p->wal.path == NULL) {
+		pager_free_all(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Read the database file's first bytes: *ps = its page size, or 0 with
+ * *bad set to the error when it is not a usable rdb header. */
+static rdb_rc probe_db(pager *p, uint64_t size, uint32_t *ps, rdb_rc *bad)
+{
+	unsigned char b[FMT_HDR_END];
+	size_t got = 0;
+	rdb_rc rc;
+
+	*ps = 0;
+	*bad = RDB_OK;
+	if (size == 0)
+		return RDB_OK;
+	rc = os_read(p->db, 0, b, sizeof(b), &got, p->err);
+	if (rc != RDB_OK)
+		return rc;
+	if (got < FMT_HDR_MAGIC + FMT_MAGIC_LEN ||
+	    memcmp(b + FMT_HDR_MAGIC, FMT_MAGIC, FMT_MAGIC_LEN) != 0) {
+		*bad = rdb_err_set(p->err, RDB_NOTADB,
+				   "'%s' is not an rdb database", p->path);
+		return RDB_OK;
+	}
+	if (got < FMT_HDR_END ||
+	    fmt_get_u32(b + FMT_HDR_VERSION) != FMT_VERSION ||
+	    !fmt_page_size_ok(fmt_get_u32(b + FMT_HDR_PAGE_SIZE))) {
+		*bad = rdb_err_set(p->err, RDB_CORRUPT,
+				   "page 0: header of '%s' is damaged or "
+				   "truncated", p->path);
+		return RDB_OK;
+	}
+	*ps = fmt_get_u32(b + FMT_HDR_PAGE_SIZE);
+	return RDB_OK;
+}
+
+/* Create the first header of a new database and commit it. */
+static rdb_rc create_db(pager *p)
+{
+	pager_txn *t;
+	rdb_rc rc;
+
+	p->is_new = 1;
+	rc = pager_begin(p, 1, p->err, &t);
+	if (rc == RDB_OK)
+		rc = pager_commit(t);
+	return rc;
+}
+
+/* Check the committed header against the file and set the stats. */
+static rdb_rc validate_open(pager *p, uint64_t size)
+{
+	pager_txn *t;
+	rdb_rc rc = pager_begin(p, 0, p->err, &t);
+
+	if (rc != RDB_OK)
+		return rc;
+	if (p->wal.n_committed == 0 &&
+	    size < (uint64_t)t->h.page_count * p->page_size)
+		rc = rdb_err_set(p->err, RDB_CORRUPT,
+				 "'%s' is truncated: %llu bytes for %u pages",
+				 p->path, (unsigned long long)size,
+				 t->h.page_count);
+	p->st_page_count = t->h.page_count;
+	p->st_free_pages = t->h.free_count;
+	pager_rollback(t);
+	return rc;
+}
+
+/* Open the files, recover the WAL, find or create the header. */
+static rdb_rc open_files(pager *p)
+{
+	int flags = p->opts.readonly ? OS_OPEN_READONLY
+				     : (p->opts.create ? OS_OPEN_CREATE : 0);
+	uint64_t size = 0;
+	uint32_t db_ps = 0, ps = 0;
+	rdb_rc rc, bad;
+
+	rc = p->vfs->open(p->vfs, p->path, flags, &p->db, p->err);
+	if (rc == RDB_OK)
+		rc = os_lock(p->db, p->err);
+	if (rc == RDB_OK)
+		rc = os_size(p->db, &size, p->err);
+	if (rc == RDB_OK)
+		rc = probe_db(p, size, &db_ps, &bad);
+	if (rc == RDB_OK)
+		rc = wal_recover(p, db_ps, &ps);
+	if (rc != RDB_OK)
+		return rc;
+	/* A usable WAL carries the newest header (every commit writes page
+	 * 0), so a database file damaged by an interrupted checkpoint is
+	 * repaired from it. */
+	if (p->wal.n_committed == 0 && bad != RDB_OK)
+		return rdb_err_set(p->err, bad, "%s", p->err->msg);
+	p->page_size = p->wal.n_committed ? ps
+					  : (db_ps ? db_ps : p->opts.page_size);
+	rc = pool_init(&p->pool, p->opts.cache_pages, p->page_size, p);
+	if (rc != RDB_OK)
+		return rdb_err_set(p->err, rc, "out of memory (buffer pool)");
+	if (p->wal.n_committed > 0) {
+		p->visible_fseq = fseq_of(&p->wal, p->wal.n_committed - 1);
+		p->written_fseq = p->durable_fseq = p->visible_fseq;
+	} else if (size == 0) {
+		if (p->opts.readonly)
+			return rdb_err_set(p->err, RDB_CANTOPEN,
+					   "cannot open empty database '%s' "
+					   "read-only", p->path);
+		rc = create_db(p);
+		if (rc != RDB_OK)
+			return rc;
+	}
+	return validate_open(p, size);
+}
+
+rdb_rc pager_open(os_vfs *vfs, const char *path, const pager_opts *o,
+		  rdb_err *err, pager **out)
+{
+	pager_opts opts;
+	pager *p;
+	rdb_rc rc;
+
+	assert(vfs != NULL && path != NULL && out != NULL);
+	*out = NULL;
+	if (o != NULL)
+		opts = *o;
+	else
+		pager_opts_default(&opts);
+	rc = check_opts(&opts, err);
+	if (rc != RDB_OK)
+		return rc;
+	p = pager_new(vfs, path, &opts, err);
+	if (p == NULL)
+		return rdb_err_set(err, RDB_NOMEM, "out of memory");
+	rc = open_files(p);
+	if (rc != RDB_OK) {
+		pager_free_all(p);
+		return rc;
+	}
+	*out = p;
+	return RDB_OK;
+}
+
+rdb_rc pager_close(pager *p)
+{
+	rdb_rc rc = RDB_OK;
+
+	if (p == NULL)
+		return RDB_OK;
+	if (p->n_live > 0)
+		return rdb_err_set(p->err, RDB_MISUSE,
+				   "database '%s' closed with %u transactions "
+				   "open", p->path, p->n_live);
+	if (!p->opts.readonly && p->wal.f != NULL) {
+		rc = broken_rc(p, p->err);
+		if (rc == RDB_OK)
+			rc = checkpoint_locked(p, p->err, 1);
+		if (rc == RDB_OK) {
+			/* Even under OFF a clean close leaves a durable file. */
+			rc = os_sync(p->db, p->err);
+			stat_add(&p->st_syncs, 1);
+		}
+		if (rc == RDB_OK && p->wal.n_backfilled == p->wal.n_committed) {
+			os_close(p->wal.f);
+			p->wal.f = NULL;
+			rc = p->vfs->remove(p->vfs, p->wal.path, p->err);
+		}
+	}
+	pager_free_all(p);
+	return rc;
+}
+
+/* ==== configuration and statistics ===================================== */
+
+uint32_t pager_page_size(const pager *p)
+{
+	return p->page_size;
+}
+
+void pager_set_sync(pager *p, pager_sync s)
+{
+	atomic_store(&p->sync, (int)s);
+	if (s != PAGER_SYNC_FULL) {
+		lock(&p->sync_mu);
+		lock(&p->mu);
+		if (p->written_fseq > p->visible_fseq)
+			p->visible_fseq = p->written_fseq;
+		unlock(&p->mu);
+		unlock(&p->sync_mu);
+	}
+}
+
+pager_sync pager_get_sync(pager *p)
+{
+	return (pager_sync)atomic_load(&p->sync);
+}
+
+void pager_get_stats(pager *p, pager_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->hits = atomic_load(&p->st_hits);
+	out->misses = atomic_load(&p->st_misses);
+	out->evictions = atomic_load(&p->st_evictions);
+	out->spills = atomic_load(&p->st_spills);
+	out->wal_frames = atomic_load(&p->st_wal_frames);
+	out->checkpoints = atomic_load(&p->st_checkpoints);
+	out->commits = atomic_load(&p->st_commits);
+	out->syncs = atomic_load(&p->st_syncs);
+	out->page_size = p->page_size;
+	out->cache_pages = p->pool.n_frames;
+	lock(&p->mu);
+	out->page_count = p->st_page_count;
+	out->free_pages = p->st_free_pages;
+	out->wal_frames_now = p->wal.n;
+	unlock(&p->mu);
+}
+
+#ifndef NDEBUG
+int pager_check(pager *p)
+{
+	uint32_t pinned = 0, i;
+
+	lock(&p->mu);
+	for (i = 0; i < p->pool.n_frames; i++)
+		if (p->pool.frames[i].list == L_NONE)
+			pinned++;
+	assert(pinned + p->pool.free.n + p->pool.clean.n + p->pool.dirty.n ==
+	       p->pool.n_frames);
+	assert(p->wal.n_backfilled <= p->wal.n_committed);
+	assert(p->wal.n_committed <= p->wal.n);
+	unlock(&p->mu);
+	return 1;
+}
+#endif

@@ -1,0 +1,202 @@
+/*
+ * pager_int.h -- structures shared by the pager's own files (pager.c,
+ * pool.c, wal.c, freelist.c).  Not for other modules: they see pager.h.
+ * Design, locking order and invariants: src/pager/README.md.
+ */
+#ifndef RDB_PAGER_INT_H
+#define RDB_PAGER_INT_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include "pager/pager.h"
+#include "format.h"
+
+/* A page version: 0 = the database file's copy, 1.. = the WAL frame with
+ * that sequence number (fseq), VER_PRIVATE = the writer's private copy. */
+#define VER_DB 0ull
+#define VER_PRIVATE UINT64_MAX
+/* The writer's snapshot: every frame, committed or its own. */
+#define SNAP_ALL (UINT64_MAX - 1)
+
+enum { FR_FREE = 0, FR_LOADING, FR_READY };
+enum { L_NONE = 0, L_FREE, L_CLEAN, L_DIRTY };
+
+/* A buffer-pool frame.  pager_page is its public name. */
+struct pager_page {
+	pager *p;                 /* borrowed: owning pager */
+	unsigned char *data;      /* borrowed from pool->mem */
+	rdb_pgno pgno;            /* key, with ver */
+	uint64_t ver;
+	uint32_t pin;             /* pins; the frame is on no list while > 0 */
+	uint8_t state;            /* FR_* */
+	uint8_t list;             /* L_*: which list it is on */
+	uint8_t in_hash;
+	rdb_rc load_rc;           /* result of the load, for waiters */
+	pager_page *hnext;        /* hash chain */
+	pager_page *prev, *next;  /* free / clean LRU / dirty LRU list */
+	pager_page *dprev, *dnext;/* the writer's dirty list */
+	pthread_mutex_t latch;    /* held by the loading thread while LOADING */
+};
+
+typedef struct frame_list {
+	pager_page *head, *tail;  /* head = most recently used */
+	uint32_t n;
+} frame_list;
+
+typedef struct pool {
+	uint32_t n_frames;
+	uint32_t page_size;
+	unsigned char *mem;       /* owned: n_frames * page_size */
+	pager_page *frames;       /* owned: n_frames */
+	pager_page **hash;        /* owned: n_buckets heads */
+	uint32_t hash_mask;
+	frame_list free, clean, dirty;
+	uint32_t n_private;       /* frames with ver == VER_PRIVATE */
+	uint32_t max_private;     /* spill beyond this */
+} pool;
+
+/* The decoded header page (page 0). */
+typedef struct hdr {
+	uint32_t page_count;
+	uint32_t free_head;
+	uint32_t free_count;
+	uint64_t change;
+	uint64_t db_id;
+	uint64_t anchors[FMT_N_ANCHORS];
+} hdr;
+
+/* The write-ahead log and its in-memory index (slot = frame position in
+ * the current generation; fseq = gen_base + slot + 1). */
+typedef struct wal {
+	os_file *f;               /* owned; NULL until the WAL file exists */
+	char *path;               /* owned */
+	int hdr_pending;          /* the file's header is invalid: rewrite */
+	uint32_t gen;
+	uint64_t salt;
+	uint64_t hdr_cksum;
+	uint64_t gen_base;
+	uint32_t n;               /* slots holding frames (incl. uncommitted) */
+	uint32_t n_committed;     /* slots up to and incl. the last commit */
+	uint32_t n_backfilled;    /* slots copied into the database file */
+	uint32_t cap;
+	uint32_t *slot_pgno;      /* owned, cap */
+	uint32_t *slot_prev;      /* owned, cap: previous slot of pgno + 1 */
+	uint64_t *slot_cksum;     /* owned, cap: chain value after the slot */
+	uint32_t *map_key;        /* owned: open addressing pgno -> head */
+	uint32_t *map_val;        /* slot + 1, 0 = none */
+	uint32_t map_cap;         /* power of two */
+	uint32_t map_used;
+	unsigned char *buf;       /* owned: frames being written */
+	size_t buf_cap;
+} wal;
+
+struct pager_txn {
+	pager *p;
+	rdb_err *err;             /* borrowed */
+	int write;
+	uint64_t mx;              /* snapshot: newest fseq visible */
+	hdr h;                    /* header as of the snapshot (+ changes) */
+	pager_page *dirty;        /* writer: private frames (dnext list) */
+	uint32_t n_dirty;
+	pager_txn *rprev, *rnext; /* registry of live transactions */
+};
+
+struct pager {
+	os_vfs *vfs;              /* borrowed */
+	rdb_err *err;             /* borrowed: open/close/checkpoint errors */
+	char *path;               /* owned */
+	os_file *db;              /* owned */
+	uint32_t page_size;
+	pager_opts opts;
+	_Atomic int sync;         /* pager_sync */
+	pool pool;
+	wal wal;
+
+	pthread_mutex_t mu;       /* pool, wal index, registry, visible */
+	pthread_rwlock_t restart_lock; /* readers of WAL slots vs. restart */
+	pthread_mutex_t wr_mu;    /* the write lock */
+	pthread_cond_t wr_cond;
+	int writer_active;
+	pthread_mutex_t sync_mu;  /* group commit */
+	pthread_cond_t sync_cond;
+	int sync_running;
+	uint64_t written_fseq;    /* newest commit written to the WAL */
+	uint64_t durable_fseq;    /* newest commit known to be synced */
+
+	uint64_t visible_fseq;    /* snapshot given to new readers */
+	pager_txn *live;          /* registry of live transactions */
+	uint32_t n_live;
+	_Atomic int broken;       /* rdb_rc that poisoned writes, or 0 */
+	int is_new;               /* no header anywhere yet */
+
+	_Atomic uint64_t st_hits, st_misses, st_evictions, st_spills;
+	_Atomic uint64_t st_wal_frames, st_checkpoints, st_commits, st_syncs;
+	uint32_t st_page_count, st_free_pages;   /* under mu */
+};
+
+/* ---- pool.c: frames, hash, LRU.  Callers hold p->mu unless noted. --- */
+rdb_rc pool_init(pool *pl, uint32_t n_frames, uint32_t page_size,
+		 pager *p);
+void pool_destroy(pool *pl);
+pager_page *pool_find(pool *pl, rdb_pgno pgno, uint64_t ver);
+void pool_hash_insert(pool *pl, pager_page *f);
+void pool_hash_remove(pool *pl, pager_page *f);
+void pool_list_remove(pool *pl, pager_page *f);
+/* Pin f (taking it off whatever LRU list it is on). */
+void pool_pin(pool *pl, pager_page *f);
+/* Unpin f; at zero it goes to the list its state implies. */
+void pool_unpin(pool *pl, pager_page *f);
+/* A frame for a new page: the free list, else the clean LRU tail.
+ * NULL if neither has one.  The frame is off every list and hash, pin 0. */
+pager_page *pool_take_frame(pool *pl, pager *p);
+/* Drop f from the hash; free it now if unpinned, else when unpinned. */
+void pool_discard(pool *pl, pager_page *f);
+
+/* ---- wal.c: the log file and its index. ----------------------------- */
+void wal_init(wal *w);
+void wal_destroy(wal *w);
+size_t wal_frame_size(uint32_t page_size);
+uint64_t wal_frame_off(uint32_t page_size, uint32_t slot);
+/* Recover at open: read the header and frames, index committed frames.
+ * db_ps is the database file's page size, 0 if unknown (empty file);
+ * *ps_out gets the WAL's page size when the WAL is used, else unchanged. */
+rdb_rc wal_recover(pager *p, uint32_t db_ps, uint32_t *ps_out);
+/* Newest slot of pgno with fseq <= mx; returns fseq or VER_DB.  mu held. */
+uint64_t wal_lookup(const wal *w, rdb_pgno pgno, uint64_t mx);
+/* Make room for n more slots (allocation only, no I/O). */
+rdb_rc wal_reserve(wal *w, uint32_t n, uint32_t page_size, rdb_err *err);
+/* Create the WAL file (and its header) if it does not exist. */
+rdb_rc wal_ensure_file(pager *p, rdb_err *err);
+/* Write frames for pages[0..n) at slot w->n; the last is a commit frame
+ * when commit_pages != 0.  No index change.  Caller holds the write lock
+ * and has reserved n slots. */
+rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
+			uint32_t commit_pages, rdb_err *err);
+/* Add the n frames just written to the index (mu held). */
+void wal_index_append(wal *w, pager_page **pages, uint32_t n);
+/* Drop uncommitted slots [n_committed, n) from the index (mu held). */
+void wal_index_truncate(wal *w, pager *p);
+/* Read the page of slot into buf and verify it (no locks needed beyond
+ * the caller's restart_lock read hold). */
+rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
+		     unsigned char *buf, rdb_err *err);
+/* Start a new generation: empty index, new header written at offset 0.
+ * Caller holds the write lock and restart_lock for writing, not mu. */
+rdb_rc wal_restart(pager *p, rdb_err *err);
+
+/* ---- pager.c helpers used by the other files ------------------------ */
+rdb_rc page_verify(const unsigned char *data, uint32_t page_size,
+		   rdb_pgno pgno, const char *where, rdb_err *err);
+void page_seal(unsigned char *data, uint32_t page_size, rdb_pgno pgno);
+uint64_t pager_random64(const void *salt, size_t n);
+
+/* ---- freelist.c ------------------------------------------------------ */
+rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out);
+rdb_rc freelist_push(pager_txn *t, rdb_pgno pgno);
+
+/* ---- pager.c: used by freelist.c ------------------------------------ */
+rdb_rc txn_new_private(pager_txn *t, rdb_pgno pgno, uint8_t type,
+		       pager_page **out);
+rdb_rc txn_drop_private(pager_txn *t, rdb_pgno pgno);
+
+#endif /* RDB_PAGER_INT_H */
