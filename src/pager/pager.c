@@ -942,8 +942,9 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 			  rdb_err *err)
 {
 	wal *w = &p->wal;
-	uint32_t n = limit - w->n_backfilled, i, k = 0;
+	uint32_t n = limit - w->n_backfilled, i, k = 0, pages = 0;
 	ck_item *it = rdb_malloc(sizeof(*it) * n);
+	uint64_t size = 0;
 	rdb_rc rc = RDB_OK;
 
 	if (it == NULL)
@@ -960,8 +961,16 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 		if (rc == RDB_OK)
 			rc = os_write(p->db, (uint64_t)it[i].pgno * p->page_size,
 				      buf, p->page_size, err);
+		if (it[i].pgno == 0)
+			pages = fmt_get_u32(buf + FMT_HDR_PAGE_COUNT);
 		it[k++] = it[i];
 	}
+	/* Pages allocated and freed in one transaction were never written:
+	 * extend the file so that its size always covers the page count. */
+	if (rc == RDB_OK)
+		rc = os_size(p->db, &size, err);
+	if (rc == RDB_OK && size < (uint64_t)pages * p->page_size)
+		rc = os_truncate(p->db, (uint64_t)pages * p->page_size, err);
 	if (rc == RDB_OK) {
 		/* The database file's copies of these pages changed. */
 		lock(&p->mu);
@@ -1024,11 +1033,16 @@ static rdb_rc restart_wal(pager *p, rdb_err *err)
  * Copy what every reader allows into the database file; restart the WAL
  * if all of it is copied (not at close: the caller removes the file).
  * The caller holds the write lock and has no uncommitted frames.
+ *
+ * Both syncs happen at every durability level: the WAL must be durable
+ * before the database file holds anything newer than it (else a power
+ * loss replays old frames over newer pages), and the database file must
+ * be durable before the WAL restarts (else a power loss keeps the new
+ * generation but loses the pages copied out of the old one).
  */
 static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 {
 	wal *w = &p->wal;
-	int syncing = for_close || atomic_load(&p->sync) != PAGER_SYNC_OFF;
 	uint32_t limit;
 	unsigned char *buf;
 	rdb_rc rc;
@@ -1038,7 +1052,7 @@ static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 	if ((rc = broken_rc(p, err)) != RDB_OK)
 		return rc;
 	if (w->n_backfilled < w->n_committed) {
-		if (syncing && (rc = sync_wal(p, err)) != RDB_OK)
+		if ((rc = sync_wal(p, err)) != RDB_OK)
 			return rc;
 		limit = ckpt_limit(p);
 		if (limit > w->n_backfilled) {
@@ -1048,7 +1062,7 @@ static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 						   "out of memory (checkpoint)");
 			rc = copy_frames(p, limit, buf, err);
 			rdb_free(buf);
-			if (rc == RDB_OK && syncing) {
+			if (rc == RDB_OK) {
 				rc = os_sync(p->db, err);
 				stat_add(&p->st_syncs, 1);
 			}
