@@ -67,6 +67,12 @@ static uint64_t fseq_of(const wal *w, uint32_t slot)
 	return w->gen_base + slot + 1;
 }
 
+/* Under OFF, frames wait in memory and are written in batches. */
+static int deferred(pager *p)
+{
+	return atomic_load(&p->sync) == PAGER_SYNC_OFF;
+}
+
 /* ==== the header page =================================================== */
 
 static void hdr_encode(const hdr *h, uint32_t ps, unsigned char *d)
@@ -438,7 +444,7 @@ static rdb_rc spill(pager_txn *t)
 	if (rc == RDB_OK)
 		rc = reserve_slots(p, k, t->err);
 	if (rc == RDB_OK)
-		rc = wal_write_frames(p, batch, k, 0, t->err);
+		rc = wal_write_frames(p, batch, k, 0, deferred(p), t->err);
 	lock(&p->mu);
 	s0 = p->wal.n;
 	if (rc == RDB_OK)
@@ -841,7 +847,8 @@ static rdb_rc commit_frames(pager_txn *t, uint64_t *last)
 	if (rc == RDB_OK)
 		rc = reserve_slots(p, n, t->err);
 	if (rc == RDB_OK)
-		rc = wal_write_frames(p, vec, n, t->h.page_count, t->err);
+		rc = wal_write_frames(p, vec, n, t->h.page_count, deferred(p),
+				      t->err);
 	if (rc == RDB_OK)
 		*last = publish(t, vec, n);
 	rdb_free(vec);
@@ -1050,6 +1057,8 @@ static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 	if (w->f == NULL || w->n == 0)
 		return RDB_OK;
 	if ((rc = broken_rc(p, err)) != RDB_OK)
+		return rc;
+	if ((rc = wal_flush(p, err)) != RDB_OK)
 		return rc;
 	if (w->n_backfilled < w->n_committed) {
 		if ((rc = sync_wal(p, err)) != RDB_OK)

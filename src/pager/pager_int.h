@@ -88,6 +88,11 @@ typedef struct wal {
 	uint32_t map_used;
 	unsigned char *buf;       /* owned: frames being written */
 	size_t buf_cap;
+	/* Under PAGER_SYNC_OFF frames wait in memory: slots [n_written, n)
+	 * are in pend, not yet in the file (readers copy them under mu). */
+	uint32_t n_written;
+	unsigned char *pend;      /* owned */
+	size_t pend_len, pend_cap;
 } wal;
 
 struct pager_txn {
@@ -171,13 +176,15 @@ rdb_rc wal_ensure_file(pager *p, rdb_err *err);
  * when commit_pages != 0.  No index change.  Caller holds the write lock
  * and has reserved n slots. */
 rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
-			uint32_t commit_pages, rdb_err *err);
+			uint32_t commit_pages, int defer, rdb_err *err);
+/* Write the frames waiting in memory (writer only; mu not held). */
+rdb_rc wal_flush(pager *p, rdb_err *err);
 /* Add the n frames just written to the index (mu held). */
 void wal_index_append(wal *w, pager_page **pages, uint32_t n);
 /* Drop uncommitted slots [n_committed, n) from the index (mu held). */
 void wal_index_truncate(wal *w, pager *p);
-/* Read the page of slot into buf and verify it (no locks needed beyond
- * the caller's restart_lock read hold). */
+/* Read the page of slot into buf and verify it.  mu not held; the caller
+ * holds restart_lock for reading or is the writer. */
 rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 		     unsigned char *buf, rdb_err *err);
 /* Start a new generation: empty index, new header written at offset 0.

@@ -25,8 +25,12 @@ void wal_destroy(wal *w)
 	rdb_free(w->map_key);
 	rdb_free(w->map_val);
 	rdb_free(w->buf);
+	rdb_free(w->pend);
 	memset(w, 0, sizeof(*w));
 }
+
+/* Frames waiting in memory are flushed once they pass this size. */
+#define WAL_PEND_MAX (1u << 20)
 
 size_t wal_frame_size(uint32_t page_size)
 {
@@ -200,6 +204,15 @@ void wal_index_truncate(wal *w, pager *p)
 			pool_discard(&p->pool, f);
 		w->map_val[m] = w->slot_prev[s];
 	}
+	/* Frames of the dropped slots that still wait in memory go too; any
+	 * already in the file are overwritten by the next write. */
+	if (w->n_committed >= w->n_written) {
+		w->pend_len = (size_t)(w->n_committed - w->n_written) *
+			      wal_frame_size(p->page_size);
+	} else {
+		w->n_written = w->n_committed;
+		w->pend_len = 0;
+	}
 }
 
 /* ---- file ------------------------------------------------------------- */
@@ -255,18 +268,60 @@ rdb_rc wal_ensure_file(pager *p, rdb_err *err)
 	return rc;
 }
 
-rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
-			uint32_t commit_pages, rdb_err *err)
+/* Append len bytes of encoded frames to pend (mu held). */
+static rdb_rc pend_append(wal *w, const unsigned char *b, size_t len)
+{
+	if (w->pend_len + len > w->pend_cap) {
+		size_t cap = w->pend_cap ? w->pend_cap : 65536;
+		unsigned char *n;
+
+		while (cap < w->pend_len + len)
+			cap *= 2;
+		n = rdb_realloc(w->pend, cap);
+		if (n == NULL)
+			return RDB_NOMEM;
+		w->pend = n;
+		w->pend_cap = cap;
+	}
+	memcpy(w->pend + w->pend_len, b, len);
+	w->pend_len += len;
+	return RDB_OK;
+}
+
+rdb_rc wal_flush(pager *p, rdb_err *err)
+{
+	wal *w = &p->wal;
+	size_t fsz = wal_frame_size(p->page_size);
+	rdb_rc rc;
+
+	if (w->pend_len == 0)
+		return RDB_OK;
+	/* Readers copy from pend under mu; it does not change until the
+	 * write below is done and mu is taken. */
+	rc = os_write(w->f, wal_frame_off(p->page_size, w->n_written), w->pend,
+		      w->pend_len, err);
+	if (rc != RDB_OK)
+		return rc;
+	pthread_mutex_lock(&p->mu);
+	w->n_written += (uint32_t)(w->pend_len / fsz);
+	w->pend_len = 0;
+	pthread_mutex_unlock(&p->mu);
+	return RDB_OK;
+}
+
+/* Encode frames for pages[0..n) at slot w->n into w->buf. */
+static size_t encode_frames(pager *p, pager_page **pages, uint32_t n,
+			    uint32_t commit_pages)
 {
 	wal *w = &p->wal;
 	uint32_t ps = p->page_size, i;
 	size_t fsz = wal_frame_size(ps);
 	uint64_t chain = w->n ? w->slot_cksum[w->n - 1] : w->hdr_cksum;
-	unsigned char *fh;
 
-	assert(w->f != NULL && (size_t)n * fsz <= w->buf_cap);
+	assert((size_t)n * fsz <= w->buf_cap);
 	for (i = 0; i < n; i++) {
-		fh = w->buf + (size_t)i * fsz;
+		unsigned char *fh = w->buf + (size_t)i * fsz;
+
 		page_seal(pages[i]->data, ps, pages[i]->pgno);
 		fmt_put_u32(fh + FMT_WALF_PGNO, pages[i]->pgno);
 		fmt_put_u32(fh + FMT_WALF_COMMIT,
@@ -276,23 +331,68 @@ rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
 		fmt_put_u64(fh + FMT_WALF_CKSUM, chain);
 		memcpy(fh + FMT_WAL_FRAME_HDR, pages[i]->data, ps);
 	}
-	return os_write(w->f, wal_frame_off(ps, w->n), w->buf, n * fsz, err);
+	return (size_t)n * fsz;
+}
+
+rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
+			uint32_t commit_pages, int defer, rdb_err *err)
+{
+	wal *w = &p->wal;
+	size_t len = encode_frames(p, pages, n, commit_pages);
+	rdb_rc rc;
+
+	assert(w->f != NULL);
+	if (defer) {
+		pthread_mutex_lock(&p->mu);
+		rc = pend_append(w, w->buf, len);
+		pthread_mutex_unlock(&p->mu);
+		if (rc != RDB_OK)
+			return rdb_err_set(err, rc, "out of memory (log)");
+		if (w->pend_len < WAL_PEND_MAX || (rc = wal_flush(p, err)) ==
+		    RDB_OK)
+			return RDB_OK;
+		pthread_mutex_lock(&p->mu);
+		w->pend_len -= len;        /* these frames never happened */
+		pthread_mutex_unlock(&p->mu);
+		return rc;
+	}
+	rc = wal_flush(p, err);
+	if (rc == RDB_OK)
+		rc = os_write(w->f, wal_frame_off(p->page_size, w->n), w->buf,
+			      len, err);
+	if (rc == RDB_OK) {
+		pthread_mutex_lock(&p->mu);
+		w->n_written = w->n + n;
+		pthread_mutex_unlock(&p->mu);
+	}
+	return rc;
 }
 
 rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 		     unsigned char *buf, rdb_err *err)
 {
+	wal *w = &p->wal;
 	uint64_t off = wal_frame_off(p->page_size, slot) + FMT_WAL_FRAME_HDR;
-	size_t got = 0;
+	size_t got = 0, fsz = wal_frame_size(p->page_size);
+	int in_mem = 0;
 	rdb_rc rc;
 
-	rc = os_read(p->wal.f, off, buf, p->page_size, &got, err);
-	if (rc != RDB_OK)
-		return rc;
-	if (got != p->page_size)
-		return rdb_err_set(err, RDB_CORRUPT,
-				   "page %u: write-ahead log frame %u is cut "
-				   "short", pgno, slot);
+	pthread_mutex_lock(&p->mu);
+	if (slot >= w->n_written) {
+		memcpy(buf, w->pend + (size_t)(slot - w->n_written) * fsz +
+		       FMT_WAL_FRAME_HDR, p->page_size);
+		in_mem = 1;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!in_mem) {
+		rc = os_read(w->f, off, buf, p->page_size, &got, err);
+		if (rc != RDB_OK)
+			return rc;
+		if (got != p->page_size)
+			return rdb_err_set(err, RDB_CORRUPT,
+					   "page %u: write-ahead log frame %u "
+					   "is cut short", pgno, slot);
+	}
 	return page_verify(buf, p->page_size, pgno, "write-ahead log", err);
 }
 
@@ -302,8 +402,9 @@ rdb_rc wal_restart(pager *p, rdb_err *err)
 	rdb_rc rc;
 
 	pthread_mutex_lock(&p->mu);
+	assert(w->pend_len == 0);
 	w->gen_base += w->n;
-	w->n = w->n_committed = w->n_backfilled = 0;
+	w->n = w->n_committed = w->n_backfilled = w->n_written = 0;
 	if (w->map_cap) {
 		memset(w->map_key, 0, (size_t)w->map_cap * 4);
 		memset(w->map_val, 0, (size_t)w->map_cap * 4);
@@ -368,6 +469,7 @@ static rdb_rc scan_frames(pager *p, uint32_t ps, rdb_err *err)
 			break;
 	}
 done:
+	w->n_written = w->n;
 	wal_index_truncate(w, p);
 	/* Nothing committed: the next write starts a fresh generation with
 	 * this database's page size. */
