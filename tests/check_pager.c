@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include "pager/pager.h"
 #include "format.h"
 #include "mem.h"
@@ -644,6 +645,31 @@ START_TEST(test_pager_open_locked_by_other_process_busy)
 }
 END_TEST
 
+START_TEST(test_pager_open_in_child_while_parent_holds_busy)
+{
+	pager_opts o = opts(0, 0);
+	pager *p = open_ok(os_unix_vfs(), &o);
+	int status = -1;
+	pid_t pid = fork();
+
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		rdb_err e = { 0 };
+		pager *q = NULL;
+		rdb_rc rc = pager_open(os_unix_vfs(), path, &o, &e, &q);
+
+		(void)pager_close(q);
+		_exit(rc == RDB_BUSY && q == NULL &&
+		      strstr(e.msg, "locked") != NULL ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "the child's open was not RDB_BUSY (\"locked\")");
+	append_pages(p, 1, 0);
+	close_ok(p);
+}
+END_TEST
+
 /* ==== pages =========================================================== */
 
 START_TEST(test_pager_alloc_gives_zeroed_typed_writable_page)
@@ -1215,6 +1241,36 @@ START_TEST(test_pager_auto_checkpoint_past_ckpt_frames)
 	close_ok(p);
 	p = open_ok(mem, &o);
 	expect(p, 8, 400);
+	close_ok(p);
+}
+END_TEST
+
+START_TEST(test_pager_auto_checkpoint_spares_live_reader)
+{
+	pager_opts o = opts(512, 16);
+	pager *p;
+	pager_txn *r;
+	pager_stats st;
+	unsigned k;
+
+	o.ckpt_frames = 20;
+	p = open_ok(mem, &o);
+	append_pages(p, 8, 0);
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	r = begin_ok(p, 0);
+	for (k = 1; k <= 40; k++)
+		set_all(p, 8, 10 * k);
+	expect_txn(r, 8, 0);
+	commit_ok(r);
+	for (k = 41; k <= 50; k++)
+		set_all(p, 8, 10 * k);
+	pager_get_stats(p, &st);
+	ck_assert_msg(st.wal_frames_now <= 2 * 20, "%u frames in the WAL",
+		      st.wal_frames_now);
+	expect(p, 8, 500);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	expect(p, 8, 500);
 	close_ok(p);
 }
 END_TEST
@@ -1926,6 +1982,176 @@ START_TEST(test_pager_bad_flipped_byte_every_offset_detected)
 }
 END_TEST
 
+/* Walk callback: remember the last trunk, never stop. */
+static int note_trunk(void *arg, rdb_pgno pgno, int is_trunk)
+{
+	if (is_trunk)
+		*(rdb_pgno *)arg = pgno;
+	return 0;
+}
+
+/* Recompute a page's checksum (format.h: XXH3-64 of [8, ps), seed pgno). */
+static void reseal(unsigned char *page, rdb_pgno pgno)
+{
+	fmt_put_u64(page + FMT_PAGE_CKSUM,
+		    XXH3_64bits_withSeed(page + 8, ps_now - 8, pgno));
+}
+
+static const struct { unsigned off; uint32_t v; } bad_header[] = {
+	{ FMT_HDR_VERSION, 0 }, { FMT_HDR_VERSION, FMT_VERSION + 1 },
+	{ FMT_HDR_PAGE_SIZE, 0 }, { FMT_HDR_PAGE_SIZE, 256 },
+	{ FMT_HDR_PAGE_SIZE, 513 }, { FMT_HDR_PAGE_SIZE, 1024 },
+	{ FMT_HDR_PAGE_SIZE, 131072 }, { FMT_HDR_PAGE_COUNT, 0 },
+	{ FMT_HDR_PAGE_COUNT, SMALL_PAGES + 1 },
+	{ FMT_HDR_PAGE_COUNT, 0xffffffffu },
+};
+#define N_BAD_HEADER_FIELDS (sizeof(bad_header) / sizeof(bad_header[0]))
+
+/* Loop: one header field at a time gets a bad value, resealed. */
+START_TEST(test_pager_bad_header_field_valid_checksum_corrupt)
+{
+	unsigned char *db;
+	size_t n;
+	probe pr;
+
+	small_db(&db, &n);
+	ck_assert_uint_eq(fmt_get_u64(db + FMT_PAGE_CKSUM),
+			  XXH3_64bits_withSeed(db + 8, 512 - 8, 0));
+	fmt_put_u32(db + bad_header[_i].off, bad_header[_i].v);
+	reseal(db, 0);
+	probe_small_db(db, n, &pr);
+	ck_assert_msg(pr.open == RDB_CORRUPT, "header field %u = %u: rc %d",
+		      bad_header[_i].off, bad_header[_i].v, pr.open);
+	rdb_free(db);
+}
+END_TEST
+
+/* The small database with pages 5..7 freed; caller rdb_frees *out. */
+static void small_db_with_free_pages(unsigned char **out, size_t *len,
+				     rdb_pgno *trunk)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+	rdb_pgno i;
+
+	append_pages(p, SMALL_PAGES - 1, 0);
+	t = begin_ok(p, 1);
+	for (i = 5; i < SMALL_PAGES; i++)
+		ck_assert_int_eq(pager_free_page(t, i), RDB_OK);
+	commit_ok(t);
+	t = begin_ok(p, 0);
+	*trunk = 0;
+	ck_assert_int_eq(pager_freelist_walk(t, note_trunk, trunk), RDB_OK);
+	ck_assert_uint_ge(*trunk, 5);
+	commit_ok(t);
+	close_ok(p);
+	ck_assert_int_eq(os_mem_file_bytes(mem, path, out, len), RDB_OK);
+}
+
+/* Install bytes and open: the free list must be reported corrupt by the
+ * open or by the walk.  Allocations never hand out a page in use (1..4 of
+ * the small database) or one twice; with `strict` the first one fails. */
+static void expect_free_list_corrupt(const unsigned char *bytes, size_t n,
+				     int strict, const char *what,
+				     size_t where)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = NULL;
+	pager_txn *t;
+	rdb_rc open, walk_rc, alloc_rc = RDB_OK;
+	rdb_pgno trunk = 0, got[4] = { 0 };
+	int i, j;
+
+	ck_assert_int_eq(os_mem_file_set(mem, path, bytes, n), RDB_OK);
+	o.create = 0;
+	open = open_rc(mem, &o, &p);
+	if (open != RDB_OK) {
+		ck_assert_msg(open == RDB_CORRUPT, "%s %zu: open rc %d", what,
+			      where, open);
+		return;
+	}
+	t = begin_ok(p, 1);
+	walk_rc = pager_freelist_walk(t, note_trunk, &trunk);
+	for (i = 0; i < 4 && alloc_rc == RDB_OK; i++) {
+		pager_page *pg = NULL;
+
+		alloc_rc = pager_alloc(t, FMT_PT_KV, &pg);
+		if (alloc_rc != RDB_OK) {
+			ck_assert_ptr_null(pg);
+			break;
+		}
+		got[i] = pager_pgno(pg);
+		pager_unref(pg);
+		ck_assert_msg(got[i] >= 5 &&
+			      got[i] < pager_txn_page_count(t),
+			      "%s %zu: alloc gave page %u", what, where,
+			      got[i]);
+		ck_assert_msg(pager_txn_free_count(t) <
+			      pager_txn_page_count(t),
+			      "%s %zu: free count %u after alloc", what, where,
+			      pager_txn_free_count(t));
+		for (j = 0; j < i; j++)
+			ck_assert_msg(got[j] != got[i], "%s %zu: page %u twice",
+				      what, where, got[i]);
+	}
+	pager_rollback(t);
+	(void)pager_close(p);
+	ck_assert_msg(walk_rc == RDB_CORRUPT, "%s %zu: walk rc %d", what,
+		      where, walk_rc);
+	ck_assert_msg(alloc_rc == RDB_OK || alloc_rc == RDB_CORRUPT,
+		      "%s %zu: alloc rc %d", what, where, alloc_rc);
+	ck_assert_msg(!strict || (i == 0 && alloc_rc == RDB_CORRUPT),
+		      "%s %zu: %d allocs passed, then rc %d", what, where, i,
+		      alloc_rc);
+}
+
+START_TEST(test_pager_bad_free_list_trunk_flip_corrupt)
+{
+	unsigned char *db, *pg;
+	size_t n, off;
+	rdb_pgno trunk;
+
+	small_db_with_free_pages(&db, &n, &trunk);
+	pg = db + trunk * 512;
+	for (off = 0; off < 512; off += off < FMT_FREE_ENTRIES + 16 ? 1 : 61) {
+		pg[off] ^= 0x40;
+		expect_free_list_corrupt(db, n, 1, "flipped trunk byte", off);
+		pg[off] ^= 0x40;
+	}
+	rdb_free(db);
+}
+END_TEST
+
+/* Loop: a trunk page or header that lies about the free list, resealed
+ * so that only the free-list checks can catch it. */
+START_TEST(test_pager_bad_free_list_resealed_lie_corrupt)
+{
+	unsigned char *db, *pg;
+	size_t n;
+	rdb_pgno trunk;
+
+	small_db_with_free_pages(&db, &n, &trunk);
+	pg = db + trunk * 512;
+	switch (_i) {
+	case 0: fmt_put_u32(pg + FMT_FREE_COUNT, 1000); break;
+	case 1: fmt_put_u32(pg + FMT_FREE_NEXT, 99); break;
+	case 2: fmt_put_u32(pg + FMT_FREE_NEXT, trunk); break;
+	case 3: fmt_put_u32(pg + FMT_FREE_ENTRIES, 0); break;
+	case 4: fmt_put_u32(pg + FMT_FREE_ENTRIES, 5000); break;
+	case 5: fmt_put_u32(pg + FMT_FREE_ENTRIES, trunk); break;
+	case 6: pg[FMT_PAGE_TYPE] = FMT_PT_KV; break;
+	case 7: fmt_put_u32(db + FMT_HDR_FREE_HEAD, 99); break;
+	case 8: fmt_put_u32(db + FMT_HDR_FREE_COUNT, 1); break;
+	case 9: fmt_put_u32(db + FMT_HDR_FREE_HEAD, 1); break;
+	}
+	reseal(pg, trunk);
+	reseal(db, 0);
+	expect_free_list_corrupt(db, n, 0, "resealed lie", (size_t)_i);
+	rdb_free(db);
+}
+END_TEST
+
 /* ==== concurrency ===================================================== */
 
 #define BANK_PAGES 64u
@@ -2202,6 +2428,7 @@ static void large_rollback(pager *p)
 	ck_assert_uint_gt(st.spills, 0);
 	ck_assert_uint_eq(get_ok(w, 1), 10);
 	ck_assert_uint_eq(get_ok(w, 40), 49);
+	expect_txn(r, 32, 7);
 	pager_rollback(w);
 	expect_txn(r, 32, 7);
 	commit_ok(r);
@@ -2233,6 +2460,45 @@ START_TEST(test_pager_large_txn_rollback_then_crash_recovers_old)
 	mem_crash(p, OS_FAULT_CRASH);
 	p = open_ok(mem, &o);
 	expect(p, 32, 7);
+	close_ok(p);
+}
+END_TEST
+
+START_TEST(test_pager_large_txn_commit_then_crash_recovers_all)
+{
+	pager_opts o = opts(512, LARGE_CACHE);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t = begin_ok(p, 1);
+
+	append_txn(t, LARGE_PAGES, 5);
+	commit_ok(t);
+	mem_crash(p, OS_FAULT_POWERLOSS);
+	p = open_ok(mem, &o);
+	expect(p, LARGE_PAGES, 5);
+	close_ok(p);
+}
+END_TEST
+
+/* Frames spilled by a rolled-back transaction must not join the next
+ * commit when the WAL is replayed. */
+START_TEST(test_pager_large_rollback_commit_crash_keeps_commit)
+{
+	pager_opts o = opts(512, LARGE_CACHE);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+
+	large_rollback(p);
+	t = begin_ok(p, 1);
+	put_ok(t, 1, 501);
+	commit_ok(t);
+	mem_crash(p, OS_FAULT_POWERLOSS);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	ck_assert_uint_eq(pager_txn_page_count(t), 33);
+	ck_assert_uint_eq(get_ok(t, 1), 501);
+	ck_assert_uint_eq(get_ok(t, 2), 9);
+	ck_assert_uint_eq(get_ok(t, 32), 39);
+	commit_ok(t);
 	close_ok(p);
 }
 END_TEST
@@ -2272,6 +2538,7 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_open_twice_same_process_busy);
 	tcase_add_test(tc, test_pager_open_twice_mem_busy);
 	tcase_add_test(tc, test_pager_open_locked_by_other_process_busy);
+	tcase_add_test(tc, test_pager_open_in_child_while_parent_holds_busy);
 
 	tc = tcase(s, "pages", 60);
 	tcase_add_test(tc, test_pager_alloc_gives_zeroed_typed_writable_page);
@@ -2301,6 +2568,7 @@ Suite *pager_suite(void)
 			    0, 2);
 	tcase_add_test(tc, test_pager_checkpoint_keeps_live_reader_snapshot);
 	tcase_add_test(tc, test_pager_auto_checkpoint_past_ckpt_frames);
+	tcase_add_test(tc, test_pager_auto_checkpoint_spares_live_reader);
 	tcase_add_test(tc, test_pager_no_auto_checkpoint_below_ckpt_frames);
 	tcase_add_test(tc,
 		       test_pager_wal_damaged_frame_recovers_commits_before_it);
@@ -2326,6 +2594,12 @@ Suite *pager_suite(void)
 	tcase_add_test(tc,
 		       test_pager_bad_short_or_cut_at_page_corrupt);
 	tcase_add_loop_test(tc,
+			    test_pager_bad_header_field_valid_checksum_corrupt,
+			    0, N_BAD_HEADER_FIELDS);
+	tcase_add_test(tc, test_pager_bad_free_list_trunk_flip_corrupt);
+	tcase_add_loop_test(tc, test_pager_bad_free_list_resealed_lie_corrupt,
+			    0, 10);
+	tcase_add_loop_test(tc,
 			    test_pager_bad_flipped_byte_every_offset_detected,
 			    0, 3);
 
@@ -2340,5 +2614,9 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_large_txn_rollback_leaves_db_unchanged);
 	tcase_add_test(tc,
 		       test_pager_large_txn_rollback_then_crash_recovers_old);
+	tcase_add_test(tc,
+		       test_pager_large_txn_commit_then_crash_recovers_all);
+	tcase_add_test(tc,
+		       test_pager_large_rollback_commit_crash_keeps_commit);
 	return s;
 }
