@@ -791,6 +791,47 @@ START_TEST(test_pager_free_then_alloc_reuses_before_growing)
 }
 END_TEST
 
+START_TEST(test_pager_alloc_free_cycles_keep_page_count)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	rdb_pgno got[10];
+	pager_stats st;
+	pager_txn *t;
+	int round, i;
+
+	append_pages(p, 3, 0);
+	for (round = 0; round < 50; round++) {
+		t = begin_ok(p, 1);
+		for (i = 0; i < 10; i++) {
+			pager_page *pg = NULL;
+
+			ck_assert_int_eq(pager_alloc(t, FMT_PT_KV, &pg),
+					 RDB_OK);
+			got[i] = pager_pgno(pg);
+			stamp(pager_data(pg), got[i], 7);
+			pager_unref(pg);
+		}
+		commit_ok(t);
+		t = begin_ok(p, 1);
+		for (i = 0; i < 10; i++)
+			ck_assert_uint_eq(get_ok(t, got[i]), 7);
+		for (i = 0; i < 10; i++)
+			ck_assert_int_eq(pager_free_page(t, got[i]), RDB_OK);
+		commit_ok(t);
+	}
+	pager_get_stats(p, &st);
+	ck_assert_msg(st.page_count <= 4 + 10 + 1, "page count %u",
+		      st.page_count);
+	ck_assert_uint_eq(st.free_pages, st.page_count - 4);
+	t = begin_ok(p, 0);
+	for (i = 1; i <= 3; i++)
+		ck_assert_uint_eq(get_ok(t, (rdb_pgno)i), (uint64_t)i);
+	commit_ok(t);
+	close_ok(p);
+}
+END_TEST
+
 typedef struct walk {
 	unsigned char *seen;   /* per page: times reported */
 	rdb_pgno limit;        /* page count */
@@ -1587,6 +1628,128 @@ START_TEST(test_pager_wal_fault_during_commit_gives_old_or_new)
 }
 END_TEST
 
+/* Loop: OFF then NORMAL.  A crash (OFF) or power loss (NORMAL) may lose
+ * recent commits, but what remains is one whole commit. */
+START_TEST(test_pager_lazy_sync_crash_keeps_whole_commit)
+{
+	pager_opts o = opts(512, 16);
+	pager *p;
+	pager_txn *t;
+	uint64_t v, k;
+	rdb_pgno i;
+
+	o.sync = _i == 0 ? PAGER_SYNC_OFF : PAGER_SYNC_NORMAL;
+	o.ckpt_frames = 40;
+	p = open_ok(mem, &o);
+	append_pages(p, 4, 0);
+	pager_set_sync(p, PAGER_SYNC_FULL);
+	set_all(p, 4, 0);
+	pager_set_sync(p, o.sync);
+	for (k = 1; k <= 50; k++)
+		set_all(p, 4, 10 * k);
+	mem_crash(p, _i == 0 ? OS_FAULT_CRASH : OS_FAULT_POWERLOSS);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	v = get_ok(t, 1);
+	k = (v - 1) / 10;
+	ck_assert_msg(v % 10 == 1 && k <= 50, "page 1 holds %llu",
+		      (unsigned long long)v);
+	for (i = 2; i <= 4; i++)
+		ck_assert_uint_eq(get_ok(t, i), 10 * k + i);
+	commit_ok(t);
+	close_ok(p);
+}
+END_TEST
+
+/* Readers begun after each of six commits, checkpoints in between: each
+ * keeps its own snapshot until it ends, in any order. */
+START_TEST(test_pager_many_snapshots_survive_checkpoints)
+{
+	static const int end_order[] = { 3, 0, 5, 1, 4, 2 };
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *r[6];
+	int k;
+
+	append_pages(p, 40, 0);
+	for (k = 0; k < 6; k++) {
+		set_all(p, 40, 100 * (k + 1));
+		r[k] = begin_ok(p, 0);
+		if (k % 2 == 1)
+			ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	}
+	set_all(p, 40, 1000);
+	for (k = 0; k < 6; k++) {
+		int j = end_order[k];
+
+		ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+		expect_txn(r[j], 40, 100 * (j + 1));
+		commit_ok(r[j]);
+		set_all(p, 40, 1000 + k);
+	}
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	expect(p, 40, 1005);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	expect(p, 40, 1005);
+	close_ok(p);
+}
+END_TEST
+
+/* A new database crashes before anything was checkpointed: the WAL alone
+ * holds it, and opening without create recovers it. */
+START_TEST(test_pager_crash_before_first_checkpoint_recovers)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+
+	append_pages(p, 3, 70);
+	mem_crash(p, OS_FAULT_POWERLOSS);
+	o.create = 0;
+	p = open_ok(mem, &o);
+	expect(p, 3, 70);
+	close_ok(p);
+}
+END_TEST
+
+typedef struct ckpt_try {
+	pager *p;
+	rdb_rc rc;
+	double ms;
+} ckpt_try;
+
+static void *ckpt_try_run(void *arg)
+{
+	ckpt_try *c = arg;
+	double t0 = now_ms();
+
+	c->rc = pager_checkpoint(c->p);
+	c->ms = now_ms() - t0;
+	return NULL;
+}
+
+START_TEST(test_pager_checkpoint_busy_while_writer_holds_lock)
+{
+	pager_opts o = opts(512, 16);
+	ckpt_try c = { NULL, RDB_OK, 0 };
+	pthread_t th;
+	pager_txn *t;
+
+	o.busy_timeout_ms = 100;
+	c.p = open_ok(mem, &o);
+	append_pages(c.p, 2, 0);
+	t = begin_ok(c.p, 1);
+	put_ok(t, 1, 3);
+	ck_assert_int_eq(pthread_create(&th, NULL, ckpt_try_run, &c), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(c.rc, RDB_BUSY);
+	ck_assert_msg(c.ms >= 90, "waited %.1f ms", c.ms);
+	commit_ok(t);
+	ck_assert_int_eq(pager_checkpoint(c.p), RDB_OK);
+	close_ok(c.p);
+}
+END_TEST
+
 START_TEST(test_pager_stats_count_hits_misses_evictions)
 {
 	pager_opts o = opts(512, 16);
@@ -2272,17 +2435,37 @@ static void *bank_reader(void *arg)
 	return NULL;
 }
 
-/* Loop: mem vfs under FULL, then real files under NORMAL. */
+/* Explicit checkpoints racing the writer and the readers. */
+static void *bank_checkpointer(void *arg)
+{
+	bank *b = arg;
+	rdb_err e = { 0 };
+
+	while (!atomic_load(&b->writer_done) && !atomic_load(&b->failed)) {
+		rdb_rc rc = pager_checkpoint(b->p);
+
+		if (rc != RDB_OK && rc != RDB_BUSY)
+			bank_fail(b, "checkpoint", rc, &e);
+		sleep_ms(1);
+	}
+	return NULL;
+}
+
+/* Loop: mem FULL, real files NORMAL, mem OFF, mem FULL with a thread
+ * checkpointing too. */
 START_TEST(test_pager_concurrent_readers_see_constant_total)
 {
-	os_vfs *v = _i == 0 ? mem : os_unix_vfs();
+	static const pager_sync level[] = { PAGER_SYNC_FULL,
+		PAGER_SYNC_NORMAL, PAGER_SYNC_OFF, PAGER_SYNC_FULL };
+	os_vfs *v = _i == 1 ? os_unix_vfs() : mem;
 	pager_opts o = opts(512, 16);
-	pthread_t th[5];
+	int n_th = _i == 3 ? 6 : 5;
+	pthread_t th[6];
 	bank b;
 	uint64_t total;
 	int i;
 
-	o.sync = _i == 0 ? PAGER_SYNC_FULL : PAGER_SYNC_NORMAL;
+	o.sync = level[_i];
 	o.ckpt_frames = 64;
 	memset(&b, 0, sizeof(b));
 	pthread_mutex_init(&b.mu, NULL);
@@ -2295,7 +2478,10 @@ START_TEST(test_pager_concurrent_readers_see_constant_total)
 	for (i = 1; i < 5; i++)
 		ck_assert_int_eq(pthread_create(&th[i], NULL, bank_reader, &b),
 				 0);
-	for (i = 0; i < 5; i++)
+	if (n_th == 6)
+		ck_assert_int_eq(pthread_create(&th[5], NULL,
+						bank_checkpointer, &b), 0);
+	for (i = 0; i < n_th; i++)
 		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
 	ck_assert_msg(atomic_load(&b.failed) == 0, "%d failures, first: %s",
 		      atomic_load(&b.failed), b.why);
@@ -2545,6 +2731,7 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_get_out_of_range_corrupt);
 	tcase_add_test(tc, test_pager_write_twice_keeps_changes);
 	tcase_add_test(tc, test_pager_free_then_alloc_reuses_before_growing);
+	tcase_add_test(tc, test_pager_alloc_free_cycles_keep_page_count);
 	tcase_add_loop_test(tc, test_pager_freelist_walk_lists_every_freed_page,
 			    0, 5);
 	tcase_add_test(tc, test_pager_freelist_walk_stops_when_fn_nonzero);
@@ -2580,6 +2767,12 @@ Suite *pager_suite(void)
 	tcase_add_loop_test(tc,
 			    test_pager_wal_fault_during_commit_gives_old_or_new,
 			    0, 3);
+	tcase_add_loop_test(tc,
+			    test_pager_lazy_sync_crash_keeps_whole_commit,
+			    0, 2);
+	tcase_add_test(tc, test_pager_many_snapshots_survive_checkpoints);
+	tcase_add_test(tc, test_pager_crash_before_first_checkpoint_recovers);
+	tcase_add_test(tc, test_pager_checkpoint_busy_while_writer_holds_lock);
 	tcase_add_test(tc, test_pager_stats_count_hits_misses_evictions);
 	tcase_add_test(tc, test_pager_stats_commit_counters_follow_sync_level);
 	tcase_add_loop_test(tc, test_pager_sync_level_data_survives_reopen,
@@ -2606,7 +2799,7 @@ Suite *pager_suite(void)
 	tc = tcase(s, "concurrency", 600);
 	tcase_add_loop_test(tc,
 			    test_pager_concurrent_readers_see_constant_total,
-			    0, 2);
+			    0, 4);
 	tcase_add_loop_test(tc, test_pager_group_commit_full_counts_all, 0, 2);
 
 	tc = tcase(s, "large", 300);
