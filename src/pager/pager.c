@@ -502,6 +502,7 @@ static rdb_rc make_private(pager_txn *t, pager_page **pg)
 rdb_rc pager_write(pager_txn *t, pager_page **pg)
 {
 	assert(t != NULL && pg != NULL && *pg != NULL);
+	t->version++;
 	if (!t->write)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "page %u written in a read transaction",
@@ -516,6 +517,7 @@ rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out)
 
 	assert(t != NULL && out != NULL);
 	*out = NULL;
+	t->version++;
 	if (!t->write)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "page allocated in a read transaction");
@@ -535,6 +537,7 @@ rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out)
 rdb_rc pager_free_page(pager_txn *t, rdb_pgno pgno)
 {
 	assert(t != NULL);
+	t->version++;
 	if (!t->write)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "page %u freed in a read transaction", pgno);
@@ -582,6 +585,7 @@ rdb_rc pager_set_anchor(pager_txn *t, unsigned idx, uint64_t value)
 }
 
 int pager_txn_is_write(const pager_txn *t) { return t->write; }
+uint64_t pager_txn_version(const pager_txn *t) { return t->version; }
 rdb_pgno pager_txn_page_count(const pager_txn *t) { return t->h.page_count; }
 uint32_t pager_txn_free_count(const pager_txn *t) { return t->h.free_count; }
 

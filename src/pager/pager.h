@@ -96,9 +96,9 @@ rdb_rc pager_open(os_vfs *vfs, const char *path, const pager_opts *o,
 
 /*
  * Checkpoint everything, remove the WAL and free p.  Every transaction
- * must have ended.  Returns the checkpoint's error, if any (the WAL is
- * then kept and replayed at the next open); p is freed either way.
- * NULL is a no-op returning RDB_OK.
+ * must have ended, else RDB_MISUSE and nothing is done.  Otherwise p is
+ * freed and the checkpoint's error, if any, is returned (the WAL is then
+ * kept and replayed at the next open).  NULL is a no-op returning RDB_OK.
  */
 rdb_rc pager_close(pager *p);
 
@@ -138,6 +138,10 @@ rdb_rc pager_commit(pager_txn *t);
 void pager_rollback(pager_txn *t);
 
 int pager_txn_is_write(const pager_txn *t);
+/* Counts the transaction's page changes (every pager_write, pager_alloc
+ * and pager_free_page call, successful or not).  A cursor that remembers
+ * it can tell that pages it holds may be stale. */
+uint64_t pager_txn_version(const pager_txn *t);
 /* Pages in the transaction's snapshot, including page 0. */
 rdb_pgno pager_txn_page_count(const pager_txn *t);
 /* Free pages in the transaction's snapshot. */

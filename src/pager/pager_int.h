@@ -100,6 +100,7 @@ struct pager_txn {
 	rdb_err *err;             /* borrowed */
 	int write;
 	uint64_t mx;              /* snapshot: newest fseq visible */
+	uint64_t version;         /* page changes so far */
 	hdr h;                    /* header as of the snapshot (+ changes) */
 	pager_page *dirty;        /* writer: private frames (dnext list) */
 	uint32_t n_dirty;
