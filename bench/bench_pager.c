@@ -2,8 +2,10 @@
  * bench_pager.c -- pager commit latency and cached-read cost, each next to
  * the operating-system floor it is built on (fdatasync, pwrite, pread),
  * measured in the same run on real files in the current directory.
- * Stdout: one "<workload>: rdb X unit, <peer> Y unit, ratio R" line per
- * workload, everything else starts with '#'.  See docs/benchmarks.md.
+ * Each workload and its peer run in alternating rounds so that load from
+ * other processes hits both alike.  Stdout: one "<workload>: rdb X unit,
+ * <peer> Y unit, ratio R" line per workload, all else starts with '#'.
+ * How to run, what each line means, last results: docs/benchmarks.md.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,6 +40,8 @@
 #define N_READS 5000000L
 #define N_PREADS 2000000L
 #define MAX_THREADS 4
+#define ROUNDS 10
+#define NORMAL_FACTOR 5   /* NORMAL commits are cheap: run 5x as many */
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -94,6 +98,47 @@ static void line(const char *workload, double rdb, const char *unit,
 	fflush(stdout);
 }
 
+/* ---- tallies ---------------------------------------------------------- */
+
+/* Time and pager counters of one workload, summed over its rounds. */
+typedef struct tally {
+	uint64_t ns;                    /* timed wall-clock */
+	long n;                         /* operations */
+	uint64_t syncs, frames, ckpts;  /* pager counters, commits only */
+	double lo, hi;                  /* per-op time of best/worst round */
+} tally;
+
+static void tally_add(tally *t, uint64_t ns, long n)
+{
+	double per = (double)ns / (double)n;
+
+	if (t->n == 0 || per < t->lo)
+		t->lo = per;
+	if (t->n == 0 || per > t->hi)
+		t->hi = per;
+	t->ns += ns;
+	t->n += n;
+}
+
+static double tally_mean(const tally *t, double unit_ns)
+{
+	return (double)t->ns / unit_ns / (double)t->n;
+}
+
+static void tally_note(const char *what, const tally *t, double unit_ns,
+		       const char *unit)
+{
+	printf("# %s: %ld ops, rounds %.*f..%.*f %s", what, t->n,
+	       prec(t->lo / unit_ns), t->lo / unit_ns, prec(t->hi / unit_ns),
+	       t->hi / unit_ns, unit);
+	if (t->frames != 0)
+		printf("; per commit %.3f syncs, %.2f wal frames; "
+		       "%llu checkpoints", (double)t->syncs / (double)t->n,
+		       (double)t->frames / (double)t->n,
+		       (unsigned long long)t->ckpts);
+	printf("\n");
+}
+
 /* ---- operating-system floors ------------------------------------------ */
 
 static int open_filled(const char *path, uint32_t n_pages)
@@ -113,17 +158,16 @@ static int open_filled(const char *path, uint32_t n_pages)
 	return fd;
 }
 
-/* Mean us of one 4 KiB overwrite of a random page among 64, with
- * fdatasync after each when sync is set. */
-static double floor_write_us(int fd, long n, int sync)
+/* n overwrites of a random 4 KiB page among FLOOR_PAGES, each followed by
+ * fdatasync when sync is set; returns the elapsed ns. */
+static uint64_t floor_write(int fd, long n, int sync, uint64_t seed)
 {
 	unsigned char buf[PAGE];
-	uint64_t s = 0x9e3779b97f4a7c15ull;
 	uint64_t t0 = now_ns();
 
 	memset(buf, 0x5a, sizeof buf);
 	for (long i = 0; i < n; i++) {
-		off_t off = (off_t)rnd_below(&s, FLOOR_PAGES) * PAGE;
+		off_t off = (off_t)rnd_below(&seed, FLOOR_PAGES) * PAGE;
 
 		buf[0] = (unsigned char)i;
 		if (pwrite(fd, buf, PAGE, off) != (ssize_t)PAGE)
@@ -131,33 +175,24 @@ static double floor_write_us(int fd, long n, int sync)
 		if (sync && fdatasync(fd) != 0)
 			die_errno("fdatasync");
 	}
-	return (double)(now_ns() - t0) / 1e3 / (double)n;
+	return now_ns() - t0;
 }
 
-/* Mean ns of a pread of a random 4 KiB page of a warmed 40 MiB file. */
-static double floor_pread_ns(long n)
+/* n preads of a random 4 KiB page of the READ_FILE_PAGES file; returns
+ * the elapsed ns and adds a byte of each page to *sum. */
+static uint64_t floor_pread(int fd, long n, uint64_t seed, uint64_t *sum)
 {
 	unsigned char buf[PAGE];
-	uint64_t s = 0x2545f4914f6cdd1dull, sum = 0, t0;
-	int fd = open_filled(READ_FILE, READ_FILE_PAGES);
+	uint64_t t0 = now_ns();
 
-	for (uint32_t i = 0; i < READ_FILE_PAGES; i++)
-		if (pread(fd, buf, PAGE, (off_t)i * PAGE) != (ssize_t)PAGE)
-			die_errno("pread");
-	t0 = now_ns();
 	for (long i = 0; i < n; i++) {
-		off_t off = (off_t)rnd_below(&s, READ_FILE_PAGES) * PAGE;
+		off_t off = (off_t)rnd_below(&seed, READ_FILE_PAGES) * PAGE;
 
 		if (pread(fd, buf, PAGE, off) != (ssize_t)PAGE)
 			die_errno("pread");
-		sum += buf[8];
+		*sum += buf[8];
 	}
-	t0 = now_ns() - t0;
-	close(fd);
-	unlink(READ_FILE);
-	if (sum == 1)   /* keeps the reads; never true in practice */
-		printf("#\n");
-	return (double)t0 / (double)n;
+	return now_ns() - t0;
 }
 
 /* ---- pager ------------------------------------------------------------- */
@@ -169,7 +204,7 @@ static pager *db_open(const char *path, pager_sync sync, uint32_t cache,
 	pager *p = NULL;
 	rdb_rc rc;
 
-	os_unix_vfs()->remove(os_unix_vfs(), path, NULL);
+	(void)os_unix_vfs()->remove(os_unix_vfs(), path, NULL);
 	pager_opts_default(&o);
 	o.page_size = PAGE;
 	o.sync = sync;
@@ -182,10 +217,13 @@ static pager *db_open(const char *path, pager_sync sync, uint32_t cache,
 	return p;
 }
 
-static void db_remove(const char *path)
+static void db_close(pager *p, const char *path, rdb_err *err)
 {
 	char wal[256];
+	rdb_rc rc = pager_close(p);
 
+	if (rc != RDB_OK)
+		die("pager_close", rc, err);
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	(void)os_unix_vfs()->remove(os_unix_vfs(), path, NULL);
 	(void)os_unix_vfs()->remove(os_unix_vfs(), wal, NULL);
@@ -243,21 +281,86 @@ fail:
 	return rc;
 }
 
-/* n commits of random pages in [lo, hi); mean us per commit. */
-static double commit_run(pager *p, long n, rdb_pgno lo, rdb_pgno hi,
-			 uint64_t seed)
+typedef struct worker {
+	pager *p;                 /* borrowed */
+	pthread_barrier_t *start; /* borrowed; NULL when run inline */
+	rdb_pgno lo, hi;          /* this worker's pages */
+	long n;
+	uint64_t seed;
+	rdb_rc rc;
+	rdb_err err;
+} worker;
+
+static void *worker_main(void *arg)
 {
-	rdb_err err = { 0 };
-	uint64_t t0 = now_ns();
+	worker *w = arg;
+	uint64_t s = w->seed;
 
-	for (long i = 0; i < n; i++) {
-		rdb_rc rc = one_commit(p, lo + rnd_below(&seed, hi - lo),
-				       (uint64_t)i, &err);
+	if (w->start != NULL)
+		pthread_barrier_wait(w->start);
+	for (long i = 0; i < w->n && w->rc == RDB_OK; i++)
+		w->rc = one_commit(w->p, w->lo + rnd_below(&s, w->hi - w->lo),
+				   (uint64_t)i, &w->err);
+	return NULL;
+}
 
-		if (rc != RDB_OK)
-			die("commit", rc, &err);
+/* n commits spread over n_threads threads (1 = this thread), each thread
+ * on its own pages; returns the elapsed wall-clock ns. */
+static uint64_t commit_threads(pager *p, int n_threads, long n,
+			       uint64_t seed)
+{
+	pthread_t tid[MAX_THREADS];
+	worker w[MAX_THREADS];
+	pthread_barrier_t start;
+	uint32_t span = (COMMIT_DB_PAGES - 1) / (uint32_t)n_threads;
+	uint64_t t0;
+
+	pthread_barrier_init(&start, NULL, (unsigned)n_threads + 1);
+	for (int i = 0; i < n_threads; i++) {
+		memset(&w[i], 0, sizeof w[i]);
+		w[i].p = p;
+		w[i].start = n_threads > 1 ? &start : NULL;
+		w[i].lo = 1 + (uint32_t)i * span;
+		w[i].hi = w[i].lo + span;
+		w[i].n = n / n_threads;
+		w[i].seed = seed + (uint64_t)i * 0x9e3779b97f4a7c15ull;
 	}
-	return (double)(now_ns() - t0) / 1e3 / (double)n;
+	if (n_threads > 1) {
+		for (int i = 0; i < n_threads; i++)
+			if (pthread_create(&tid[i], NULL, worker_main,
+					   &w[i]) != 0)
+				die_errno("pthread_create");
+		pthread_barrier_wait(&start);
+	}
+	t0 = now_ns();
+	if (n_threads == 1)
+		worker_main(&w[0]);
+	else
+		for (int i = 0; i < n_threads; i++)
+			pthread_join(tid[i], NULL);
+	t0 = now_ns() - t0;
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < n_threads; i++)
+		if (w[i].rc != RDB_OK)
+			die("commit", w[i].rc, &w[i].err);
+	return t0;
+}
+
+/* One round of commits added to t with the pager counters it moved. */
+static void tally_commits(tally *t, pager *p, int n_threads, long n,
+			  uint64_t seed)
+{
+	pager_stats a, b;
+	uint64_t ns;
+
+	n = n / n_threads * n_threads;
+	pager_get_stats(p, &a);
+	ns = commit_threads(p, n_threads, n, seed);
+	pager_get_stats(p, &b);
+	tally_add(t, ns, n);
+	t->syncs += b.syncs - a.syncs;
+	t->frames += b.wal_frames - a.wal_frames;
+	t->ckpts += b.checkpoints - a.checkpoints;
 }
 
 /* Commit until the WAL has been filled and reset at least twice, so the
@@ -272,7 +375,7 @@ static double commit_warmup(pager *p)
 	pager_get_stats(p, &st);
 	ck0 = st.checkpoints;
 	do {
-		commit_run(p, 100, 1, COMMIT_DB_PAGES, 0x1234567ull + done);
+		(void)commit_threads(p, 1, 100, 0x1234567ull + (uint64_t)done);
 		done += 100;
 		pager_get_stats(p, &st);
 	} while (done < WARMUP_COMMITS ||
@@ -282,166 +385,136 @@ static double commit_warmup(pager *p)
 	return (double)(now_ns() - t0) / 1e3 / (double)done;
 }
 
-static void note_stats(const char *what, pager *p, const pager_stats *a,
-		       long n)
-{
-	pager_stats b;
-
-	pager_get_stats(p, &b);
-	printf("# %s: per commit %.2f syncs, %.2f wal frames; "
-	       "%llu checkpoints in %ld commits\n", what,
-	       (double)(b.syncs - a->syncs) / (double)n,
-	       (double)(b.wal_frames - a->wal_frames) / (double)n,
-	       (unsigned long long)(b.checkpoints - a->checkpoints), n);
-}
-
-typedef struct worker {
-	pager *p;                 /* borrowed */
-	pthread_barrier_t *start; /* borrowed */
-	rdb_pgno lo, hi;
-	long n;
-	rdb_rc rc;
-	rdb_err err;
-} worker;
-
-static void *worker_main(void *arg)
-{
-	worker *w = arg;
-	uint64_t s = 0xabcdef12345ull + w->lo;
-
-	pthread_barrier_wait(w->start);
-	for (long i = 0; i < w->n && w->rc == RDB_OK; i++)
-		w->rc = one_commit(w->p, w->lo + rnd_below(&s, w->hi - w->lo),
-				   (uint64_t)i, &w->err);
-	return NULL;
-}
-
-/* n commits spread over n_threads threads, each on its own pages;
- * wall-clock us per commit. */
-static double commit_threads(pager *p, int n_threads, long n)
-{
-	pthread_t tid[MAX_THREADS];
-	worker w[MAX_THREADS];
-	pthread_barrier_t start;
-	uint32_t span = (COMMIT_DB_PAGES - 1) / (uint32_t)n_threads;
-	uint64_t t0;
-
-	pthread_barrier_init(&start, NULL, (unsigned)n_threads + 1);
-	for (int i = 0; i < n_threads; i++) {
-		memset(&w[i], 0, sizeof w[i]);
-		w[i].p = p;
-		w[i].start = &start;
-		w[i].lo = 1 + (uint32_t)i * span;
-		w[i].hi = w[i].lo + span;
-		w[i].n = n / n_threads;
-		if (pthread_create(&tid[i], NULL, worker_main, &w[i]) != 0)
-			die_errno("pthread_create");
-	}
-	pthread_barrier_wait(&start);
-	t0 = now_ns();
-	for (int i = 0; i < n_threads; i++)
-		pthread_join(tid[i], NULL);
-	t0 = now_ns() - t0;
-	pthread_barrier_destroy(&start);
-	for (int i = 0; i < n_threads; i++)
-		if (w[i].rc != RDB_OK)
-			die("threaded commit", w[i].rc, &w[i].err);
-	return (double)t0 / 1e3 / (double)(w[0].n * n_threads);
-}
-
 /* ---- workloads ---------------------------------------------------------- */
 
-static void bench_commits(long n, double fsync_us, double pwrite_us)
+/* FULL commits by 1, 2 and 4 threads, each round next to the fsync floor;
+ * then NORMAL commits next to the pwrite floor. */
+static void bench_commits(long n)
 {
+	static const char *const names[] = { "", "pager.commit_full_1thread",
+		"pager.commit_full_2threads", "",
+		"pager.commit_full_4threads" };
 	rdb_err err = { 0 };
 	pager *p = db_open(COMMIT_DB, PAGER_SYNC_FULL, 0, &err);
-	pager_stats st;
-	double one, x;
-	char name[64];
-	rdb_rc rc;
+	int fd = open_filled(FLOOR_FILE, FLOOR_PAGES);
+	tally fsync_t = { 0 }, pwrite_t = { 0 }, normal = { 0 };
+	tally full[MAX_THREADS + 1] = { { 0 } };
+	double warm;
+	long chunk;
 
 	db_populate(p, COMMIT_DB_PAGES);
-	x = commit_warmup(p);
-	/* A slow pager gets fewer commits: at most ~4 s per workload. */
-	if (n > (long)(4e6 / x) / 4 * 4)
-		n = (long)(4e6 / x) / 4 * 4;
-	if (n < 100)
-		n = 100;
-	printf("# N %ld commits (NORMAL %ld)\n", n, 5 * n);
-
-	pager_get_stats(p, &st);
-	one = commit_run(p, n, 1, COMMIT_DB_PAGES, 42);
-	note_stats("full 1 thread", p, &st, n);
-	line("pager.commit_full_1thread", one, "us", "fsync", fsync_us);
-
-	for (int t = 2; t <= MAX_THREADS; t *= 2) {
-		snprintf(name, sizeof name, "full %d threads", t);
-		pager_get_stats(p, &st);
-		x = commit_threads(p, t, n);
-		note_stats(name, p, &st, n);
-		snprintf(name, sizeof name, "pager.commit_full_%dthreads", t);
-		line(name, x, "us", "1thread", one);
+	warm = commit_warmup(p);
+	/* A slow pager gets fewer commits: about 4 s per workload. */
+	if (n > (long)(4e6 / warm))
+		n = (long)(4e6 / warm);
+	chunk = n / ROUNDS / 4 * 4;
+	if (chunk < 20)
+		chunk = 20;
+	printf("# N %ld commits per workload in %d rounds (NORMAL %ld)\n",
+	       chunk * ROUNDS, ROUNDS, chunk * ROUNDS * NORMAL_FACTOR);
+	for (int r = 0; r < ROUNDS; r++) {
+		tally_add(&fsync_t, floor_write(fd, chunk, 1, 11 + r), chunk);
+		for (int k = 1; k <= MAX_THREADS; k *= 2)
+			tally_commits(&full[k], p, k, chunk, 100 * r + k);
 	}
+	tally_note("floor pwrite 4 KiB + fdatasync", &fsync_t, 1e3, "us");
+	for (int k = 1; k <= MAX_THREADS; k *= 2)
+		tally_note(names[k], &full[k], 1e3, "us");
+	line(names[1], tally_mean(&full[1], 1e3), "us", "fsync",
+	     tally_mean(&fsync_t, 1e3));
+	for (int k = 2; k <= MAX_THREADS; k *= 2)
+		line(names[k], tally_mean(&full[k], 1e3), "us", "1thread",
+		     tally_mean(&full[1], 1e3));
 
 	pager_set_sync(p, PAGER_SYNC_NORMAL);
-	commit_run(p, n, 1, COMMIT_DB_PAGES, 7);
-	pager_get_stats(p, &st);
-	x = commit_run(p, 5 * n, 1, COMMIT_DB_PAGES, 43);
-	note_stats("normal 1 thread", p, &st, 5 * n);
-	line("pager.commit_normal_1thread", x, "us", "pwrite", pwrite_us);
-
-	rc = pager_close(p);
-	if (rc != RDB_OK)
-		die("pager_close", rc, &err);
-	db_remove(COMMIT_DB);
+	(void)commit_threads(p, 1, chunk * NORMAL_FACTOR, 7);
+	for (int r = 0; r < ROUNDS; r++) {
+		tally_add(&pwrite_t, floor_write(fd, chunk * NORMAL_FACTOR * 4,
+						 0, 21 + r),
+			  chunk * NORMAL_FACTOR * 4);
+		tally_commits(&normal, p, 1, chunk * NORMAL_FACTOR, 1000 + r);
+	}
+	tally_note("floor pwrite 4 KiB", &pwrite_t, 1e3, "us");
+	tally_note("pager.commit_normal_1thread", &normal, 1e3, "us");
+	line("pager.commit_normal_1thread", tally_mean(&normal, 1e3), "us",
+	     "pwrite", tally_mean(&pwrite_t, 1e3));
+	close(fd);
+	unlink(FLOOR_FILE);
+	db_close(p, COMMIT_DB, &err);
 }
 
-static void bench_cached_reads(long m, double pread_ns)
+/* Read every page once through t, checking what db_populate() wrote. */
+static void warm_pages(pager_txn *t, rdb_err *err)
+{
+	rdb_pgno n_pages = pager_txn_page_count(t);
+	pager_page *pg;
+	rdb_rc rc;
+
+	if (n_pages != READ_DB_PAGES)
+		die("page count after populate", RDB_INTERNAL, NULL);
+	for (rdb_pgno i = 1; i < n_pages; i++) {
+		rc = pager_get(t, i, &pg);
+		if (rc != RDB_OK)
+			die("warm: pager_get", rc, err);
+		if (fmt_get_u32(pager_data(pg) + FMT_PAGE_BODY) != i)
+			die("warm: page holds the wrong bytes", RDB_CORRUPT,
+			    NULL);
+		pager_unref(pg);
+	}
+}
+
+/* n random cached reads of 8 bytes through t; returns the elapsed ns. */
+static uint64_t pager_reads(pager_txn *t, long n, uint64_t seed,
+			    uint64_t *sum, rdb_err *err)
+{
+	pager_page *pg;
+	uint64_t t0 = now_ns();
+	rdb_rc rc;
+
+	for (long i = 0; i < n; i++) {
+		rc = pager_get(t, 1 + rnd_below(&seed, READ_DB_PAGES - 1), &pg);
+		if (rc != RDB_OK)
+			die("pager_get", rc, err);
+		*sum += fmt_get_u64(pager_data(pg) + FMT_PAGE_BODY);
+		pager_unref(pg);
+	}
+	return now_ns() - t0;
+}
+
+static void bench_cached_reads(long m, long m_pread)
 {
 	rdb_err err = { 0 };
 	pager *p = db_open(READ_DB, PAGER_SYNC_NORMAL, READ_DB_CACHE, &err);
+	int fd = open_filled(READ_FILE, READ_FILE_PAGES);
+	tally rd = { 0 }, pr = { 0 };
 	pager_txn *t = NULL;
-	pager_page *pg;
-	uint64_t s = 0x51ed27ull, sum = 0, t0;
-	rdb_pgno n_pages;
+	uint64_t sum = 0;
 	rdb_rc rc;
 
 	db_populate(p, READ_DB_PAGES);
 	rc = pager_begin(p, 0, &err, &t);
 	if (rc != RDB_OK)
 		die("pager_begin read", rc, &err);
-	n_pages = pager_txn_page_count(t);
-	if (n_pages != READ_DB_PAGES)
-		die("page count after populate", RDB_INTERNAL, NULL);
-	for (rdb_pgno i = 1; i < n_pages; i++) {
-		rc = pager_get(t, i, &pg);
-		if (rc != RDB_OK)
-			die("warm: pager_get", rc, &err);
-		if (fmt_get_u32(pager_data(pg) + FMT_PAGE_BODY) != i)
-			die("warm: page holds the wrong bytes", RDB_CORRUPT,
-			    NULL);
-		pager_unref(pg);
+	warm_pages(t, &err);
+	(void)floor_pread(fd, READ_FILE_PAGES, 3, &sum);
+	for (int r = 0; r < ROUNDS; r++) {
+		tally_add(&pr, floor_pread(fd, m_pread / ROUNDS, 31 + r, &sum),
+			  m_pread / ROUNDS);
+		tally_add(&rd, pager_reads(t, m / ROUNDS, 41 + r, &sum, &err),
+			  m / ROUNDS);
 	}
-	t0 = now_ns();
-	for (long i = 0; i < m; i++) {
-		rc = pager_get(t, 1 + rnd_below(&s, n_pages - 1), &pg);
-		if (rc != RDB_OK)
-			die("pager_get", rc, &err);
-		sum += fmt_get_u64(pager_data(pg) + FMT_PAGE_BODY);
-		pager_unref(pg);
-	}
-	t0 = now_ns() - t0;
 	rc = pager_commit(t);
 	if (rc != RDB_OK)
 		die("end read transaction", rc, &err);
 	if (sum == 0)
 		die("reads returned nothing", RDB_INTERNAL, NULL);
-	line("pager.cached_random_read", (double)t0 / (double)m, "ns",
-	     "pread", pread_ns);
-	rc = pager_close(p);
-	if (rc != RDB_OK)
-		die("pager_close", rc, &err);
-	db_remove(READ_DB);
+	tally_note("floor pread 4 KiB cached", &pr, 1, "ns");
+	tally_note("pager.cached_random_read", &rd, 1, "ns");
+	line("pager.cached_random_read", tally_mean(&rd, 1), "ns", "pread",
+	     tally_mean(&pr, 1));
+	close(fd);
+	unlink(READ_FILE);
+	db_close(p, READ_DB, &err);
 }
 
 /* ---- main --------------------------------------------------------------- */
@@ -449,29 +522,23 @@ static void bench_cached_reads(long m, double pread_ns)
 int main(void)
 {
 	int fd = open_filled(FLOOR_FILE, FLOOR_PAGES);
-	double probe, fsync_us, pwrite_us, pread_ns;
+	double probe = (double)floor_write(fd, 100, 1, 1) / 1e3 / 100;
 	long n;
 
-	/* Size N so that each timed commit workload takes about 3 s at the
-	 * fsync floor of this disk. */
-	probe = floor_write_us(fd, 100, 1);
-	n = (long)(3e6 / probe) / 4 * 4;
+	close(fd);
+	unlink(FLOOR_FILE);
+	/* Size N so that each commit workload takes about 3 s at the fsync
+	 * floor of this disk. */
+	n = (long)(3e6 / probe);
 	if (n < 400)
 		n = 400;
 	if (n > 8000)
 		n = 8000;
-	fsync_us = floor_write_us(fd, n, 1);
-	pwrite_us = floor_write_us(fd, 50 * n, 0);
-	close(fd);
-	unlink(FLOOR_FILE);
-	printf("# page %u B, nproc %ld, N %ld fsyncs, M %ld reads\n", PAGE,
-	       sysconf(_SC_NPROCESSORS_ONLN), n, N_READS);
-	printf("# floor: pwrite 4 KiB + fdatasync %.1f us, pwrite 4 KiB "
-	       "%.2f us\n", fsync_us, pwrite_us);
+	printf("# page %u B, nproc %ld, fsync probe %.1f us, M %ld reads, "
+	       "%ld preads\n", PAGE, sysconf(_SC_NPROCESSORS_ONLN), probe,
+	       N_READS, N_PREADS);
 	fflush(stdout);
-
-	bench_commits(n, fsync_us, pwrite_us);
-	pread_ns = floor_pread_ns(N_PREADS);
-	bench_cached_reads(N_READS, pread_ns);
+	bench_commits(n);
+	bench_cached_reads(N_READS, N_PREADS);
 	return 0;
 }
