@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -313,6 +314,13 @@ static void snap_restore(snap *s)
 		unlink(wal);
 	free(s->db);
 	free(s->wal);
+}
+
+/* Recompute a page's checksum (format.h: XXH3-64 of [8, ps), seed pgno). */
+static void reseal(unsigned char *page, rdb_pgno pgno)
+{
+	fmt_put_u64(page + FMT_PAGE_CKSUM,
+		    XXH3_64bits_withSeed(page + 8, ps_now - 8, pgno));
 }
 
 /* Crash the mem file system now: every later call fails, p is freed, and
@@ -1510,6 +1518,92 @@ START_TEST(test_pager_wal_garbage_after_last_commit_ignored)
 }
 END_TEST
 
+/* Recompute the chained checksums of the first n frames (format.md). */
+static void rechain(unsigned char *w, unsigned n, size_t frame_size)
+{
+	uint64_t c = fmt_get_u64(w + FMT_WALH_CKSUM);
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		unsigned char *f = w + FMT_WAL_HDR_SIZE + k * frame_size;
+		uint64_t h = XXH3_64bits_withSeed(f, 16, c);
+
+		c = XXH3_64bits_withSeed(f + FMT_WAL_FRAME_HDR, ps_now, h);
+		fmt_put_u64(f + FMT_WALF_CKSUM, c);
+	}
+}
+
+/* Loop: a frame of the last commit, its chain made valid again, names a
+ * page out of range (from _i 4 on, with its page checksum made valid for
+ * that number too).  Recovery must not trust it: RDB_CORRUPT at open, on
+ * reading, or at the checkpoint, or the commit dropped; never a huge file,
+ * a torn commit, another error, or a crash.  Real files: if the pager
+ * writes where it should not, a sparse file costs no memory. */
+START_TEST(test_pager_wal_forged_frame_bad_pgno_rejected)
+{
+	static const rdb_pgno bad_pgno[] = { 3, 1000, 0x00ffffffu,
+					     0xffffffffu };
+	rdb_pgno bad = bad_pgno[_i % 4];
+	pager_opts o = opts(512, 16);
+	unsigned char *db, *w, *copy, *f;
+	size_t n_db, n_w;
+	struct stat st;
+	rdb_rc open, get1 = RDB_OK, get2 = RDB_OK, ck = RDB_OK, cl;
+	uint64_t v1 = 0, v2 = 0;
+	pager *p = NULL;
+	pager_txn *t;
+	wal_map m;
+
+	crashed_with_5_commits(&db, &n_db, &w, &n_w);
+	map_wal(w, n_w, &m);
+	copy = malloc(n_w);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, w, n_w);
+	rechain(copy, m.n, m.frame_size);
+	ck_assert_msg(memcmp(copy, w, n_w) == 0, "rechain disagrees");
+	f = w + FMT_WAL_HDR_SIZE + (m.n - 2) * m.frame_size;
+	ck_assert_uint_eq(fmt_get_u32(f + FMT_WALF_COMMIT), 0);
+	ck_assert_uint_ge(fmt_get_u32(f + FMT_WALF_PGNO), 1);
+	fmt_put_u32(f + FMT_WALF_PGNO, bad);
+	if (_i >= 4)
+		reseal(f + FMT_WAL_FRAME_HDR, bad);
+	rechain(w, m.n, m.frame_size);
+	tu_write_file(path, db, n_db);
+	tu_write_file(wal, w, n_w);
+	o.create = 0;
+	open = open_rc(os_unix_vfs(), &o, &p);
+	if (open == RDB_OK) {
+		t = begin_ok(p, 0);
+		get1 = get_page(t, 1, &v1);
+		get2 = get_page(t, 2, &v2);
+		pager_rollback(t);
+		ck = pager_checkpoint(p);
+	}
+	cl = pager_close(p);
+	free(copy);
+	ck_assert_int_eq(stat(path, &st), 0);
+	tu_unlink_db(path);    /* before any failure: it may be huge */
+	ck_assert_msg(st.st_size <= 64 * 512, "pgno %u: database grew to %lld",
+		      bad, (long long)st.st_size);
+	/* pages that read must come from one commit, not a torn mix */
+	ck_assert_msg(get1 != RDB_OK || get2 != RDB_OK ||
+		      (v1 == 41 && v2 == 42) || (v1 == 51 && v2 == 52),
+		      "pgno %u: pages read %llu and %llu without error",
+		      bad, (unsigned long long)v1,
+		      (unsigned long long)v2);
+	ck_assert_msg(open == RDB_CORRUPT || get1 == RDB_CORRUPT ||
+		      get2 == RDB_CORRUPT || ck == RDB_CORRUPT ||
+		      cl == RDB_CORRUPT || (open == RDB_OK && v1 == 41 &&
+					    v2 == 42 && ck == RDB_OK),
+		      "pgno %u: open %d, get %d %d (%llu %llu), checkpoint %d,"
+		      " close %d: %s", bad, open, get1, get2,
+		      (unsigned long long)v1, (unsigned long long)v2, ck, cl,
+		      err.msg);
+	rdb_free(db);
+	rdb_free(w);
+}
+END_TEST
+
 START_TEST(test_pager_wal_old_generation_frames_ignored)
 {
 	pager_opts o = opts(512, 16);
@@ -2153,13 +2247,6 @@ static int note_trunk(void *arg, rdb_pgno pgno, int is_trunk)
 	return 0;
 }
 
-/* Recompute a page's checksum (format.h: XXH3-64 of [8, ps), seed pgno). */
-static void reseal(unsigned char *page, rdb_pgno pgno)
-{
-	fmt_put_u64(page + FMT_PAGE_CKSUM,
-		    XXH3_64bits_withSeed(page + 8, ps_now - 8, pgno));
-}
-
 static const struct { unsigned off; uint32_t v; } bad_header[] = {
 	{ FMT_HDR_VERSION, 0 }, { FMT_HDR_VERSION, FMT_VERSION + 1 },
 	{ FMT_HDR_PAGE_SIZE, 0 }, { FMT_HDR_PAGE_SIZE, 256 },
@@ -2763,6 +2850,9 @@ Suite *pager_suite(void)
 		       test_pager_wal_cut_tail_recovers_last_whole_commit);
 	tcase_add_test(tc, test_pager_wal_garbage_after_last_commit_ignored);
 	tcase_add_test(tc, test_pager_wal_old_generation_frames_ignored);
+	tcase_add_loop_test(tc,
+			    test_pager_wal_forged_frame_bad_pgno_rejected,
+			    0, 8);
 	tcase_add_test(tc, test_pager_wal_garbage_file_ignored);
 	tcase_add_loop_test(tc,
 			    test_pager_wal_fault_during_commit_gives_old_or_new,
