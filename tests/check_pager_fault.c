@@ -101,6 +101,7 @@ typedef struct model {
 	uint32_t next_k;     /* number of the next transaction to commit */
 	uint32_t last_ok;    /* last commit that returned RDB_OK */
 	uint32_t last_try;   /* last transaction whose commit was called */
+	uint32_t ckpt_ok;    /* last_ok when pager_checkpoint() last succeeded */
 } model;
 
 static void *xrealloc(void *p, size_t n)
@@ -557,7 +558,11 @@ static rdb_rc run_txn(rig *r, uint32_t n_ops, int rollback)
 
 static rdb_rc rig_checkpoint(rig *r)
 {
-	return rig_note(r, "pager_checkpoint", pager_checkpoint(r->p));
+	rdb_rc rc = rig_note(r, "pager_checkpoint", pager_checkpoint(r->p));
+
+	if (rc == RDB_OK)
+		r->m.ckpt_ok = r->m.last_ok;
+	return rc;
 }
 
 /* ---- a reader held across commits ------------------------------------ *
@@ -810,15 +815,22 @@ static uint64_t crash_measure(const crash_trial *ct)
 	return calls;
 }
 
-/* The last transaction the sync level promises to keep through the fault. */
+/*
+ * The last transaction the sync level promises to keep through the fault:
+ * FULL keeps every commit; NORMAL writes the WAL at commit (kept through a
+ * process crash) and syncs at checkpoint; OFF writes at checkpoint at the
+ * latest.  The setup ran under FULL.
+ */
 static uint32_t crash_floor(const crash_trial *ct, int fired,
-			    uint32_t setup_last, uint32_t last_ok)
+			    uint32_t setup_last, const model *m)
 {
+	uint32_t ck = m->ckpt_ok > setup_last ? m->ckpt_ok : setup_last;
+
 	if (!fired || ct->sync == PAGER_SYNC_FULL)
-		return last_ok;
-	if (ct->sync == PAGER_SYNC_NORMAL && ct->kind == OS_FAULT_CRASH)
-		return last_ok;
-	return setup_last;
+		return m->last_ok;
+	if (ct->sync == PAGER_SYNC_NORMAL)
+		return ct->kind == OS_FAULT_CRASH ? m->last_ok : ck;
+	return ct->kind == OS_FAULT_CRASH ? ck : setup_last;
 }
 
 /* The same fault again at call `at` of the reopen (recovery) and close
@@ -870,7 +882,7 @@ static int crash_run(const crash_trial *ct)
 	if (tu_rand_below(&s, 4) == 0)
 		crash_in_recovery(&r, ct, 1 + tu_rand_below(&s, 40));
 	rig_reopen(&r);
-	rig_verify(&r, crash_floor(ct, fired, setup_last, r.m.last_ok));
+	rig_verify(&r, crash_floor(ct, fired, setup_last, &r.m));
 	rig_close_ok(&r);
 	rig_done(&r);
 	return fired;
@@ -965,26 +977,32 @@ static void fixed_workload(rig *r, int n, int keep_going)
 		(void)reader_end(r, rc == RDB_OK ? 32 : 0);
 }
 
-static void io_rig(rig *r, int kind_idx, uint64_t at, uint64_t calls)
+static const pager_sync io_syncs[] = { PAGER_SYNC_FULL, PAGER_SYNC_NORMAL,
+					PAGER_SYNC_OFF };
+
+/* Variant v: io_kinds[v % 4] under io_syncs[v / 4]. */
+static void io_rig(rig *r, int v, uint64_t at, uint64_t calls)
 {
-	const struct io_kind *k = &io_kinds[kind_idx];
+	const struct io_kind *k = &io_kinds[v % 4];
 	rdb_rc rc;
 
 	rig_init(r, MODE_IO, 16, 16, FIXED_SEED);
-	snprintf(r->ctx, sizeof(r->ctx), "%s at call %llu of %llu", k->name,
-		 (unsigned long long)at, (unsigned long long)calls);
+	r->opts.sync = io_syncs[v / 4];
+	snprintf(r->ctx, sizeof(r->ctx), "%s, sync %s, at call %llu of %llu",
+		 k->name, sync_name(r->opts.sync), (unsigned long long)at,
+		 (unsigned long long)calls);
 	r->sticky = k->sticky;
 	r->want_rc = k->kind == OS_FAULT_EIO ? RDB_IOERR : RDB_FULL;
 	rc = rig_open(r);
 	RIG_CHECK(r, rc == RDB_OK, "pager_open: %d", rc);
 }
 
-static uint64_t io_measure(int kind_idx)
+static uint64_t io_measure(int v)
 {
 	uint64_t calls;
 	rig r;
 
-	io_rig(&r, kind_idx, 0, 0);
+	io_rig(&r, v, 0, 0);
 	os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
 	fixed_workload(&r, IO_TXNS, 0);
 	rig_close_ok(&r);
@@ -993,24 +1011,37 @@ static uint64_t io_measure(int kind_idx)
 	return calls;
 }
 
+/*
+ * Nothing is lost without a crash, so every commit that returned RDB_OK
+ * survives under FULL and NORMAL (the WAL is written at commit).  Under
+ * OFF, commits wait in memory: only those before a successful checkpoint
+ * or close are sure to be written.
+ */
+static uint32_t io_floor(const rig *r, int close_ok)
+{
+	if (r->opts.sync != PAGER_SYNC_OFF || close_ok)
+		return r->m.last_ok;
+	return r->m.ckpt_ok;
+}
+
 /* Fault at call `at`; after a non-sticky fault the workload goes on, and the
  * pager must either keep working correctly or keep refusing.  Returns bit 0:
  * the fault fired, bit 1: an error reached the caller. */
-static int io_trial(int kind_idx, uint64_t at, uint64_t calls)
+static int io_trial(int v, uint64_t at, uint64_t calls)
 {
-	const struct io_kind *k = &io_kinds[kind_idx];
-	int fired, reported;
+	const struct io_kind *k = &io_kinds[v % 4];
+	int fired, reported, close_ok;
 	rig r;
 
-	io_rig(&r, kind_idx, at, calls);
+	io_rig(&r, v, at, calls);
 	os_mem_set_fault(r.vfs, k->kind, at, k->sticky, at);
 	fixed_workload(&r, IO_TXNS, !k->sticky);
-	rig_note(&r, "pager_close", pager_close(r.p));
+	close_ok = rig_note(&r, "pager_close", pager_close(r.p)) == RDB_OK;
 	r.p = NULL;
 	fired = os_mem_fault_fired(r.vfs);
 	reported = r.first_rc != RDB_OK;
 	rig_reopen(&r);
-	rig_verify(&r, r.m.last_ok);
+	rig_verify(&r, io_floor(&r, close_ok));
 	rig_close_ok(&r);
 	rig_done(&r);
 	return fired | reported << 1;
@@ -1018,7 +1049,7 @@ static int io_trial(int kind_idx, uint64_t at, uint64_t calls)
 
 START_TEST(test_pager_ioerr_at_every_call_keeps_last_commit)
 {
-	const struct io_kind *k = &io_kinds[_i];
+	const struct io_kind *k = &io_kinds[_i % 4];
 	uint64_t calls = io_measure(_i), at, fired = 0, reported = 0;
 	double t0 = now_s();
 	int res;
@@ -1028,11 +1059,12 @@ START_TEST(test_pager_ioerr_at_every_call_keeps_last_commit)
 		fired += res & 1;
 		reported += res >> 1 & 1;
 	}
-	fprintf(stderr, "pager %s: %llu calls, %llu faults fired, %llu "
-		"reached the caller (%.1f s)\n", k->name,
-		(unsigned long long)calls, (unsigned long long)fired,
-		(unsigned long long)reported, now_s() - t0);
-	ck_assert_uint_gt(calls, 100);
+	fprintf(stderr, "pager %s, sync %s: %llu calls, %llu faults fired, "
+		"%llu reached the caller (%.1f s)\n", k->name,
+		sync_name(io_syncs[_i / 4]), (unsigned long long)calls,
+		(unsigned long long)fired, (unsigned long long)reported,
+		now_s() - t0);
+	ck_assert_uint_gt(calls, 20);
 	/* Replays are deterministic up to the fault, so every EIO fires; an
 	 * ENOSPC needs a write at or after its call. */
 	if (k->kind == OS_FAULT_EIO)
@@ -1085,6 +1117,115 @@ START_TEST(test_pager_nomem_at_every_allocation_keeps_last_commit)
 	fprintf(stderr, "pager nomem%s: %ld allocation points (%.1f s)\n",
 		sticky ? " sticky" : "", n - 1, now_s() - t0);
 	ck_assert_int_gt(n, 10);
+}
+END_TEST
+
+/* ---- faults while the WAL is recovered ------------------------------- */
+
+/* A database whose WAL holds committed transactions: the small fixed
+ * workload under FULL without automatic checkpoints, then a crash. */
+static void recovery_setup(rig *r, rig_mode mode, const char *what)
+{
+	rdb_rc rc;
+
+	rig_init(r, mode, 16, 1u << 20, FIXED_SEED);
+	snprintf(r->ctx, sizeof(r->ctx), "recovery: %s", what);
+	rc = rig_open(r);
+	RIG_CHECK(r, rc == RDB_OK, "pager_open: %d", rc);
+	fixed_workload(r, MEM_TXNS, 0);
+	RIG_CHECK(r, r->first_rc == RDB_OK && r->m.last_ok > r->m.ckpt_ok,
+		  "setup: rc %d, last commit %u, checkpointed %u", r->first_rc,
+		  r->m.last_ok, r->m.ckpt_ok);
+	os_mem_set_fault(r->vfs, OS_FAULT_CRASH, 1, 0, 1);
+	(void)pager_close(r->p);
+	r->p = NULL;
+	os_mem_restart(r->vfs);
+	os_mem_set_fault(r->vfs, OS_FAULT_NONE, 0, 0, 0);
+}
+
+/* Reopen (replaying the WAL), two more transactions, close: under
+ * whatever fault is armed. */
+static void recovery_run(rig *r, int keep_going)
+{
+	rdb_rc rc = rig_note(r, "pager_open", rig_open(r));
+	int i;
+
+	for (i = 0; i < 2 && rc == RDB_OK; i++)
+		rc = run_txn(r, 6, 0);
+	if (r->p != NULL && (rc == RDB_OK || keep_going))
+		rc = run_txn(r, 6, 0);
+	if (r->p != NULL)
+		rig_note(r, "pager_close", pager_close(r->p));
+	r->p = NULL;
+}
+
+/* Calls of a fault-free recovery_run(). */
+static uint64_t recovery_calls(void)
+{
+	uint64_t calls;
+	rig r;
+
+	recovery_setup(&r, MODE_CLEAN, "measuring");
+	recovery_run(&r, 0);
+	calls = os_mem_calls(r.vfs);
+	rig_done(&r);
+	return calls;
+}
+
+START_TEST(test_pager_ioerr_during_recovery_keeps_last_commit)
+{
+	const struct io_kind *k = &io_kinds[_i];
+	uint64_t calls = recovery_calls(), at, fired = 0;
+	char what[64];
+	rig r;
+
+	for (at = 1; at <= calls; at++) {
+		snprintf(what, sizeof(what), "%s at call %llu of %llu", k->name,
+			 (unsigned long long)at, (unsigned long long)calls);
+		recovery_setup(&r, MODE_IO, what);
+		r.sticky = k->sticky;
+		r.want_rc = k->kind == OS_FAULT_EIO ? RDB_IOERR : RDB_FULL;
+		os_mem_set_fault(r.vfs, k->kind, at, k->sticky, at);
+		recovery_run(&r, !k->sticky);
+		fired += os_mem_fault_fired(r.vfs) != 0;
+		rig_reopen(&r);
+		rig_verify(&r, r.m.last_ok);
+		rig_close_ok(&r);
+		rig_done(&r);
+	}
+	fprintf(stderr, "pager %s in recovery: %llu calls, %llu faults "
+		"fired\n", k->name, (unsigned long long)calls,
+		(unsigned long long)fired);
+	ck_assert_uint_gt(calls, 10);
+	ck_assert_uint_gt(fired, calls / 2);
+}
+END_TEST
+
+START_TEST(test_pager_nomem_during_recovery_keeps_last_commit)
+{
+	int sticky = _i, failed = 1;
+	char what[64];
+	long n;
+	rig r;
+
+	for (n = 1; failed; n++) {
+		snprintf(what, sizeof(what), "allocation %ld fails%s", n,
+			 sticky ? ", and every later one" : "");
+		recovery_setup(&r, MODE_MEM, what);
+		r.sticky = sticky;
+		rdb_mem_fail_at(n, sticky);
+		recovery_run(&r, !sticky);
+		failed = rdb_mem_failed();
+		rdb_mem_fail_at(0, 0);
+		rig_reopen(&r);
+		rig_verify(&r, r.m.last_ok);
+		rig_close_ok(&r);
+		rig_done(&r);
+		ck_assert_int_lt(n, 1000000);
+	}
+	fprintf(stderr, "pager nomem%s in recovery: %ld allocation points\n",
+		sticky ? " sticky" : "", n - 2);
+	ck_assert_int_gt(n, 5);
 }
 END_TEST
 
@@ -1167,6 +1308,8 @@ Suite *pager_fault_suite(void)
 	tc = tcase_create("ioerr");
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_pager_ioerr_at_every_call_keeps_last_commit,
+			    0, 12);
+	tcase_add_loop_test(tc, test_pager_ioerr_during_recovery_keeps_last_commit,
 			    0, 4);
 	suite_add_tcase(s, tc);
 
@@ -1174,6 +1317,9 @@ Suite *pager_fault_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc,
 			    test_pager_nomem_at_every_allocation_keeps_last_commit,
+			    0, 2);
+	tcase_add_loop_test(tc,
+			    test_pager_nomem_during_recovery_keeps_last_commit,
 			    0, 2);
 	suite_add_tcase(s, tc);
 
