@@ -1604,6 +1604,56 @@ START_TEST(test_pager_wal_forged_frame_bad_pgno_rejected)
 }
 END_TEST
 
+/* The last commit's header frame, resealed and rechained, claims 10
+ * pages where 3 exist: pages 3..9 are in neither file, so reading them
+ * is RDB_CORRUPT, never a page of zeros. */
+START_TEST(test_pager_wal_forged_header_pages_past_end_corrupt)
+{
+	pager_opts o = opts(512, 16);
+	unsigned char *db, *w, *f;
+	size_t n_db, n_w;
+	pager *p = NULL;
+	pager_txn *t;
+	rdb_pgno i;
+	rdb_rc rc;
+	wal_map m;
+
+	crashed_with_5_commits(&db, &n_db, &w, &n_w);
+	map_wal(w, n_w, &m);
+	f = w + FMT_WAL_HDR_SIZE + (m.n - 1) * m.frame_size;
+	ck_assert_uint_eq(fmt_get_u32(f + FMT_WALF_PGNO), 0);
+	ck_assert_uint_eq(fmt_get_u32(f + FMT_WALF_COMMIT), 3);
+	fmt_put_u32(f + FMT_WALF_COMMIT, 10);
+	fmt_put_u32(f + FMT_WAL_FRAME_HDR + FMT_HDR_PAGE_COUNT, 10);
+	reseal(f + FMT_WAL_FRAME_HDR, 0);
+	rechain(w, m.n, m.frame_size);
+	ck_assert_int_eq(os_mem_file_set(mem, path, db, n_db), RDB_OK);
+	ck_assert_int_eq(os_mem_file_set(mem, wal, w, n_w), RDB_OK);
+	o.create = 0;
+	rc = open_rc(mem, &o, &p);
+	if (rc == RDB_OK) {
+		t = begin_ok(p, 0);
+		ck_assert_uint_eq(pager_txn_page_count(t), 10);
+		ck_assert_uint_eq(get_ok(t, 1), 51);
+		ck_assert_uint_eq(get_ok(t, 2), 52);
+		for (i = 3; i < 10; i++) {
+			pager_page *pg = NULL;
+
+			rc = pager_get(t, i, &pg);
+			pager_unref(pg);
+			ck_assert_msg(rc == RDB_CORRUPT,
+				      "page %u past the end: rc %d", i, rc);
+		}
+		pager_rollback(t);
+		(void)pager_close(p);
+	} else {
+		ck_assert_int_eq(rc, RDB_CORRUPT);
+	}
+	rdb_free(db);
+	rdb_free(w);
+}
+END_TEST
+
 START_TEST(test_pager_wal_old_generation_frames_ignored)
 {
 	pager_opts o = opts(512, 16);
@@ -2417,6 +2467,9 @@ typedef struct bank {
 	atomic_long reads;
 	pthread_mutex_t mu;
 	char why[RDB_ERR_MSG_MAX + 64];
+	int churn;               /* the writer also allocates and frees */
+	rdb_pgno scratch[32];    /* pages it allocated (writer only) */
+	unsigned n_scratch;
 } bank;
 
 static void bank_fail(bank *b, const char *what, rdb_rc rc, const rdb_err *e)
@@ -2428,9 +2481,35 @@ static void bank_fail(bank *b, const char *what, rdb_rc rc, const rdb_err *e)
 	pthread_mutex_unlock(&b->mu);
 }
 
-/* Move a random amount between two random accounts, in one commit. */
-static rdb_rc transfer(pager *p, uint64_t *seed, rdb_err *e)
+/* Allocate or free one scratch page, so that the page count and the
+ * free list change under the readers too. */
+static rdb_rc churn(pager_txn *t, bank *b, uint64_t *seed)
 {
+	pager_page *pg = NULL;
+	rdb_rc rc;
+
+	if (b->n_scratch == 32 ||
+	    (b->n_scratch > 0 && tu_rand_below(seed, 2) == 0)) {
+		unsigned k = (unsigned)tu_rand_below(seed, b->n_scratch);
+
+		rc = pager_free_page(t, b->scratch[k]);
+		if (rc == RDB_OK)
+			b->scratch[k] = b->scratch[--b->n_scratch];
+		return rc;
+	}
+	rc = pager_alloc(t, FMT_PT_KV, &pg);
+	if (rc != RDB_OK)
+		return rc;
+	b->scratch[b->n_scratch++] = pager_pgno(pg);
+	stamp(pager_data(pg), pager_pgno(pg), 0);
+	pager_unref(pg);
+	return RDB_OK;
+}
+
+/* Move a random amount between two random accounts, in one commit. */
+static rdb_rc transfer(bank *bk, uint64_t *seed, rdb_err *e)
+{
+	pager *p = bk->p;
 	rdb_pgno a = 1 + (rdb_pgno)tu_rand_below(seed, BANK_PAGES);
 	rdb_pgno b = 1 + (rdb_pgno)tu_rand_below(seed, BANK_PAGES - 1);
 	pager_txn *t = NULL;
@@ -2449,6 +2528,8 @@ static rdb_rc transfer(pager *p, uint64_t *seed, rdb_err *e)
 	}
 	if (rc == RDB_OK)
 		rc = put_page(t, b, vb + amt);
+	if (rc == RDB_OK && bk->churn)
+		rc = churn(t, bk, seed);
 	if (rc != RDB_OK) {
 		pager_rollback(t);
 		return rc;
@@ -2464,7 +2545,7 @@ static void *bank_writer(void *arg)
 	long i;
 
 	for (i = 0; i < b->n_transfers && !atomic_load(&b->failed); i++) {
-		rdb_rc rc = transfer(b->p, &seed, &e);
+		rdb_rc rc = transfer(b, &seed, &e);
 
 		if (rc != RDB_OK)
 			bank_fail(b, "transfer", rc, &e);
@@ -2482,7 +2563,7 @@ static rdb_rc bank_sum(pager *p, rdb_err *e, uint64_t *total)
 	*total = 0;
 	if (rc != RDB_OK)
 		return rc;
-	if (pager_txn_page_count(t) != BANK_PAGES + 1)
+	if (pager_txn_page_count(t) < BANK_PAGES + 1)
 		rc = rdb_err_set(e, RDB_MISMATCH, "snapshot has %u pages",
 				 pager_txn_page_count(t));
 	for (i = 1; i <= BANK_PAGES && rc == RDB_OK; i++) {
@@ -2539,14 +2620,16 @@ static void *bank_checkpointer(void *arg)
 }
 
 /* Loop: mem FULL, real files NORMAL, mem OFF, mem FULL with a thread
- * checkpointing too. */
+ * checkpointing too, and mem NORMAL with that thread and a writer that
+ * also allocates and frees pages. */
 START_TEST(test_pager_concurrent_readers_see_constant_total)
 {
 	static const pager_sync level[] = { PAGER_SYNC_FULL,
-		PAGER_SYNC_NORMAL, PAGER_SYNC_OFF, PAGER_SYNC_FULL };
+		PAGER_SYNC_NORMAL, PAGER_SYNC_OFF, PAGER_SYNC_FULL,
+		PAGER_SYNC_NORMAL };
 	os_vfs *v = _i == 1 ? os_unix_vfs() : mem;
 	pager_opts o = opts(512, 16);
-	int n_th = _i == 3 ? 6 : 5;
+	int n_th = _i >= 3 ? 6 : 5;
 	pthread_t th[6];
 	bank b;
 	uint64_t total;
@@ -2557,6 +2640,7 @@ START_TEST(test_pager_concurrent_readers_see_constant_total)
 	memset(&b, 0, sizeof(b));
 	pthread_mutex_init(&b.mu, NULL);
 	b.p = open_ok(v, &o);
+	b.churn = _i == 4;
 	b.n_transfers = tu_scaled(2000, 50);
 	b.seed = tu_seed();
 	tu_seed_note("concurrent_readers", b.seed);
@@ -2850,6 +2934,8 @@ Suite *pager_suite(void)
 		       test_pager_wal_cut_tail_recovers_last_whole_commit);
 	tcase_add_test(tc, test_pager_wal_garbage_after_last_commit_ignored);
 	tcase_add_test(tc, test_pager_wal_old_generation_frames_ignored);
+	tcase_add_test(tc,
+		       test_pager_wal_forged_header_pages_past_end_corrupt);
 	tcase_add_loop_test(tc,
 			    test_pager_wal_forged_frame_bad_pgno_rejected,
 			    0, 8);
@@ -2889,7 +2975,7 @@ Suite *pager_suite(void)
 	tc = tcase(s, "concurrency", 600);
 	tcase_add_loop_test(tc,
 			    test_pager_concurrent_readers_see_constant_total,
-			    0, 4);
+			    0, 5);
 	tcase_add_loop_test(tc, test_pager_group_commit_full_counts_all, 0, 2);
 
 	tc = tcase(s, "large", 300);
