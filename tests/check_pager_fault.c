@@ -102,6 +102,8 @@ typedef struct model {
 	uint32_t last_ok;    /* last commit that returned RDB_OK */
 	uint32_t last_try;   /* last transaction whose commit was called */
 	uint32_t ckpt_ok;    /* last_ok when pager_checkpoint() last succeeded */
+	uint32_t dur_crash;  /* last commit promised to survive a crash */
+	uint32_t dur_power;  /* ... and a power loss or torn write */
 } model;
 
 static void *xrealloc(void *p, size_t n)
@@ -499,6 +501,20 @@ static rdb_rc txn_begin(rig *r, pager_txn **t)
 	return RDB_OK;
 }
 
+/*
+ * After a successful commit (or checkpoint) under sync level s: what the
+ * level promises (pager.h).  FULL: durable at commit.  NORMAL: the WAL is
+ * written at commit (survives a process crash) and synced at checkpoint.
+ * OFF: written at checkpoint at the latest.
+ */
+static void note_durable(model *m, pager_sync s, int checkpoint)
+{
+	if (s == PAGER_SYNC_FULL || (s == PAGER_SYNC_NORMAL && checkpoint))
+		m->dur_power = m->last_ok;
+	if (s != PAGER_SYNC_OFF || checkpoint)
+		m->dur_crash = m->last_ok;
+}
+
 static rdb_rc txn_abort(rig *r, pager_txn *t, rdb_rc rc)
 {
 	pager_rollback(t);
@@ -531,6 +547,7 @@ static rdb_rc txn_commit(rig *r, pager_txn *t, uint32_t k)
 	}
 	r->m.snaps[k].state = SNAP_COMMITTED;
 	r->m.last_ok = r->m.base = k;
+	note_durable(&r->m, pager_get_sync(r->p), 0);
 	pager_get_stats(r->p, &st);
 	RIG_CHECK(r, st.page_count == pc && st.free_pages == nfree,
 		  "after commit %u stats say %u pages, %u free; the txn had "
@@ -560,8 +577,10 @@ static rdb_rc rig_checkpoint(rig *r)
 {
 	rdb_rc rc = rig_note(r, "pager_checkpoint", pager_checkpoint(r->p));
 
-	if (rc == RDB_OK)
+	if (rc == RDB_OK) {
 		r->m.ckpt_ok = r->m.last_ok;
+		note_durable(&r->m, pager_get_sync(r->p), 1);
+	}
 	return rc;
 }
 
@@ -764,9 +783,10 @@ static void crash_setup(rig *r, const crash_trial *ct)
 	rdb_rc rc;
 
 	rig_init(r, MODE_CRASH, 16, ckpt, s);
-	snprintf(r->ctx, sizeof(r->ctx), "crash trial %ld of %ld: base seed "
-		 "%llu, trial seed %llu, fault %s, sync %s, at call %llu of "
-		 "%llu, ckpt_frames %u", ct->idx, ct->n,
+	snprintf(r->ctx, sizeof(r->ctx), "crash trial %ld of %ld%s: base "
+		 "seed %llu, trial seed %llu, fault %s, sync %s, at call %llu "
+		 "of %llu, ckpt_frames %u", ct->idx, ct->n,
+		 ct->at ? "" : " (fault-free run counting calls)",
 		 (unsigned long long)ct->base_seed,
 		 (unsigned long long)ct->seed, fault_name(ct->kind),
 		 sync_name(ct->sync), (unsigned long long)ct->at,
@@ -781,8 +801,9 @@ static void crash_setup(rig *r, const crash_trial *ct)
 	pager_set_sync(r->p, ct->sync);
 }
 
-/* 2-6 random transactions; before each, 1 in 4 begins a reader (if none
- * is held) and 1 in 3 ends it.  The reader always ends before close. */
+/* 2-6 random transactions.  Before each, 1 in 4 begins a reader (if none
+ * is held) and 1 in 3 ends it; 1 in 6 switches to a random sync level.
+ * The reader always ends before close. */
 static void crash_workload(rig *r)
 {
 	uint32_t n = 2 + (uint32_t)tu_rand_below(&r->rng, 5), i;
@@ -793,6 +814,9 @@ static void crash_workload(rig *r)
 			rc = reader_begin(r);
 		else if (r->rd != NULL && tu_rand_below(&r->rng, 3) == 0)
 			rc = reader_end(r, 16);
+		if (tu_rand_below(&r->rng, 6) == 0)
+			pager_set_sync(r->p, (pager_sync)tu_rand_below(&r->rng,
+								       3));
 		if (rc == RDB_OK)
 			rc = random_txn(r);
 	}
@@ -815,22 +839,13 @@ static uint64_t crash_measure(const crash_trial *ct)
 	return calls;
 }
 
-/*
- * The last transaction the sync level promises to keep through the fault:
- * FULL keeps every commit; NORMAL writes the WAL at commit (kept through a
- * process crash) and syncs at checkpoint; OFF writes at checkpoint at the
- * latest.  The setup ran under FULL.
- */
-static uint32_t crash_floor(const crash_trial *ct, int fired,
-			    uint32_t setup_last, const model *m)
+/* The last transaction the fault must keep (see note_durable()); after a
+ * clean close, every commit. */
+static uint32_t crash_floor(const crash_trial *ct, int fired, const model *m)
 {
-	uint32_t ck = m->ckpt_ok > setup_last ? m->ckpt_ok : setup_last;
-
-	if (!fired || ct->sync == PAGER_SYNC_FULL)
+	if (!fired)
 		return m->last_ok;
-	if (ct->sync == PAGER_SYNC_NORMAL)
-		return ct->kind == OS_FAULT_CRASH ? m->last_ok : ck;
-	return ct->kind == OS_FAULT_CRASH ? ck : setup_last;
+	return ct->kind == OS_FAULT_CRASH ? m->dur_crash : m->dur_power;
 }
 
 /* The same fault again at call `at` of the reopen (recovery) and close
@@ -864,13 +879,11 @@ static void crash_in_recovery(rig *r, const crash_trial *ct, uint64_t at)
 static int crash_run(const crash_trial *ct)
 {
 	uint64_t s = ct->seed ^ 0xec0;
-	uint32_t setup_last;
 	int fired;
 	rdb_rc rc;
 	rig r;
 
 	crash_setup(&r, ct);
-	setup_last = r.m.last_ok;
 	os_mem_set_fault(r.vfs, ct->kind, ct->at, 0, ct->seed);
 	crash_workload(&r);
 	rc = pager_close(r.p);
@@ -882,7 +895,7 @@ static int crash_run(const crash_trial *ct)
 	if (tu_rand_below(&s, 4) == 0)
 		crash_in_recovery(&r, ct, 1 + tu_rand_below(&s, 40));
 	rig_reopen(&r);
-	rig_verify(&r, crash_floor(ct, fired, setup_last, &r.m));
+	rig_verify(&r, crash_floor(ct, fired, &r.m));
 	rig_close_ok(&r);
 	rig_done(&r);
 	return fired;
@@ -988,9 +1001,10 @@ static void io_rig(rig *r, int v, uint64_t at, uint64_t calls)
 
 	rig_init(r, MODE_IO, 16, 16, FIXED_SEED);
 	r->opts.sync = io_syncs[v / 4];
-	snprintf(r->ctx, sizeof(r->ctx), "%s, sync %s, at call %llu of %llu",
+	snprintf(r->ctx, sizeof(r->ctx), "%s, sync %s, at call %llu of %llu%s",
 		 k->name, sync_name(r->opts.sync), (unsigned long long)at,
-		 (unsigned long long)calls);
+		 (unsigned long long)calls,
+		 at ? "" : " (fault-free run counting calls)");
 	r->sticky = k->sticky;
 	r->want_rc = k->kind == OS_FAULT_EIO ? RDB_IOERR : RDB_FULL;
 	rc = rig_open(r);
@@ -1011,17 +1025,11 @@ static uint64_t io_measure(int v)
 	return calls;
 }
 
-/*
- * Nothing is lost without a crash, so every commit that returned RDB_OK
- * survives under FULL and NORMAL (the WAL is written at commit).  Under
- * OFF, commits wait in memory: only those before a successful checkpoint
- * or close are sure to be written.
- */
+/* Nothing is lost without a crash: every commit the sync level has
+ * written survives (see note_durable()); after a clean close, every one. */
 static uint32_t io_floor(const rig *r, int close_ok)
 {
-	if (r->opts.sync != PAGER_SYNC_OFF || close_ok)
-		return r->m.last_ok;
-	return r->m.ckpt_ok;
+	return close_ok ? r->m.last_ok : r->m.dur_crash;
 }
 
 /* Fault at call `at`; after a non-sticky fault the workload goes on, and the
