@@ -526,13 +526,28 @@ START_TEST(test_pager_open_readonly_rejects_writes_changes_nothing)
 }
 END_TEST
 
+/* Both files hold the bytes of s (which keeps them). */
+static void expect_files_unchanged(const snap *s)
+{
+	snap now = snap_take();
+
+	ck_assert_msg(now.wal != NULL, "the WAL is gone");
+	ck_assert_msg(now.n_db == s->n_db &&
+		      memcmp(now.db, s->db, s->n_db) == 0,
+		      "the database file changed");
+	ck_assert_msg(now.n_wal == s->n_wal &&
+		      memcmp(now.wal, s->wal, s->n_wal) == 0,
+		      "the WAL changed");
+	free(now.db);
+	free(now.wal);
+}
+
 START_TEST(test_pager_readonly_wal_sees_commits_keeps_wal)
 {
 	pager_opts o = opts(512, 16);
 	pager *p = open_ok(os_unix_vfs(), &o);
+	rdb_rc rc;
 	snap s;
-	unsigned char *w;
-	size_t n_w;
 
 	append_pages(p, 5, 100);
 	set_all(p, 5, 200);
@@ -540,13 +555,18 @@ START_TEST(test_pager_readonly_wal_sees_commits_keeps_wal)
 	ck_assert_ptr_nonnull(s.wal);
 	close_ok(p);
 	snap_restore(&s);
+	s = snap_take();
 	o.readonly = 1;
 	p = open_ok(os_unix_vfs(), &o);
 	expect(p, 5, 200);
+	rc = pager_checkpoint(p);
+	ck_assert_msg(rc == RDB_OK || rc == RDB_READONLY, "checkpoint rc %d",
+		      rc);
+	expect(p, 5, 200);
 	close_ok(p);
-	w = slurp(wal, &n_w);
-	ck_assert_msg(w != NULL && n_w > 0, "read-only close removed the WAL");
-	free(w);
+	expect_files_unchanged(&s);
+	free(s.db);
+	free(s.wal);
 	o.readonly = 0;
 	p = open_ok(os_unix_vfs(), &o);
 	expect(p, 5, 200);
@@ -1805,6 +1825,36 @@ START_TEST(test_pager_lazy_sync_crash_keeps_whole_commit)
 }
 END_TEST
 
+/* A reader whose snapshot lies in the WAL keeps it while a checkpoint
+ * copies everything, the WAL restarts and new commits reuse its space. */
+START_TEST(test_pager_reader_spans_wal_restart)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *r;
+	pager_stats st;
+
+	append_pages(p, 40, 100);
+	r = begin_ok(p, 0);
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	set_all(p, 40, 200);
+	expect_txn(r, 40, 100);
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	set_all(p, 40, 300);
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	expect_txn(r, 40, 100);
+	commit_ok(r);
+	ck_assert_int_eq(pager_checkpoint(p), RDB_OK);
+	pager_get_stats(p, &st);
+	ck_assert_uint_eq(st.wal_frames_now, 0);
+	expect(p, 40, 300);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	expect(p, 40, 300);
+	close_ok(p);
+}
+END_TEST
+
 /* Readers begun after each of six commits, checkpoints in between: each
  * keeps its own snapshot until it ends, in any order. */
 START_TEST(test_pager_many_snapshots_survive_checkpoints)
@@ -1844,13 +1894,19 @@ END_TEST
  * holds it, and opening without create recovers it. */
 START_TEST(test_pager_crash_before_first_checkpoint_recovers)
 {
-	pager_opts o = opts(512, 16);
+	pager_opts o = opts(1024, 16);
 	pager *p = open_ok(mem, &o);
 
 	append_pages(p, 3, 70);
 	mem_crash(p, OS_FAULT_POWERLOSS);
 	o.create = 0;
+	o.page_size = 0;
 	p = open_ok(mem, &o);
+	ck_assert_uint_eq(pager_page_size(p), 1024);
+	expect(p, 3, 70);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	ck_assert_uint_eq(pager_page_size(p), 1024);
 	expect(p, 3, 70);
 	close_ok(p);
 }
@@ -2947,6 +3003,7 @@ Suite *pager_suite(void)
 			    test_pager_lazy_sync_crash_keeps_whole_commit,
 			    0, 2);
 	tcase_add_test(tc, test_pager_many_snapshots_survive_checkpoints);
+	tcase_add_test(tc, test_pager_reader_spans_wal_restart);
 	tcase_add_test(tc, test_pager_crash_before_first_checkpoint_recovers);
 	tcase_add_test(tc, test_pager_checkpoint_busy_while_writer_holds_lock);
 	tcase_add_test(tc, test_pager_stats_count_hits_misses_evictions);
