@@ -40,7 +40,7 @@
 #define N_READS 5000000L
 #define N_PREADS 2000000L
 #define MAX_THREADS 4
-#define ROUNDS 10
+#define ROUNDS 20
 #define NORMAL_FACTOR 5   /* NORMAL commits are cheap: run 5x as many */
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -105,17 +105,14 @@ typedef struct tally {
 	uint64_t ns;                    /* timed wall-clock */
 	long n;                         /* operations */
 	uint64_t syncs, frames, ckpts;  /* pager counters, commits only */
-	double lo, hi;                  /* per-op time of best/worst round */
+	double per[ROUNDS];             /* ns per op of each round */
+	int rounds;
 } tally;
 
 static void tally_add(tally *t, uint64_t ns, long n)
 {
-	double per = (double)ns / (double)n;
-
-	if (t->n == 0 || per < t->lo)
-		t->lo = per;
-	if (t->n == 0 || per > t->hi)
-		t->hi = per;
+	if (t->rounds < ROUNDS)
+		t->per[t->rounds++] = (double)ns / (double)n;
 	t->ns += ns;
 	t->n += n;
 }
@@ -125,12 +122,29 @@ static double tally_mean(const tally *t, double unit_ns)
 	return (double)t->ns / unit_ns / (double)t->n;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A '#' line: per-round min/median/max (how noisy the run was) and the
+ * pager counters per commit. */
 static void tally_note(const char *what, const tally *t, double unit_ns,
 		       const char *unit)
 {
-	printf("# %s: %ld ops, rounds %.*f..%.*f %s", what, t->n,
-	       prec(t->lo / unit_ns), t->lo / unit_ns, prec(t->hi / unit_ns),
-	       t->hi / unit_ns, unit);
+	double v[ROUNDS];
+	int n = t->rounds;
+
+	memcpy(v, t->per, sizeof v);
+	qsort(v, (size_t)n, sizeof v[0], cmp_double);
+	for (int i = 0; i < n; i++)
+		v[i] /= unit_ns;
+	printf("# %s: %ld ops, mean %.*f %s, rounds min %.*f median %.*f "
+	       "max %.*f", what, t->n, prec(tally_mean(t, unit_ns)),
+	       tally_mean(t, unit_ns), unit, prec(v[0]), v[0],
+	       prec(v[n / 2]), v[n / 2], prec(v[n - 1]), v[n - 1]);
 	if (t->frames != 0)
 		printf("; per commit %.3f syncs, %.2f wal frames; "
 		       "%llu checkpoints", (double)t->syncs / (double)t->n,
@@ -404,9 +418,9 @@ static void bench_commits(long n)
 
 	db_populate(p, COMMIT_DB_PAGES);
 	warm = commit_warmup(p);
-	/* A slow pager gets fewer commits: about 4 s per workload. */
-	if (n > (long)(4e6 / warm))
-		n = (long)(4e6 / warm);
+	/* A slow pager gets fewer commits: about 6 s per workload. */
+	if (n > (long)(6e6 / warm))
+		n = (long)(6e6 / warm);
 	chunk = n / ROUNDS / 4 * 4;
 	if (chunk < 20)
 		chunk = 20;
@@ -527,13 +541,13 @@ int main(void)
 
 	close(fd);
 	unlink(FLOOR_FILE);
-	/* Size N so that each commit workload takes about 3 s at the fsync
+	/* Size N so that each commit workload takes about 5 s at the fsync
 	 * floor of this disk. */
-	n = (long)(3e6 / probe);
-	if (n < 400)
-		n = 400;
-	if (n > 8000)
-		n = 8000;
+	n = (long)(5e6 / probe);
+	if (n < 800)
+		n = 800;
+	if (n > 16000)
+		n = 16000;
 	printf("# page %u B, nproc %ld, fsync probe %.1f us, M %ld reads, "
 	       "%ld preads\n", PAGE, sysconf(_SC_NPROCESSORS_ONLN), probe,
 	       N_READS, N_PREADS);
