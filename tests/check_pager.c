@@ -1793,7 +1793,7 @@ START_TEST(test_pager_wal_fault_during_commit_gives_old_or_new)
 END_TEST
 
 /* Loop: OFF then NORMAL.  A crash (OFF) or power loss (NORMAL) may lose
- * recent commits, but what remains is one whole commit. */
+ * recent commits, but what remains is one whole commit, anchor included. */
 START_TEST(test_pager_lazy_sync_crash_keeps_whole_commit)
 {
 	pager_opts o = opts(512, 16);
@@ -1809,8 +1809,13 @@ START_TEST(test_pager_lazy_sync_crash_keeps_whole_commit)
 	pager_set_sync(p, PAGER_SYNC_FULL);
 	set_all(p, 4, 0);
 	pager_set_sync(p, o.sync);
-	for (k = 1; k <= 50; k++)
-		set_all(p, 4, 10 * k);
+	for (k = 1; k <= 50; k++) {
+		t = begin_ok(p, 1);
+		for (i = 1; i <= 4; i++)
+			put_ok(t, i, 10 * k + i);
+		ck_assert_int_eq(pager_set_anchor(t, 5, k), RDB_OK);
+		commit_ok(t);
+	}
 	mem_crash(p, _i == 0 ? OS_FAULT_CRASH : OS_FAULT_POWERLOSS);
 	p = open_ok(mem, &o);
 	t = begin_ok(p, 0);
@@ -1820,6 +1825,7 @@ START_TEST(test_pager_lazy_sync_crash_keeps_whole_commit)
 		      (unsigned long long)v);
 	for (i = 2; i <= 4; i++)
 		ck_assert_uint_eq(get_ok(t, i), 10 * k + i);
+	ck_assert_uint_eq(pager_anchor(t, 5), k);
 	commit_ok(t);
 	close_ok(p);
 }
@@ -2916,6 +2922,59 @@ START_TEST(test_pager_large_rollback_commit_crash_keeps_commit)
 }
 END_TEST
 
+/* Under OFF two small commits wait in memory, then a transaction larger
+ * than the cache spills (loop: and commits, or rolls back and a small one
+ * commits).  After a crash the database is one of the commits, whole;
+ * after a clean close it is the last. */
+static void off_spill(int rollback, int crash)
+{
+	pager_opts o = opts(512, LARGE_CACHE);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+	uint64_t base;
+	rdb_pgno i, n;
+
+	append_pages(p, 8, 0);
+	pager_set_sync(p, PAGER_SYNC_OFF);
+	set_all(p, 8, 10);
+	set_all(p, 8, 20);
+	t = begin_ok(p, 1);
+	for (i = 1; i <= 8; i++)
+		put_ok(t, i, 30 + i);
+	append_txn(t, 400, 1000);
+	if (rollback) {
+		pager_rollback(t);
+		set_all(p, 8, 40);
+	} else {
+		commit_ok(t);
+	}
+	if (crash)
+		mem_crash(p, OS_FAULT_CRASH);
+	else
+		close_ok(p);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	n = pager_txn_page_count(t);
+	base = get_ok(t, 1) - 1;
+	ck_assert_msg(base % 10 == 0 && base <= 40, "page 1: %llu",
+		      (unsigned long long)base + 1);
+	ck_assert_msg(n == (base == 30 ? 409u : 9u), "%u pages with base %llu",
+		      n, (unsigned long long)base);
+	if (!crash)
+		ck_assert_uint_eq(base, rollback ? 40 : 30);
+	for (i = 2; i < n; i++)
+		ck_assert_uint_eq(get_ok(t, i), (i <= 8 ? base : 1000) + i);
+	commit_ok(t);
+	close_ok(p);
+}
+
+/* Loop: _i bit 0 = roll back the big one, bit 1 = crash. */
+START_TEST(test_pager_off_commits_then_spill_stay_whole)
+{
+	off_spill(_i & 1, _i >> 1);
+}
+END_TEST
+
 /* ==== suite =========================================================== */
 
 static TCase *tcase(Suite *s, const char *name, double timeout)
@@ -3042,6 +3101,9 @@ Suite *pager_suite(void)
 		       test_pager_large_txn_rollback_then_crash_recovers_old);
 	tcase_add_test(tc,
 		       test_pager_large_txn_commit_then_crash_recovers_all);
+	tcase_add_loop_test(tc,
+			    test_pager_off_commits_then_spill_stay_whole,
+			    0, 4);
 	tcase_add_test(tc,
 		       test_pager_large_rollback_commit_crash_keeps_commit);
 	return s;
