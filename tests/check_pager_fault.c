@@ -328,6 +328,17 @@ static int rc_expected(const rig *r, const char *op, rdb_rc rc)
 	}
 }
 
+/* Where the pager reports the reason for a failure of op (pager.h). */
+static const rdb_err *op_err(const rig *r, const char *op)
+{
+	if (strcmp(op, "pager_open") == 0 || strcmp(op, "pager_close") == 0 ||
+	    strcmp(op, "pager_checkpoint") == 0)
+		return &r->err;
+	if (strstr(op, "(read)") != NULL)
+		return &r->rerr;
+	return &r->terr;
+}
+
 /*
  * Every pager call of a workload passes its result through here.  An error
  * needs an injected fault that has fired, must carry the code that fault
@@ -336,10 +347,14 @@ static int rc_expected(const rig *r, const char *op, rdb_rc rc)
  */
 static rdb_rc rig_note(rig *r, const char *op, rdb_rc rc)
 {
+	const rdb_err *e = op_err(r, op);
+
 	if (rc == RDB_OK)
 		return RDB_OK;
 	RIG_CHECK(r, rig_fired(r), "%s failed with %d (%s) though no fault "
 		  "was injected yet", op, rc, rdb_errstr(rc));
+	RIG_CHECK(r, e->rc == rc && e->msg[0] != '\0', "%s failed with %d "
+		  "but its rdb_err holds %d '%s'", op, rc, e->rc, e->msg);
 	if (r->first_rc == RDB_OK) {
 		r->first_rc = rc;
 		r->first_op = op;
@@ -362,7 +377,10 @@ static rdb_rc rig_note(rig *r, const char *op, rdb_rc rc)
 static rdb_rc rig_open(rig *r)
 {
 	pager *p = (pager *)r;     /* must come back NULL on failure */
-	rdb_rc rc = pager_open(r->vfs, DB, &r->opts, &r->err, &p);
+	rdb_rc rc;
+
+	rdb_err_clear(&r->err);
+	rc = pager_open(r->vfs, DB, &r->opts, &r->err, &p);
 
 	RIG_CHECK(r, rc == RDB_OK || p == NULL, "pager_open failed with %d "
 		  "but left *out set", rc);
@@ -573,9 +591,23 @@ static rdb_rc run_txn(rig *r, uint32_t n_ops, int rollback)
 	return txn_commit(r, t, k);
 }
 
+/* Close through rig_note(). */
+static rdb_rc rig_close_noted(rig *r)
+{
+	rdb_rc rc;
+
+	rdb_err_clear(&r->err);
+	rc = rig_note(r, "pager_close", pager_close(r->p));
+	r->p = NULL;
+	return rc;
+}
+
 static rdb_rc rig_checkpoint(rig *r)
 {
-	rdb_rc rc = rig_note(r, "pager_checkpoint", pager_checkpoint(r->p));
+	rdb_rc rc;
+
+	rdb_err_clear(&r->err);
+	rc = rig_note(r, "pager_checkpoint", pager_checkpoint(r->p));
 
 	if (rc == RDB_OK) {
 		r->m.ckpt_ok = r->m.last_ok;
@@ -874,11 +906,49 @@ static void crash_in_recovery(rig *r, const crash_trial *ct, uint64_t at)
 		  fired ? "had fired" : "never fired");
 }
 
+/*
+ * Writing on after a recovery: the recovered state K becomes the base, the
+ * lost transactions are forgotten, and 1-2 more commit under FULL.  A crash
+ * at close then leaves them in the WAL behind whatever the first fault cut
+ * short; the next reopen must find exactly the last of them.
+ */
+static void crash_write_on(rig *r, uint32_t K)
+{
+	model *m = &r->m;
+	uint32_t k, n = 1 + (uint32_t)tu_rand_below(&r->rng, 2);
+	size_t len = strlen(r->ctx);
+	rdb_rc rc;
+
+	snprintf(r->ctx + len, sizeof(r->ctx) - len, "; writing on from %u", K);
+	for (k = K + 1; k < m->next_k; k++)
+		m->snaps[k].state = SNAP_NONE;
+	m->snaps[K].state = SNAP_COMMITTED;
+	m->base = m->last_ok = m->last_try = K;
+	m->ckpt_ok = m->dur_crash = m->dur_power = K;
+	model_restore(m, K);
+	os_mem_set_fault(r->vfs, OS_FAULT_NONE, 0, 0, 0);
+	while (n-- > 0) {
+		rc = random_txn(r);
+		RIG_CHECK(r, rc == RDB_OK, "commit after recovery: %d (%s)", rc,
+			  rdb_errstr(rc));
+	}
+	os_mem_set_fault(r->vfs, OS_FAULT_CRASH, 1, 0, 1);
+	rc = pager_close(r->p);
+	r->p = NULL;
+	RIG_CHECK(r, os_mem_fault_fired(r->vfs) == (rc != RDB_OK),
+		  "pager_close returned %d (%s); the crash %s", rc,
+		  rdb_errstr(rc), os_mem_fault_fired(r->vfs) ? "had fired" :
+		  "never fired");
+	rig_reopen(r);
+	rig_verify(r, m->last_ok);
+}
+
 /* Run one trial; returns 1 if the fault fired.  1 in 4 trials crash once
- * more during the recovery. */
+ * more during the recovery; 1 in 2 write on after it. */
 static int crash_run(const crash_trial *ct)
 {
 	uint64_t s = ct->seed ^ 0xec0;
+	uint32_t K;
 	int fired;
 	rdb_rc rc;
 	rig r;
@@ -895,7 +965,9 @@ static int crash_run(const crash_trial *ct)
 	if (tu_rand_below(&s, 4) == 0)
 		crash_in_recovery(&r, ct, 1 + tu_rand_below(&s, 40));
 	rig_reopen(&r);
-	rig_verify(&r, crash_floor(ct, fired, &r.m));
+	K = rig_verify(&r, crash_floor(ct, fired, &r.m));
+	if (tu_rand_below(&s, 2) == 0)
+		crash_write_on(&r, K);
 	rig_close_ok(&r);
 	rig_done(&r);
 	return fired;
@@ -1044,8 +1116,7 @@ static int io_trial(int v, uint64_t at, uint64_t calls)
 	io_rig(&r, v, at, calls);
 	os_mem_set_fault(r.vfs, k->kind, at, k->sticky, at);
 	fixed_workload(&r, IO_TXNS, !k->sticky);
-	close_ok = rig_note(&r, "pager_close", pager_close(r.p)) == RDB_OK;
-	r.p = NULL;
+	close_ok = rig_close_noted(&r) == RDB_OK;
 	fired = os_mem_fault_fired(r.vfs);
 	reported = r.first_rc != RDB_OK;
 	rig_reopen(&r);
@@ -1102,8 +1173,7 @@ static int nomem_trial(long n, int sticky)
 	rc = rig_note(&r, "pager_open", rig_open(&r));
 	if (rc == RDB_OK) {
 		fixed_workload(&r, MEM_TXNS, !sticky);
-		rig_note(&r, "pager_close", pager_close(r.p));
-		r.p = NULL;
+		rig_close_noted(&r);
 	}
 	failed = rdb_mem_failed();
 	rdb_mem_fail_at(0, 0);
@@ -1163,8 +1233,7 @@ static void recovery_run(rig *r, int keep_going)
 	if (r->p != NULL && (rc == RDB_OK || keep_going))
 		rc = run_txn(r, 6, 0);
 	if (r->p != NULL)
-		rig_note(r, "pager_close", pager_close(r->p));
-	r->p = NULL;
+		rig_close_noted(r);
 }
 
 /* Calls of a fault-free recovery_run(). */
