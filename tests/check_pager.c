@@ -860,6 +860,73 @@ START_TEST(test_pager_alloc_free_cycles_keep_page_count)
 }
 END_TEST
 
+/* Loop: read, then write.  Pinning 40 pages with 16 frames: each get
+ * (and write) either fails cleanly or gives a page no other pin shares.
+ * A failed pager_write leaves *pg NULL or still the pinned original. */
+START_TEST(test_pager_pins_beyond_cache_never_share_frames)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_page *pg[41] = { NULL };
+	pager_txn *t;
+	rdb_pgno i, n_ok = 0;
+
+	append_pages(p, 40, 0);
+	t = begin_ok(p, _i);
+	for (i = 1; i <= 40; i++) {
+		rdb_rc rc = pager_get(t, i, &pg[i]);
+		pager_page *was = pg[i];
+
+		if (rc == RDB_OK && _i == 1)
+			rc = pager_write(t, &pg[i]);
+		if (rc != RDB_OK) {
+			ck_assert_msg(pg[i] == NULL || pg[i] == was,
+				      "failed write left a new handle");
+			pager_unref(pg[i]);
+			pg[i] = NULL;
+			break;
+		}
+		n_ok++;
+		if (_i == 1)
+			stamp(pager_data(pg[i]), i, 500 + i);
+	}
+	ck_assert_uint_ge(n_ok, 8);    /* the pool may refuse past its size */
+	for (i = 1; i <= n_ok; i++) {
+		ck_assert_msg(stamp_ok(pager_data(pg[i]), i,
+				       (_i == 1 ? 500 : 0) + i),
+			      "pinned page %u changed under its pin", i);
+		ck_assert_uint_eq(pager_pgno(pg[i]), i);
+	}
+	for (i = 1; i <= n_ok; i++)
+		pager_unref(pg[i]);
+	commit_ok(t);
+	if (_i == 1 && n_ok == 40)
+		expect(p, 40, 500);
+	close_ok(p);
+}
+END_TEST
+
+START_TEST(test_pager_same_page_pinned_twice_reads_same)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_page *a = NULL, *b = NULL;
+	pager_txn *t;
+
+	append_pages(p, 2, 0);
+	t = begin_ok(p, 0);
+	ck_assert_int_eq(pager_get(t, 2, &a), RDB_OK);
+	ck_assert_int_eq(pager_get(t, 2, &b), RDB_OK);
+	ck_assert(stamp_ok(pager_data(a), 2, 2));
+	ck_assert(stamp_ok(pager_data(b), 2, 2));
+	pager_unref(a);
+	ck_assert(stamp_ok(pager_data(b), 2, 2));
+	pager_unref(b);
+	commit_ok(t);
+	close_ok(p);
+}
+END_TEST
+
 typedef struct walk {
 	unsigned char *seen;   /* per page: times reported */
 	rdb_pgno limit;        /* page count */
@@ -3018,6 +3085,9 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_write_twice_keeps_changes);
 	tcase_add_test(tc, test_pager_free_then_alloc_reuses_before_growing);
 	tcase_add_test(tc, test_pager_alloc_free_cycles_keep_page_count);
+	tcase_add_loop_test(tc, test_pager_pins_beyond_cache_never_share_frames,
+			    0, 2);
+	tcase_add_test(tc, test_pager_same_page_pinned_twice_reads_same);
 	tcase_add_loop_test(tc, test_pager_freelist_walk_lists_every_freed_page,
 			    0, 5);
 	tcase_add_test(tc, test_pager_freelist_walk_stops_when_fn_nonzero);
