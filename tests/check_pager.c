@@ -615,6 +615,33 @@ START_TEST(test_pager_open_twice_same_process_busy)
 }
 END_TEST
 
+/* The lock is the file's, not the path string's, and read-only opens
+ * respect it too. */
+START_TEST(test_pager_open_twice_other_spelling_or_readonly_busy)
+{
+	pager_opts o = opts(0, 0);
+	pager *p = open_ok(os_unix_vfs(), &o);
+	pager *q = NULL;
+	rdb_err e2 = { 0 };
+	char alt[300];
+	char *slash;
+
+	snprintf(alt, sizeof(alt), "%s", path);
+	slash = strrchr(alt, '/');
+	ck_assert_ptr_nonnull(slash);
+	snprintf(slash, sizeof(alt) - (size_t)(slash - alt), "/./%s",
+		 strrchr(path, '/') + 1);
+	ck_assert_int_eq(pager_open(os_unix_vfs(), alt, &o, &e2, &q),
+			 RDB_BUSY);
+	ck_assert_ptr_null(q);
+	o.readonly = 1;
+	ck_assert_int_eq(pager_open(os_unix_vfs(), path, &o, &e2, &q),
+			 RDB_BUSY);
+	ck_assert_ptr_null(q);
+	close_ok(p);
+}
+END_TEST
+
 START_TEST(test_pager_open_twice_mem_busy)
 {
 	pager_opts o = opts(0, 0);
@@ -3075,6 +3102,8 @@ Suite *pager_suite(void)
 		       test_pager_readonly_wal_sees_commits_keeps_wal);
 	tcase_add_test(tc, test_pager_open_text_or_random_file_notadb);
 	tcase_add_test(tc, test_pager_open_twice_same_process_busy);
+	tcase_add_test(tc,
+		       test_pager_open_twice_other_spelling_or_readonly_busy);
 	tcase_add_test(tc, test_pager_open_twice_mem_busy);
 	tcase_add_test(tc, test_pager_open_locked_by_other_process_busy);
 	tcase_add_test(tc, test_pager_open_in_child_while_parent_holds_busy);
