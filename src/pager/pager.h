@@ -138,6 +138,9 @@ rdb_rc pager_commit(pager_txn *t);
 void pager_rollback(pager_txn *t);
 
 int pager_txn_is_write(const pager_txn *t);
+/* The pager t belongs to, and the rdb_err given to pager_begin(). */
+pager *pager_txn_pager(const pager_txn *t);
+rdb_err *pager_txn_err(const pager_txn *t);
 /* Counts the transaction's page changes (every pager_write, pager_alloc
  * and pager_free_page call, successful or not).  A cursor that remembers
  * it can tell that pages it holds may be stale. */

@@ -1,0 +1,136 @@
+/*
+ * bt_int.h -- node layout and helpers shared by the btree's own files
+ * (btree.c, node.c, cursor.c, verify.c).  Not for other modules.
+ * Layout tables: docs/format.md; design: src/btree/README.md.
+ */
+#ifndef RDB_BT_INT_H
+#define RDB_BT_INT_H
+#include <stdint.h>
+#include <string.h>
+#include "btree/btree.h"
+#include "format.h"
+
+/* ---- node header (after the pager's 16-byte page header) --------------- */
+#define BT_FRAG 12u      /* u32 freed bytes inside the content area */
+#define BT_LINK_A 16u    /* u32 leaf: prev leaf; inner: rightmost child */
+#define BT_LINK_B 20u    /* u32 leaf: next leaf; inner: 0 */
+#define BT_NCELLS 24u    /* u16 cells */
+#define BT_CONTENT 28u   /* u32 offset of the lowest cell byte */
+#define BT_SLOTS 32u     /* u16 cell offsets in key order */
+#define BT_HDR BT_SLOTS
+
+/* ---- cells ------------------------------------------------------------ *
+ * leaf:  | u16 klen | u32 vlen | key | local value | [u32 overflow page] |
+ * inner: | u16 klen | u32 child (keys < key) | key |                      */
+#define BT_CELL_HDR 6u
+
+/* ---- overflow page: | page header | u32 next | data ... | */
+#define BT_OVFL_NEXT 16u
+#define BT_OVFL_DATA 20u
+
+#define BT_MAX_DEPTH 48
+
+static inline uint32_t bt_usable(uint32_t ps) { return ps - BT_HDR; }
+/* Largest cell: at least four cells (with slots) fit in a node. */
+static inline uint32_t bt_max_cell(uint32_t ps) { return (ps - BT_HDR) / 4 - 2; }
+/* Nodes below this many used bytes are rebalanced after a delete. */
+static inline uint32_t bt_min_fill(uint32_t ps) { return bt_usable(ps) / 4; }
+static inline uint32_t bt_ovfl_cap(uint32_t ps) { return ps - BT_OVFL_DATA; }
+
+static inline int nd_is_leaf(const unsigned char *d)
+{
+	return d[FMT_PAGE_TYPE] == FMT_PT_BT_LEAF;
+}
+static inline uint32_t nd_n(const unsigned char *d)
+{
+	return fmt_get_u16(d + BT_NCELLS);
+}
+static inline uint32_t nd_off(const unsigned char *d, uint32_t i)
+{
+	return fmt_get_u16(d + BT_SLOTS + 2 * i);
+}
+
+/* Value bytes kept in a leaf cell (the rest is on overflow pages). */
+static inline uint32_t bt_local(uint32_t ps, uint32_t klen, uint32_t vlen)
+{
+	uint32_t rem;
+
+	if (BT_CELL_HDR + klen + vlen <= bt_max_cell(ps))
+		return vlen;
+	rem = vlen % bt_ovfl_cap(ps);
+	return BT_CELL_HDR + klen + rem + 4 <= bt_max_cell(ps) ? rem : 0;
+}
+
+/* Size of a leaf cell for these lengths. */
+static inline uint32_t bt_leaf_cell_size(uint32_t ps, uint32_t klen,
+					 uint32_t vlen)
+{
+	uint32_t local = bt_local(ps, klen, vlen);
+
+	return BT_CELL_HDR + klen + local + (local < vlen ? 4 : 0);
+}
+
+/* A parsed cell.  Pointers are into the page (borrowed). */
+typedef struct bt_cell {
+	const unsigned char *key;
+	uint32_t klen;
+	uint32_t vlen;          /* leaf: total value length */
+	uint32_t local;         /* leaf: value bytes in the cell */
+	const unsigned char *val;   /* leaf: local value bytes */
+	rdb_pgno ovfl;          /* leaf: first overflow page, 0 if none */
+	rdb_pgno child;         /* inner: child holding keys < key */
+	uint32_t size;          /* bytes of the cell */
+} bt_cell;
+
+/* Parse cell i of node d (page size ps) with bounds checks; RDB_CORRUPT
+ * (message naming pgno) on a cell that does not fit its page. */
+rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
+	       bt_cell *c, rdb_err *err);
+/* Check a node's header against its page; RDB_CORRUPT if inconsistent. */
+rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
+		       rdb_err *err);
+/* memcmp order. */
+static inline int bt_cmp(const void *a, size_t na, const void *b, size_t nb)
+{
+	int r = memcmp(a, b, na < nb ? na : nb);
+
+	if (r != 0)
+		return r;
+	return na < nb ? -1 : na > nb;
+}
+/* First cell index whose key is > key (upper bound) or >= key (lower
+ * bound, with *eq set when equal).  Cells are bounds-checked. */
+rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
+		 const void *key, size_t klen, int upper, uint32_t *pos,
+		 int *eq, rdb_err *err);
+/* Child page for index i of an inner node (i == n: the rightmost). */
+rdb_rc nd_child(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
+		uint32_t i, rdb_pgno *child, rdb_err *err);
+/* Used bytes: cells plus their slots. */
+static inline uint32_t nd_used(const unsigned char *d, uint32_t ps)
+{
+	return ps - (uint32_t)fmt_get_u32(d + BT_CONTENT) -
+	       fmt_get_u32(d + BT_FRAG) + 2 * nd_n(d);
+}
+/* Where a read of an overflow value stopped: page pgno, the k-th of its
+ * chain, holds value bytes from pos. */
+typedef struct bt_ovpos {
+	rdb_pgno pgno;
+	uint32_t k;
+	size_t pos;
+} bt_ovpos;
+/* Copy bytes [off, off+len) of the value of leaf cell c into buf
+ * (btree.c).  hint (may be NULL) lets reads in order skip the chain
+ * walk; it must belong to this cell. */
+rdb_rc bt_read_value(pager_txn *t, const bt_cell *c, size_t off,
+		     unsigned char *buf, size_t len, bt_ovpos *hint);
+/* Initialise an empty node of the given type. */
+void nd_init(unsigned char *d, uint32_t ps, uint8_t type);
+/* Insert cell bytes at position pos if they fit (compacting if needed);
+ * returns 0 if the node has no room. */
+int nd_insert(unsigned char *d, uint32_t ps, uint32_t pos,
+	      const unsigned char *cell, uint32_t len);
+/* Remove cell pos whose size is len. */
+void nd_remove(unsigned char *d, uint32_t ps, uint32_t pos, uint32_t len);
+
+#endif /* RDB_BT_INT_H */

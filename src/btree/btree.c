@@ -1,0 +1,1010 @@
+/*
+ * btree.c -- B+ tree operations: create, drop, insert/upsert/update,
+ * delete, get, overflow chains, and rebalancing (split, merge,
+ * redistribute, root deeper and shallower).
+ * Design and invariants: src/btree/README.md.
+ */
+#include "btree/btree.h"
+#include <assert.h>
+#include "btree/bt_int.h"
+#include "err.h"
+#include "mem.h"
+
+/* ==== arena: scratch memory for one operation ========================== */
+
+typedef struct chunk {
+	struct chunk *next;
+	size_t used, cap;
+	unsigned char data[];
+} chunk;
+
+typedef struct arena {
+	chunk *head;
+} arena;
+
+static void *ar_alloc(arena *a, size_t n)
+{
+	chunk *c = a->head;
+
+	n = (n + 7) & ~(size_t)7;
+	if (c == NULL || c->cap - c->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		c = rdb_malloc(sizeof(*c) + cap);
+		if (c == NULL)
+			return NULL;
+		c->next = a->head;
+		c->used = 0;
+		c->cap = cap;
+		a->head = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+static void ar_free(arena *a)
+{
+	while (a->head != NULL) {
+		chunk *c = a->head;
+
+		a->head = c->next;
+		rdb_free(c);
+	}
+}
+
+/* ==== operation context ================================================= */
+
+typedef struct op {
+	pager_txn *t;
+	rdb_err *err;
+	uint32_t ps;
+	rdb_pgno root;
+	struct {
+		rdb_pgno pgno;
+		uint32_t idx;        /* child index taken (inner levels) */
+	} path[BT_MAX_DEPTH];
+	int depth;                   /* levels; the leaf is path[depth-1] */
+	arena ar;
+} op;
+
+static void op_init(op *o, pager_txn *t, rdb_pgno root)
+{
+	o->t = t;
+	o->err = pager_txn_err(t);
+	o->ps = pager_page_size(pager_txn_pager(t));
+	o->root = root;
+	o->depth = 0;
+	o->ar.head = NULL;
+}
+
+static rdb_rc nomem(op *o)
+{
+	return rdb_err_set(o->err, RDB_NOMEM, "out of memory (B+ tree)");
+}
+
+/* Pin a node page and check its header. */
+static rdb_rc get_node(op *o, rdb_pgno pgno, pager_page **out)
+{
+	rdb_rc rc = pager_get(o->t, pgno, out);
+
+	if (rc == RDB_OK &&
+	    (rc = nd_check_header(pager_data(*out), o->ps, pgno, o->err))) {
+		pager_unref(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* Walk from the root to the leaf that holds key, recording the path. */
+static rdb_rc descend(op *o, const void *key, size_t klen)
+{
+	rdb_pgno pgno = o->root;
+	pager_page *pg;
+	rdb_rc rc;
+	int lvl;
+
+	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
+		unsigned char *d;
+		uint32_t i;
+
+		if ((rc = get_node(o, pgno, &pg)) != RDB_OK)
+			return rc;
+		d = pager_data(pg);
+		o->path[lvl].pgno = pgno;
+		o->path[lvl].idx = 0;
+		if (nd_is_leaf(d)) {
+			pager_unref(pg);
+			o->depth = lvl + 1;
+			return RDB_OK;
+		}
+		rc = nd_search(d, o->ps, pgno, key, klen, 1, &i, NULL, o->err);
+		if (rc == RDB_OK)
+			rc = nd_child(d, o->ps, pgno, i, &pgno, o->err);
+		pager_unref(pg);
+		if (rc != RDB_OK)
+			return rc;
+		o->path[lvl].idx = i;
+	}
+	return rdb_err_set(o->err, RDB_CORRUPT,
+			   "tree %u: deeper than %d levels", o->root,
+			   BT_MAX_DEPTH);
+}
+
+/* ==== overflow chains =================================================== */
+
+/* Write bytes [local, vlen) of val to a new chain; *first gets its head. */
+static rdb_rc ovfl_write(op *o, const unsigned char *val, uint32_t local,
+			 uint32_t vlen, rdb_pgno *first)
+{
+	uint32_t cap = bt_ovfl_cap(o->ps), off = local;
+	pager_page *prev = NULL, *pg;
+	rdb_rc rc = RDB_OK;
+
+	*first = 0;
+	while (off < vlen) {
+		uint32_t n = vlen - off < cap ? vlen - off : cap;
+
+		rc = pager_alloc(o->t, FMT_PT_BT_OVERFLOW, &pg);
+		if (rc != RDB_OK)
+			break;
+		memcpy(pager_data(pg) + BT_OVFL_DATA, val + off, n);
+		if (prev != NULL) {
+			fmt_put_u32(pager_data(prev) + BT_OVFL_NEXT,
+				    pager_pgno(pg));
+			pager_unref(prev);
+		} else {
+			*first = pager_pgno(pg);
+		}
+		prev = pg;
+		off += n;
+	}
+	pager_unref(prev);
+	return rc;
+}
+
+/* Pages in the chain of a value of vlen bytes with local bytes inline. */
+static uint32_t ovfl_pages(uint32_t ps, uint32_t local, uint32_t vlen)
+{
+	uint32_t cap = bt_ovfl_cap(ps);
+
+	return (vlen - local + cap - 1) / cap;
+}
+
+/* Pin overflow page pgno, the k-th of a chain of n, and check it. */
+static rdb_rc ovfl_get(pager_txn *t, rdb_pgno pgno, uint32_t k, uint32_t n,
+		       pager_page **out)
+{
+	rdb_rc rc;
+
+	if (k >= n || pgno == 0)
+		return rdb_err_set(pager_txn_err(t), RDB_CORRUPT,
+				   "page %u: overflow chain has the wrong "
+				   "length", pgno);
+	rc = pager_get(t, pgno, out);
+	if (rc == RDB_OK &&
+	    pager_data(*out)[FMT_PAGE_TYPE] != FMT_PT_BT_OVERFLOW) {
+		pager_unref(*out);
+		*out = NULL;
+		rc = rdb_err_set(pager_txn_err(t), RDB_CORRUPT,
+				 "page %u: not an overflow page", pgno);
+	}
+	return rc;
+}
+
+static rdb_rc ovfl_free(op *o, const bt_cell *c)
+{
+	uint32_t n = ovfl_pages(o->ps, c->local, c->vlen), k;
+	rdb_pgno pgno = c->ovfl;
+	rdb_rc rc = RDB_OK;
+
+	for (k = 0; k < n && rc == RDB_OK; k++) {
+		pager_page *pg;
+		rdb_pgno next;
+
+		rc = ovfl_get(o->t, pgno, k, n, &pg);
+		if (rc != RDB_OK)
+			break;
+		next = fmt_get_u32(pager_data(pg) + BT_OVFL_NEXT);
+		pager_unref(pg);
+		rc = pager_free_page(o->t, pgno);
+		pgno = next;
+	}
+	return rc;
+}
+
+rdb_rc bt_read_value(pager_txn *t, const bt_cell *c, size_t off,
+		     unsigned char *buf, size_t len, bt_ovpos *hint)
+{
+	uint32_t ps = pager_page_size(pager_txn_pager(t));
+	uint32_t cap = bt_ovfl_cap(ps), n = ovfl_pages(ps, c->local, c->vlen);
+	bt_ovpos at = { c->ovfl, 0, c->local };
+	rdb_rc rc = RDB_OK;
+
+	if (off < c->local) {
+		size_t m = c->local - off < len ? c->local - off : len;
+
+		memcpy(buf, c->val + off, m);
+		buf += m;
+		off += m;
+		len -= m;
+	}
+	/* Reading in order resumes at the page where the last read ended. */
+	if (hint != NULL && hint->pgno != 0 && hint->pos <= off &&
+	    hint->k < n)
+		at = *hint;
+	while (len > 0 && rc == RDB_OK) {
+		pager_page *pg;
+
+		rc = ovfl_get(t, at.pgno, at.k, n, &pg);
+		if (rc != RDB_OK)
+			break;
+		if (off < at.pos + cap) {
+			size_t in = off - at.pos;
+			size_t m = cap - in < len ? cap - in : len;
+
+			memcpy(buf, pager_data(pg) + BT_OVFL_DATA + in, m);
+			buf += m;
+			off += m;
+			len -= m;
+		}
+		if (len > 0 || off == at.pos + cap) {
+			at.pgno = fmt_get_u32(pager_data(pg) + BT_OVFL_NEXT);
+			at.pos += cap;
+			at.k++;
+		}
+		pager_unref(pg);
+	}
+	if (hint != NULL)
+		*hint = at;
+	return rc;
+}
+
+/* ==== in-memory nodes for rebalancing =================================== */
+
+typedef struct cellv {
+	unsigned char *p;            /* owned by the op's arena */
+	uint32_t len;
+} cellv;
+
+typedef struct nodev {
+	int leaf;
+	uint32_t n, cap;
+	cellv *c;
+	rdb_pgno right;              /* inner: rightmost child */
+	rdb_pgno prev, next;         /* leaf: siblings */
+	uint32_t bytes;              /* cells plus slots */
+} nodev;
+
+static rdb_rc nv_from_page(op *o, const unsigned char *d, rdb_pgno pgno,
+			   nodev *nv)
+{
+	uint32_t i;
+	rdb_rc rc;
+
+	nv->leaf = nd_is_leaf(d);
+	nv->n = nd_n(d);
+	nv->cap = nv->n + 4;
+	nv->bytes = 0;
+	nv->right = nv->leaf ? 0 : fmt_get_u32(d + BT_LINK_A);
+	nv->prev = nv->leaf ? fmt_get_u32(d + BT_LINK_A) : 0;
+	nv->next = nv->leaf ? fmt_get_u32(d + BT_LINK_B) : 0;
+	nv->c = ar_alloc(&o->ar, sizeof(cellv) * nv->cap);
+	if (nv->c == NULL)
+		return nomem(o);
+	for (i = 0; i < nv->n; i++) {
+		bt_cell c;
+
+		if ((rc = nd_cell(d, o->ps, pgno, i, &c, o->err)) != RDB_OK)
+			return rc;
+		nv->c[i].p = ar_alloc(&o->ar, c.size);
+		if (nv->c[i].p == NULL)
+			return nomem(o);
+		memcpy(nv->c[i].p, d + nd_off(d, i), c.size);
+		nv->c[i].len = c.size;
+		nv->bytes += c.size + 2;
+	}
+	return RDB_OK;
+}
+
+static rdb_rc nv_load(op *o, rdb_pgno pgno, nodev *nv)
+{
+	pager_page *pg;
+	rdb_rc rc = get_node(o, pgno, &pg);
+
+	if (rc != RDB_OK)
+		return rc;
+	rc = nv_from_page(o, pager_data(pg), pgno, nv);
+	pager_unref(pg);
+	return rc;
+}
+
+static rdb_rc nv_insert(op *o, nodev *nv, uint32_t pos,
+			const unsigned char *cell, uint32_t len)
+{
+	unsigned char *p = ar_alloc(&o->ar, len);
+
+	if (p == NULL)
+		return nomem(o);
+	if (nv->n == nv->cap) {
+		cellv *c = ar_alloc(&o->ar, sizeof(cellv) * (nv->cap * 2 + 4));
+
+		if (c == NULL)
+			return nomem(o);
+		memcpy(c, nv->c, sizeof(cellv) * nv->n);
+		nv->c = c;
+		nv->cap = nv->cap * 2 + 4;
+	}
+	memcpy(p, cell, len);
+	memmove(nv->c + pos + 1, nv->c + pos, sizeof(cellv) * (nv->n - pos));
+	nv->c[pos].p = p;
+	nv->c[pos].len = len;
+	nv->n++;
+	nv->bytes += len + 2;
+	return RDB_OK;
+}
+
+static void nv_remove(nodev *nv, uint32_t pos)
+{
+	nv->bytes -= nv->c[pos].len + 2;
+	memmove(nv->c + pos, nv->c + pos + 1,
+		sizeof(cellv) * (nv->n - pos - 1));
+	nv->n--;
+}
+
+static rdb_pgno nv_child(const nodev *nv, uint32_t i)
+{
+	return i < nv->n ? fmt_get_u32(nv->c[i].p + 2) : nv->right;
+}
+
+static void nv_set_child(nodev *nv, uint32_t i, rdb_pgno child)
+{
+	if (i < nv->n)
+		fmt_put_u32(nv->c[i].p + 2, child);
+	else
+		nv->right = child;
+}
+
+/* A sub-range of a node's cells as a node of its own. */
+static nodev nv_slice(const nodev *nv, uint32_t from, uint32_t to)
+{
+	nodev s = *nv;
+	uint32_t i;
+
+	s.c = nv->c + from;
+	s.n = s.cap = to - from;
+	s.bytes = 0;
+	for (i = 0; i < s.n; i++)
+		s.bytes += s.c[i].len + 2;
+	return s;
+}
+
+/* Write nv into page pgno (made writable). */
+static rdb_rc nv_store(op *o, rdb_pgno pgno, const nodev *nv)
+{
+	pager_page *pg;
+	unsigned char *d;
+	uint32_t top = o->ps, i;
+	rdb_rc rc = pager_get(o->t, pgno, &pg);
+
+	if (rc == RDB_OK && (rc = pager_write(o->t, &pg)) != RDB_OK)
+		pager_unref(pg);
+	if (rc != RDB_OK)
+		return rc;
+	assert(nv->bytes <= bt_usable(o->ps));
+	d = pager_data(pg);
+	nd_init(d, o->ps, nv->leaf ? FMT_PT_BT_LEAF : FMT_PT_BT_INNER);
+	fmt_put_u32(d + BT_LINK_A, nv->leaf ? nv->prev : nv->right);
+	fmt_put_u32(d + BT_LINK_B, nv->leaf ? nv->next : 0);
+	for (i = 0; i < nv->n; i++) {
+		top -= nv->c[i].len;
+		memcpy(d + top, nv->c[i].p, nv->c[i].len);
+		fmt_put_u16(d + BT_SLOTS + 2 * i, (uint16_t)top);
+	}
+	fmt_put_u16(d + BT_NCELLS, (uint16_t)nv->n);
+	fmt_put_u32(d + BT_CONTENT, top);
+	pager_unref(pg);
+	return RDB_OK;
+}
+
+/* Set the prev link of leaf pgno. */
+static rdb_rc set_prev(op *o, rdb_pgno pgno, rdb_pgno prev)
+{
+	pager_page *pg;
+	rdb_rc rc = get_node(o, pgno, &pg);
+
+	if (rc == RDB_OK && (rc = pager_write(o->t, &pg)) == RDB_OK)
+		fmt_put_u32(pager_data(pg) + BT_LINK_A, prev);
+	pager_unref(pg);
+	return rc;
+}
+
+/* ==== splitting and separators ========================================= */
+
+/* Key of cell bytes p (leaf or inner: the key follows the 6-byte head). */
+static const unsigned char *cv_key(const cellv *c, uint32_t *klen)
+{
+	*klen = fmt_get_u16(c->p);
+	return c->p + BT_CELL_HDR;
+}
+
+/* An inner cell (key, child) built in the arena. */
+static rdb_rc make_sep(op *o, const unsigned char *key, uint32_t klen,
+		       rdb_pgno child, cellv *out)
+{
+	out->len = BT_CELL_HDR + klen;
+	out->p = ar_alloc(&o->ar, out->len);
+	if (out->p == NULL)
+		return nomem(o);
+	fmt_put_u16(out->p, (uint16_t)klen);
+	fmt_put_u32(out->p + 2, child);
+	memcpy(out->p + BT_CELL_HDR, key, klen);
+	return RDB_OK;
+}
+
+/* Separator between leaf cells a < b: the shortest prefix of b's key that
+ * is greater than a's key. */
+static rdb_rc leaf_sep(op *o, const cellv *a, const cellv *b, rdb_pgno child,
+		       cellv *out)
+{
+	uint32_t na, nb, l = 0;
+	const unsigned char *ka = cv_key(a, &na), *kb = cv_key(b, &nb);
+
+	while (l < na && l < nb && ka[l] == kb[l])
+		l++;
+	return make_sep(o, kb, l + 1 <= nb ? l + 1 : nb, child, out);
+}
+
+/*
+ * Where to split nv in two: leaves split before cell s; inner nodes push
+ * cell s up.  Appends keep the left node full; otherwise the halves are
+ * as even as possible.  0 if no split fits (corrupt input).
+ */
+static uint32_t split_point(const nodev *nv, uint32_t usable, int append)
+{
+	uint32_t n = nv->n, i, best = 0, left = 0, bestdiff = UINT32_MAX;
+	uint32_t lo = 1, hi = nv->leaf ? n - 1 : n - 2;
+
+	if (n < (nv->leaf ? 2u : 3u))
+		return 0;
+	if (append) {
+		uint32_t s = hi, l = nv->bytes - (nv->c[n - 1].len + 2);
+
+		if (!nv->leaf)
+			l -= nv->c[n - 2].len + 2;
+		if (l <= usable)
+			return s;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t right, diff;
+
+		if (i >= lo && i <= hi) {
+			right = nv->bytes - left -
+				(nv->leaf ? 0 : nv->c[i].len + 2);
+			diff = left > right ? left - right : right - left;
+			if (left <= usable && right <= usable &&
+			    diff < bestdiff) {
+				best = i;
+				bestdiff = diff;
+			}
+		}
+		left += nv->c[i].len + 2;
+	}
+	return best;
+}
+
+/* Split nv at s into L (kept at page lp) and R (page rp); *sep receives
+ * the separator cell pointing at lp. */
+static rdb_rc halves(op *o, const nodev *nv, uint32_t s, rdb_pgno lp,
+		     rdb_pgno rp, nodev *L, nodev *R, cellv *sep)
+{
+	uint32_t klen;
+	const unsigned char *key;
+
+	if (nv->leaf) {
+		*L = nv_slice(nv, 0, s);
+		*R = nv_slice(nv, s, nv->n);
+		L->next = rp;
+		R->prev = lp;
+		return leaf_sep(o, &nv->c[s - 1], &nv->c[s], lp, sep);
+	}
+	*L = nv_slice(nv, 0, s);
+	*R = nv_slice(nv, s + 1, nv->n);
+	L->right = fmt_get_u32(nv->c[s].p + 2);
+	key = cv_key(&nv->c[s], &klen);
+	return make_sep(o, key, klen, lp, sep);
+}
+
+static rdb_rc bad_split(op *o, rdb_pgno pgno)
+{
+	return rdb_err_set(o->err, RDB_CORRUPT,
+			   "page %u: node cannot be split", pgno);
+}
+
+/* nv (for page path[lvl]) is too big: split it into itself and a new
+ * right sibling, and enter the separator into the parent par. */
+static rdb_rc split(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
+		    int append)
+{
+	rdb_pgno lp = o->path[lvl].pgno, rp;
+	uint32_t s = split_point(nv, bt_usable(o->ps), append);
+	pager_page *pg;
+	nodev L, R;
+	cellv sep;
+	rdb_rc rc;
+
+	if (s == 0)
+		return bad_split(o, lp);
+	rc = pager_alloc(o->t, nv->leaf ? FMT_PT_BT_LEAF : FMT_PT_BT_INNER,
+			 &pg);
+	if (rc != RDB_OK)
+		return rc;
+	rp = pager_pgno(pg);
+	pager_unref(pg);
+	if ((rc = halves(o, nv, s, lp, rp, &L, &R, &sep)) != RDB_OK)
+		return rc;
+	if (nv->leaf && nv->next != 0 &&
+	    (rc = set_prev(o, nv->next, rp)) != RDB_OK)
+		return rc;
+	if ((rc = nv_store(o, lp, &L)) != RDB_OK ||
+	    (rc = nv_store(o, rp, &R)) != RDB_OK)
+		return rc;
+	nv_set_child(par, i, rp);
+	return nv_insert(o, par, i, sep.p, sep.len);
+}
+
+/* nv (page path[lvl], child i of par) is underfull: merge it with a
+ * sibling, or move cells between them. */
+static rdb_rc merge_or_shift(op *o, int lvl, nodev *nv, nodev *par,
+			     uint32_t i)
+{
+	uint32_t si = i > 0 ? i - 1 : 0, klen, s;
+	rdb_pgno lp, rp, sib = nv_child(par, i > 0 ? i - 1 : 1);
+	nodev S, C, L, R, *left, *right;
+	const unsigned char *key;
+	cellv sep;
+	rdb_rc rc;
+
+	if ((rc = nv_load(o, sib, &S)) != RDB_OK)
+		return rc;
+	if (S.leaf != nv->leaf)
+		return rdb_err_set(o->err, RDB_CORRUPT,
+				   "page %u: siblings at different depths",
+				   sib);
+	left = i > 0 ? &S : nv;
+	right = i > 0 ? nv : &S;
+	lp = i > 0 ? sib : o->path[lvl].pgno;
+	rp = i > 0 ? o->path[lvl].pgno : sib;
+	C = *left;
+	C.cap = left->n + right->n + 1;
+	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
+	if (C.c == NULL)
+		return nomem(o);
+	memcpy(C.c, left->c, sizeof(cellv) * left->n);
+	if (!C.leaf) {
+		key = cv_key(&par->c[si], &klen);
+		if ((rc = make_sep(o, key, klen, left->right,
+				   &C.c[C.n])) != RDB_OK)
+			return rc;
+		C.bytes += C.c[C.n++].len + 2;
+		C.right = right->right;
+	}
+	memcpy(C.c + C.n, right->c, sizeof(cellv) * right->n);
+	C.n += right->n;
+	C.bytes += right->bytes;
+	C.next = right->next;
+	if (C.bytes <= bt_usable(o->ps)) {
+		if (C.leaf && C.next != 0 &&
+		    (rc = set_prev(o, C.next, lp)) != RDB_OK)
+			return rc;
+		if ((rc = nv_store(o, lp, &C)) != RDB_OK ||
+		    (rc = pager_free_page(o->t, rp)) != RDB_OK)
+			return rc;
+		nv_remove(par, si);
+		nv_set_child(par, si, lp);
+		return RDB_OK;
+	}
+	s = split_point(&C, bt_usable(o->ps), 0);
+	if (s == 0)
+		return bad_split(o, lp);
+	if ((rc = halves(o, &C, s, lp, rp, &L, &R, &sep)) != RDB_OK ||
+	    (rc = nv_store(o, lp, &L)) != RDB_OK ||
+	    (rc = nv_store(o, rp, &R)) != RDB_OK)
+		return rc;
+	nv_remove(par, si);
+	return nv_insert(o, par, si, sep.p, sep.len);
+}
+
+/* The root's new content nv: store it, grow the tree a level if it does
+ * not fit, or shrink it a level if the root has a single child. */
+static rdb_rc root_fix(op *o, nodev *nv, int append)
+{
+	rdb_pgno root = o->path[0].pgno, lp, rp, child;
+	pager_page *pg;
+	nodev L, R, top;
+	cellv sep;
+	uint32_t s;
+	rdb_rc rc;
+
+	if (nv->bytes <= bt_usable(o->ps)) {
+		if (nv->leaf || nv->n > 0)
+			return nv_store(o, root, nv);
+		child = nv->right;
+		if ((rc = nv_load(o, child, &L)) != RDB_OK)
+			return rc;
+		L.prev = L.next = 0;
+		if ((rc = nv_store(o, root, &L)) != RDB_OK)
+			return rc;
+		return pager_free_page(o->t, child);
+	}
+	s = split_point(nv, bt_usable(o->ps), append);
+	if (s == 0)
+		return bad_split(o, root);
+	if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &pg)) != RDB_OK)
+		return rc;
+	lp = pager_pgno(pg);
+	pager_unref(pg);
+	if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &pg)) != RDB_OK)
+		return rc;
+	rp = pager_pgno(pg);
+	pager_unref(pg);
+	if ((rc = halves(o, nv, s, lp, rp, &L, &R, &sep)) != RDB_OK)
+		return rc;
+	L.prev = R.next = 0;
+	if ((rc = nv_store(o, lp, &L)) != RDB_OK ||
+	    (rc = nv_store(o, rp, &R)) != RDB_OK)
+		return rc;
+	memset(&top, 0, sizeof(top));
+	top.c = &sep;
+	top.n = top.cap = 1;
+	top.bytes = sep.len + 2;
+	top.right = rp;
+	return nv_store(o, root, &top);
+}
+
+/*
+ * nv is the new content of the node at path[lvl].  Store it if it fits
+ * and is full enough; otherwise split, merge or redistribute with a
+ * sibling, which changes the parent, and continue one level up.
+ * Underfull nodes made by appends at the right edge are left alone.
+ */
+static rdb_rc rebalance(op *o, int lvl, nodev *nv, int append)
+{
+	nodev par;
+	uint32_t i, n0;
+	rdb_rc rc;
+
+	for (; lvl > 0; lvl--) {
+		if (nv->bytes <= bt_usable(o->ps) &&
+		    (append || nv->bytes >= bt_min_fill(o->ps)))
+			return nv_store(o, o->path[lvl].pgno, nv);
+		if ((rc = nv_load(o, o->path[lvl - 1].pgno, &par)) != RDB_OK)
+			return rc;
+		i = o->path[lvl - 1].idx;
+		n0 = par.n;
+		if (i > n0 || par.leaf)
+			return rdb_err_set(o->err, RDB_CORRUPT,
+					   "page %u: path no longer matches",
+					   o->path[lvl - 1].pgno);
+		if (nv->bytes > bt_usable(o->ps))
+			rc = split(o, lvl, nv, &par, i, append);
+		else if (par.n == 0)
+			rc = nv_store(o, o->path[lvl].pgno, nv);
+		else
+			rc = merge_or_shift(o, lvl, nv, &par, i);
+		if (rc != RDB_OK)
+			return rc;
+		append = append && i == n0;
+		*nv = par;
+	}
+	return root_fix(o, nv, append);
+}
+
+/* ==== public operations ================================================= */
+
+rdb_rc bt_create(pager_txn *t, rdb_pgno *root)
+{
+	pager_page *pg;
+	rdb_rc rc = pager_alloc(t, FMT_PT_BT_LEAF, &pg);
+
+	*root = 0;
+	if (rc != RDB_OK)
+		return rc;
+	nd_init(pager_data(pg), pager_page_size(pager_txn_pager(t)),
+		FMT_PT_BT_LEAF);
+	*root = pager_pgno(pg);
+	pager_unref(pg);
+	return RDB_OK;
+}
+
+/* The children of inner node d, into a new array the caller frees. */
+static rdb_rc children(op *o, const unsigned char *d, rdb_pgno pgno,
+		       rdb_pgno **out, uint32_t *n)
+{
+	uint32_t i;
+	rdb_rc rc = RDB_OK;
+
+	*n = nd_n(d) + 1;
+	*out = rdb_malloc(sizeof(rdb_pgno) * *n);
+	if (*out == NULL)
+		return nomem(o);
+	for (i = 0; i < *n && rc == RDB_OK; i++)
+		rc = nd_child(d, o->ps, pgno, i, &(*out)[i], o->err);
+	return rc;
+}
+
+/* Free the overflow chains of leaf d. */
+static rdb_rc free_chains(op *o, const unsigned char *d, rdb_pgno pgno)
+{
+	uint32_t i;
+	rdb_rc rc = RDB_OK;
+
+	for (i = 0; rc == RDB_OK && i < nd_n(d); i++) {
+		bt_cell c;
+
+		rc = nd_cell(d, o->ps, pgno, i, &c, o->err);
+		if (rc == RDB_OK && c.ovfl != 0)
+			rc = ovfl_free(o, &c);
+	}
+	return rc;
+}
+
+static rdb_rc drop_node(op *o, rdb_pgno pgno, int lvl)
+{
+	rdb_pgno *kids = NULL;
+	uint32_t n = 0, i;
+	pager_page *pg;
+	rdb_rc rc;
+
+	if (lvl >= BT_MAX_DEPTH)
+		return rdb_err_set(o->err, RDB_CORRUPT,
+				   "tree %u: deeper than %d levels", o->root,
+				   BT_MAX_DEPTH);
+	if ((rc = get_node(o, pgno, &pg)) != RDB_OK)
+		return rc;
+	if (nd_is_leaf(pager_data(pg)))
+		rc = free_chains(o, pager_data(pg), pgno);
+	else
+		rc = children(o, pager_data(pg), pgno, &kids, &n);
+	pager_unref(pg);
+	for (i = 0; rc == RDB_OK && i < n; i++)
+		rc = drop_node(o, kids[i], lvl + 1);
+	rdb_free(kids);
+	if (rc == RDB_OK)
+		rc = pager_free_page(o->t, pgno);
+	return rc;
+}
+
+rdb_rc bt_drop(pager_txn *t, rdb_pgno root)
+{
+	op o;
+	rdb_rc rc;
+
+	op_init(&o, t, root);
+	rc = drop_node(&o, root, 0);
+	ar_free(&o.ar);
+	return rc;
+}
+
+/* Encode a leaf cell for key/val into buf (bt_max_cell bytes), writing
+ * the overflow chain if needed. */
+static rdb_rc build_cell(op *o, const void *key, uint32_t klen,
+			 const unsigned char *val, uint32_t vlen,
+			 unsigned char *buf, uint32_t *len)
+{
+	uint32_t local = bt_local(o->ps, klen, vlen);
+	rdb_pgno first = 0;
+	rdb_rc rc;
+
+	fmt_put_u16(buf, (uint16_t)klen);
+	fmt_put_u32(buf + 2, vlen);
+	memcpy(buf + BT_CELL_HDR, key, klen);
+	if (local > 0)
+		memcpy(buf + BT_CELL_HDR + klen, val, local);
+	*len = BT_CELL_HDR + klen + local;
+	if (local == vlen)
+		return RDB_OK;
+	if ((rc = ovfl_write(o, val, local, vlen, &first)) != RDB_OK)
+		return rc;
+	fmt_put_u32(buf + *len, first);
+	*len += 4;
+	return RDB_OK;
+}
+
+enum { PUT_INSERT, PUT_UPSERT, PUT_UPDATE };
+
+static rdb_rc check_sizes(pager_txn *t, size_t klen, size_t vlen)
+{
+	size_t max = bt_max_key(pager_page_size(pager_txn_pager(t)));
+
+	if (klen > max)
+		return rdb_err_set(pager_txn_err(t), RDB_TOOBIG,
+				   "key of %zu bytes is longer than the "
+				   "maximum of %zu", klen, max);
+	if (vlen > BT_MAX_VALUE)
+		return rdb_err_set(pager_txn_err(t), RDB_TOOBIG,
+				   "value of %zu bytes is longer than the "
+				   "maximum of %u", vlen, BT_MAX_VALUE);
+	return RDB_OK;
+}
+
+/* With the leaf pinned and writable: replace or insert the cell.  *pgp
+ * is unpinned (and NULLed) before rebalancing, which may free it. */
+static rdb_rc put_in_leaf(op *o, pager_page **pgp, uint32_t pos, int eq,
+			  const unsigned char *cell, uint32_t len)
+{
+	unsigned char *d = pager_data(*pgp);
+	rdb_pgno pgno = pager_pgno(*pgp);
+	uint32_t n0 = nd_n(d);
+	int is_root = o->depth == 1, fits;
+	bt_cell old;
+	nodev nv;
+	rdb_rc rc;
+
+	if (eq) {
+		if ((rc = nd_cell(d, o->ps, pgno, pos, &old, o->err)) ||
+		    (old.ovfl != 0 && (rc = ovfl_free(o, &old))))
+			return rc;
+		nd_remove(d, o->ps, pos, old.size);
+	}
+	fits = nd_insert(d, o->ps, pos, cell, len);
+	if (fits && (!eq || is_root || nd_used(d, o->ps) >= bt_min_fill(o->ps)))
+		return RDB_OK;
+	if ((rc = nv_from_page(o, d, pgno, &nv)) != RDB_OK)
+		return rc;
+	if (!fits && (rc = nv_insert(o, &nv, pos, cell, len)) != RDB_OK)
+		return rc;
+	pager_unref(*pgp);
+	*pgp = NULL;
+	return rebalance(o, o->depth - 1, &nv,
+			 !eq && nv.next == 0 && pos == n0);
+}
+
+static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		  const void *val, size_t vlen, int mode, int *replaced)
+{
+	unsigned char *cell = NULL;
+	pager_page *pg = NULL;
+	uint32_t pos, len;
+	int eq;
+	op o;
+	rdb_rc rc;
+
+	if (replaced != NULL)
+		*replaced = 0;
+	if ((rc = check_sizes(t, klen, vlen)) != RDB_OK)
+		return rc;
+	op_init(&o, t, root);
+	if ((rc = descend(&o, key, klen)) != RDB_OK)
+		goto out;
+	if ((rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
+			    0, &pos, &eq, o.err)) != RDB_OK)
+		goto out;
+	if (eq && mode == PUT_INSERT) {
+		rc = rdb_err_set(o.err, RDB_CONSTRAINT, "key already exists");
+		goto out;
+	}
+	if (!eq && mode == PUT_UPDATE) {
+		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
+		goto out;
+	}
+	cell = ar_alloc(&o.ar, bt_max_cell(o.ps));
+	if (cell == NULL) {
+		rc = nomem(&o);
+		goto out;
+	}
+	if ((rc = build_cell(&o, key, (uint32_t)klen, val, (uint32_t)vlen,
+			     cell, &len)) != RDB_OK ||
+	    (rc = pager_write(t, &pg)) != RDB_OK)
+		goto out;
+	rc = put_in_leaf(&o, &pg, pos, eq, cell, len);
+	if (rc == RDB_OK && replaced != NULL)
+		*replaced = eq;
+out:
+	pager_unref(pg);
+	ar_free(&o.ar);
+	return rc;
+}
+
+rdb_rc bt_insert(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		 const void *val, size_t vlen)
+{
+	return put(t, root, key, klen, val, vlen, PUT_INSERT, NULL);
+}
+
+rdb_rc bt_upsert(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		 const void *val, size_t vlen, int *replaced)
+{
+	return put(t, root, key, klen, val, vlen, PUT_UPSERT, replaced);
+}
+
+rdb_rc bt_update(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		 const void *val, size_t vlen)
+{
+	return put(t, root, key, klen, val, vlen, PUT_UPDATE, NULL);
+}
+
+rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen)
+{
+	pager_page *pg = NULL;
+	unsigned char *d;
+	uint32_t pos;
+	bt_cell c;
+	nodev nv;
+	int eq;
+	op o;
+	rdb_rc rc;
+
+	op_init(&o, t, root);
+	if ((rc = descend(&o, key, klen)) != RDB_OK ||
+	    (rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
+			    0, &pos, &eq, o.err)) != RDB_OK)
+		goto out;
+	if (!eq) {
+		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
+		goto out;
+	}
+	if ((rc = nd_cell(pager_data(pg), o.ps, pager_pgno(pg), pos, &c,
+			  o.err)) != RDB_OK ||
+	    (c.ovfl != 0 && (rc = ovfl_free(&o, &c)) != RDB_OK) ||
+	    (rc = pager_write(t, &pg)) != RDB_OK)
+		goto out;
+	d = pager_data(pg);
+	nd_remove(d, o.ps, pos, c.size);
+	if (o.depth == 1 || nd_used(d, o.ps) >= bt_min_fill(o.ps))
+		goto out;
+	if ((rc = nv_from_page(&o, d, pager_pgno(pg), &nv)) == RDB_OK) {
+		pager_unref(pg);
+		pg = NULL;
+		rc = rebalance(&o, o.depth - 1, &nv, 0);
+	}
+out:
+	pager_unref(pg);
+	ar_free(&o.ar);
+	return rc;
+}
+
+rdb_rc bt_get(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+	      void **val, size_t *vlen)
+{
+	pager_page *pg = NULL;
+	unsigned char *buf;
+	uint32_t pos;
+	bt_cell c;
+	int eq;
+	op o;
+	rdb_rc rc;
+
+	*val = NULL;
+	*vlen = 0;
+	op_init(&o, t, root);
+	if ((rc = descend(&o, key, klen)) != RDB_OK ||
+	    (rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
+			    0, &pos, &eq, o.err)) != RDB_OK)
+		goto out;
+	if (!eq) {
+		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
+		goto out;
+	}
+	if ((rc = nd_cell(pager_data(pg), o.ps, pager_pgno(pg), pos, &c,
+			  o.err)) != RDB_OK)
+		goto out;
+	buf = rdb_malloc(c.vlen ? c.vlen : 1);
+	if (buf == NULL) {
+		rc = nomem(&o);
+		goto out;
+	}
+	rc = bt_read_value(t, &c, 0, buf, c.vlen, NULL);
+	if (rc != RDB_OK) {
+		rdb_free(buf);
+		goto out;
+	}
+	*val = buf;
+	*vlen = c.vlen;
+out:
+	pager_unref(pg);
+	ar_free(&o.ar);
+	return rc;
+}

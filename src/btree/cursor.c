@@ -1,0 +1,426 @@
+/*
+ * cursor.c -- B+ tree cursors: seek, step along the leaf chain in both
+ * directions, read keys and values (overflow values in pieces), delete
+ * and put through the cursor.
+ *
+ * In a read transaction the cursor keeps its leaf pinned (pages of a
+ * snapshot never change).  In a write transaction it keeps only the leaf's
+ * number, a copy of its key and the transaction's change counter; when the
+ * counter has moved it finds its place again by key, so changes made
+ * through it or through other calls never leave it stale.
+ * Design: src/btree/README.md, "Cursors".
+ */
+#include "btree/btree.h"
+#include "btree/bt_int.h"
+#include "err.h"
+#include "mem.h"
+
+struct bt_cursor {
+	pager_txn *t;             /* borrowed */
+	rdb_err *err;             /* borrowed */
+	uint32_t ps;
+	rdb_pgno root;
+	int write;
+	int valid;
+	rdb_pgno pgno;            /* current leaf */
+	uint32_t idx;             /* current cell */
+	pager_page *pg;           /* read transactions: pinned leaf */
+	uint64_t ver;             /* change counter when positioned */
+	uint32_t hops;            /* leaves stepped over since the seek */
+	unsigned char *key;       /* owned: copy of the key (write txns) */
+	size_t klen, kcap;
+	unsigned char *vbuf;      /* owned: assembled values */
+	size_t vcap;
+	bt_ovpos ov;              /* resume point for bt_value_read */
+};
+
+enum { SEEK_FIRST, SEEK_LAST, SEEK_GE, SEEK_LE };
+
+rdb_rc bt_cursor_open(pager_txn *t, rdb_pgno root, bt_cursor **out)
+{
+	bt_cursor *c = rdb_calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (c == NULL)
+		return rdb_err_set(pager_txn_err(t), RDB_NOMEM,
+				   "out of memory (cursor)");
+	c->t = t;
+	c->err = pager_txn_err(t);
+	c->ps = pager_page_size(pager_txn_pager(t));
+	c->root = root;
+	c->write = pager_txn_is_write(t);
+	*out = c;
+	return RDB_OK;
+}
+
+static void unposition(bt_cursor *c)
+{
+	pager_unref(c->pg);
+	c->pg = NULL;
+	c->valid = 0;
+	c->pgno = 0;
+}
+
+void bt_cursor_close(bt_cursor *c)
+{
+	if (c == NULL)
+		return;
+	unposition(c);
+	rdb_free(c->key);
+	rdb_free(c->vbuf);
+	rdb_free(c);
+}
+
+int bt_valid(const bt_cursor *c)
+{
+	return c->valid;
+}
+
+static rdb_rc grow(bt_cursor *c, unsigned char **buf, size_t *cap, size_t n)
+{
+	unsigned char *b;
+
+	if (n <= *cap && *buf != NULL)
+		return RDB_OK;
+	b = rdb_realloc(*buf, n ? n : 1);
+	if (b == NULL)
+		return rdb_err_set(c->err, RDB_NOMEM, "out of memory (cursor)");
+	*buf = b;
+	*cap = n ? n : 1;
+	return RDB_OK;
+}
+
+/* The current leaf, pinned; release with leaf_release(). */
+static rdb_rc leaf_acquire(bt_cursor *c, pager_page **pg)
+{
+	rdb_rc rc;
+
+	if (c->pg != NULL) {
+		*pg = c->pg;
+		return RDB_OK;
+	}
+	rc = pager_get(c->t, c->pgno, pg);
+	if (rc == RDB_OK &&
+	    (rc = nd_check_header(pager_data(*pg), c->ps, c->pgno, c->err))) {
+		pager_unref(*pg);
+		*pg = NULL;
+	}
+	return rc;
+}
+
+static void leaf_release(bt_cursor *c, pager_page *pg)
+{
+	if (pg != c->pg)
+		pager_unref(pg);
+}
+
+/* Settle on cell idx of leaf pg (pinned; ownership passes to c). */
+static rdb_rc settle(bt_cursor *c, pager_page *pg, uint32_t idx)
+{
+	bt_cell cell;
+	rdb_rc rc = RDB_OK;
+
+	c->pgno = pager_pgno(pg);
+	c->idx = idx;
+	c->valid = 1;
+	c->ver = pager_txn_version(c->t);
+	c->ov.pgno = 0;
+	if (c->write) {
+		rc = nd_cell(pager_data(pg), c->ps, c->pgno, idx, &cell, c->err);
+		if (rc == RDB_OK)
+			rc = grow(c, &c->key, &c->kcap, cell.klen);
+		if (rc == RDB_OK) {
+			memcpy(c->key, cell.key, cell.klen);
+			c->klen = cell.klen;
+		}
+		pager_unref(pg);
+	} else {
+		c->pg = pg;
+	}
+	if (rc != RDB_OK)
+		unposition(c);
+	return rc;
+}
+
+/* From leaf pg (pinned, consumed), step to the neighbour leaf in
+ * direction dir until one has cells; settle on its first or last. */
+static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
+{
+	for (;;) {
+		unsigned char *d = pager_data(pg);
+		rdb_pgno from = pager_pgno(pg);
+		rdb_pgno to = fmt_get_u32(d + (dir > 0 ? BT_LINK_B : BT_LINK_A));
+		rdb_rc rc;
+
+		pager_unref(pg);
+		if (to == 0)
+			return RDB_NOTFOUND;
+		if (++c->hops > pager_txn_page_count(c->t) ||
+		    (rc = pager_get(c->t, to, &pg)) != RDB_OK)
+			return c->hops > pager_txn_page_count(c->t)
+			       ? rdb_err_set(c->err, RDB_CORRUPT,
+					     "page %u: leaf chain loops", from)
+			       : rc;
+		d = pager_data(pg);
+		if ((rc = nd_check_header(d, c->ps, to, c->err)) != RDB_OK ||
+		    !nd_is_leaf(d) ||
+		    fmt_get_u32(d + (dir > 0 ? BT_LINK_A : BT_LINK_B)) != from) {
+			pager_unref(pg);
+			return rc ? rc : rdb_err_set(c->err, RDB_CORRUPT,
+				"page %u: leaf links disagree with page %u",
+				to, from);
+		}
+		if (nd_n(d) > 0)
+			return settle(c, pg, dir > 0 ? 0 : nd_n(d) - 1);
+	}
+}
+
+/* Descend to the leaf for the seek and position the cursor. */
+static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
+{
+	rdb_pgno pgno = c->root;
+	pager_page *pg;
+	uint32_t i = 0, n;
+	int lvl;
+	rdb_rc rc;
+
+	unposition(c);
+	c->hops = 0;
+	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
+		unsigned char *d;
+
+		if ((rc = pager_get(c->t, pgno, &pg)) != RDB_OK)
+			return rc;
+		d = pager_data(pg);
+		if ((rc = nd_check_header(d, c->ps, pgno, c->err)) != RDB_OK)
+			goto fail;
+		n = nd_n(d);
+		if (how == SEEK_FIRST)
+			i = 0;
+		else if (how == SEEK_LAST)
+			i = n;
+		else if ((rc = nd_search(d, c->ps, pgno, key, klen,
+					 !nd_is_leaf(d) || how == SEEK_LE, &i,
+					 NULL, c->err)) != RDB_OK)
+			goto fail;
+		if (nd_is_leaf(d))
+			break;
+		rc = nd_child(d, c->ps, pgno, i, &pgno, c->err);
+		pager_unref(pg);
+		if (rc != RDB_OK)
+			return rc;
+	}
+	if (lvl == BT_MAX_DEPTH)
+		return rdb_err_set(c->err, RDB_CORRUPT,
+				   "tree %u: deeper than %d levels", c->root,
+				   BT_MAX_DEPTH);
+	/* i is the first cell > key (LE, LAST) or >= key (GE, FIRST). */
+	if (how == SEEK_LE || how == SEEK_LAST)
+		return i > 0 ? settle(c, pg, i - 1) : hop(c, pg, -1);
+	return i < n ? settle(c, pg, i) : hop(c, pg, 1);
+fail:
+	pager_unref(pg);
+	return rc;
+}
+
+rdb_rc bt_first(bt_cursor *c) { return seek(c, SEEK_FIRST, NULL, 0); }
+rdb_rc bt_last(bt_cursor *c) { return seek(c, SEEK_LAST, NULL, 0); }
+
+rdb_rc bt_seek_ge(bt_cursor *c, const void *key, size_t klen)
+{
+	return seek(c, SEEK_GE, key, klen);
+}
+
+rdb_rc bt_seek_le(bt_cursor *c, const void *key, size_t klen)
+{
+	return seek(c, SEEK_LE, key, klen);
+}
+
+static int stale(const bt_cursor *c)
+{
+	return c->write && pager_txn_version(c->t) != c->ver;
+}
+
+/* Find the place again after changes: on the saved key if it still
+ * exists, else on its neighbour in direction dir (*moved set). */
+static rdb_rc refind(bt_cursor *c, int dir, int *moved)
+{
+	unsigned char *k = c->key;
+	size_t klen = c->klen;
+	const void *now;
+	size_t nlen;
+	rdb_rc rc;
+
+	c->key = NULL;
+	c->kcap = 0;
+	rc = dir > 0 ? bt_seek_ge(c, k, klen) : bt_seek_le(c, k, klen);
+	*moved = 1;
+	if (rc == RDB_OK && bt_key(c, &now, &nlen) == RDB_OK)
+		*moved = bt_cmp(now, nlen, k, klen) != 0;
+	rdb_free(k);
+	return rc;
+}
+
+static rdb_rc step(bt_cursor *c, int dir)
+{
+	pager_page *pg;
+	int moved;
+	rdb_rc rc;
+
+	if (!c->valid)
+		return rdb_err_set(c->err, RDB_MISUSE,
+				   "cursor is not on a key");
+	if (stale(c)) {
+		rc = refind(c, dir, &moved);
+		if (rc != RDB_OK || moved)
+			return rc;
+	}
+	if ((rc = leaf_acquire(c, &pg)) != RDB_OK) {
+		unposition(c);
+		return rc;
+	}
+	c->pg = NULL;     /* ownership moves to settle() or hop() */
+	if (dir > 0 && c->idx + 1 < nd_n(pager_data(pg)))
+		return settle(c, pg, c->idx + 1);
+	if (dir < 0 && c->idx > 0 && c->idx - 1 < nd_n(pager_data(pg)))
+		return settle(c, pg, c->idx - 1);
+	c->hops = 0;
+	c->valid = 0;
+	return hop(c, pg, dir);
+}
+
+rdb_rc bt_next(bt_cursor *c) { return step(c, 1); }
+rdb_rc bt_prev(bt_cursor *c) { return step(c, -1); }
+
+/* The current cell, on a pinned leaf (release with leaf_release()). */
+static rdb_rc current(bt_cursor *c, pager_page **pg, bt_cell *cell)
+{
+	int moved;
+	rdb_rc rc;
+
+	if (!c->valid)
+		return rdb_err_set(c->err, RDB_MISUSE,
+				   "cursor is not on a key");
+	if (stale(c) && (rc = refind(c, 1, &moved)) != RDB_OK)
+		return rc;
+	if ((rc = leaf_acquire(c, pg)) != RDB_OK)
+		return rc;
+	if (c->idx >= nd_n(pager_data(*pg)))
+		rc = rdb_err_set(c->err, RDB_CORRUPT,
+				 "page %u: cursor cell out of range", c->pgno);
+	else
+		rc = nd_cell(pager_data(*pg), c->ps, c->pgno, c->idx, cell,
+			     c->err);
+	if (rc != RDB_OK)
+		leaf_release(c, *pg);
+	return rc;
+}
+
+rdb_rc bt_key(bt_cursor *c, const void **key, size_t *klen)
+{
+	pager_page *pg;
+	bt_cell cell;
+	rdb_rc rc;
+
+	if (c->write && c->valid && !stale(c)) {
+		*key = c->key;
+		*klen = c->klen;
+		return RDB_OK;
+	}
+	if ((rc = current(c, &pg, &cell)) != RDB_OK)
+		return rc;
+	if (c->write) {
+		*key = c->key;
+		*klen = c->klen;
+	} else {
+		*key = cell.key;
+		*klen = cell.klen;
+	}
+	leaf_release(c, pg);
+	return RDB_OK;
+}
+
+rdb_rc bt_value_size(bt_cursor *c, size_t *vlen)
+{
+	pager_page *pg;
+	bt_cell cell;
+	rdb_rc rc = current(c, &pg, &cell);
+
+	if (rc != RDB_OK)
+		return rc;
+	*vlen = cell.vlen;
+	leaf_release(c, pg);
+	return RDB_OK;
+}
+
+rdb_rc bt_value(bt_cursor *c, const void **val, size_t *vlen)
+{
+	pager_page *pg;
+	bt_cell cell;
+	rdb_rc rc = current(c, &pg, &cell);
+
+	if (rc != RDB_OK)
+		return rc;
+	*vlen = cell.vlen;
+	if (!c->write && cell.ovfl == 0) {
+		*val = cell.val;     /* the leaf stays pinned */
+		return RDB_OK;
+	}
+	rc = grow(c, &c->vbuf, &c->vcap, cell.vlen);
+	if (rc == RDB_OK)
+		rc = bt_read_value(c->t, &cell, 0, c->vbuf, cell.vlen, NULL);
+	leaf_release(c, pg);
+	*val = rc == RDB_OK ? c->vbuf : NULL;
+	return rc;
+}
+
+rdb_rc bt_value_read(bt_cursor *c, size_t off, void *buf, size_t n)
+{
+	pager_page *pg;
+	bt_cell cell;
+	rdb_rc rc = current(c, &pg, &cell);
+
+	if (rc != RDB_OK)
+		return rc;
+	if (off > cell.vlen || n > cell.vlen - off)
+		rc = rdb_err_set(c->err, RDB_RANGE,
+				 "read of %zu bytes at %zu past a value of %u",
+				 n, off, cell.vlen);
+	else
+		rc = bt_read_value(c->t, &cell, off, buf, n, &c->ov);
+	leaf_release(c, pg);
+	return rc;
+}
+
+rdb_rc bt_cursor_delete(bt_cursor *c)
+{
+	const void *k;
+	unsigned char *copy;
+	size_t klen;
+	rdb_rc rc = bt_key(c, &k, &klen);
+
+	if (rc != RDB_OK)
+		return rc;
+	copy = rdb_malloc(klen ? klen : 1);
+	if (copy == NULL)
+		return rdb_err_set(c->err, RDB_NOMEM, "out of memory");
+	memcpy(copy, k, klen);
+	unposition(c);        /* no pins while the tree changes */
+	rc = bt_delete(c->t, c->root, copy, klen);
+	if (rc == RDB_OK)
+		rc = bt_seek_ge(c, copy, klen);
+	rdb_free(copy);
+	return rc;
+}
+
+rdb_rc bt_cursor_put(bt_cursor *c, const void *key, size_t klen,
+		     const void *val, size_t vlen)
+{
+	rdb_rc rc;
+
+	unposition(c);
+	rc = bt_upsert(c->t, c->root, key, klen, val, vlen, NULL);
+	if (rc == RDB_OK)
+		rc = bt_seek_ge(c, key, klen);
+	return rc;
+}
