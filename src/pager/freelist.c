@@ -39,6 +39,10 @@ rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out)
 	*out = 0;
 	if (t->h.free_head == 0)
 		return RDB_OK;
+	if (t->h.free_count == 0)
+		return rdb_err_set(t->err, RDB_CORRUPT,
+				   "page 0: free list is not empty but its "
+				   "count is 0");
 	rc = get_trunk(t, t->h.free_head, &tr);
 	if (rc != RDB_OK)
 		return rc;

@@ -957,6 +957,7 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 	wal *w = &p->wal;
 	uint32_t n = limit - w->n_backfilled, i, k = 0, pages = 0;
 	ck_item *it = rdb_malloc(sizeof(*it) * n);
+	uint32_t max_pages = p->st_page_count;
 	uint64_t size = 0;
 	rdb_rc rc = RDB_OK;
 
@@ -970,7 +971,13 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 	for (i = 0; i < n && rc == RDB_OK; i++) {
 		if (i > 0 && it[i].pgno == it[i - 1].pgno)
 			continue;
-		rc = wal_read_slot(p, it[i].slot, it[i].pgno, buf, err);
+		if (it[i].pgno >= max_pages)
+			rc = rdb_err_set(err, RDB_CORRUPT,
+					 "page %u: beyond the %u pages of the "
+					 "database (write-ahead log)",
+					 it[i].pgno, max_pages);
+		if (rc == RDB_OK)
+			rc = wal_read_slot(p, it[i].slot, it[i].pgno, buf, err);
 		if (rc == RDB_OK)
 			rc = os_write(p->db, (uint64_t)it[i].pgno * p->page_size,
 				      buf, p->page_size, err);

@@ -440,6 +440,7 @@ static rdb_rc scan_frames(pager *p, uint32_t ps, rdb_err *err)
 	wal *w = &p->wal;
 	size_t fsz = wal_frame_size(ps), chunk = 64, got, i;
 	uint64_t chain = w->hdr_cksum;
+	uint32_t txn_start = 0;
 	rdb_rc rc;
 
 	for (;;) {
@@ -462,8 +463,21 @@ static rdb_rc scan_frames(pager *p, uint32_t ps, rdb_err *err)
 			if (chain != fmt_get_u64(fh + FMT_WALF_CKSUM))
 				goto done;
 			index_add(w, pgno, chain);
-			if (commit != 0)
+			if (commit != 0) {
+				/* A valid chain with a page beyond the
+				 * transaction's page count is damage, not a
+				 * torn write: refuse rather than guess. */
+				for (; txn_start < w->n; txn_start++)
+					if (w->slot_pgno[txn_start] >= commit)
+						return rdb_err_set(err,
+							RDB_CORRUPT,
+							"write-ahead log frame "
+							"%u names page %u of "
+							"%u", txn_start,
+							w->slot_pgno[txn_start],
+							commit);
 				w->n_committed = w->n;
+			}
 		}
 		if (got < chunk * fsz)
 			break;
