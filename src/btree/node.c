@@ -75,12 +75,16 @@ rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 	if (eq != NULL)
 		*eq = 0;
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+		uint32_t mid = lo + (hi - lo) / 2, off = nd_off(d, mid), kl;
 		int r;
 
-		if ((rc = nd_cell(d, ps, pgno, mid, &c, err)) != RDB_OK)
-			return rc;
-		r = bt_cmp(c.key, c.klen, key, klen);
+		/* Only the key is needed here: check just its bounds. */
+		if (off < BT_SLOTS || off + BT_CELL_HDR > ps ||
+		    off + BT_CELL_HDR + (kl = fmt_get_u16(d + off)) > ps) {
+			rc = nd_cell(d, ps, pgno, mid, &c, err);
+			return rc != RDB_OK ? rc : RDB_CORRUPT;
+		}
+		r = bt_cmp(d + off + BT_CELL_HDR, kl, key, klen);
 		if (r < 0 || (upper && r == 0)) {
 			lo = mid + 1;
 		} else {

@@ -305,29 +305,44 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 	return RDB_OK;
 }
 
-/* Pin pgno as t sees it (its private copy first).  pgno 0 allowed. */
+/* Pin pgno as t sees it (its private copy first).  pgno 0 allowed.
+ * A cached version is pinned under mu alone; reading a WAL frame from
+ * the file also needs restart_lock, taken before mu (lock order). */
 static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
 {
 	pager *p = t->p;
 	pager_page *f = NULL;
+	uint64_t ver;
 	rdb_rc rc;
 
 	*out = NULL;
-	pthread_rwlock_rdlock(&p->restart_lock);
 	lock(&p->mu);
 	if (t->write)
 		f = pool_find(&p->pool, pgno, VER_PRIVATE);
-	if (f != NULL) {
-		pool_pin(&p->pool, f);
-		stat_add(&p->st_hits, 1);
-		*out = f;
-		rc = RDB_OK;
-	} else {
-		rc = fetch(t, pgno, wal_lookup(&p->wal, pgno, t->mx), out);
+	if (f == NULL) {
+		ver = wal_lookup(&p->wal, pgno, t->mx);
+		f = pool_find(&p->pool, pgno, ver);
+		if (f == NULL || f->state != FR_READY) {
+			if (ver == VER_DB) {
+				rc = fetch(t, pgno, ver, out);
+				unlock(&p->mu);
+				return rc;
+			}
+			unlock(&p->mu);
+			pthread_rwlock_rdlock(&p->restart_lock);
+			lock(&p->mu);
+			rc = fetch(t, pgno, wal_lookup(&p->wal, pgno, t->mx),
+				   out);
+			unlock(&p->mu);
+			pthread_rwlock_unlock(&p->restart_lock);
+			return rc;
+		}
 	}
+	pool_pin(&p->pool, f);
+	stat_add(&p->st_hits, 1);
 	unlock(&p->mu);
-	pthread_rwlock_unlock(&p->restart_lock);
-	return rc;
+	*out = f;
+	return RDB_OK;
 }
 
 static void dirty_link(pager_txn *t, pager_page *f)
@@ -1007,13 +1022,13 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 }
 
 /* After a full backfill: cached WAL versions become database-file
- * versions and the index empties.  restart_lock is write-held. */
+ * versions.  restart_lock is write-held and mu held: readers find either
+ * the old index and old keys or the new (empty) index and new keys. */
 static void rekey_for_restart(pager *p)
 {
 	wal *w = &p->wal;
 	uint32_t s;
 
-	lock(&p->mu);
 	for (s = w->n; s-- > 0;) {
 		rdb_pgno pgno = w->slot_pgno[s];
 		pager_page *f = pool_find(&p->pool, pgno, fseq_of(w, s));
@@ -1033,7 +1048,6 @@ static void rekey_for_restart(pager *p)
 			pool_discard(&p->pool, f);
 		}
 	}
-	unlock(&p->mu);
 }
 
 static rdb_rc restart_wal(pager *p, rdb_err *err)
@@ -1041,7 +1055,10 @@ static rdb_rc restart_wal(pager *p, rdb_err *err)
 	rdb_rc rc;
 
 	pthread_rwlock_wrlock(&p->restart_lock);
+	lock(&p->mu);
 	rekey_for_restart(p);
+	wal_reset_index(&p->wal);
+	unlock(&p->mu);
 	rc = wal_restart(p, err);
 	pthread_rwlock_unlock(&p->restart_lock);
 	if (rc != RDB_OK)

@@ -188,8 +188,10 @@ void wal_index_truncate(wal *w, pager *p);
  * holds restart_lock for reading or is the writer. */
 rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 		     unsigned char *buf, rdb_err *err);
-/* Start a new generation: empty index, new header written at offset 0.
- * Caller holds the write lock and restart_lock for writing, not mu. */
+/* Empty the index for a new generation (mu held, restart_lock
+ * write-held, everything backfilled). */
+void wal_reset_index(wal *w);
+/* Write the new generation's header at offset 0 (after the reset). */
 rdb_rc wal_restart(pager *p, rdb_err *err);
 
 /* ---- pager.c helpers used by the other files ------------------------ */

@@ -396,12 +396,8 @@ rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 	return page_verify(buf, p->page_size, pgno, "write-ahead log", err);
 }
 
-rdb_rc wal_restart(pager *p, rdb_err *err)
+void wal_reset_index(wal *w)
 {
-	wal *w = &p->wal;
-	rdb_rc rc;
-
-	pthread_mutex_lock(&p->mu);
 	assert(w->pend_len == 0);
 	w->gen_base += w->n;
 	w->n = w->n_committed = w->n_backfilled = w->n_written = 0;
@@ -410,9 +406,11 @@ rdb_rc wal_restart(pager *p, rdb_err *err)
 		memset(w->map_val, 0, (size_t)w->map_cap * 4);
 	}
 	w->map_used = 0;
-	pthread_mutex_unlock(&p->mu);
-	rc = write_header(p, err);
-	return rc;
+}
+
+rdb_rc wal_restart(pager *p, rdb_err *err)
+{
+	return write_header(p, err);
 }
 
 /* ---- recovery --------------------------------------------------------- */
