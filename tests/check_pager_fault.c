@@ -1372,6 +1372,69 @@ START_TEST(test_pager_bigtxn_beyond_cache_commits_and_rolls_back)
 }
 END_TEST
 
+static uint32_t rig_free_pages(rig *r)
+{
+	pager_stats st;
+
+	pager_get_stats(r->p, &st);
+	return st.free_pages;
+}
+
+/* Free n random live pages (enough for several free-list trunks) and
+ * rewrite every 7th survivor in one transaction. */
+static void big_free(rig *r, uint32_t n)
+{
+	uint32_t k = r->m.next_k, i;
+	pager_txn *t;
+
+	ck_assert_int_eq(txn_begin(r, &t), RDB_OK);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(op_free(r, t, (uint32_t)tu_rand_below(&r->rng,
+					 r->m.n_live)), RDB_OK);
+	for (i = 0; i < r->m.n_live; i += 7)
+		ck_assert_int_eq(op_rewrite(r, t, i, k), RDB_OK);
+	ck_assert_int_eq(txn_commit(r, t, k), RDB_OK);
+}
+
+/* Close with a fault at its first call, reopen, and check that the last
+ * commit is there (every commit here is under FULL). */
+static void big_crash_reopen(rig *r, os_fault kind)
+{
+	rdb_rc rc;
+
+	os_mem_set_fault(r->vfs, kind, 1, 0, 1);
+	rc = pager_close(r->p);
+	r->p = NULL;
+	ck_assert_int_ne(rc, RDB_OK);
+	rig_reopen(r);
+	ck_assert_uint_eq(rig_verify(r, r->m.last_ok), r->m.last_ok);
+}
+
+START_TEST(test_pager_bigtxn_frees_and_reuses_many_pages)
+{
+	uint32_t cache = _i == 0 ? 16 : 64, n = 100 * cache, pc;
+	rig r;
+
+	rig_init(&r, MODE_CLEAN, cache, 0, FIXED_SEED);
+	snprintf(r.ctx, sizeof(r.ctx), "bigtxn free: %u pages, cache %u", n,
+		 cache);
+	ck_assert_int_eq(rig_open(&r), RDB_OK);
+	big_commit(&r, n);
+	big_free(&r, n * 2 / 3);
+	big_crash_reopen(&r, OS_FAULT_CRASH);
+	pc = r.m.snaps[r.m.last_ok].page_count;
+	ck_assert_uint_gt(rig_free_pages(&r), FMT_FREE_CAPACITY(PS) * 2);
+	/* Fewer pages than are free: all of them come from the free list. */
+	big_commit(&r, n / 2);
+	RIG_CHECK(&r, r.m.snaps[r.m.last_ok].page_count == pc, "allocating "
+		  "%u pages with %u free grew the file from %u to %u pages",
+		  n / 2, n * 2 / 3, pc, r.m.snaps[r.m.last_ok].page_count);
+	big_crash_reopen(&r, OS_FAULT_POWERLOSS);
+	rig_close_ok(&r);
+	rig_done(&r);
+}
+END_TEST
+
 Suite *pager_fault_suite(void)
 {
 	Suite *s = suite_create("pager_fault");
@@ -1404,6 +1467,8 @@ Suite *pager_fault_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc,
 			    test_pager_bigtxn_beyond_cache_commits_and_rolls_back,
+			    0, 2);
+	tcase_add_loop_test(tc, test_pager_bigtxn_frees_and_reuses_many_pages,
 			    0, 2);
 	suite_add_tcase(s, tc);
 	return s;
