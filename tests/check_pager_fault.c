@@ -25,7 +25,9 @@
 #define DB "fault.db"
 #define IO_TXNS 30           /* transactions of the fixed workload */
 #define MEM_TXNS 12          /* ... and of its smaller nomem variant */
+#ifndef FIXED_SEED          /* the fixed workloads' seed; -D to vary it */
 #define FIXED_SEED 0x5eed0f1e1dull
+#endif
 
 /* ---- page bytes ------------------------------------------------------ *
  * Transaction k writes to page pgno: type FMT_PT_BT_LEAF, zero owner bytes,
@@ -806,7 +808,7 @@ static rdb_rc random_txn(rig *r)
 	return rc;
 }
 
-/* Fresh vfs and database, 1-3 fault-free transactions under FULL, then the
+/* Fresh vfs and database, 1-4 fault-free transactions under FULL, then the
  * trial's sync level. */
 static void crash_setup(rig *r, const crash_trial *ct)
 {
@@ -825,7 +827,7 @@ static void crash_setup(rig *r, const crash_trial *ct)
 		 (unsigned long long)ct->calls, ckpt);
 	rc = rig_open(r);
 	RIG_CHECK(r, rc == RDB_OK, "pager_open: %d", rc);
-	n = 1 + (uint32_t)tu_rand_below(&r->rng, 3);
+	n = 1 + (uint32_t)tu_rand_below(&r->rng, 4);
 	for (i = 0; i < n; i++) {
 		rc = random_txn(r);
 		RIG_CHECK(r, rc == RDB_OK, "setup txn: %d", rc);
@@ -833,12 +835,12 @@ static void crash_setup(rig *r, const crash_trial *ct)
 	pager_set_sync(r->p, ct->sync);
 }
 
-/* 2-6 random transactions.  Before each, 1 in 4 begins a reader (if none
+/* 2-8 random transactions.  Before each, 1 in 4 begins a reader (if none
  * is held) and 1 in 3 ends it; 1 in 6 switches to a random sync level.
  * The reader always ends before close. */
 static void crash_workload(rig *r)
 {
-	uint32_t n = 2 + (uint32_t)tu_rand_below(&r->rng, 5), i;
+	uint32_t n = 2 + (uint32_t)tu_rand_below(&r->rng, 7), i;
 	rdb_rc rc = RDB_OK;
 
 	for (i = 0; i < n && rc == RDB_OK; i++) {
