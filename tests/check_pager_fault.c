@@ -945,12 +945,31 @@ static void crash_write_on(rig *r, uint32_t K)
 	rig_verify(r, m->last_ok);
 }
 
+/* Open read-only (recovering without writing), verify, close; returns the
+ * state found. */
+static uint32_t crash_verify_readonly(rig *r, uint32_t floor)
+{
+	uint32_t K;
+	rdb_rc rc;
+
+	os_mem_restart(r->vfs);
+	r->opts.readonly = 1;
+	rc = rig_open(r);
+	r->opts.readonly = 0;
+	RIG_CHECK(r, rc == RDB_OK, "read-only reopen after the fault failed "
+		  "with %d (%s)", rc, rdb_errstr(rc));
+	K = rig_verify(r, floor);
+	rig_close_ok(r);
+	return K;
+}
+
 /* Run one trial; returns 1 if the fault fired.  1 in 4 trials crash once
- * more during the recovery; 1 in 2 write on after it. */
+ * more during the recovery; 1 in 4 first recover read-only, which must
+ * find the same state; 1 in 2 write on after it. */
 static int crash_run(const crash_trial *ct)
 {
 	uint64_t s = ct->seed ^ 0xec0;
-	uint32_t K;
+	uint32_t K, K_ro;
 	int fired;
 	rdb_rc rc;
 	rig r;
@@ -966,8 +985,13 @@ static int crash_run(const crash_trial *ct)
 		  fired ? "had fired" : "never fired");
 	if (tu_rand_below(&s, 4) == 0)
 		crash_in_recovery(&r, ct, 1 + tu_rand_below(&s, 40));
+	K_ro = UINT32_MAX;
+	if (tu_rand_below(&s, 4) == 0)
+		K_ro = crash_verify_readonly(&r, crash_floor(ct, fired, &r.m));
 	rig_reopen(&r);
 	K = rig_verify(&r, crash_floor(ct, fired, &r.m));
+	RIG_CHECK(&r, K_ro == UINT32_MAX || K == K_ro, "read-only open found "
+		  "state %u, then the writable open %u", K_ro, K);
 	if (tu_rand_below(&s, 2) == 0)
 		crash_write_on(&r, K);
 	rig_close_ok(&r);
