@@ -1461,6 +1461,13 @@ START_TEST(test_pager_bigtxn_frees_and_reuses_many_pages)
 }
 END_TEST
 
+/* A failed nomem test must not leave allocation failures armed (matters
+ * with CK_FORK=no). */
+static void mem_fail_off(void)
+{
+	rdb_mem_fail_at(0, 0);
+}
+
 Suite *pager_fault_suite(void)
 {
 	Suite *s = suite_create("pager_fault");
@@ -1481,6 +1488,7 @@ Suite *pager_fault_suite(void)
 
 	tc = tcase_create("nomem");
 	tcase_set_timeout(tc, 600);
+	tcase_add_checked_fixture(tc, NULL, mem_fail_off);
 	tcase_add_loop_test(tc,
 			    test_pager_nomem_at_every_allocation_keeps_last_commit,
 			    0, 2);
