@@ -1442,14 +1442,16 @@ START_TEST(test_pager_no_auto_checkpoint_below_ckpt_frames)
 {
 	pager_opts o = opts(512, 16);
 	pager *p = open_ok(mem, &o);
-	pager_stats st;
+	pager_stats st, st0;
 	unsigned k;
 
+	/* Creating the database checkpoints its first header once. */
+	pager_get_stats(p, &st0);
 	append_pages(p, 8, 0);
 	for (k = 1; k <= 40; k++)
 		set_all(p, 8, 10 * k);
 	pager_get_stats(p, &st);
-	ck_assert_uint_eq(st.checkpoints, 0);
+	ck_assert_uint_eq(st.checkpoints, st0.checkpoints);
 	ck_assert_uint_ge(st.wal_frames_now, 40 * 8);
 	close_ok(p);
 }

@@ -11,6 +11,7 @@
 #include "format.h"
 
 /* ---- node header (after the pager's 16-byte page header) --------------- */
+#define BT_LEVEL 9u      /* u8 height above the leaves: 0 = leaf */
 #define BT_FRAG 12u      /* u32 freed bytes inside the content area */
 #define BT_LINK_A 16u    /* u32 leaf: prev leaf; inner: rightmost child */
 #define BT_LINK_B 20u    /* u32 leaf: next leaf; inner: 0 */
@@ -40,6 +41,10 @@ static inline uint32_t bt_ovfl_cap(uint32_t ps) { return ps - BT_OVFL_DATA; }
 static inline int nd_is_leaf(const unsigned char *d)
 {
 	return d[FMT_PAGE_TYPE] == FMT_PT_BT_LEAF;
+}
+static inline uint32_t nd_level(const unsigned char *d)
+{
+	return d[BT_LEVEL];
 }
 static inline uint32_t nd_n(const unsigned char *d)
 {
@@ -86,9 +91,10 @@ typedef struct bt_cell {
  * (message naming pgno) on a cell that does not fit its page. */
 rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
 	       bt_cell *c, rdb_err *err);
-/* Check a node's header against its page; RDB_CORRUPT if inconsistent. */
+/* Check a node's header against its page; RDB_CORRUPT if inconsistent.
+ * level is the height the node must have, or -1 if unknown (a root). */
 rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
-		       rdb_err *err);
+		       int level, rdb_err *err);
 /* memcmp order. */
 static inline int bt_cmp(const void *a, size_t na, const void *b, size_t nb)
 {
@@ -124,8 +130,8 @@ typedef struct bt_ovpos {
  * walk; it must belong to this cell. */
 rdb_rc bt_read_value(pager_txn *t, const bt_cell *c, size_t off,
 		     unsigned char *buf, size_t len, bt_ovpos *hint);
-/* Initialise an empty node of the given type. */
-void nd_init(unsigned char *d, uint32_t ps, uint8_t type);
+/* Initialise an empty node: a leaf at level 0, else an inner node. */
+void nd_init(unsigned char *d, uint32_t ps, uint32_t level);
 /* Insert cell bytes at position pos if they fit (compacting if needed);
  * returns 0 if the node has no room. */
 int nd_insert(unsigned char *d, uint32_t ps, uint32_t pos,

@@ -82,13 +82,13 @@ static rdb_rc nomem(op *o)
 	return rdb_err_set(o->err, RDB_NOMEM, "out of memory (B+ tree)");
 }
 
-/* Pin a node page and check its header. */
-static rdb_rc get_node(op *o, rdb_pgno pgno, pager_page **out)
+/* Pin a node page and check its header (level -1: any). */
+static rdb_rc get_node(op *o, rdb_pgno pgno, int level, pager_page **out)
 {
 	rdb_rc rc = pager_get(o->t, pgno, out);
 
-	if (rc == RDB_OK &&
-	    (rc = nd_check_header(pager_data(*out), o->ps, pgno, o->err))) {
+	if (rc == RDB_OK && (rc = nd_check_header(pager_data(*out), o->ps,
+						  pgno, level, o->err))) {
 		pager_unref(*out);
 		*out = NULL;
 	}
@@ -100,16 +100,17 @@ static rdb_rc descend(op *o, const void *key, size_t klen)
 {
 	rdb_pgno pgno = o->root;
 	pager_page *pg;
+	int lvl, want = -1;
 	rdb_rc rc;
-	int lvl;
 
 	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
 		unsigned char *d;
 		uint32_t i;
 
-		if ((rc = get_node(o, pgno, &pg)) != RDB_OK)
+		if ((rc = get_node(o, pgno, want, &pg)) != RDB_OK)
 			return rc;
 		d = pager_data(pg);
+		want = (int)nd_level(d) - 1;
 		o->path[lvl].pgno = pgno;
 		o->path[lvl].idx = 0;
 		if (nd_is_leaf(d)) {
@@ -268,6 +269,7 @@ typedef struct cellv {
 
 typedef struct nodev {
 	int leaf;
+	uint32_t level;              /* 0 for leaves */
 	uint32_t n, cap;
 	cellv *c;
 	rdb_pgno right;              /* inner: rightmost child */
@@ -282,6 +284,7 @@ static rdb_rc nv_from_page(op *o, const unsigned char *d, rdb_pgno pgno,
 	rdb_rc rc;
 
 	nv->leaf = nd_is_leaf(d);
+	nv->level = nd_level(d);
 	nv->n = nd_n(d);
 	nv->cap = nv->n + 4;
 	nv->bytes = 0;
@@ -306,10 +309,10 @@ static rdb_rc nv_from_page(op *o, const unsigned char *d, rdb_pgno pgno,
 	return RDB_OK;
 }
 
-static rdb_rc nv_load(op *o, rdb_pgno pgno, nodev *nv)
+static rdb_rc nv_load(op *o, rdb_pgno pgno, int level, nodev *nv)
 {
 	pager_page *pg;
-	rdb_rc rc = get_node(o, pgno, &pg);
+	rdb_rc rc = get_node(o, pgno, level, &pg);
 
 	if (rc != RDB_OK)
 		return rc;
@@ -392,7 +395,7 @@ static rdb_rc nv_store(op *o, rdb_pgno pgno, const nodev *nv)
 		return rc;
 	assert(nv->bytes <= bt_usable(o->ps));
 	d = pager_data(pg);
-	nd_init(d, o->ps, nv->leaf ? FMT_PT_BT_LEAF : FMT_PT_BT_INNER);
+	nd_init(d, o->ps, nv->level);
 	fmt_put_u32(d + BT_LINK_A, nv->leaf ? nv->prev : nv->right);
 	fmt_put_u32(d + BT_LINK_B, nv->leaf ? nv->next : 0);
 	for (i = 0; i < nv->n; i++) {
@@ -410,7 +413,7 @@ static rdb_rc nv_store(op *o, rdb_pgno pgno, const nodev *nv)
 static rdb_rc set_prev(op *o, rdb_pgno pgno, rdb_pgno prev)
 {
 	pager_page *pg;
-	rdb_rc rc = get_node(o, pgno, &pg);
+	rdb_rc rc = get_node(o, pgno, 0, &pg);
 
 	if (rc == RDB_OK && (rc = pager_write(o->t, &pg)) == RDB_OK)
 		fmt_put_u32(pager_data(pg) + BT_LINK_A, prev);
@@ -564,7 +567,7 @@ static rdb_rc merge_or_shift(op *o, int lvl, nodev *nv, nodev *par,
 	cellv sep;
 	rdb_rc rc;
 
-	if ((rc = nv_load(o, sib, &S)) != RDB_OK)
+	if ((rc = nv_load(o, sib, (int)nv->level, &S)) != RDB_OK)
 		return rc;
 	if (S.leaf != nv->leaf)
 		return rdb_err_set(o->err, RDB_CORRUPT,
@@ -629,7 +632,7 @@ static rdb_rc root_fix(op *o, nodev *nv, int append)
 		if (nv->leaf || nv->n > 0)
 			return nv_store(o, root, nv);
 		child = nv->right;
-		if ((rc = nv_load(o, child, &L)) != RDB_OK)
+		if ((rc = nv_load(o, child, (int)nv->level - 1, &L)) != RDB_OK)
 			return rc;
 		L.prev = L.next = 0;
 		if ((rc = nv_store(o, root, &L)) != RDB_OK)
@@ -654,6 +657,7 @@ static rdb_rc root_fix(op *o, nodev *nv, int append)
 	    (rc = nv_store(o, rp, &R)) != RDB_OK)
 		return rc;
 	memset(&top, 0, sizeof(top));
+	top.level = nv->level + 1;
 	top.c = &sep;
 	top.n = top.cap = 1;
 	top.bytes = sep.len + 2;
@@ -677,7 +681,8 @@ static rdb_rc rebalance(op *o, int lvl, nodev *nv, int append)
 		if (nv->bytes <= bt_usable(o->ps) &&
 		    (append || nv->bytes >= bt_min_fill(o->ps)))
 			return nv_store(o, o->path[lvl].pgno, nv);
-		if ((rc = nv_load(o, o->path[lvl - 1].pgno, &par)) != RDB_OK)
+		rc = nv_load(o, o->path[lvl - 1].pgno, (int)nv->level + 1, &par);
+		if (rc != RDB_OK)
 			return rc;
 		i = o->path[lvl - 1].idx;
 		n0 = par.n;
@@ -709,8 +714,7 @@ rdb_rc bt_create(pager_txn *t, rdb_pgno *root)
 	*root = 0;
 	if (rc != RDB_OK)
 		return rc;
-	nd_init(pager_data(pg), pager_page_size(pager_txn_pager(t)),
-		FMT_PT_BT_LEAF);
+	nd_init(pager_data(pg), pager_page_size(pager_txn_pager(t)), 0);
 	*root = pager_pgno(pg);
 	pager_unref(pg);
 	return RDB_OK;
@@ -748,7 +752,7 @@ static rdb_rc free_chains(op *o, const unsigned char *d, rdb_pgno pgno)
 	return rc;
 }
 
-static rdb_rc drop_node(op *o, rdb_pgno pgno, int lvl)
+static rdb_rc drop_node(op *o, rdb_pgno pgno, int lvl, int want)
 {
 	rdb_pgno *kids = NULL;
 	uint32_t n = 0, i;
@@ -759,15 +763,16 @@ static rdb_rc drop_node(op *o, rdb_pgno pgno, int lvl)
 		return rdb_err_set(o->err, RDB_CORRUPT,
 				   "tree %u: deeper than %d levels", o->root,
 				   BT_MAX_DEPTH);
-	if ((rc = get_node(o, pgno, &pg)) != RDB_OK)
+	if ((rc = get_node(o, pgno, want, &pg)) != RDB_OK)
 		return rc;
+	want = (int)nd_level(pager_data(pg)) - 1;
 	if (nd_is_leaf(pager_data(pg)))
 		rc = free_chains(o, pager_data(pg), pgno);
 	else
 		rc = children(o, pager_data(pg), pgno, &kids, &n);
 	pager_unref(pg);
 	for (i = 0; rc == RDB_OK && i < n; i++)
-		rc = drop_node(o, kids[i], lvl + 1);
+		rc = drop_node(o, kids[i], lvl + 1, want);
 	rdb_free(kids);
 	if (rc == RDB_OK)
 		rc = pager_free_page(o->t, pgno);
@@ -780,7 +785,7 @@ rdb_rc bt_drop(pager_txn *t, rdb_pgno root)
 	rdb_rc rc;
 
 	op_init(&o, t, root);
-	rc = drop_node(&o, root, 0);
+	rc = drop_node(&o, root, 0, -1);
 	ar_free(&o.ar);
 	return rc;
 }
@@ -876,7 +881,7 @@ static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	op_init(&o, t, root);
 	if ((rc = descend(&o, key, klen)) != RDB_OK)
 		goto out;
-	if ((rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	if ((rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;
@@ -937,7 +942,7 @@ rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen)
 
 	op_init(&o, t, root);
 	if ((rc = descend(&o, key, klen)) != RDB_OK ||
-	    (rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	    (rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;
@@ -980,7 +985,7 @@ rdb_rc bt_get(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	*vlen = 0;
 	op_init(&o, t, root);
 	if ((rc = descend(&o, key, klen)) != RDB_OK ||
-	    (rc = get_node(&o, o.path[o.depth - 1].pgno, &pg)) != RDB_OK ||
+	    (rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;

@@ -107,7 +107,7 @@ rdb_rc bt_cursor_put(bt_cursor *c, const void *key, size_t klen,
 typedef struct bt_stats {
 	uint64_t keys;
 	uint32_t depth;          /* 1 = the root is a leaf */
-	uint32_t leaves, inners, overflow_pages;
+	uint32_t leaves, inners, overflow_pages;   /* pages (root included) */
 	double leaf_fill;        /* mean fill of leaves, 0..1 */
 	double leaf_fill_min;    /* least-filled leaf not on the right edge */
 	double inner_fill;       /* mean fill of inner nodes (root excluded) */

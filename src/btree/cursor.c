@@ -101,7 +101,8 @@ static rdb_rc leaf_acquire(bt_cursor *c, pager_page **pg)
 	}
 	rc = pager_get(c->t, c->pgno, pg);
 	if (rc == RDB_OK &&
-	    (rc = nd_check_header(pager_data(*pg), c->ps, c->pgno, c->err))) {
+	    (rc = nd_check_header(pager_data(*pg), c->ps, c->pgno, 0,
+				  c->err))) {
 		pager_unref(*pg);
 		*pg = NULL;
 	}
@@ -162,8 +163,7 @@ static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
 					     "page %u: leaf chain loops", from)
 			       : rc;
 		d = pager_data(pg);
-		if ((rc = nd_check_header(d, c->ps, to, c->err)) != RDB_OK ||
-		    !nd_is_leaf(d) ||
+		if ((rc = nd_check_header(d, c->ps, to, 0, c->err)) != RDB_OK ||
 		    fmt_get_u32(d + (dir > 0 ? BT_LINK_A : BT_LINK_B)) != from) {
 			pager_unref(pg);
 			return rc ? rc : rdb_err_set(c->err, RDB_CORRUPT,
@@ -181,7 +181,7 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 	rdb_pgno pgno = c->root;
 	pager_page *pg;
 	uint32_t i = 0, n;
-	int lvl;
+	int lvl, want = -1;
 	rdb_rc rc;
 
 	unposition(c);
@@ -192,8 +192,9 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 		if ((rc = pager_get(c->t, pgno, &pg)) != RDB_OK)
 			return rc;
 		d = pager_data(pg);
-		if ((rc = nd_check_header(d, c->ps, pgno, c->err)) != RDB_OK)
+		if ((rc = nd_check_header(d, c->ps, pgno, want, c->err)))
 			goto fail;
+		want = (int)nd_level(d) - 1;
 		n = nd_n(d);
 		if (how == SEEK_FIRST)
 			i = 0;

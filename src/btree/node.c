@@ -8,7 +8,7 @@
 #include "err.h"
 
 rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
-		       rdb_err *err)
+		       int level, rdb_err *err)
 {
 	uint32_t n = nd_n(d), content = fmt_get_u32(d + BT_CONTENT);
 	uint8_t type = d[FMT_PAGE_TYPE];
@@ -17,6 +17,14 @@ rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 		return rdb_err_set(err, RDB_CORRUPT,
 				   "page %u: not a B+ tree node (type %u)",
 				   pgno, type);
+	/* The level ties a node to its place: a page of another level
+	 * (or a leaf retyped as inner, or back) cannot pass. */
+	if ((type == FMT_PT_BT_LEAF) != (nd_level(d) == 0) ||
+	    (level >= 0 && nd_level(d) != (uint32_t)level) ||
+	    nd_level(d) >= BT_MAX_DEPTH)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "page %u: B+ tree node at the wrong level "
+				   "(%u)", pgno, nd_level(d));
 	if (BT_SLOTS + 2 * n > content || content > ps ||
 	    fmt_get_u32(d + BT_FRAG) > ps - content)
 		return rdb_err_set(err, RDB_CORRUPT,
@@ -116,10 +124,11 @@ rdb_rc nd_child(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 	return RDB_OK;
 }
 
-void nd_init(unsigned char *d, uint32_t ps, uint8_t type)
+void nd_init(unsigned char *d, uint32_t ps, uint32_t level)
 {
 	memset(d + 8, 0, BT_HDR - 8);
-	d[FMT_PAGE_TYPE] = type;
+	d[FMT_PAGE_TYPE] = level == 0 ? FMT_PT_BT_LEAF : FMT_PT_BT_INNER;
+	d[BT_LEVEL] = (unsigned char)level;
 	fmt_put_u32(d + BT_CONTENT, ps);
 }
 

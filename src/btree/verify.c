@@ -30,6 +30,7 @@ typedef struct vctx {
 	int have_last;
 	bt_stats *st;
 	double fill_sum, inner_sum;
+	uint32_t n_inner_fill;        /* inner nodes other than the root */
 } vctx;
 
 static rdb_rc bad(vctx *v, rdb_pgno pgno, const char *what)
@@ -158,8 +159,8 @@ static rdb_rc check_leaf(vctx *v, const unsigned char *d, rdb_pgno pgno,
 	return RDB_OK;
 }
 
-static rdb_rc check_node(vctx *v, rdb_pgno pgno, int depth, const vkey *lo,
-			 const vkey *hi, int edge);
+static rdb_rc check_node(vctx *v, rdb_pgno pgno, int depth, int level,
+			 const vkey *lo, const vkey *hi, int edge);
 
 /* Recurse into each child of inner node d (a private copy). */
 static rdb_rc check_children(vctx *v, const unsigned char *d, rdb_pgno pgno,
@@ -176,8 +177,9 @@ static rdb_rc check_children(vctx *v, const unsigned char *d, rdb_pgno pgno,
 	if (pgno != v->root && !edge &&
 	    nd_used(d, v->ps) < bt_min_fill(v->ps))
 		return bad(v, pgno, "inner node below its minimum fill");
+	v->st->inners++;
 	if (pgno != v->root) {
-		v->st->inners++;
+		v->n_inner_fill++;
 		v->inner_sum += (double)nd_used(d, v->ps) / bt_usable(v->ps);
 	}
 	for (i = 0; i <= n; i++) {
@@ -192,7 +194,8 @@ static rdb_rc check_children(vctx *v, const unsigned char *d, rdb_pgno pgno,
 			chi = *hi;
 		}
 		if ((rc = nd_child(d, v->ps, pgno, i, &child, v->err)) ||
-		    (rc = check_node(v, child, depth + 1, &clo, &chi,
+		    (rc = check_node(v, child, depth + 1,
+				     (int)nd_level(d) - 1, &clo, &chi,
 				     edge && i == n)))
 			return rc;
 		clo = chi;
@@ -200,8 +203,8 @@ static rdb_rc check_children(vctx *v, const unsigned char *d, rdb_pgno pgno,
 	return RDB_OK;
 }
 
-static rdb_rc check_node(vctx *v, rdb_pgno pgno, int depth, const vkey *lo,
-			 const vkey *hi, int edge)
+static rdb_rc check_node(vctx *v, rdb_pgno pgno, int depth, int level,
+			 const vkey *lo, const vkey *hi, int edge)
 {
 	unsigned char *copy;
 	pager_page *pg;
@@ -220,7 +223,7 @@ static rdb_rc check_node(vctx *v, rdb_pgno pgno, int depth, const vkey *lo,
 	}
 	memcpy(copy, pager_data(pg), v->ps);
 	pager_unref(pg);
-	rc = nd_check_header(copy, v->ps, pgno, v->err);
+	rc = nd_check_header(copy, v->ps, pgno, level, v->err);
 	if (rc == RDB_OK)
 		rc = check_keys(v, copy, pgno, lo, hi);
 	if (rc == RDB_OK && nd_is_leaf(copy))
@@ -255,12 +258,12 @@ rdb_rc bt_verify(pager_txn *t, rdb_pgno root, unsigned char *seen,
 		if (v.seen == NULL)
 			return rdb_err_set(v.err, RDB_NOMEM, "out of memory");
 	}
-	rc = check_node(&v, root, 1, &none, &none, 1);
+	rc = check_node(&v, root, 1, -1, &none, &none, 1);
 	if (rc == RDB_OK && v.last_next != 0)
 		rc = bad(&v, v.last_leaf, "last leaf has a next link");
 	v.st->depth = (uint32_t)v.leaf_depth;
 	v.st->leaf_fill = v.st->leaves ? v.fill_sum / v.st->leaves : 0;
-	v.st->inner_fill = v.st->inners ? v.inner_sum / v.st->inners : 0;
+	v.st->inner_fill = v.n_inner_fill ? v.inner_sum / v.n_inner_fill : 0;
 	if (v.own_seen)
 		rdb_free(v.seen);
 	rdb_free(v.last);

@@ -432,16 +432,49 @@ rdb_rc txn_drop_private(pager_txn *t, rdb_pgno pgno)
 	return rc;
 }
 
+/* With mu held: private frame f, just written to its file, becomes the
+ * clean cached version ver (replacing a stale copy of that version). */
+static void became_clean(pager *p, pager_page *f, uint64_t ver)
+{
+	pager_page *old = pool_find(&p->pool, f->pgno, ver);
+
+	if (old != NULL)
+		pool_discard(&p->pool, old);
+	pool_hash_remove(&p->pool, f);
+	f->ver = ver;
+	pool_hash_insert(&p->pool, f);
+}
+
+/* Split v[0..n) in place: pages the WAL must log first, fresh pages
+ * (no snapshot has them) after; returns the number logged. */
+static uint32_t partition(pager_txn *t, pager_page **v, uint32_t n)
+{
+	uint32_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		/* A file without its header yet must not gain pages first:
+		 * a crash would leave it unreadable. */
+		if (v[i]->pgno < t->base_pages || !t->p->db_has_header) {
+			pager_page *x = v[k];
+
+			v[k++] = v[i];
+			v[i] = x;
+		}
+	}
+	return k;
+}
+
 /*
  * Write up to SPILL_BATCH of the writer's least recently used unpinned
- * private pages to the WAL as uncommitted frames; they become clean cached
- * versions that only the writer's snapshot sees.  mu not held.
+ * private pages out: fresh pages to the database file, others to the WAL
+ * as uncommitted frames.  Either way they become clean cached versions
+ * that only the writer's snapshot sees.  mu not held.
  */
 static rdb_rc spill(pager_txn *t)
 {
 	pager *p = t->p;
 	pager_page *batch[SPILL_BATCH], *f;
-	uint32_t k = 0, i, s0;
+	uint32_t k = 0, i, s0, nlog;
 	rdb_rc rc;
 
 	lock(&p->mu);
@@ -455,30 +488,31 @@ static rdb_rc spill(pager_txn *t)
 		return rdb_err_set(t->err, RDB_NOMEM,
 				   "buffer pool of %u pages is full",
 				   p->pool.n_frames);
-	rc = wal_ensure_file(p, t->err);
-	if (rc == RDB_OK)
-		rc = reserve_slots(p, k, t->err);
-	if (rc == RDB_OK)
-		rc = wal_write_frames(p, batch, k, 0, deferred(p), t->err);
+	nlog = partition(t, batch, k);
+	rc = db_write_pages(p, batch + nlog, k - nlog, t->err);
+	if (k > nlog)
+		t->wrote_db = 1;
+	if (rc == RDB_OK && nlog > 0 &&
+	    (rc = wal_ensure_file(p, t->err)) == RDB_OK &&
+	    (rc = reserve_slots(p, nlog, t->err)) == RDB_OK)
+		rc = wal_write_frames(p, batch, nlog, 0, deferred(p), t->err);
 	lock(&p->mu);
 	s0 = p->wal.n;
 	if (rc == RDB_OK)
-		wal_index_append(&p->wal, batch, k);
+		wal_index_append(&p->wal, batch, nlog);
 	for (i = 0; i < k; i++) {
 		f = batch[i];
-		if (rc == RDB_OK) {
-			pool_hash_remove(&p->pool, f);
-			f->ver = fseq_of(&p->wal, s0 + i);
-			pool_hash_insert(&p->pool, f);
-		} else {
+		if (rc != RDB_OK)
 			dirty_link(t, f);
-		}
+		else
+			became_clean(p, f, i < nlog ? fseq_of(&p->wal, s0 + i)
+						    : VER_DB);
 		pool_unpin(&p->pool, f);
 	}
 	unlock(&p->mu);
 	if (rc == RDB_OK) {
 		stat_add(&p->st_spills, k);
-		stat_add(&p->st_wal_frames, k);
+		stat_add(&p->st_wal_frames, nlog);
 	}
 	return rc;
 }
@@ -693,6 +727,7 @@ rdb_rc pager_begin(pager *p, int write, rdb_err *err, pager_txn **out)
 			writer_unlock(p);
 		return rc;
 	}
+	t->base_pages = t->h.page_count;
 	*out = t;
 	return RDB_OK;
 }
@@ -702,6 +737,7 @@ static void discard_changes(pager_txn *t)
 {
 	pager *p = t->p;
 	pager_page *f;
+	uint32_t i;
 
 	lock(&p->mu);
 	while ((f = t->dirty) != NULL) {
@@ -709,6 +745,13 @@ static void discard_changes(pager_txn *t)
 		pool_discard(&p->pool, f);
 	}
 	wal_index_truncate(&p->wal, p);
+	/* Fresh pages spilled to the file are garbage now; so are cached
+	 * copies of them (rare: a rollback after a large transaction). */
+	for (i = 0; t->wrote_db && i < p->pool.n_frames; i++) {
+		f = &p->pool.frames[i];
+		if (f->in_hash && f->ver == VER_DB && f->pgno >= t->base_pages)
+			pool_discard(&p->pool, f);
+	}
 	unlock(&p->mu);
 }
 
@@ -747,11 +790,11 @@ static rdb_rc seal_header(pager_txn *t, pager_page **out)
 	return RDB_OK;
 }
 
-/* Gather the private pages, header last, into p's commit vector. */
+/* Gather the private pages into a new vector: those the WAL logs, the
+ * header last among them, then the fresh ones. */
 static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
-		     uint32_t *n_out)
+		     uint32_t *nlog, uint32_t *n_out)
 {
-	pager *p = t->p;
 	pager_page **vec = rdb_malloc(sizeof(*vec) * (t->n_dirty + 1));
 	pager_page *f;
 	uint32_t n = 0;
@@ -759,7 +802,7 @@ static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
 	if (vec == NULL)
 		return rdb_err_set(t->err, RDB_NOMEM, "out of memory");
 	for (f = t->dirty; f != NULL; f = f->dnext) {
-		if (f->pin > 0 && f != h0) {
+		if (f->pin > 0) {
 			rdb_free(vec);
 			return rdb_err_set(t->err, RDB_MISUSE,
 					   "page %u is still pinned at commit",
@@ -768,15 +811,25 @@ static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
 		if (f != h0)
 			vec[n++] = f;
 	}
+	*nlog = partition(t, vec, n);
+	/* Move the header behind the logged pages: it carries the commit. */
 	vec[n++] = h0;
-	(void)p;
+	if (*nlog < n - 1) {
+		pager_page *x = vec[*nlog];
+
+		vec[*nlog] = h0;
+		vec[n - 1] = x;
+	}
+	(*nlog)++;
 	*vec_out = vec;
 	*n_out = n;
 	return RDB_OK;
 }
 
-/* Make the written frames committed and the pages clean cached versions. */
-static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t n)
+/* Make the written frames committed and the pages clean cached versions;
+ * vec[0..nlog) were logged, the rest written to the file. */
+static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t nlog,
+			uint32_t n)
 {
 	pager *p = t->p;
 	wal *w = &p->wal;
@@ -785,16 +838,14 @@ static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t n)
 
 	lock(&p->mu);
 	s0 = w->n;
-	wal_index_append(w, vec, n);
+	wal_index_append(w, vec, nlog);
 	w->n_committed = w->n;
 	for (i = 0; i < n; i++) {
 		pager_page *f = vec[i];
 
 		dirty_unlink(t, f);
 		pool_pin(&p->pool, f);
-		pool_hash_remove(&p->pool, f);
-		f->ver = fseq_of(w, s0 + i);
-		pool_hash_insert(&p->pool, f);
+		became_clean(p, f, i < nlog ? fseq_of(w, s0 + i) : VER_DB);
 		pool_unpin(&p->pool, f);
 	}
 	last = fseq_of(w, w->n - 1);
@@ -807,7 +858,7 @@ static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t n)
 	p->written_fseq = last;
 	unlock(&p->sync_mu);
 	stat_add(&p->st_commits, 1);
-	stat_add(&p->st_wal_frames, n);
+	stat_add(&p->st_wal_frames, nlog);
 	return last;
 }
 
@@ -849,29 +900,51 @@ static rdb_rc wait_durable(pager *p, uint64_t target, rdb_err *err)
 	return rc;
 }
 
-/* Write t's pages as frames ending in a commit frame and publish them.
- * On failure nothing is published (the caller rolls back). */
+/* Fresh pages are written to the database file; under FULL the file is
+ * synced before the commit frame can make them part of the database. */
+static rdb_rc write_fresh(pager_txn *t, pager_page **v, uint32_t n)
+{
+	pager *p = t->p;
+	rdb_rc rc = db_write_pages(p, v, n, t->err);
+
+	if (n > 0)
+		t->wrote_db = 1;
+	if (rc == RDB_OK && p->db_unsynced &&
+	    atomic_load(&p->sync) == PAGER_SYNC_FULL) {
+		rc = os_sync(p->db, t->err);
+		stat_add(&p->st_syncs, 1);
+		if (rc == RDB_OK)
+			p->db_unsynced = 0;
+	}
+	return rc;
+}
+
+/* Write t's pages (the logged ones as frames ending in a commit frame)
+ * and publish them.  On failure nothing is published (the caller rolls
+ * back). */
 static rdb_rc commit_frames(pager_txn *t, uint64_t *last)
 {
 	pager *p = t->p;
 	pager_page *h0 = NULL, **vec = NULL;
-	uint32_t n = 0;
+	uint32_t n = 0, nlog = 0;
 	rdb_rc rc;
 
 	rc = seal_header(t, &h0);
 	if (rc != RDB_OK)
 		return rc;
 	pager_unref(h0);
-	rc = gather(t, h0, &vec, &n);
+	rc = gather(t, h0, &vec, &nlog, &n);
 	if (rc == RDB_OK)
 		rc = wal_ensure_file(p, t->err);
 	if (rc == RDB_OK)
-		rc = reserve_slots(p, n, t->err);
+		rc = reserve_slots(p, nlog, t->err);
 	if (rc == RDB_OK)
-		rc = wal_write_frames(p, vec, n, t->h.page_count, deferred(p),
-				      t->err);
+		rc = write_fresh(t, vec + nlog, n - nlog);
 	if (rc == RDB_OK)
-		*last = publish(t, vec, n);
+		rc = wal_write_frames(p, vec, nlog, t->h.page_count,
+				      deferred(p), t->err);
+	if (rc == RDB_OK)
+		*last = publish(t, vec, nlog, n);
 	rdb_free(vec);
 	return rc;
 }
@@ -926,12 +999,22 @@ static int ck_cmp(const void *a, const void *b)
 	return x->slot > y->slot ? -1 : x->slot < y->slot;
 }
 
-/* Sync the WAL and count every written commit as durable. */
+/* Sync the WAL and count every written commit as durable.  Fresh pages
+ * that commits in the WAL rely on are synced first. */
 static rdb_rc sync_wal(pager *p, rdb_err *err)
 {
-	rdb_rc rc = os_sync(p->wal.f, err);
+	rdb_rc rc = RDB_OK;
 
-	stat_add(&p->st_syncs, 1);
+	if (p->db_unsynced) {
+		rc = os_sync(p->db, err);
+		stat_add(&p->st_syncs, 1);
+		if (rc == RDB_OK)
+			p->db_unsynced = 0;
+	}
+	if (rc == RDB_OK) {
+		rc = os_sync(p->wal.f, err);
+		stat_add(&p->st_syncs, 1);
+	}
 	if (rc != RDB_OK) {
 		atomic_store(&p->broken, rc);
 		return rc;
@@ -964,6 +1047,26 @@ static uint32_t ckpt_limit(pager *p)
 	return limit > w->gen_base ? (uint32_t)(limit - w->gen_base) : 0;
 }
 
+/* Bytes of WAL slot `slot` (page pgno): the cached frame if there is one
+ * (*pin set, unref it), else read into buf. */
+static rdb_rc slot_bytes(pager *p, uint32_t slot, rdb_pgno pgno,
+			 unsigned char *buf, const unsigned char **out,
+			 pager_page **pin, rdb_err *err)
+{
+	pager_page *f;
+
+	lock(&p->mu);
+	f = pool_find(&p->pool, pgno, fseq_of(&p->wal, slot));
+	if (f != NULL && f->state == FR_READY)
+		pool_pin(&p->pool, f);
+	else
+		f = NULL;
+	unlock(&p->mu);
+	*pin = f;
+	*out = f != NULL ? f->data : buf;
+	return f != NULL ? RDB_OK : wal_read_slot(p, slot, pgno, buf, err);
+}
+
 /* Copy the newest frame <= limit of each page in slots
  * [n_backfilled, limit) into the database file. */
 static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
@@ -974,16 +1077,24 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 	ck_item *it = rdb_malloc(sizeof(*it) * n);
 	uint32_t max_pages = p->st_page_count;
 	uint64_t size = 0;
-	rdb_rc rc = RDB_OK;
+	run_writer r;
+	rdb_rc rc;
 
 	if (it == NULL)
 		return rdb_err_set(err, RDB_NOMEM, "out of memory (checkpoint)");
+	if ((rc = run_begin(&r, p, err)) != RDB_OK) {
+		rdb_free(it);
+		return rc;
+	}
 	for (i = 0; i < n; i++) {
 		it[i].slot = w->n_backfilled + i;
 		it[i].pgno = w->slot_pgno[it[i].slot];
 	}
 	qsort(it, n, sizeof(*it), ck_cmp);
 	for (i = 0; i < n && rc == RDB_OK; i++) {
+		const unsigned char *src;
+		pager_page *pin = NULL;
+
 		if (i > 0 && it[i].pgno == it[i - 1].pgno)
 			continue;
 		if (it[i].pgno >= max_pages)
@@ -992,14 +1103,18 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 					 "database (write-ahead log)",
 					 it[i].pgno, max_pages);
 		if (rc == RDB_OK)
-			rc = wal_read_slot(p, it[i].slot, it[i].pgno, buf, err);
-		if (rc == RDB_OK)
-			rc = os_write(p->db, (uint64_t)it[i].pgno * p->page_size,
-				      buf, p->page_size, err);
-		if (it[i].pgno == 0)
-			pages = fmt_get_u32(buf + FMT_HDR_PAGE_COUNT);
+			rc = slot_bytes(p, it[i].slot, it[i].pgno, buf, &src,
+					&pin, err);
+		if (rc == RDB_OK) {
+			rc = run_add(&r, it[i].pgno, src);
+			if (it[i].pgno == 0)
+				pages = fmt_get_u32(src + FMT_HDR_PAGE_COUNT);
+		}
+		pager_unref(pin);
 		it[k++] = it[i];
 	}
+	if (rc == RDB_OK)
+		rc = run_flush(&r);
 	/* Pages allocated and freed in one transaction were never written:
 	 * extend the file so that its size always covers the page count. */
 	if (rc == RDB_OK)
@@ -1104,6 +1219,12 @@ static rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 			if (rc == RDB_OK) {
 				rc = os_sync(p->db, err);
 				stat_add(&p->st_syncs, 1);
+				if (rc == RDB_OK)
+					p->db_unsynced = 0;
+				/* Every commit logs page 0, so every copy
+				 * writes a header. */
+				if (rc == RDB_OK)
+					p->db_has_header = 1;
 			}
 			if (rc != RDB_OK)
 				return rc;
@@ -1173,6 +1294,7 @@ static void pager_free_all(pager *p)
 		return;
 	wal_destroy(&p->wal);
 	pool_destroy(&p->pool);
+	rdb_free(p->run_buf);
 	os_close(p->db);
 	pthread_mutex_destroy(&p->mu);
 	pthread_rwlock_destroy(&p->restart_lock);
@@ -1272,15 +1394,22 @@ static rdb_rc create_db(pager *p)
 	rc = pager_begin(p, 1, p->err, &t);
 	if (rc == RDB_OK)
 		rc = pager_commit(t);
+	/* Put the header into the file now, so that later transactions may
+	 * write fresh pages straight there. */
+	if (rc == RDB_OK)
+		rc = pager_checkpoint(p);
 	return rc;
 }
 
 /* Check the committed header against the file and set the stats. */
-static rdb_rc validate_open(pager *p, uint64_t size)
+static rdb_rc validate_open(pager *p)
 {
 	pager_txn *t;
-	rdb_rc rc = pager_begin(p, 0, p->err, &t);
+	uint64_t size = 0;
+	rdb_rc rc = os_size(p->db, &size, p->err);
 
+	if (rc == RDB_OK)
+		rc = pager_begin(p, 0, p->err, &t);
 	if (rc != RDB_OK)
 		return rc;
 	if (p->wal.n_committed == 0 &&
@@ -1320,6 +1449,7 @@ static rdb_rc open_files(pager *p)
 	 * repaired from it. */
 	if (p->wal.n_committed == 0 && bad != RDB_OK)
 		return rdb_err_set(p->err, bad, "%s", p->err->msg);
+	p->db_has_header = db_ps != 0 && bad == RDB_OK;
 	p->page_size = p->wal.n_committed ? ps
 					  : (db_ps ? db_ps : p->opts.page_size);
 	rc = pool_init(&p->pool, p->opts.cache_pages, p->page_size, p);
@@ -1337,7 +1467,7 @@ static rdb_rc open_files(pager *p)
 		if (rc != RDB_OK)
 			return rc;
 	}
-	return validate_open(p, size);
+	return validate_open(p);
 }
 
 rdb_rc pager_open(os_vfs *vfs, const char *path, const pager_opts *o,

@@ -102,6 +102,10 @@ struct pager_txn {
 	uint64_t mx;              /* snapshot: newest fseq visible */
 	uint64_t version;         /* page changes so far */
 	hdr h;                    /* header as of the snapshot (+ changes) */
+	uint32_t base_pages;      /* writer: page count when it began; pages
+				   * from here on are fresh (no snapshot has
+				   * them) and go straight to the file */
+	int wrote_db;             /* writer: fresh pages already written */
 	pager_page *dirty;        /* writer: private frames (dnext list) */
 	uint32_t n_dirty;
 	pager_txn *rprev, *rnext; /* registry of live transactions */
@@ -133,6 +137,11 @@ struct pager {
 	pager_txn *live;          /* registry of live transactions */
 	uint32_t n_live;
 	_Atomic int broken;       /* rdb_rc that poisoned writes, or 0 */
+	unsigned char *run_buf;   /* owned: direct.c's write buffer */
+	int db_unsynced;          /* fresh pages written since the database
+				   * file's last sync (write lock held) */
+	int db_has_header;        /* the file holds a header page: only then
+				   * may fresh pages go there directly */
 	int is_new;               /* no header anywhere yet */
 
 	_Atomic uint64_t st_hits, st_misses, st_evictions, st_spills;
@@ -199,6 +208,19 @@ rdb_rc page_verify(const unsigned char *data, uint32_t page_size,
 		   rdb_pgno pgno, const char *where, rdb_err *err);
 void page_seal(unsigned char *data, uint32_t page_size, rdb_pgno pgno);
 uint64_t pager_random64(const void *salt, size_t n);
+
+/* ---- direct.c: runs of pages written to the database file ---------- */
+typedef struct run_writer {
+	pager *p;
+	rdb_err *err;
+	rdb_pgno first;
+	uint32_t n;
+} run_writer;
+rdb_rc run_begin(run_writer *r, pager *p, rdb_err *err);
+rdb_rc run_add(run_writer *r, rdb_pgno pgno, const unsigned char *data);
+rdb_rc run_flush(run_writer *r);
+/* Seal and write fresh pages v[0..n) (sorted in place) to the file. */
+rdb_rc db_write_pages(pager *p, pager_page **v, uint32_t n, rdb_err *err);
 
 /* ---- freelist.c ------------------------------------------------------ */
 rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out);
