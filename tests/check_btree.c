@@ -316,7 +316,7 @@ static void dump_tree(pager_txn *t, rdb_pgno root, dump *d)
 	ck_assert(!bt_valid(c));
 	i = d->n_keys;
 	for (rc = bt_last(c); rc == RDB_OK; rc = bt_prev(c)) {
-		ck_assert_msg(i > 0, "backward scan has more keys than forward");
+		ck_assert_msg(i > 0, "backward scan has more keys");
 		OK(bt_key(c, &k, &kl));
 		OK(bt_value(c, &v, &vl));
 		i--;
@@ -437,7 +437,7 @@ static bt_stats verify(pager_txn *t, rdb_pgno root)
 
 /* ==== basic ============================================================ */
 
-START_TEST(test_btree_ops_on_missing_and_present_keys_give_documented_codes)
+START_TEST(test_btree_ops_on_missing_and_present_keys_give_codes)
 {
 	pager *p = open_db(4096, 0);
 	pager_txn *t = begin(p, 1);
@@ -707,7 +707,8 @@ static void expect_value_pieces(bt_cursor *c, size_t len, uint64_t tag,
 		off = (size_t)tu_rand_below(rng, len + 1);
 		n = (size_t)tu_rand_below(rng, len - off + 1);
 		if (i % 4 == 0)      /* often across a page boundary */
-			n = (size_t)tu_rand_below(rng, 2 * ps) % (len - off + 1);
+			n = (size_t)tu_rand_below(rng, 2 * ps) %
+			    (len - off + 1);
 		OK(bt_value_read(c, off, buf, n));
 		ck_assert_msg(n == 0 || memcmp(buf, want + off, n) == 0,
 			      "bt_value_read(%zu, %zu) of %zu wrong (ps %u)",
@@ -905,7 +906,8 @@ START_TEST(test_btree_value_64mib_roundtrip_and_delete_frees_pages)
 	ck_assert_uint_eq(n, len);
 	for (off = 0; off < len; off += chunk) {
 		vfill(v, chunk, 64, off);
-		ck_assert(memcmp((const unsigned char *)cv + off, v, chunk) == 0);
+		ck_assert(memcmp((const unsigned char *)cv + off, v,
+				 chunk) == 0);
 	}
 	bt_cursor_close(c);
 	OK(bt_get(t, root, "big", 3, &got, &n));
@@ -1123,6 +1125,83 @@ START_TEST(test_btree_verify_stats_count_every_page_of_the_tree)
 		OK(bt_drop(t, root));
 		root = create_tree(t);
 	}
+	commit(t);
+	close_db(p);
+}
+END_TEST
+
+START_TEST(test_btree_verify_page_already_marked_is_corrupt)
+{
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	rdb_pgno n;
+	unsigned char *seen;
+
+	fill_tree(t, root, 500, 0);
+	n = pager_txn_page_count(t);
+	seen = calloc(n / 8 + 1, 1);
+	ck_assert_ptr_nonnull(seen);
+	OK(bt_verify(t, root, seen, NULL));
+	RC(RDB_CORRUPT, bt_verify(t, root, seen, NULL));  /* overlap */
+	free(seen);
+	commit(t);
+	close_db(p);
+}
+END_TEST
+
+/* Leaves filled completely by an ascending load (and leaves made by a
+ * descending one) must take values that grow, shrink and go away. */
+START_TEST(test_btree_full_leaves_take_growing_then_shrinking_values)
+{
+	enum { N = 20000 };
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno up = create_tree(t), down = create_tree(t), roots[2];
+	unsigned char k[8], v[300];
+	uint64_t i, r;
+	unsigned pass;
+	bt_stats st;
+
+	for (i = 0; i < N; i++) {
+		vfill(v, 16, i, 0);
+		OK(bt_insert(t, up, ikey(i, k), 8, v, 16));
+		OK(bt_insert(t, down, ikey(N - 1 - i, k), 8, v, 16));
+	}
+	ck_assert_uint_eq(verify(t, up).keys, N);
+	ck_assert_uint_eq(verify(t, down).keys, N);
+	for (pass = 0; pass < 3; pass++) {
+		static const size_t lens[] = { 120, 3, 290 };
+
+		for (i = 0; i < N; i++) {
+			r = (i * 7919 + pass) % N;     /* a shuffled order */
+			vfill(v, lens[pass], r + pass, 0);
+			OK(bt_update(t, up, ikey(r, k), 8, v, lens[pass]));
+			OK(bt_update(t, down, ikey(N - 1 - r, k), 8, v,
+				     lens[pass]));
+		}
+		(void)verify(t, up);
+		(void)verify(t, down);
+		for (i = 0; i < N; i += 97) {
+			vfill(v, lens[pass], i + pass, 0);
+			expect_val(t, up, ikey(i, k), 8, v, lens[pass]);
+		}
+	}
+	for (i = 0; i < N; i++) {
+		r = (i * 7919) % N;
+		if (r % 3)
+			OK(bt_delete(t, up, ikey(r, k), 8));
+		OK(bt_delete(t, down, ikey(r, k), 8));
+	}
+	ck_assert_uint_eq(verify(t, up).keys, N / 3 + 1);
+	st = verify(t, down);          /* emptied in shuffled order */
+	ck_assert_uint_eq(st.keys, 0);
+	ck_assert_uint_eq(st.depth, 1);
+	ck_assert_uint_eq(st.leaves, 1);
+	ck_assert_uint_eq(tree_pages(t, down), 1);
+	roots[0] = up;
+	roots[1] = down;
+	(void)check_no_leaks(t, roots, 2);
 	commit(t);
 	close_db(p);
 }
@@ -1466,7 +1545,7 @@ START_TEST(test_btree_cursor_continues_from_its_key_after_other_changes)
 					continue;
 				ikey((uint64_t)x, k);
 				vfill(v, sizeof(v), (uint64_t)x, 0);
-				if (j % 3 == 1)      /* through a second cursor */
+				if (j % 3 == 1)      /* by a second cursor */
 					other_cursor_toggle(c2, k, v,
 							    present[x]);
 				else if (present[x])
@@ -1566,6 +1645,61 @@ START_TEST(test_btree_reader_keeps_snapshot_while_writer_commits)
 	commit(r);
 	dump_free(&before);
 	dump_free(&after);
+	close_db(p);
+}
+END_TEST
+
+/* A cursor half-way through a long value reads the new value after other
+ * calls replace it (their old overflow pages freed and reused). */
+START_TEST(test_btree_cursor_value_read_sees_value_replaced_by_other_call)
+{
+	enum { LEN = 20000 };
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	unsigned char *buf = malloc(2 * LEN), *w;
+	bt_cursor *c = NULL;
+	unsigned char k[8];
+	size_t len = LEN, n;
+	unsigned i;
+
+	ck_assert_ptr_nonnull(buf);
+	for (i = 0; i < 4; i++) {
+		w = vmake(LEN, i);
+		OK(bt_insert(t, root, ikey(i, k), 8, w, LEN));
+		free(w);
+	}
+	commit(t);
+	t = begin(p, 1);
+	OK(bt_cursor_open(t, root, &c));
+	OK(bt_seek_ge(c, ikey(1, k), 8));
+	for (i = 0; i < 6; i++) {
+		OK(bt_value_read(c, 0, buf, len / 2));
+		/* free other chains, then replace this one: the new chain
+		 * takes the freed pages in another order */
+		OK(bt_delete(t, root, ikey(i % 2 ? 2 : 3, k), 8));
+		len = i % 2 ? LEN : LEN + 3000 * (i + 1);
+		w = vmake(len, 100 + i);
+		OK(bt_update(t, root, ikey(1, k), 8, w, len));
+		OK(bt_value_size(c, &n));
+		ck_assert_uint_eq(n, len);
+		OK(bt_value_read(c, len / 2, buf + len / 2, len - len / 2));
+		ck_assert_msg(memcmp(buf + len / 2, w + len / 2,
+				     len - len / 2) == 0,
+			      "round %u: second half is not the new value's",
+			      i);
+		OK(bt_value_read(c, 0, buf, len));
+		ck_assert(memcmp(buf, w, len) == 0);
+		expect_at(c, ikey(1, k), 8, w, len);
+		w[0] ^= 1;
+		OK(bt_upsert(t, root, ikey(i % 2 ? 2 : 3, k), 8, w, len,
+			     NULL));
+		free(w);
+	}
+	bt_cursor_close(c);
+	(void)check_no_leaks(t, &root, 1);
+	commit(t);
+	free(buf);
 	close_db(p);
 }
 END_TEST
@@ -2104,7 +2238,8 @@ static void mt_end_txn(mt *m)
 	m->t = NULL;
 	if (rnd(m, 40) == 0) {
 		MOK(m, pager_close(m->p));
-		m->p = open_db(512, 64);
+		/* mostly 64 frames; sometimes the smallest pool allowed */
+		m->p = open_db(512, rnd(m, 4) == 0 ? 16 : 64);
 		m->n_reopens++;
 	}
 	m->t = begin(m->p, 1);
@@ -2729,7 +2864,7 @@ static void reseal(unsigned char *page, rdb_pgno pgno)
 
 /* Pages whose checksum is right but whose type byte is wrong: the tree
  * itself must notice, never answer wrongly. */
-START_TEST(test_btree_corrupt_wrong_page_type_gives_corrupt_not_wrong_data)
+START_TEST(test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data)
 {
 	static const unsigned char types[] = { 0, FMT_PT_FREE,
 		FMT_PT_BT_INNER, FMT_PT_BT_LEAF, FMT_PT_BT_OVERFLOW,
@@ -2859,8 +2994,9 @@ Suite *btree_suite(void)
 
 	tc = tcase(s, "basic", 300);
 	tcase_add_test(tc,
-		test_btree_ops_on_missing_and_present_keys_give_documented_codes);
-	tcase_add_test(tc, test_btree_key_longer_than_max_toobig_nothing_changes);
+		test_btree_ops_on_missing_and_present_keys_give_codes);
+	tcase_add_test(tc,
+		test_btree_key_longer_than_max_toobig_nothing_changes);
 	tcase_add_test(tc, test_btree_empty_key_and_empty_values_roundtrip);
 	tcase_add_test(tc,
 		test_btree_max_size_keys_sort_and_verify_at_every_page_size);
@@ -2874,20 +3010,28 @@ Suite *btree_suite(void)
 	tcase_add_test(tc, test_btree_drop_frees_exactly_the_tree_pages);
 	tcase_add_test(tc,
 		test_btree_verify_stats_count_every_page_of_the_tree);
+	tcase_add_test(tc, test_btree_verify_page_already_marked_is_corrupt);
+	tcase_add_test(tc,
+		test_btree_full_leaves_take_growing_then_shrinking_values);
 
 	tc = tcase(s, "cursor", 300);
 	tcase_add_test(tc, test_btree_cursor_on_empty_tree_notfound_everywhere);
-	tcase_add_test(tc, test_btree_cursor_walks_all_keys_forward_and_backward);
+	tcase_add_test(tc,
+		test_btree_cursor_walks_all_keys_forward_and_backward);
 	tcase_add_test(tc,
 		test_btree_cursor_seek_ge_le_at_between_and_outside_keys);
 	tcase_add_test(tc,
 		test_btree_cursor_seek_on_prefix_keys_follows_memcmp_order);
-	tcase_add_test(tc, test_btree_cursor_delete_every_other_in_forward_scan);
+	tcase_add_test(tc,
+		test_btree_cursor_delete_every_other_in_forward_scan);
 	tcase_add_test(tc,
 		test_btree_cursor_put_inserts_or_replaces_and_stays_on_key);
 	tcase_add_test(tc,
 		test_btree_cursor_continues_from_its_key_after_other_changes);
-	tcase_add_test(tc, test_btree_reader_keeps_snapshot_while_writer_commits);
+	tcase_add_test(tc,
+		test_btree_reader_keeps_snapshot_while_writer_commits);
+	tcase_add_test(tc,
+		test_btree_cursor_value_read_sees_value_replaced_by_other_call);
 	tcase_add_test(tc,
 		test_btree_reader_reads_old_value_after_writer_reuses_pages);
 	tcase_add_test(tc, test_btree_rollback_restores_tree_exactly);
@@ -2907,7 +3051,8 @@ Suite *btree_suite(void)
 	tcase_add_test(tc,
 		test_btree_corrupt_flipped_byte_in_any_tree_page_gives_corrupt);
 	tcase_add_test(tc,
-		test_btree_corrupt_wrong_page_type_gives_corrupt_not_wrong_data);
-	tcase_add_test(tc, test_btree_corrupt_garbled_resealed_page_never_crashes);
+		test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data);
+	tcase_add_test(tc,
+		test_btree_corrupt_garbled_resealed_page_never_crashes);
 	return s;
 }
