@@ -95,8 +95,9 @@ static rdb_rc get_node(op *o, rdb_pgno pgno, int level, pager_page **out)
 	return rc;
 }
 
-/* Walk from the root to the leaf that holds key, recording the path. */
-static rdb_rc descend(op *o, const void *key, size_t klen)
+/* Walk from the root to the leaf that holds key, recording the path;
+ * *leaf receives the leaf, pinned. */
+static rdb_rc descend(op *o, const void *key, size_t klen, pager_page **leaf)
 {
 	rdb_pgno pgno = o->root;
 	pager_page *pg;
@@ -114,7 +115,7 @@ static rdb_rc descend(op *o, const void *key, size_t klen)
 		o->path[lvl].pgno = pgno;
 		o->path[lvl].idx = 0;
 		if (nd_is_leaf(d)) {
-			pager_unref(pg);
+			*leaf = pg;
 			o->depth = lvl + 1;
 			return RDB_OK;
 		}
@@ -867,7 +868,8 @@ static rdb_rc put_in_leaf(op *o, pager_page **pgp, uint32_t pos, int eq,
 static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 		  const void *val, size_t vlen, int mode, int *replaced)
 {
-	unsigned char *cell = NULL;
+	/* The largest cell of the largest page size fits here. */
+	unsigned char cell[(FMT_MAX_PAGE_SIZE - BT_HDR) / 4];
 	pager_page *pg = NULL;
 	uint32_t pos, len;
 	int eq;
@@ -879,9 +881,7 @@ static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	if ((rc = check_sizes(t, klen, vlen)) != RDB_OK)
 		return rc;
 	op_init(&o, t, root);
-	if ((rc = descend(&o, key, klen)) != RDB_OK)
-		goto out;
-	if ((rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
+	if ((rc = descend(&o, key, klen, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;
@@ -891,11 +891,6 @@ static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	}
 	if (!eq && mode == PUT_UPDATE) {
 		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
-		goto out;
-	}
-	cell = ar_alloc(&o.ar, bt_max_cell(o.ps));
-	if (cell == NULL) {
-		rc = nomem(&o);
 		goto out;
 	}
 	if ((rc = build_cell(&o, key, (uint32_t)klen, val, (uint32_t)vlen,
@@ -941,8 +936,7 @@ rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen)
 	rdb_rc rc;
 
 	op_init(&o, t, root);
-	if ((rc = descend(&o, key, klen)) != RDB_OK ||
-	    (rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
+	if ((rc = descend(&o, key, klen, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;
@@ -984,8 +978,7 @@ rdb_rc bt_get(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	*val = NULL;
 	*vlen = 0;
 	op_init(&o, t, root);
-	if ((rc = descend(&o, key, klen)) != RDB_OK ||
-	    (rc = get_node(&o, o.path[o.depth - 1].pgno, 0, &pg)) != RDB_OK ||
+	if ((rc = descend(&o, key, klen, &pg)) != RDB_OK ||
 	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
 			    0, &pos, &eq, o.err)) != RDB_OK)
 		goto out;

@@ -25,6 +25,7 @@ struct bt_cursor {
 	rdb_pgno pgno;            /* current leaf */
 	uint32_t idx;             /* current cell */
 	pager_page *pg;           /* read transactions: pinned leaf */
+	bt_cell cell;             /* read transactions: its current cell */
 	uint64_t ver;             /* change counter when positioned */
 	uint32_t hops;            /* leaves stepped over since the seek */
 	unsigned char *key;       /* owned: copy of the key (write txns) */
@@ -137,6 +138,8 @@ static rdb_rc settle(bt_cursor *c, pager_page *pg, uint32_t idx)
 		pager_unref(pg);
 	} else {
 		c->pg = pg;
+		rc = nd_cell(pager_data(pg), c->ps, c->pgno, idx, &c->cell,
+			     c->err);
 	}
 	if (rc != RDB_OK)
 		unposition(c);
@@ -302,6 +305,12 @@ static rdb_rc current(bt_cursor *c, pager_page **pg, bt_cell *cell)
 	if (!c->valid)
 		return rdb_err_set(c->err, RDB_MISUSE,
 				   "cursor is not on a key");
+	if (c->pg != NULL) {
+		/* Read transaction: the leaf is pinned and its cell parsed. */
+		*pg = c->pg;
+		*cell = c->cell;
+		return RDB_OK;
+	}
 	if (stale(c) && (rc = refind(c, 1, &moved)) != RDB_OK)
 		return rc;
 	if ((rc = leaf_acquire(c, pg)) != RDB_OK)
