@@ -1100,6 +1100,37 @@ END_TEST
 
 /* bt_stats counts the pages bt_verify marks: leaves + inners + overflow
  * pages is the tree's page count (the root included, leaf or inner). */
+START_TEST(test_btree_trees_survive_reopen_on_real_files)
+{
+	pager *p = open_on(os_unix_vfs(), 4096, 100, PAGER_SYNC_NORMAL);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	dump before, after;
+	unsigned char k[8];
+	unsigned i;
+
+	fill_tree(t, root, 5000, 3);
+	commit(t);
+	t = begin(p, 1);
+	for (i = 0; i < 5000; i += 2)
+		OK(bt_delete(t, root, ikey(i * 3, k), 8));
+	dump_tree(t, root, &before);
+	commit(t);
+	close_db(p);
+
+	p = open_on(os_unix_vfs(), 4096, 100, PAGER_SYNC_NORMAL);
+	t = begin(p, 0);
+	dump_tree(t, root, &after);
+	expect_same_dump(&before, &after);
+	ck_assert_uint_eq(after.n_keys, 2500);
+	(void)check_no_leaks(t, &root, 1);
+	commit(t);
+	close_db(p);
+	dump_free(&before);
+	dump_free(&after);
+}
+END_TEST
+
 START_TEST(test_btree_verify_stats_count_every_page_of_the_tree)
 {
 	pager *p = open_db(512, 64);
@@ -1913,6 +1944,10 @@ typedef struct mt {
 	pager_txn *t;
 	rdb_pgno root;
 	model cur, saved;            /* now; as of the last commit */
+	pager_txn *rd;               /* a reader held across write txns */
+	model rd_model;              /* what it must see */
+	int rd_left;                 /* write txns until it is checked */
+	long n_held;
 	long n_commits, n_rollbacks, n_reopens, n_verifies;
 	size_t max_keys;             /* largest model seen at a verify */
 	uint32_t max_depth;
@@ -2223,9 +2258,45 @@ static void mt_verify(mt *m)
 		m->max_depth = st.depth;
 }
 
-/* Commit (or sometimes roll back), sometimes reopen, begin again. */
+/* The held reader must still see the commit it began after: every key
+ * and value, whatever the writer did since.  Then it ends. */
+static void mt_check_reader(mt *m)
+{
+	const model *rm = &m->rd_model;
+	bt_cursor *c = NULL;
+	const void *k, *v;
+	size_t kl, vl, i = 0;
+	rdb_rc rc;
+
+	MOK(m, bt_cursor_open(m->rd, m->root, &c));
+	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c), i++) {
+		const ment *e = i < rm->n ? rm->e[i] : NULL;
+
+		MOK(m, bt_key(c, &k, &kl));
+		MOK(m, bt_value(c, &v, &vl));
+		ck_assert_msg(e != NULL && key_cmp(k, kl, e->b, e->klen) == 0 &&
+			      vl == e->vlen &&
+			      memcmp(v, e->b + e->klen, vl) == 0,
+			      "seed %llu op %ld: held reader: entry %zu of "
+			      "%zu differs from its snapshot",
+			      (unsigned long long)m->seed, m->op, i, rm->n);
+	}
+	MRC(m, RDB_NOTFOUND, rc);
+	ck_assert_msg(i == rm->n, "seed %llu op %ld: held reader saw %zu "
+		      "keys, its snapshot had %zu", (unsigned long long)m->seed,
+		      m->op, i, rm->n);
+	bt_cursor_close(c);
+	MOK(m, pager_commit(m->rd));
+	m->rd = NULL;
+	m->n_held++;
+}
+
+/* Commit (or sometimes roll back), sometimes reopen, begin again; now and
+ * then hold a reader on the new commit for the next few transactions. */
 static void mt_end_txn(mt *m)
 {
+	int reopen = rnd(m, 40) == 0;
+
 	if (rnd(m, 10) == 0) {
 		pager_rollback(m->t);
 		model_copy(&m->cur, &m->saved);
@@ -2236,11 +2307,18 @@ static void mt_end_txn(mt *m)
 		m->n_commits++;
 	}
 	m->t = NULL;
-	if (rnd(m, 40) == 0) {
+	if (m->rd != NULL && (--m->rd_left == 0 || reopen))
+		mt_check_reader(m);
+	if (reopen) {
 		MOK(m, pager_close(m->p));
 		/* mostly 64 frames; sometimes the smallest pool allowed */
 		m->p = open_db(512, rnd(m, 4) == 0 ? 16 : 64);
 		m->n_reopens++;
+	}
+	if (m->rd == NULL && rnd(m, 8) == 0) {
+		m->rd = begin(m->p, 0);
+		model_copy(&m->rd_model, &m->saved);
+		m->rd_left = 1 + (int)rnd(m, 3);
 	}
 	m->t = begin(m->p, 1);
 }
@@ -2308,6 +2386,8 @@ START_TEST(test_btree_model_random_ops_match_sorted_array)
 	mt_verify(m);
 	MOK(m, pager_commit(m->t));
 	model_copy(&m->saved, &m->cur);
+	if (m->rd != NULL)
+		mt_check_reader(m);
 
 	m->t = begin(m->p, 0);
 	st = verify(m->t, m->root);
@@ -2326,12 +2406,14 @@ START_TEST(test_btree_model_random_ops_match_sorted_array)
 	close_db(m->p);
 	fprintf(stderr, "btree model: %ld ops in %.1f s (seed %llu): %zu keys "
 		"at the end (at most %zu), depth at most %u, %ld commits, %ld "
-		"rollbacks, %ld reopens, %ld verifies\n", n_ops,
-		(now_ms() - t0) / 1e3, (unsigned long long)m->seed, m->cur.n,
-		m->max_keys, m->max_depth, m->n_commits, m->n_rollbacks,
-		m->n_reopens, m->n_verifies);
+		"rollbacks, %ld reopens, %ld verifies, %ld held readers\n",
+		n_ops, (now_ms() - t0) / 1e3, (unsigned long long)m->seed,
+		m->cur.n, m->max_keys, m->max_depth, m->n_commits,
+		m->n_rollbacks, m->n_reopens, m->n_verifies, m->n_held);
 	model_clear(&m->cur);
 	model_clear(&m->saved);
+	model_clear(&m->rd_model);
+	free(m->rd_model.e);
 	free(m->cur.e);
 	free(m->saved.e);
 	free(m);
@@ -3008,6 +3090,7 @@ Suite *btree_suite(void)
 	tcase_add_test(tc, test_btree_value_size_changes_leak_no_pages);
 	tcase_add_test(tc, test_btree_trees_in_one_file_stay_independent);
 	tcase_add_test(tc, test_btree_drop_frees_exactly_the_tree_pages);
+	tcase_add_test(tc, test_btree_trees_survive_reopen_on_real_files);
 	tcase_add_test(tc,
 		test_btree_verify_stats_count_every_page_of_the_tree);
 	tcase_add_test(tc, test_btree_verify_page_already_marked_is_corrupt);
