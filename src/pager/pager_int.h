@@ -47,7 +47,8 @@ typedef struct frame_list {
 typedef struct pool {
 	uint32_t n_frames;
 	uint32_t page_size;
-	unsigned char *mem;       /* owned: n_frames * page_size */
+	unsigned char *mem_raw;   /* owned: the allocation */
+	unsigned char *mem;       /* n_frames * page_size inside mem_raw */
 	pager_page *frames;       /* owned: n_frames */
 	pager_page **hash;        /* owned: n_buckets heads */
 	uint32_t hash_mask;

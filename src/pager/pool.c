@@ -7,7 +7,12 @@
 #include "pager/pager_int.h"
 #include <assert.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "mem.h"
+
+/* Pools at least this large are aligned to it and offered huge pages:
+ * fewer page faults as frames are first used, fewer TLB misses after. */
+#define HUGE_ALIGN ((size_t)2 << 20)
 
 static uint32_t hash_key(rdb_pgno pgno, uint64_t ver)
 {
@@ -73,17 +78,32 @@ rdb_rc pool_init(pool *pl, uint32_t n_frames, uint32_t page_size, pager *p)
 	memset(pl, 0, sizeof(*pl));
 	pl->n_frames = n_frames;
 	pl->page_size = page_size;
+	size_t bytes = (size_t)n_frames * page_size;
+	int huge = bytes >= 2 * HUGE_ALIGN;
+
 	while (nb < n_frames * 2)
 		nb <<= 1;
-	pl->mem = rdb_malloc((size_t)n_frames * page_size);
+	pl->mem_raw = rdb_malloc(bytes + (huge ? HUGE_ALIGN : 0));
 	pl->frames = rdb_calloc(n_frames, sizeof(pager_page));
 	pl->hash = rdb_calloc(nb, sizeof(pager_page *));
-	if (pl->mem == NULL || pl->frames == NULL || pl->hash == NULL) {
-		rdb_free(pl->mem);
+	if (pl->mem_raw == NULL || pl->frames == NULL || pl->hash == NULL) {
+		rdb_free(pl->mem_raw);
 		rdb_free(pl->frames);
 		rdb_free(pl->hash);
 		memset(pl, 0, sizeof(*pl));
 		return RDB_NOMEM;
+	}
+	pl->mem = pl->mem_raw;
+	if (huge) {
+		uintptr_t a = ((uintptr_t)pl->mem_raw + HUGE_ALIGN - 1) &
+			      ~(uintptr_t)(HUGE_ALIGN - 1);
+
+		pl->mem = (unsigned char *)a;
+#ifdef MADV_HUGEPAGE
+		/* Only a hint: without huge pages nothing changes. */
+		(void)madvise(pl->mem, bytes & ~(HUGE_ALIGN - 1),
+			      MADV_HUGEPAGE);
+#endif
 	}
 	pl->hash_mask = nb - 1;
 	/* The writer may hold at most 7/8 of the pool as private pages, so
@@ -107,7 +127,7 @@ void pool_destroy(pool *pl)
 	if (pl->frames != NULL)
 		for (i = 0; i < pl->n_frames; i++)
 			pthread_mutex_destroy(&pl->frames[i].latch);
-	rdb_free(pl->mem);
+	rdb_free(pl->mem_raw);
 	rdb_free(pl->frames);
 	rdb_free(pl->hash);
 	memset(pl, 0, sizeof(*pl));
