@@ -4,7 +4,8 @@
  * each write phase one transaction timed with its commit (rdb: FULL sync,
  * LMDB: its default sync).  Real files in the current directory, removed
  * at the end.  Stdout: one "btree.<phase>: rdb X unit, lmdb Y unit, ratio
- * R" line per phase (ratio = rdb / lmdb); every other line starts with '#'.
+ * R" line per phase (ratio = rdb / lmdb, the median of ROUNDS rounds in
+ * which the engines take turns); every other line starts with '#'.
  * How to run, what each line means, last results: docs/benchmarks.md.
  */
 #ifndef _GNU_SOURCE
@@ -33,7 +34,7 @@
 #define PAGE 4096u
 #define RDB_CACHE 60000u          /* 234 MiB: the whole tree fits */
 #define LMDB_MAP (2ull << 30)     /* 2 GiB */
-#define READ_ROUNDS 3              /* median3() needs 3 */
+#define ROUNDS 3
 #define N_RANGES 10000u
 #define RANGE_STEPS 100u
 #define RDB_SEQ "bench_btree_seq.rdb"
@@ -557,155 +558,218 @@ static void mdb_note_stats(mdb_db *d, const char *what)
 	       st.ms_leaf_pages, st.ms_branch_pages, st.ms_overflow_pages);
 }
 
-/* ---- phases ----------------------------------------------------------- */
+/* ---- rounds ----------------------------------------------------------- *
+ * Every phase runs ROUNDS times; in each round the two engines take turns
+ * (which goes first alternates), so that load from other processes hits
+ * both alike.  The lines give the median round; '#' lines the spread. */
 
-static void phase_sequential(void)
+enum { P_SEQ, P_RND, P_GET, P_SEEK, P_SCAN, P_RANGE, P_DEL, N_PHASE };
+
+static const char *const phase_names[N_PHASE] = {
+	"sequential_insert", "random_insert", "random_get (bt_get)",
+	"random_get (bt_seek_ge)", "full_scan", "range_scan", "random_delete"
+};
+
+typedef struct results {
+	double rdb[N_PHASE][ROUNDS];
+	double lmdb[N_PHASE][ROUNDS];
+	uint64_t rdb_size, lmdb_size;   /* file_size, last round */
+} results;
+
+typedef struct keysets {
+	const uint32_t *perm;     /* random_insert order */
+	const uint32_t *gets;     /* random_get order */
+	const uint32_t *dels;     /* random_delete: the first half */
+	const uint32_t *starts;   /* range_scan: the first N_RANGES */
+} keysets;
+
+static int cmp_double(const void *a, const void *b)
 {
-	double r, l;
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts a[0..ROUNDS) and returns its median. */
+static double median(double *a)
+{
+	qsort(a, ROUNDS, sizeof(*a), cmp_double);
+	return a[ROUNDS / 2];
+}
+
+/* Ascending keys into a fresh database of each engine. */
+static void round_sequential(int k, results *res)
+{
 	rdb_db rd;
 	mdb_db md;
+	int i;
 
 	unlink(RDB_SEQ);
 	mdb_remove(LMDB_SEQ);
 	rdb_create(&rd, RDB_SEQ);
 	mdb_open_db(&md, LMDB_SEQ);
-	r = rdb_load(&rd, NULL, N_KEYS);
-	printf("# rdb sequential_insert: commit %.0f ms of it\n",
+	for (i = 0; i < 2; i++) {
+		if ((i + k) % 2 == 0)
+			res->rdb[P_SEQ][k] = rdb_load(&rd, NULL, N_KEYS);
+		else
+			res->lmdb[P_SEQ][k] = mdb_load(&md, NULL, N_KEYS);
+	}
+	printf("# round %d: rdb sequential_insert commit %.0f ms\n", k + 1,
 	       rd.commit_ms);
-	l = mdb_load(&md, NULL, N_KEYS);
-	line("sequential_insert", r, l, "ms");
-	rdb_note_stats(&rd, "after sequential_insert");
-	mdb_note_stats(&md, "after sequential_insert");
+	if (k == 0) {
+		rdb_note_stats(&rd, "after sequential_insert");
+		mdb_note_stats(&md, "after sequential_insert");
+	}
 	rdb_close_db(&rd);
 	mdb_close_db(&md);
-	printf("# file size after sequential_insert: rdb %llu, lmdb %llu\n",
-	       (unsigned long long)file_size(RDB_SEQ),
-	       (unsigned long long)file_size(LMDB_SEQ));
+	if (k == 0)
+		printf("# file size after sequential_insert: rdb %llu, lmdb "
+		       "%llu\n", (unsigned long long)file_size(RDB_SEQ),
+		       (unsigned long long)file_size(LMDB_SEQ));
 	unlink(RDB_SEQ);
 	mdb_remove(LMDB_SEQ);
 }
 
-/* Load perm into both, close both, compare the files. */
-static void phase_random_insert(const uint32_t *perm)
+/* Shuffled keys into a fresh database of each engine; both are closed
+ * (rdb's WAL checkpointed into its file) and their sizes taken. */
+static void round_random_insert(int k, const keysets *ks, results *res)
 {
-	double r, l;
 	rdb_db rd;
 	mdb_db md;
+	int i;
 
 	unlink(RDB_RND);
 	mdb_remove(LMDB_RND);
 	rdb_create(&rd, RDB_RND);
 	mdb_open_db(&md, LMDB_RND);
-	r = rdb_load(&rd, perm, N_KEYS);
-	printf("# rdb random_insert: commit %.0f ms of it\n", rd.commit_ms);
-	l = mdb_load(&md, perm, N_KEYS);
-	line("random_insert", r, l, "ms");
-	rdb_note_stats(&rd, "after random_insert");
-	mdb_note_stats(&md, "after random_insert");
+	for (i = 0; i < 2; i++) {
+		if ((i + k) % 2 == 0)
+			res->rdb[P_RND][k] = rdb_load(&rd, ks->perm, N_KEYS);
+		else
+			res->lmdb[P_RND][k] = mdb_load(&md, ks->perm, N_KEYS);
+	}
+	printf("# round %d: rdb random_insert commit %.0f ms\n", k + 1,
+	       rd.commit_ms);
+	if (k == 0) {
+		rdb_note_stats(&rd, "after random_insert");
+		mdb_note_stats(&md, "after random_insert");
+	}
 	rdb_close_db(&rd);
 	mdb_close_db(&md);
-	r = (double)file_size(RDB_RND);
-	l = (double)file_size(LMDB_RND);
-	line("file_size", r, l, "bytes");
+	res->rdb_size = file_size(RDB_RND);
+	res->lmdb_size = file_size(LMDB_RND);
 }
 
-static double median3(const double *a)
-{
-	double x = a[0], y = a[1], z = a[2];
-
-	if ((x <= y && y <= z) || (z <= y && y <= x))
-		return y;
-	if ((y <= x && x <= z) || (z <= x && x <= y))
-		return x;
-	return z;
-}
-
-/* Times of one round of the read phases: [0] rdb bt_get, [1] rdb
- * bt_seek_ge, [2] lmdb get, [3] rdb scan, [4] lmdb scan, [5] rdb ranges,
- * [6] lmdb ranges. */
-enum { R_GET, R_SEEK, L_GET, R_SCAN, L_SCAN, R_RANGE, L_RANGE, N_READ };
-
-static void read_round(rdb_db *rd, mdb_db *md, const uint32_t *gets,
-		       const uint32_t *starts, double *ms)
+/* The read phases on the reopened random databases, after one untimed
+ * full scan of each so that both start from a warm cache. */
+static void round_reads(int k, rdb_db *rd, mdb_db *md, const keysets *ks,
+			results *res)
 {
 	uint64_t rn, rs, ln, ls;
 
-	ms[R_GET] = rdb_get_all(rd, gets, N_KEYS);
-	ms[R_SEEK] = rdb_seek_all(rd, gets, N_KEYS);
-	ms[L_GET] = mdb_get_all(md, gets, N_KEYS);
-	ms[R_SCAN] = rdb_scan(rd, &rn, &rs);
-	ms[L_SCAN] = mdb_scan(md, &ln, &ls);
+	rdb_scan(rd, &rn, &rs);
+	mdb_scan(md, &ln, &ls);
+	if (k % 2 == 0) {
+		res->rdb[P_GET][k] = rdb_get_all(rd, ks->gets, N_KEYS);
+		res->rdb[P_SEEK][k] = rdb_seek_all(rd, ks->gets, N_KEYS);
+		res->lmdb[P_GET][k] = mdb_get_all(md, ks->gets, N_KEYS);
+	} else {
+		res->lmdb[P_GET][k] = mdb_get_all(md, ks->gets, N_KEYS);
+		res->rdb[P_SEEK][k] = rdb_seek_all(rd, ks->gets, N_KEYS);
+		res->rdb[P_GET][k] = rdb_get_all(rd, ks->gets, N_KEYS);
+	}
+	res->lmdb[P_SEEK][k] = res->lmdb[P_GET][k];
+	res->rdb[P_SCAN][k] = rdb_scan(rd, &rn, &rs);
+	res->lmdb[P_SCAN][k] = mdb_scan(md, &ln, &ls);
 	if (rn != N_KEYS || ln != N_KEYS || rs != ls)
 		die("full_scan", 0, "the engines saw different data");
-	ms[R_RANGE] = rdb_ranges(rd, starts, &rn, &rs);
-	ms[L_RANGE] = mdb_ranges(md, starts, &ln, &ls);
+	res->rdb[P_RANGE][k] = rdb_ranges(rd, ks->starts, &rn, &rs);
+	res->lmdb[P_RANGE][k] = mdb_ranges(md, ks->starts, &ln, &ls);
 	if (rn != ln || rs != ls)
 		die("range_scan", 0, "the engines saw different data");
 }
 
-/* The read phases on the randomly loaded files: one untimed full scan of
- * each so that both start from a warm cache, then READ_ROUNDS rounds in
- * which the engines alternate; each line gives the medians. */
-static void phase_reads(rdb_db *rd, mdb_db *md, const uint32_t *gets,
-			const uint32_t *starts)
+static void round_delete(int k, rdb_db *rd, mdb_db *md, const keysets *ks,
+			 results *res)
 {
-	double ms[N_READ][READ_ROUNDS], one[N_READ], med[N_READ];
-	uint64_t n, sum;
-	int i, j;
+	int i;
 
-	rdb_scan(rd, &n, &sum);
-	mdb_scan(md, &n, &sum);
-	for (i = 0; i < READ_ROUNDS; i++) {
-		read_round(rd, md, gets, starts, one);
-		printf("# read round %d: get rdb %.0f (seek %.0f) lmdb %.0f, "
-		       "scan rdb %.0f lmdb %.0f, range rdb %.0f lmdb %.0f ms\n",
-		       i + 1, one[R_GET], one[R_SEEK], one[L_GET],
-		       one[R_SCAN], one[L_SCAN], one[R_RANGE], one[L_RANGE]);
-		for (j = 0; j < N_READ; j++)
-			ms[j][i] = one[j];
+	for (i = 0; i < 2; i++) {
+		if ((i + k) % 2 == 0)
+			res->rdb[P_DEL][k] = rdb_delete(rd, ks->dels,
+							N_KEYS / 2);
+		else
+			res->lmdb[P_DEL][k] = mdb_delete(md, ks->dels,
+							 N_KEYS / 2);
 	}
-	for (j = 0; j < N_READ; j++)
-		med[j] = median3(ms[j]);
-	printf("# rdb random_get: bt_get %.0f ms, bt_seek_ge+bt_value %.0f "
-	       "ms (medians); the line shows the faster\n", med[R_GET],
-	       med[R_SEEK]);
-	line("random_get", med[R_GET] < med[R_SEEK] ? med[R_GET] : med[R_SEEK],
-	     med[L_GET], "ms");
-	line("full_scan", med[R_SCAN], med[L_SCAN], "ms");
-	line("range_scan", med[R_RANGE], med[L_RANGE], "ms");
+	printf("# round %d: rdb random_delete commit %.0f ms\n", k + 1,
+	       rd->commit_ms);
+	if (k == 0) {
+		rdb_note_stats(rd, "after random_delete");
+		mdb_note_stats(md, "after random_delete");
+	}
+}
+
+static void round_run(int k, const keysets *ks, results *res)
+{
+	rdb_db rd;
+	mdb_db md;
+
+	round_sequential(k, res);
+	round_random_insert(k, ks, res);
+	rdb_open_db(&rd, RDB_RND);
+	mdb_open_db(&md, LMDB_RND);
+	round_reads(k, &rd, &md, ks, res);
+	round_delete(k, &rd, &md, ks, res);
+	rdb_close_db(&rd);
+	mdb_close_db(&md);
+	unlink(RDB_RND);
+	mdb_remove(LMDB_RND);
+}
+
+/* Medians into the result lines; min / median / max as '#' lines. */
+static void report(results *res)
+{
+	double r[N_PHASE], l[N_PHASE];
+	int p;
+
+	for (p = 0; p < N_PHASE; p++) {
+		r[p] = median(res->rdb[p]);
+		l[p] = median(res->lmdb[p]);
+		printf("# %s over %d rounds, ms: rdb %.0f / %.0f / %.0f, lmdb "
+		       "%.0f / %.0f / %.0f (min / median / max)\n",
+		       phase_names[p], ROUNDS, res->rdb[p][0], r[p],
+		       res->rdb[p][ROUNDS - 1], res->lmdb[p][0], l[p],
+		       res->lmdb[p][ROUNDS - 1]);
+	}
+	line("sequential_insert", r[P_SEQ], l[P_SEQ], "ms");
+	line("random_insert", r[P_RND], l[P_RND], "ms");
+	line("file_size", (double)res->rdb_size, (double)res->lmdb_size,
+	     "bytes");
+	line("random_get", r[P_GET] < r[P_SEEK] ? r[P_GET] : r[P_SEEK],
+	     l[P_GET], "ms");
+	line("full_scan", r[P_SCAN], l[P_SCAN], "ms");
+	line("range_scan", r[P_RANGE], l[P_RANGE], "ms");
+	line("random_delete", r[P_DEL], l[P_DEL], "ms");
 }
 
 int main(void)
 {
 	uint32_t *perm = shuffled(N_KEYS, 1), *gets = shuffled(N_KEYS, 2);
 	uint32_t *dels = shuffled(N_KEYS, 3), *starts = shuffled(N_KEYS, 4);
+	keysets ks = { perm, gets, dels, starts };
 	uint64_t t0 = now_ns();
-	double r, l;
-	rdb_db rd;
-	mdb_db md;
+	results res;
+	int k;
 
 	printf("# bench_btree: %u keys of %u bytes, values of %u bytes, "
 	       "pages of %u bytes; rdb FULL sync, %u cache pages; lmdb "
-	       "default sync, no WRITEMAP\n", N_KEYS, KEY_LEN, VAL_LEN, PAGE,
-	       RDB_CACHE);
-	phase_sequential();
-	phase_random_insert(perm);
-
-	rdb_open_db(&rd, RDB_RND);
-	mdb_open_db(&md, LMDB_RND);
-	phase_reads(&rd, &md, gets, starts);
-
-	r = rdb_delete(&rd, dels, N_KEYS / 2);
-	printf("# rdb random_delete: commit %.0f ms of it\n", rd.commit_ms);
-	l = mdb_delete(&md, dels, N_KEYS / 2);
-	line("random_delete", r, l, "ms");
-	rdb_note_stats(&rd, "after random_delete");
-	mdb_note_stats(&md, "after random_delete");
-
-	rdb_close_db(&rd);
-	mdb_close_db(&md);
-	unlink(RDB_RND);
-	mdb_remove(LMDB_RND);
+	       "default sync, no WRITEMAP; %d rounds\n", N_KEYS, KEY_LEN,
+	       VAL_LEN, PAGE, RDB_CACHE, ROUNDS);
+	memset(&res, 0, sizeof(res));
+	for (k = 0; k < ROUNDS; k++)
+		round_run(k, &ks, &res);
+	report(&res);
 	printf("# total %.1f s\n", ms_since(t0) / 1000);
 	free(perm);
 	free(gets);
