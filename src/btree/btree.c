@@ -924,6 +924,27 @@ rdb_rc bt_update(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	return put(t, root, key, klen, val, vlen, PUT_UPDATE, NULL);
 }
 
+/* Descend to key and parse its cell; RDB_NOTFOUND if absent.  *pg gets
+ * the leaf, pinned, even on RDB_NOTFOUND (NULL on other errors). */
+static rdb_rc find_cell(op *o, const void *key, size_t klen,
+			pager_page **pg, uint32_t *pos, bt_cell *c)
+{
+	int eq;
+	rdb_rc rc;
+
+	*pg = NULL;
+	if ((rc = descend(o, key, klen, pg)) != RDB_OK)
+		return rc;
+	rc = nd_search(pager_data(*pg), o->ps, pager_pgno(*pg), key, klen, 0,
+		       pos, &eq, o->err);
+	if (rc == RDB_OK && !eq)
+		rc = rdb_err_set(o->err, RDB_NOTFOUND, "key not found");
+	if (rc == RDB_OK)
+		rc = nd_cell(pager_data(*pg), o->ps, pager_pgno(*pg), *pos, c,
+			     o->err);
+	return rc;
+}
+
 rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen)
 {
 	pager_page *pg = NULL;
@@ -931,21 +952,11 @@ rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen)
 	uint32_t pos;
 	bt_cell c;
 	nodev nv;
-	int eq;
 	op o;
 	rdb_rc rc;
 
 	op_init(&o, t, root);
-	if ((rc = descend(&o, key, klen, &pg)) != RDB_OK ||
-	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
-			    0, &pos, &eq, o.err)) != RDB_OK)
-		goto out;
-	if (!eq) {
-		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
-		goto out;
-	}
-	if ((rc = nd_cell(pager_data(pg), o.ps, pager_pgno(pg), pos, &c,
-			  o.err)) != RDB_OK ||
+	if ((rc = find_cell(&o, key, klen, &pg, &pos, &c)) != RDB_OK ||
 	    (c.ovfl != 0 && (rc = ovfl_free(&o, &c)) != RDB_OK) ||
 	    (rc = pager_write(t, &pg)) != RDB_OK)
 		goto out;
@@ -971,23 +982,13 @@ rdb_rc bt_get(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	unsigned char *buf;
 	uint32_t pos;
 	bt_cell c;
-	int eq;
 	op o;
 	rdb_rc rc;
 
 	*val = NULL;
 	*vlen = 0;
 	op_init(&o, t, root);
-	if ((rc = descend(&o, key, klen, &pg)) != RDB_OK ||
-	    (rc = nd_search(pager_data(pg), o.ps, pager_pgno(pg), key, klen,
-			    0, &pos, &eq, o.err)) != RDB_OK)
-		goto out;
-	if (!eq) {
-		rc = rdb_err_set(o.err, RDB_NOTFOUND, "key not found");
-		goto out;
-	}
-	if ((rc = nd_cell(pager_data(pg), o.ps, pager_pgno(pg), pos, &c,
-			  o.err)) != RDB_OK)
+	if ((rc = find_cell(&o, key, klen, &pg, &pos, &c)) != RDB_OK)
 		goto out;
 	buf = rdb_malloc(c.vlen ? c.vlen : 1);
 	if (buf == NULL) {

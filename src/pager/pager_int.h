@@ -151,6 +151,18 @@ struct pager {
 	uint32_t st_page_count, st_free_pages;   /* under mu */
 };
 
+/* ---- small helpers ---------------------------------------------------- */
+static inline void lock(pthread_mutex_t *m) { pthread_mutex_lock(m); }
+static inline void unlock(pthread_mutex_t *m) { pthread_mutex_unlock(m); }
+static inline void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+static inline uint64_t fseq_of(const wal *w, uint32_t slot)
+{
+	return w->gen_base + slot + 1;
+}
+
 /* ---- pool.c: frames, hash, LRU.  Callers hold p->mu unless noted. --- */
 rdb_rc pool_init(pool *pl, uint32_t n_frames, uint32_t page_size,
 		 pager *p);
@@ -205,7 +217,17 @@ void wal_reset_index(wal *w);
 /* Write the new generation's header at offset 0 (after the reset). */
 rdb_rc wal_restart(pager *p, rdb_err *err);
 
+/* ---- checkpoint.c ---------------------------------------------------- */
+/* Copy what readers allow into the database file and restart the WAL when
+ * all of it is copied (not when for_close: the caller removes the WAL).
+ * The caller holds the write lock and has no uncommitted frames. */
+rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close);
+
 /* ---- pager.c helpers used by the other files ------------------------ */
+rdb_rc writer_lock(pager *p, rdb_err *err);
+void writer_unlock(pager *p);
+/* The error that poisoned writes, recorded in err; RDB_OK if none. */
+rdb_rc broken_rc(pager *p, rdb_err *err);
 rdb_rc page_verify(const unsigned char *data, uint32_t page_size,
 		   rdb_pgno pgno, const char *where, rdb_err *err);
 void page_seal(unsigned char *data, uint32_t page_size, rdb_pgno pgno);

@@ -52,11 +52,6 @@ static uint64_t frame_cksum(uint64_t prev, const unsigned char *fh,
 	return XXH3_64bits_withSeed(page, page_size, h);
 }
 
-static uint64_t fseq_of(const wal *w, uint32_t slot)
-{
-	return w->gen_base + slot + 1;
-}
-
 /* ---- index ------------------------------------------------------------ */
 
 /* The map stores pgno + 1 as key (0 = never used).  A key whose chain
