@@ -524,6 +524,14 @@ START_TEST(test_btree_key_longer_than_max_toobig_nothing_changes)
 		rc = bt_delete(t, root, k, mk + 1);
 		ck_assert_msg(rc == RDB_TOOBIG || rc == RDB_NOTFOUND,
 			      "delete of too long key: rc %d", rc);
+		/* a value past BT_MAX_VALUE is refused before it is read */
+		RC(RDB_TOOBIG, bt_insert(t, root, "v", 1, k,
+					 (size_t)BT_MAX_VALUE + 1));
+		RC(RDB_TOOBIG, bt_upsert(t, root, "v", 1, k,
+					 (size_t)BT_MAX_VALUE + 1, NULL));
+		RC(RDB_TOOBIG, bt_update(t, root, k, mk, k,
+					 (size_t)BT_MAX_VALUE + 1));
+		expect_missing(t, root, "v", 1);
 		expect_val(t, root, k, mk, "max", 3);
 		ck_assert_uint_eq(verify(t, root).keys, 1);
 		commit(t);
