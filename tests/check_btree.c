@@ -2537,6 +2537,7 @@ typedef struct cshared {
 typedef struct creader {
 	cshared *sh;
 	int id;
+	uint64_t rng;
 	long scans;
 	uint64_t max_len;
 } creader;
@@ -2594,6 +2595,55 @@ static rdb_rc cscan(bt_cursor *c, int fwd, uint64_t *lo, uint64_t *hi,
 	return RDB_OK;
 }
 
+/* Probe a snapshot holding [lo, hi) at random points around it with
+ * bt_get, bt_seek_ge and bt_seek_le; now and then bt_verify it too. */
+static rdb_rc cprobe(pager_txn *t, bt_cursor *c, rdb_pgno root, uint64_t lo,
+		     uint64_t hi, uint64_t *rng, const char **why)
+{
+	unsigned char k[8];
+	const void *ck;
+	size_t kl, vl;
+	uint64_t x, want;
+	void *v;
+	bt_stats st;
+	int i, ge, none;
+	rdb_rc rc;
+
+	for (i = 0; i < 16; i++) {
+		x = lo + tu_rand_below(rng, hi - lo + 16);
+		x = x < 8 ? x : x - 8;
+		v = NULL;
+		rc = bt_get(t, root, ikey(x, k), 8, &v, &vl);
+		if (rc == RDB_OK && !cval_ok(v, vl, x))
+			*why = "get gave a wrong value", rc = RDB_MISMATCH;
+		rdb_free(v);
+		if (rc == RDB_OK ? x < lo || x >= hi :
+		    rc == RDB_NOTFOUND && x >= lo && x < hi)
+			*why = "get disagrees with the range", rc = RDB_MISMATCH;
+		if (rc != RDB_OK && rc != RDB_NOTFOUND)
+			return rc;
+		ge = i % 2;
+		none = lo == hi || (ge ? x >= hi : x < lo);
+		want = ge ? (x < lo ? lo : x) : (x >= hi ? hi - 1 : x);
+		rc = ge ? bt_seek_ge(c, k, 8) : bt_seek_le(c, k, 8);
+		if (rc == RDB_OK)
+			rc = bt_key(c, &ck, &kl);
+		if (rc == RDB_OK && (none || kl != 8 || ikey_get(ck) != want))
+			*why = "seek landed on the wrong key", rc = RDB_MISMATCH;
+		if (rc == RDB_NOTFOUND && !none)
+			*why = "seek found nothing", rc = RDB_MISMATCH;
+		if (rc != RDB_OK && rc != RDB_NOTFOUND)
+			return rc;
+	}
+	if (tu_rand_below(rng, 8) == 0) {
+		if ((rc = bt_verify(t, root, NULL, &st)) != RDB_OK)
+			return rc;
+		if (st.keys != hi - lo)
+			return *why = "verify counts other keys", RDB_MISMATCH;
+	}
+	return RDB_OK;
+}
+
 static void *reader_run(void *arg)
 {
 	creader *r = arg;
@@ -2616,6 +2666,8 @@ static void *reader_run(void *arg)
 			rc = cscan(c, r->scans % 2 == 0, &lo_f, &hi_f, &why);
 		if (rc == RDB_OK)
 			rc = cscan(c, r->scans % 2 != 0, &lo_b, &hi_b, &why);
+		if (rc == RDB_OK)
+			rc = cprobe(t, c, sh->root, lo_f, hi_f, &r->rng, &why);
 		bt_cursor_close(c);
 		if (t)
 			pager_rollback(t);
@@ -2702,7 +2754,7 @@ START_TEST(test_btree_readers_see_consistent_snapshots_beside_writer)
 	sh.root = create_tree(t);
 	commit(t);
 	for (j = 0; j < N_READERS; j++) {
-		rd[j] = (creader){ &sh, j, 0, 0 };
+		rd[j] = (creader){ &sh, j, seed + 2 * (uint64_t)j + 2, 0, 0 };
 		ck_assert_int_eq(pthread_create(&th[j], NULL, reader_run,
 						&rd[j]), 0);
 	}
