@@ -1786,6 +1786,39 @@ START_TEST(test_btree_reader_reads_old_value_after_writer_reuses_pages)
 }
 END_TEST
 
+/* The writer drops a tree and fills its pages with another; a reader
+ * that began before still scans the dropped tree whole. */
+START_TEST(test_btree_reader_scans_tree_dropped_after_it_began)
+{
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1), *r;
+	rdb_pgno root = create_tree(t), other;
+	dump before, seen;
+
+	fill_tree(t, root, 2000, 11);
+	commit(t);
+	r = begin(p, 0);
+	dump_tree(r, root, &before);
+	t = begin(p, 1);
+	OK(bt_drop(t, root));
+	commit(t);
+	t = begin(p, 1);
+	other = create_tree(t);
+	fill_tree(t, other, 2000, 99);       /* reuses the freed pages */
+	commit(t);
+	dump_tree(r, root, &seen);
+	expect_same_dump(&before, &seen);
+	ck_assert_uint_eq(verify(r, root).keys, 2000);
+	commit(r);
+	t = begin(p, 0);
+	(void)check_no_leaks(t, &other, 1);
+	commit(t);
+	dump_free(&before);
+	dump_free(&seen);
+	close_db(p);
+}
+END_TEST
+
 START_TEST(test_btree_rollback_restores_tree_exactly)
 {
 	uint64_t seed = tu_seed(), rng = seed;
@@ -3177,6 +3210,7 @@ Suite *btree_suite(void)
 		test_btree_cursor_value_read_sees_value_replaced_by_other_call);
 	tcase_add_test(tc,
 		test_btree_reader_reads_old_value_after_writer_reuses_pages);
+	tcase_add_test(tc, test_btree_reader_scans_tree_dropped_after_it_began);
 	tcase_add_test(tc, test_btree_rollback_restores_tree_exactly);
 
 	tc = tcase(s, "model", 600);
