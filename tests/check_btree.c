@@ -2891,6 +2891,7 @@ typedef struct cres {
 	int n_corrupt;   /* calls that said RDB_CORRUPT */
 	int n_other;     /* calls with an unexpected code (named in why) */
 	rdb_rc verify_rc;
+	rdb_rc scan_rc;  /* how the full scan ended */
 	char verify_msg[RDB_ERR_MSG_MAX];
 	char why[160];
 } cres;
@@ -2943,6 +2944,7 @@ static void check_damaged(rdb_pgno root, cres *r, int strict)
 			cnote(r, "scan: wrong value", RDB_OK, i);
 		free(want);
 	}
+	r->scan_rc = rc;
 	if (i > bound)
 		cnote(r, "scan does not end", RDB_OK, i);
 	else if (rc != RDB_NOTFOUND || (strict && i != CK_KEYS))
@@ -2965,6 +2967,14 @@ static void check_damaged(rdb_pgno root, cres *r, int strict)
 	}
 	commit(t);
 	close_db(p);
+}
+
+/* Whether a full scan with values must read page pg of the intact file. */
+static int scan_reads(const unsigned char *file, rdb_pgno pg)
+{
+	unsigned type = file[(size_t)pg * 512 + FMT_PAGE_TYPE];
+
+	return type == FMT_PT_BT_LEAF || type == FMT_PT_BT_OVERFLOW;
 }
 
 START_TEST(test_btree_corrupt_flipped_byte_in_any_tree_page_gives_corrupt)
@@ -3017,6 +3027,12 @@ START_TEST(test_btree_corrupt_flipped_byte_in_any_tree_page_gives_corrupt)
 			ck_assert_msg(r.n_corrupt > 0, "page %u byte %u "
 				      "flipped: scan and gets never said "
 				      "RDB_CORRUPT", pg, offs[j]);
+			/* a full scan with values reads every leaf and
+			 * overflow page */
+			ck_assert_msg(r.scan_rc == RDB_CORRUPT ||
+				      !scan_reads(file, pg), "page %u byte %u "
+				      "flipped: full scan rc %d", pg, offs[j],
+				      r.scan_rc);
 			n_trials++;
 		}
 	}
@@ -3079,6 +3095,10 @@ START_TEST(test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data)
 			else if (r.n_corrupt == 0)
 				snprintf(msg, sizeof(msg), "scan and gets "
 					 "never said RDB_CORRUPT");
+			else if (r.scan_rc != RDB_CORRUPT &&
+				 scan_reads(file, pg))
+				snprintf(msg, sizeof(msg), "full scan rc %d",
+					 r.scan_rc);
 			else
 				continue;
 			/* every case is listed, then the test fails */
