@@ -1992,7 +1992,9 @@ typedef struct mt {
 	long n_commits, n_rollbacks, n_reopens, n_verifies;
 	size_t max_keys;             /* largest model seen at a verify */
 	uint32_t max_depth;
-	unsigned char k[512], v[4096];
+	uint32_t ps;                 /* page size */
+	unsigned big_min, big_span;  /* overflow values: big_min + [0, span) */
+	unsigned char k[2048], v[32768];
 	size_t kl, vl;
 } mt;
 
@@ -2064,12 +2066,13 @@ static void pick_key(mt *m)
 	gen_key(m);
 }
 
-/* A random value in m->v: empty, small, or ~5% overflow (1-3 KB). */
+/* A random value in m->v: empty, small, or ~5% overflow. */
 static void gen_val(mt *m)
 {
 	unsigned r = rnd(m, 100), i;
 
-	m->vl = r < 5 ? 1000 + rnd(m, 2001) : r < 20 ? 0 : 1 + rnd(m, 40);
+	m->vl = r < 5 ? m->big_min + rnd(m, m->big_span) : r < 20 ? 0 :
+		1 + rnd(m, 40);
 	for (i = 0; i < m->vl; i += 8) {
 		uint64_t x = tu_rand(&m->rng);
 
@@ -2353,7 +2356,7 @@ static void mt_end_txn(mt *m)
 	if (reopen) {
 		MOK(m, pager_close(m->p));
 		/* mostly 64 frames; sometimes the smallest pool allowed */
-		m->p = open_db(512, rnd(m, 4) == 0 ? 16 : 64);
+		m->p = open_db(m->ps, rnd(m, 4) == 0 ? 16 : 64);
 		m->n_reopens++;
 	}
 	if (m->rd == NULL && rnd(m, 8) == 0) {
@@ -2394,9 +2397,12 @@ static void mt_one(mt *m)
 	}
 }
 
-START_TEST(test_btree_model_random_ops_match_sorted_array)
+/* Run n_ops random operations at page size ps; overflow values are
+ * big_min + [0, big_span) bytes. */
+static void model_run(uint32_t ps, long n_ops, unsigned big_min,
+		      unsigned big_span)
 {
-	long n_ops = tu_scaled(1000000, 20000), until_end = 1;
+	long until_end = 1;
 	mt *m = calloc(1, sizeof(*m));
 	double t0 = now_ms();
 	dump d;
@@ -2406,9 +2412,13 @@ START_TEST(test_btree_model_random_ops_match_sorted_array)
 	ck_assert_ptr_nonnull(m);
 	m->seed = m->rng = tu_seed();
 	tu_seed_note("btree model", m->seed);
-	m->maxk = bt_max_key(512);
+	m->ps = ps;
+	m->big_min = big_min;
+	m->big_span = big_span;
+	ck_assert_uint_le(big_min + big_span + 8, sizeof(m->v));
+	m->maxk = bt_max_key(ps);
 	ck_assert_uint_le(m->maxk, sizeof(m->k));
-	m->p = open_db(512, 64);
+	m->p = open_db(ps, 64);
 	m->t = begin(m->p, 1);
 	m->root = create_tree(m->t);
 	MOK(m, pager_commit(m->t));
@@ -2445,10 +2455,11 @@ START_TEST(test_btree_model_random_ops_match_sorted_array)
 	(void)check_no_leaks(m->t, &m->root, 1);
 	commit(m->t);
 	close_db(m->p);
-	fprintf(stderr, "btree model: %ld ops in %.1f s (seed %llu): %zu keys "
+	fprintf(stderr, "btree model (%u-byte pages): %ld ops in %.1f s (seed "
+		"%llu): %zu keys "
 		"at the end (at most %zu), depth at most %u, %ld commits, %ld "
 		"rollbacks, %ld reopens, %ld verifies, %ld held readers\n",
-		n_ops, (now_ms() - t0) / 1e3, (unsigned long long)m->seed,
+		ps, n_ops, (now_ms() - t0) / 1e3, (unsigned long long)m->seed,
 		m->cur.n, m->max_keys, m->max_depth, m->n_commits,
 		m->n_rollbacks, m->n_reopens, m->n_verifies, m->n_held);
 	model_clear(&m->cur);
@@ -2458,6 +2469,19 @@ START_TEST(test_btree_model_random_ops_match_sorted_array)
 	free(m->cur.e);
 	free(m->saved.e);
 	free(m);
+}
+
+/* 512-byte pages: deep trees, splits and merges all the time. */
+START_TEST(test_btree_model_random_ops_match_sorted_array)
+{
+	model_run(512, tu_scaled(1000000, 20000), 1000, 2001);
+}
+END_TEST
+
+/* 4096-byte pages: keys up to ~1 KB, overflow values up to 20 KB. */
+START_TEST(test_btree_model_large_cells_match_sorted_array)
+{
+	model_run(4096, tu_scaled(400000, 5000), 4000, 16001);
 }
 END_TEST
 
@@ -3235,6 +3259,7 @@ Suite *btree_suite(void)
 
 	tc = tcase(s, "model", 600);
 	tcase_add_test(tc, test_btree_model_random_ops_match_sorted_array);
+	tcase_add_test(tc, test_btree_model_large_cells_match_sorted_array);
 
 	tc = tcase(s, "space", 600);
 	tcase_add_test(tc,
