@@ -775,6 +775,7 @@ typedef struct crash_trial {
 	pager_sync sync;
 	uint64_t at;         /* call number of the fault; 0 = none */
 	uint64_t calls;      /* calls of the fault-free workload */
+	int early;           /* count calls from before the first open */
 } crash_trial;
 
 static const char *fault_name(os_fault k)
@@ -808,31 +809,36 @@ static rdb_rc random_txn(rig *r)
 	return rc;
 }
 
-/* Fresh vfs and database, 1-4 fault-free transactions under FULL, then the
- * trial's sync level. */
-static void crash_setup(rig *r, const crash_trial *ct)
+/* Fresh vfs and rig for the trial, and its replay information. */
+static void crash_rig(rig *r, const crash_trial *ct)
 {
 	uint64_t s = ct->seed;
-	uint32_t ckpt = 8 + (uint32_t)tu_rand_below(&s, 57), i, n;
-	rdb_rc rc;
+	uint32_t ckpt = 8 + (uint32_t)tu_rand_below(&s, 57);
 
 	rig_init(r, MODE_CRASH, 16, ckpt, s);
 	snprintf(r->ctx, sizeof(r->ctx), "crash trial %ld of %ld%s: base "
-		 "seed %llu, trial seed %llu, fault %s, sync %s, at call %llu "
-		 "of %llu, ckpt_frames %u", ct->idx, ct->n,
+		 "seed %llu, trial seed %llu, fault %s%s, sync %s, at call "
+		 "%llu of %llu, ckpt_frames %u", ct->idx, ct->n,
 		 ct->at ? "" : " (fault-free run counting calls)",
 		 (unsigned long long)ct->base_seed,
 		 (unsigned long long)ct->seed, fault_name(ct->kind),
+		 ct->early ? " (calls counted from creation)" : "",
 		 sync_name(ct->sync), (unsigned long long)ct->at,
 		 (unsigned long long)ct->calls, ckpt);
-	rc = rig_open(r);
-	RIG_CHECK(r, rc == RDB_OK, "pager_open: %d", rc);
-	n = 1 + (uint32_t)tu_rand_below(&r->rng, 4);
-	for (i = 0; i < n; i++) {
+}
+
+/* Create the database and commit 1-4 transactions under FULL, then switch
+ * to the trial's sync level.  Stops at the first error. */
+static rdb_rc crash_prepare(rig *r, const crash_trial *ct)
+{
+	rdb_rc rc = rig_note(r, "pager_open", rig_open(r));
+	uint32_t i, n = 1 + (uint32_t)tu_rand_below(&r->rng, 4);
+
+	for (i = 0; i < n && rc == RDB_OK; i++)
 		rc = random_txn(r);
-		RIG_CHECK(r, rc == RDB_OK, "setup txn: %d", rc);
-	}
-	pager_set_sync(r->p, ct->sync);
+	if (rc == RDB_OK)
+		pager_set_sync(r->p, ct->sync);
+	return rc;
 }
 
 /* 2-8 random transactions.  Before each, 1 in 4 begins a reader (if none
@@ -858,15 +864,32 @@ static void crash_workload(rig *r)
 		(void)reader_end(r, rc == RDB_OK ? 16 : 0);
 }
 
+/* Arm the trial's fault (none when counting) before the first open of an
+ * early trial, else after crash_prepare(); then run the workload. */
+static void crash_play(rig *r, const crash_trial *ct)
+{
+	os_fault kind = ct->at ? ct->kind : OS_FAULT_NONE;
+	rdb_rc rc;
+
+	if (ct->early)
+		os_mem_set_fault(r->vfs, kind, ct->at, 0, ct->seed);
+	rc = crash_prepare(r, ct);
+	RIG_CHECK(r, rc == RDB_OK || ct->early, "setup: %d (%s)", rc,
+		  rdb_errstr(rc));
+	if (!ct->early)
+		os_mem_set_fault(r->vfs, kind, ct->at, 0, ct->seed);
+	if (rc == RDB_OK)
+		crash_workload(r);
+}
+
 /* Calls made by the trial's workload and close when nothing fails. */
 static uint64_t crash_measure(const crash_trial *ct)
 {
 	uint64_t calls;
 	rig r;
 
-	crash_setup(&r, ct);
-	os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	crash_workload(&r);
+	crash_rig(&r, ct);
+	crash_play(&r, ct);
 	rig_close_ok(&r);
 	calls = os_mem_calls(r.vfs);
 	rig_done(&r);
@@ -946,7 +969,8 @@ static void crash_write_on(rig *r, uint32_t K)
 }
 
 /* Open read-only (recovering without writing), verify, close; returns the
- * state found. */
+ * state found.  A database never created cannot be opened read-only: that
+ * is state 0. */
 static uint32_t crash_verify_readonly(rig *r, uint32_t floor)
 {
 	uint32_t K;
@@ -956,6 +980,8 @@ static uint32_t crash_verify_readonly(rig *r, uint32_t floor)
 	r->opts.readonly = 1;
 	rc = rig_open(r);
 	r->opts.readonly = 0;
+	if (rc == RDB_CANTOPEN && model_allows(&r->m, 0, floor))
+		return 0;
 	RIG_CHECK(r, rc == RDB_OK, "read-only reopen after the fault failed "
 		  "with %d (%s)", rc, rdb_errstr(rc));
 	K = rig_verify(r, floor);
@@ -974,10 +1000,9 @@ static int crash_run(const crash_trial *ct)
 	rdb_rc rc;
 	rig r;
 
-	crash_setup(&r, ct);
-	os_mem_set_fault(r.vfs, ct->kind, ct->at, 0, ct->seed);
-	crash_workload(&r);
-	rc = pager_close(r.p);
+	crash_rig(&r, ct);
+	crash_play(&r, ct);
+	rc = r.p != NULL ? pager_close(r.p) : RDB_IOERR;
 	r.p = NULL;
 	fired = os_mem_fault_fired(r.vfs);
 	RIG_CHECK(&r, fired == (rc != RDB_OK), "pager_close returned %d "
@@ -1031,7 +1056,8 @@ START_TEST(test_pager_crash_trials_reopen_at_committed_prefix)
 		if (only >= 0 && i != only)
 			continue;
 		ct = (crash_trial){ base, mix64(base + (uint64_t)i) | 1, i, n,
-				    kinds[i % 3], syncs[i / 3 % 3], 0, 0 };
+				    kinds[i % 3], syncs[i / 3 % 3], 0, 0,
+				    i % 8 == 7 };
 		ct.calls = crash_measure(&ct);
 		s = ct.seed ^ 0xfa17;
 		ct.at = 1 + tu_rand_below(&s, ct.calls);
