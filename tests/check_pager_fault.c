@@ -1273,9 +1273,9 @@ static void recovery_setup(rig *r, rig_mode mode, const char *what)
 	os_mem_set_fault(r->vfs, OS_FAULT_NONE, 0, 0, 0);
 }
 
-/* Reopen (replaying the WAL), two more transactions, close: under
- * whatever fault is armed. */
-static void recovery_run(rig *r, int keep_going)
+/* Open (creating the database or replaying its WAL), two or three
+ * transactions, close: under whatever fault is armed. */
+static void open_run(rig *r, int keep_going)
 {
 	rdb_rc rc = rig_note(r, "pager_open", rig_open(r));
 	int i;
@@ -1288,14 +1288,14 @@ static void recovery_run(rig *r, int keep_going)
 		rig_close_noted(r);
 }
 
-/* Calls of a fault-free recovery_run(). */
+/* Calls of a fault-free open_run(). */
 static uint64_t recovery_calls(void)
 {
 	uint64_t calls;
 	rig r;
 
 	recovery_setup(&r, MODE_CLEAN, "measuring");
-	recovery_run(&r, 0);
+	open_run(&r, 0);
 	calls = os_mem_calls(r.vfs);
 	rig_done(&r);
 	return calls;
@@ -1315,7 +1315,7 @@ START_TEST(test_pager_ioerr_during_recovery_keeps_last_commit)
 		r.sticky = k->sticky;
 		r.want_rc = k->kind == OS_FAULT_EIO ? RDB_IOERR : RDB_FULL;
 		os_mem_set_fault(r.vfs, k->kind, at, k->sticky, at);
-		recovery_run(&r, !k->sticky);
+		open_run(&r, !k->sticky);
 		fired += os_mem_fault_fired(r.vfs) != 0;
 		rig_reopen(&r);
 		rig_verify(&r, r.m.last_ok);
@@ -1326,6 +1326,40 @@ START_TEST(test_pager_ioerr_during_recovery_keeps_last_commit)
 		"fired\n", k->name, (unsigned long long)calls,
 		(unsigned long long)fired);
 	ck_assert_uint_gt(calls, 10);
+	ck_assert_uint_gt(fired, calls / 2);
+}
+END_TEST
+
+/* An I/O error or a full disk at every call that creates a database. */
+START_TEST(test_pager_ioerr_during_creation_leaves_a_database)
+{
+	const struct io_kind *k = &io_kinds[_i];
+	uint64_t calls, at, fired = 0;
+	rig r;
+
+	rig_init(&r, MODE_CLEAN, 16, 16, FIXED_SEED);
+	open_run(&r, 0);
+	calls = os_mem_calls(r.vfs);
+	rig_done(&r);
+	for (at = 1; at <= calls; at++) {
+		rig_init(&r, MODE_IO, 16, 16, FIXED_SEED);
+		snprintf(r.ctx, sizeof(r.ctx), "creation: %s at call %llu of "
+			 "%llu", k->name, (unsigned long long)at,
+			 (unsigned long long)calls);
+		r.sticky = k->sticky;
+		r.want_rc = k->kind == OS_FAULT_EIO ? RDB_IOERR : RDB_FULL;
+		os_mem_set_fault(r.vfs, k->kind, at, k->sticky, at);
+		open_run(&r, !k->sticky);
+		fired += os_mem_fault_fired(r.vfs) != 0;
+		rig_reopen(&r);
+		rig_verify(&r, r.m.last_ok);
+		rig_close_ok(&r);
+		rig_done(&r);
+	}
+	fprintf(stderr, "pager %s in creation: %llu calls, %llu faults "
+		"fired\n", k->name, (unsigned long long)calls,
+		(unsigned long long)fired);
+	ck_assert_uint_gt(calls, 5);
 	ck_assert_uint_gt(fired, calls / 2);
 }
 END_TEST
@@ -1343,7 +1377,7 @@ START_TEST(test_pager_nomem_during_recovery_keeps_last_commit)
 		recovery_setup(&r, MODE_MEM, what);
 		r.sticky = sticky;
 		rdb_mem_fail_at(n, sticky);
-		recovery_run(&r, !sticky);
+		open_run(&r, !sticky);
 		failed = rdb_mem_failed();
 		rdb_mem_fail_at(0, 0);
 		rig_reopen(&r);
@@ -1509,6 +1543,9 @@ Suite *pager_fault_suite(void)
 	tcase_add_loop_test(tc, test_pager_ioerr_at_every_call_keeps_last_commit,
 			    0, 12);
 	tcase_add_loop_test(tc, test_pager_ioerr_during_recovery_keeps_last_commit,
+			    0, 4);
+	tcase_add_loop_test(tc,
+			    test_pager_ioerr_during_creation_leaves_a_database,
 			    0, 4);
 	suite_add_tcase(s, tc);
 
