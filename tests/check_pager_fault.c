@@ -103,7 +103,7 @@ typedef struct model {
 	uint32_t next_k;     /* number of the next transaction to commit */
 	uint32_t last_ok;    /* last commit that returned RDB_OK */
 	uint32_t last_try;   /* last transaction whose commit was called */
-	uint32_t ckpt_ok;    /* last_ok when pager_checkpoint() last succeeded */
+	uint32_t ckpt_ok;    /* last_ok at the last good pager_checkpoint() */
 	uint32_t dur_crash;  /* last commit promised to survive a crash */
 	uint32_t dur_power;  /* ... and a power loss or torn write */
 } model;
@@ -657,7 +657,8 @@ static rdb_rc reader_end(rig *r, uint32_t n)
 		pgno = 1 + (uint32_t)tu_rand_below(&r->rng, s->page_count - 1);
 		if (s->klast[pgno] == 0)
 			continue;
-		rc = rig_note(r, "pager_get(read)", pager_get(r->rd, pgno, &pg));
+		rc = rig_note(r, "pager_get(read)",
+			      pager_get(r->rd, pgno, &pg));
 		if (rc != RDB_OK)
 			break;
 		if (page_differs(pager_data(pg), pgno, s->klast[pgno], why,
@@ -1540,33 +1541,29 @@ Suite *pager_fault_suite(void)
 
 	tc = tcase_create("ioerr");
 	tcase_set_timeout(tc, 600);
-	tcase_add_loop_test(tc, test_pager_ioerr_at_every_call_keeps_last_commit,
-			    0, 12);
-	tcase_add_loop_test(tc, test_pager_ioerr_during_recovery_keeps_last_commit,
-			    0, 4);
 	tcase_add_loop_test(tc,
-			    test_pager_ioerr_during_creation_leaves_a_database,
-			    0, 4);
+		test_pager_ioerr_at_every_call_keeps_last_commit, 0, 12);
+	tcase_add_loop_test(tc,
+		test_pager_ioerr_during_recovery_keeps_last_commit, 0, 4);
+	tcase_add_loop_test(tc,
+		test_pager_ioerr_during_creation_leaves_a_database, 0, 4);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("nomem");
 	tcase_set_timeout(tc, 600);
 	tcase_add_checked_fixture(tc, NULL, mem_fail_off);
 	tcase_add_loop_test(tc,
-			    test_pager_nomem_at_every_allocation_keeps_last_commit,
-			    0, 2);
+		test_pager_nomem_at_every_allocation_keeps_last_commit, 0, 2);
 	tcase_add_loop_test(tc,
-			    test_pager_nomem_during_recovery_keeps_last_commit,
-			    0, 2);
+		test_pager_nomem_during_recovery_keeps_last_commit, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bigtxn");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc,
-			    test_pager_bigtxn_beyond_cache_commits_and_rolls_back,
-			    0, 2);
-	tcase_add_loop_test(tc, test_pager_bigtxn_frees_and_reuses_many_pages,
-			    0, 2);
+		test_pager_bigtxn_beyond_cache_commits_and_rolls_back, 0, 2);
+	tcase_add_loop_test(tc,
+		test_pager_bigtxn_frees_and_reuses_many_pages, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
