@@ -31,6 +31,8 @@
 #define ABSENT UINT32_MAX     /* ent.vlen of a key that is not there */
 #define ANCHOR_ROOT 0u        /* the tree's root page, 0 = no tree */
 #define ANCHOR_COMMIT 1u      /* number of the commit that made the state */
+#define ANCHOR_AUX 2u         /* a second tree's root page, 0 = none */
+#define AUX_MAX 200u          /* keys of the second tree */
 #define FIXED_SEED 0xb7ee5eedull
 
 /* ---- keys and values ------------------------------------------------- */
@@ -122,6 +124,9 @@ typedef struct ent {
 typedef struct kvstate {
 	rdb_pgno root;        /* 0 = no tree */
 	uint32_t n;           /* keys present */
+	rdb_pgno aux_root;    /* the second tree, 0 = none */
+	uint32_t aux_gen;     /* its keys 0 .. aux_n-1 hold aux_val(gen, i) */
+	uint32_t aux_n;
 	ent e[NKEYS];
 } kvstate;
 
@@ -149,6 +154,8 @@ static void state_clear(kvstate *s, rdb_pgno root)
 
 	s->root = root;
 	s->n = 0;
+	s->aux_root = 0;
+	s->aux_gen = s->aux_n = 0;
 	for (i = 0; i < NKEYS; i++)
 		s->e[i] = (ent){ ABSENT, 0 };
 }
@@ -573,12 +580,13 @@ static rdb_rc check_at(rig *r, bt_cursor *c, const kvstate *s, uint32_t id,
 	return RDB_OK;
 }
 
-static rdb_rc cursor_open(rig *r, pager_txn *t, bt_cursor **c)
+static rdb_rc cursor_open(rig *r, pager_txn *t, rdb_pgno root,
+			  bt_cursor **c)
 {
 	rdb_rc rc;
 
 	*c = (bt_cursor *)r;       /* must come back NULL on failure */
-	rc = bt_cursor_open(t, r->m.cur.root, c);
+	rc = bt_cursor_open(t, root, c);
 	if (rc == RDB_OK)
 		return RDB_OK;
 	RIG_CHECK(r, *c == NULL, "failed bt_cursor_open left *out set");
@@ -722,7 +730,7 @@ static rdb_rc batch_insert(rig *r, pager_txn *t)
 	rdb_rc rc = RDB_OK;
 
 	if (how == 3)
-		rc = cursor_open(r, t, &c);
+		rc = cursor_open(r, t, r->m.cur.root, &c);
 	for (i = 0; i < count && rc == RDB_OK; i++) {
 		id = run_id(r, order, lo, i);
 		rc = how == 3 ? put_cursor(r, c, id) :
@@ -740,7 +748,7 @@ static rdb_rc del_range_cursor(rig *r, pager_txn *t, uint32_t lo,
 	size_t klen = key_of(r->max_key, r->kpre, lo, r->kbuf);
 	uint32_t id = model_next(&r->m.cur, lo);
 	bt_cursor *c;
-	rdb_rc rc = cursor_open(r, t, &c);
+	rdb_rc rc = cursor_open(r, t, r->m.cur.root, &c);
 
 	if (rc != RDB_OK)
 		return rc;
@@ -838,7 +846,7 @@ static rdb_rc batch_read(rig *r, pager_txn *t)
 {
 	uint32_t n = 10 + below(&r->rng, 21), i, id, how;
 	bt_cursor *c;
-	rdb_rc rc = cursor_open(r, t, &c);
+	rdb_rc rc = cursor_open(r, t, r->m.cur.root, &c);
 
 	for (i = 0; i < n && rc == RDB_OK; i++) {
 		id = below(&r->rng, NKEYS);
@@ -847,6 +855,73 @@ static rdb_rc batch_read(rig *r, pager_txn *t)
 				seek_key(r, c, &r->m.cur, id, how == 2);
 	}
 	bt_cursor_close(c);
+	return rc;
+}
+
+/* ---- the second tree ------------------------------------------------ *
+ * Built, dropped and rebuilt whole, so that pages move between two trees
+ * through the free list, and the overlap check of bt_verify covers two
+ * trees in one file.  Its keys are ids 0 .. aux_n-1; 1 in 5 values is on
+ * overflow pages. */
+
+static ent aux_val(uint32_t gen, uint32_t i)
+{
+	uint64_t h = mix64((uint64_t)gen << 32 | i);
+	uint32_t x = (uint32_t)(h >> 8);
+	ent v = { h % 5 == 0 ? 600 + x % 2500 : x % 60,
+		  0x80000000u | gen << 8 | i };
+
+	return v;
+}
+
+/* Create the second tree and fill it with n keys of generation gen. */
+static rdb_rc aux_build(rig *r, pager_txn *t, uint32_t n, uint32_t gen)
+{
+	rdb_pgno root = 0;
+	uint32_t i;
+	size_t klen;
+	ent v;
+	rdb_rc rc = bt_create(t, &root);
+
+	if (rc != RDB_OK)
+		return rig_err(r, "bt_create (second tree)", rc);
+	r->m.cur.aux_root = root;
+	r->m.cur.aux_gen = gen;
+	r->m.cur.aux_n = n;
+	for (i = 0; i < n && rc == RDB_OK; i++) {
+		klen = key_of(r->max_key, r->kpre, i, r->kbuf);
+		v = aux_val(gen, i);
+		val_fill(r->vbuf, v.vseed, v.vlen);
+		rc = expect(r, "bt_insert (second tree)", i,
+			    bt_insert(t, root, r->kbuf, klen, r->vbuf, v.vlen),
+			    RDB_OK);
+	}
+	return rc;
+}
+
+static rdb_rc aux_drop(rig *r, pager_txn *t)
+{
+	rdb_rc rc = bt_drop(t, r->m.cur.aux_root);
+
+	if (rc != RDB_OK)
+		return rig_err(r, "bt_drop (second tree)", rc);
+	r->m.cur.aux_root = 0;
+	r->m.cur.aux_n = 0;
+	return RDB_OK;
+}
+
+/* Build the second tree if there is none; else drop it, and half the
+ * time build a new generation in the same transaction. */
+static rdb_rc batch_aux(rig *r, pager_txn *t)
+{
+	uint32_t n = 1 + below(&r->rng, AUX_MAX), gen = r->m.cur.aux_gen + 1;
+	rdb_rc rc;
+
+	if (r->m.cur.aux_root == 0)
+		return aux_build(r, t, n, gen);
+	rc = aux_drop(r, t);
+	if (rc == RDB_OK && below(&r->rng, 2) == 0)
+		rc = aux_build(r, t, n, gen);
 	return rc;
 }
 
@@ -881,8 +956,10 @@ static rdb_rc batch_random(rig *r, pager_txn *t)
 		return batch_delete(r, t);
 	if (c < 65)
 		return batch_scatter_delete(r, t);
-	if (c < 85)
+	if (c < 82)
 		return batch_update(r, t);
+	if (c < 90)
+		return batch_aux(r, t);
 	return batch_read(r, t);
 }
 
@@ -902,10 +979,13 @@ static rdb_rc txn_begin(rig *r, pager_txn **t)
 		return rig_err(r, "pager_begin", rc);
 	k = pager_anchor(*t, ANCHOR_COMMIT);
 	root = pager_anchor(*t, ANCHOR_ROOT);
-	RIG_CHECK(r, k == r->m.base && root == s->root, "write txn after "
-		  "commit %u sees commit %llu, root %llu; want root %u",
-		  r->m.base, (unsigned long long)k, (unsigned long long)root,
-		  s->root);
+	RIG_CHECK(r, k == r->m.base && root == s->root &&
+		  pager_anchor(*t, ANCHOR_AUX) == s->aux_root, "write txn "
+		  "after commit %u sees commit %llu, root %llu, second root "
+		  "%llu; want roots %u, %u", r->m.base, (unsigned long long)k,
+		  (unsigned long long)root,
+		  (unsigned long long)pager_anchor(*t, ANCHOR_AUX), s->root,
+		  s->aux_root);
 	return RDB_OK;
 }
 
@@ -924,6 +1004,8 @@ static rdb_rc txn_commit(rig *r, pager_txn *t)
 
 	if (rc == RDB_OK)
 		rc = pager_set_anchor(t, ANCHOR_ROOT, r->m.cur.root);
+	if (rc == RDB_OK)
+		rc = pager_set_anchor(t, ANCHOR_AUX, r->m.cur.aux_root);
 	if (rc != RDB_OK)
 		return txn_abort(r, t, rig_err(r, "pager_set_anchor", rc));
 	model_record(&r->m, k, SNAP_ATTEMPTED);
@@ -1044,6 +1126,16 @@ static void verify_pages(rig *r, pager_txn *t, const kvstate *s)
 			  "the root page %u", s->root);
 		r->vstats = st;
 	}
+	if (s->aux_root != 0) {
+		memset(&st, 0, sizeof(st));
+		rc = bt_verify(t, s->aux_root, w.seen, &st);
+		RIG_CHECK(r, rc == RDB_OK, "bt_verify of the second tree (which "
+			  "also checks that it shares no page with the first): "
+			  "%d (%s)", rc, rdb_errstr(rc));
+		RIG_CHECK(r, st.keys == s->aux_n, "bt_verify counts %llu keys "
+			  "in the second tree; the model has %u",
+			  (unsigned long long)st.keys, s->aux_n);
+	}
 	rc = pager_freelist_walk(t, census_free, &w);
 	RIG_CHECK(r, rc == RDB_OK && w.bad == 0, "free-list walk: rc %d; page "
 		  "%u is out of range or also in the tree", rc, w.bad);
@@ -1063,7 +1155,7 @@ static void verify_scan(rig *r, pager_txn *t, const kvstate *s, int back)
 	bt_cursor *c;
 	rdb_rc rc;
 
-	ck_assert_int_eq(cursor_open(r, t, &c), RDB_OK);
+	ck_assert_int_eq(cursor_open(r, t, s->root, &c), RDB_OK);
 	rc = back ? bt_last(c) : bt_first(c);
 	while (rc == RDB_OK) {
 		rc = check_at(r, c, s, id == UINT32_MAX ? NKEYS : id,
@@ -1079,6 +1171,35 @@ static void verify_scan(rig *r, pager_txn *t, const kvstate *s, int back)
 	RIG_CHECK(r, n == s->n, "%s scan saw %u keys; the model has %u",
 		  back ? "backward" : "forward", n, s->n);
 	RIG_CHECK(r, !bt_valid(c), "cursor positioned after the end");
+	bt_cursor_close(c);
+}
+
+/* The second tree must hold exactly keys 0 .. aux_n-1 of its generation. */
+static void verify_aux(rig *r, pager_txn *t, const kvstate *s)
+{
+	const void *k, *v;
+	size_t kl, vl, want;
+	char why[128];
+	bt_cursor *c;
+	uint32_t i = 0;
+	rdb_rc rc;
+
+	ck_assert_int_eq(cursor_open(r, t, s->aux_root, &c), RDB_OK);
+	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c), i++) {
+		RIG_CHECK(r, bt_key(c, &k, &kl) == RDB_OK &&
+			  bt_value(c, &v, &vl) == RDB_OK, "second tree: "
+			  "reading entry %u", i);
+		want = key_of(r->max_key, r->kpre, i, r->kbuf);
+		RIG_CHECK(r, i < s->aux_n && kl == want &&
+			  memcmp(k, r->kbuf, kl) == 0, "second tree: entry %u "
+			  "is key %u (%zu bytes); want key %u of %u", i,
+			  key_id(r->kpre, k, kl), kl, i, s->aux_n);
+		if (val_differs(r, aux_val(s->aux_gen, i), v, vl, why,
+				sizeof(why)))
+			rig_fail(r, "second tree: key %u: %s", i, why);
+	}
+	RIG_CHECK(r, rc == RDB_NOTFOUND && i == s->aux_n, "second tree scan "
+		  "ended with %d after %u of %u keys", rc, i, s->aux_n);
 	bt_cursor_close(c);
 }
 
@@ -1118,7 +1239,13 @@ static uint32_t rig_verify(rig *r, int inflight)
 	root = pager_anchor(t, ANCHOR_ROOT);
 	RIG_CHECK(r, root == s->root, "commit %llu has root %llu; model %u",
 		  (unsigned long long)K, (unsigned long long)root, s->root);
+	root = pager_anchor(t, ANCHOR_AUX);
+	RIG_CHECK(r, root == s->aux_root, "commit %llu has second root %llu; "
+		  "model %u", (unsigned long long)K, (unsigned long long)root,
+		  s->aux_root);
 	verify_pages(r, t, s);
+	if (s->aux_root != 0)
+		verify_aux(r, t, s);
 	if (s->root != 0) {
 		verify_scan(r, t, s, 0);
 		verify_scan(r, t, s, 1);
@@ -1349,19 +1476,23 @@ static rdb_rc fixed_ops(rig *r, pager_txn *t, int j)
 	switch (j) {
 	case 0:    /* ascending inserts: splits at the right edge */
 		return put_run(r, t, 0, 1, 300);
-	case 1:    /* scattered inserts and overflow updates */
+	case 1:    /* scattered inserts, overflow updates, a second tree */
 	{
 		rdb_rc rc = put_run(r, t, 301, 7, 200);
 
-		return rc != RDB_OK ? rc : batch_update(r, t);
+		if (rc == RDB_OK)
+			rc = batch_update(r, t);
+		return rc != RDB_OK ? rc : aux_build(r, t, 120, 1);
 	}
 	case 2:    /* rolled back: a large delete */
 		return del_range_keys(r, t, 0, 250, 0);
-	case 3:    /* merges through a cursor, then lookups */
+	case 3:    /* merges through a cursor, lookups, second tree dropped */
 	{
 		rdb_rc rc = del_range_cursor(r, t, 40, 700);
 
-		return rc != RDB_OK ? rc : batch_read(r, t);
+		if (rc == RDB_OK)
+			rc = batch_read(r, t);
+		return rc != RDB_OK ? rc : aux_drop(r, t);
 	}
 	case 4:    /* nearly everything goes: the tree loses height */
 		return del_range_keys(r, t, 2, NKEYS - 3, 1);
