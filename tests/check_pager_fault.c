@@ -1,9 +1,10 @@
 /*
  * check_pager_fault.c -- the pager under injected faults: randomized crash,
- * power-loss and torn-write trials; an I/O error or a full disk at every
- * call of a fixed workload; an allocation failure at every allocation; and
- * transactions 100 times larger than the cache.  Every run is checked
- * against a model of the committed transactions (see "model" below).
+ * power-loss and torn-write trials (tcase crash); an I/O error or a full
+ * disk at every call of a fixed workload, of WAL recovery and of database
+ * creation (ioerr); an allocation failure at every allocation (nomem); and
+ * transactions 100 times larger than the cache (bigtxn).  Every run is
+ * checked against a model of the committed transactions ("model" below).
  *
  * Replay: RDB_TEST_SEED=<base seed> reruns the same crash trials;
  * RDB_PAGER_FAULT_TRIAL=<i> runs only trial i of them.
