@@ -451,7 +451,10 @@ START_TEST(test_btree_ops_on_missing_and_present_keys_give_codes)
 
 	OK(bt_insert(t, root, "a", 1, "one", 3));
 	expect_val(t, root, "a", 1, "one", 3);
+	rdb_err_clear(&err);
 	RC(RDB_CONSTRAINT, bt_insert(t, root, "a", 1, "two", 3));
+	ck_assert_int_eq(err.rc, RDB_CONSTRAINT);    /* recorded in the txn */
+	ck_assert_str_ne(err.msg, "");
 	expect_val(t, root, "a", 1, "one", 3);       /* nothing changed */
 
 	OK(bt_update(t, root, "a", 1, "three", 5));
@@ -511,7 +514,10 @@ START_TEST(test_btree_key_longer_than_max_toobig_nothing_changes)
 		t = begin(p, 1);
 		root = create_tree(t);
 		OK(bt_insert(t, root, k, mk, "max", 3));
+		rdb_err_clear(&err);
 		RC(RDB_TOOBIG, bt_insert(t, root, k, mk + 1, "v", 1));
+		ck_assert_int_eq(err.rc, RDB_TOOBIG);
+		ck_assert_str_ne(err.msg, "");
 		RC(RDB_TOOBIG, bt_upsert(t, root, k, mk + 1, "v", 1, NULL));
 		RC(RDB_TOOBIG, bt_update(t, root, k, mk + 1, "v", 1));
 		OK(bt_cursor_open(t, root, &c));
