@@ -3152,6 +3152,37 @@ END_TEST
 /* Random bytes in a page with a right checksum: anything may come back
  * (a changed value byte cannot be told), but no crash, no endless scan,
  * and only RDB_OK, RDB_NOTFOUND or RDB_CORRUPT.  Best under ASan. */
+/* Damage page d (of the n pages at file) in one of four ways: random
+ * bytes anywhere; random bytes among the first (headers, counts); a
+ * 16-bit field set to an extreme; 32 bytes copied from another page. */
+static void garble(unsigned char *d, const unsigned char *file, rdb_pgno n,
+		   uint64_t *rng, unsigned how)
+{
+	static const uint16_t extremes[] = { 0, 1, 0xff, 0x100, 511, 512,
+					     513, 0x7fff, 0xffff };
+	unsigned b, n_bytes = 1 + (unsigned)tu_rand_below(rng, 4);
+	uint32_t off;
+
+	switch (how) {
+	case 0:
+	case 1:
+		for (b = 0; b < n_bytes; b++) {
+			off = 9 + (uint32_t)tu_rand_below(rng, how ? 40 : 503);
+			d[off] = (unsigned char)tu_rand(rng);
+		}
+		break;
+	case 2:
+		off = 9 + (uint32_t)tu_rand_below(rng, 64);
+		fmt_put_u16(d + off, extremes[tu_rand_below(rng, 9)]);
+		break;
+	default:
+		off = 9 + (uint32_t)tu_rand_below(rng, 503 - 32);
+		memcpy(d + off, file + 512 * (1 + tu_rand_below(rng, n - 1)) +
+		       16 + tu_rand_below(rng, 512 - 48), 32);
+		break;
+	}
+}
+
 START_TEST(test_btree_corrupt_garbled_resealed_page_never_crashes)
 {
 	uint64_t seed = tu_seed(), rng = seed;
@@ -3159,7 +3190,7 @@ START_TEST(test_btree_corrupt_garbled_resealed_page_never_crashes)
 	size_t len;
 	rdb_pgno n, pg;
 	rdb_pgno root = build_small_tree(&file, &len, &pages, &n);
-	unsigned j, b, n_bytes;
+	unsigned j;
 	cres r;
 
 	tu_seed_note("btree corrupt garbled", seed);
@@ -3168,19 +3199,11 @@ START_TEST(test_btree_corrupt_garbled_resealed_page_never_crashes)
 	for (pg = 1; pg < n; pg++) {
 		if (!bit_get(pages, pg))
 			continue;
-		for (j = 0; j < 8; j++) {
+		for (j = 0; j < 16; j++) {
 			unsigned char *d = bad + (size_t)pg * 512;
 
 			memcpy(bad, file, len);
-			n_bytes = 1 + (unsigned)tu_rand_below(&rng, 4);
-			for (b = 0; b < n_bytes; b++) {
-				/* mostly the first bytes: headers, counts */
-				uint32_t off = j % 2 ? 9 + (uint32_t)
-					tu_rand_below(&rng, 40) :
-					9 + (uint32_t)tu_rand_below(&rng, 503);
-
-				d[off] = (unsigned char)tu_rand(&rng);
-			}
+			garble(d, bad, n, &rng, j % 4);
 			reseal(d, pg);
 			OK(os_mem_file_set(mem, path, bad, len));
 			check_damaged(root, &r, 0);
