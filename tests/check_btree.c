@@ -1422,6 +1422,80 @@ START_TEST(test_btree_cursor_seek_on_prefix_keys_follows_memcmp_order)
 }
 END_TEST
 
+/* Keys that are prefixes of each other ("p", "p\0", "p\0\0", ... and
+ * the same with 0x01 and 0xff), so that leaves split between a key and
+ * its extension and separators cannot be shortened. */
+START_TEST(test_btree_prefix_chain_keys_split_scan_and_seek_in_order)
+{
+	static const unsigned char fill[] = { 0x00, 0x01, 0xff };
+	size_t mk = bt_max_key(512);
+	kref ks[3 * 128];
+	unsigned char probe[128];
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	bt_cursor *c = NULL;
+	unsigned n = 0, i, f;
+	size_t len;
+	rdb_rc rc;
+
+	ck_assert_uint_lt(mk, sizeof(probe));
+	for (f = 0; f < 3; f++)
+		for (len = f == 0 ? 1 : 2; len <= mk; len++, n++) {
+			ks[n].k = malloc(len);
+			ck_assert_ptr_nonnull(ks[n].k);
+			memset(ks[n].k, fill[f], len);
+			ks[n].k[0] = 'p';
+			ks[n].kl = len;
+		}
+	for (i = 0; i < n; i++)         /* an order unlike key order */
+		OK(bt_insert(t, root, ks[(i * 37) % n].k, ks[(i * 37) % n].kl,
+			     "0123456789012345678901234567890123456789", 40));
+	qsort(ks, n, sizeof(*ks), kref_cmp);
+	ck_assert_uint_eq(verify(t, root).keys, n);
+	ck_assert_uint_ge(verify(t, root).depth, 3);
+	OK(bt_cursor_open(t, root, &c));
+	for (i = 0, rc = bt_first(c); rc == RDB_OK; rc = bt_next(c), i++)
+		expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+	ck_assert_uint_eq(i, n);
+	for (i = 0; i < n; i++) {
+		OK(bt_seek_ge(c, ks[i].k, ks[i].kl));       /* at */
+		expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+		OK(bt_seek_le(c, ks[i].k, ks[i].kl));
+		expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+		/* just after the key: its extension by 0x00 (itself the
+		 * next key in the 0x00 chain) */
+		memcpy(probe, ks[i].k, ks[i].kl);
+		probe[ks[i].kl] = 0;
+		OK(bt_seek_le(c, probe, ks[i].kl + 1));
+		if (i + 1 < n && key_cmp(probe, ks[i].kl + 1, ks[i + 1].k,
+					 ks[i + 1].kl) == 0)
+			expect_at(c, ks[i + 1].k, ks[i + 1].kl, NULL, 0);
+		else
+			expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+		RC(i + 1 < n ? RDB_OK : RDB_NOTFOUND,
+		   bt_seek_ge(c, probe, ks[i].kl + 1));
+		if (i + 1 < n)
+			expect_at(c, ks[i + 1].k, ks[i + 1].kl, NULL, 0);
+	}
+	bt_cursor_close(c);
+	for (i = 0; i < n; i += 2)
+		OK(bt_delete(t, root, ks[i].k, ks[i].kl));
+	ck_assert_uint_eq(verify(t, root).keys, n / 2);
+	for (i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			expect_missing(t, root, ks[i].k, ks[i].kl);
+		else
+			expect_val(t, root, ks[i].k, ks[i].kl,
+				   "0123456789012345678901234567890123456789",
+				   40);
+		free(ks[i].k);
+	}
+	commit(t);
+	close_db(p);
+}
+END_TEST
+
 START_TEST(test_btree_cursor_delete_every_other_in_forward_scan)
 {
 	enum { N = 6000 };
@@ -3271,6 +3345,8 @@ Suite *btree_suite(void)
 		test_btree_cursor_seek_ge_le_at_between_and_outside_keys);
 	tcase_add_test(tc,
 		test_btree_cursor_seek_on_prefix_keys_follows_memcmp_order);
+	tcase_add_test(tc,
+		test_btree_prefix_chain_keys_split_scan_and_seek_in_order);
 	tcase_add_test(tc,
 		test_btree_cursor_delete_every_other_in_forward_scan);
 	tcase_add_test(tc,
