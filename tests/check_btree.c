@@ -863,6 +863,53 @@ START_TEST(test_btree_values_of_every_length_around_the_page_size)
 }
 END_TEST
 
+/* "Reading a long value in order costs one page read per page": from a
+ * cold cache, in 1000-byte pieces, in a read and in a write transaction:
+ * one miss per chain page, and page requests linear in the calls. */
+START_TEST(test_btree_value_read_in_order_reads_each_page_once)
+{
+	const size_t len = (size_t)1 << 20, piece = 1000;
+	size_t chain = len / (4096 - 20) + 1, calls = (len + piece - 1) / piece;
+	unsigned char *v = vmake(len, 5), buf[1000];
+	pager *p = open_db(4096, 2000);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	pager_stats a, b;
+	bt_cursor *c = NULL;
+	size_t off, n;
+	int w;
+
+	OK(bt_insert(t, root, "k", 1, v, len));
+	commit(t);
+	close_db(p);
+	for (w = 0; w < 2; w++) {
+		p = open_db(4096, 2000);
+		t = begin(p, w);
+		OK(bt_cursor_open(t, root, &c));
+		OK(bt_seek_ge(c, "k", 1));
+		pager_get_stats(p, &a);
+		for (off = 0; off < len; off += n) {
+			n = len - off < piece ? len - off : piece;
+			OK(bt_value_read(c, off, buf, n));
+			ck_assert(memcmp(buf, v + off, n) == 0);
+		}
+		pager_get_stats(p, &b);
+		ck_assert_msg(b.misses - a.misses <= chain + 1, "%s txn: %llu "
+			      "misses for %zu chain pages", w ? "write" : "read",
+			      (unsigned long long)(b.misses - a.misses), chain);
+		ck_assert_msg(b.hits + b.misses - a.hits - a.misses <=
+			      3 * calls + chain, "%s txn: %llu page requests "
+			      "for %zu calls", w ? "write" : "read",
+			      (unsigned long long)(b.hits + b.misses - a.hits -
+						   a.misses), calls);
+		bt_cursor_close(c);
+		pager_rollback(t);
+		close_db(p);
+	}
+	free(v);
+}
+END_TEST
+
 /* A 64 MiB value at 4096-byte pages, only at RDB_TEST_SCALE >= 1. */
 START_TEST(test_btree_value_64mib_roundtrip_and_delete_frees_pages)
 {
@@ -3325,6 +3372,8 @@ Suite *btree_suite(void)
 	tcase_add_test(tc, test_btree_overflow_values_read_whole_and_in_pieces);
 	tcase_add_test(tc,
 		test_btree_values_of_every_length_around_the_page_size);
+	tcase_add_test(tc,
+		test_btree_value_read_in_order_reads_each_page_once);
 	tcase_add_test(tc,
 		test_btree_value_64mib_roundtrip_and_delete_frees_pages);
 	tcase_add_test(tc, test_btree_value_size_changes_leak_no_pages);
