@@ -3270,6 +3270,129 @@ START_TEST(test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data)
 }
 END_TEST
 
+/* Leaf links, from docs/format.md ("B+ tree nodes"). */
+enum { LEAF_PREV = 16, LEAF_NEXT = 20 };
+
+/* Scan the damaged tree one way; gives how it ended and the keys met (a
+ * scan that goes on past every page of the file counts as endless). */
+static rdb_rc scan_one_way(rdb_pgno root, int fwd, rdb_pgno n_pages,
+			   unsigned *n_keys)
+{
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 0);
+	bt_cursor *c = NULL;
+	rdb_rc rc;
+
+	*n_keys = 0;
+	rc = bt_cursor_open(t, root, &c);
+	if (rc == RDB_OK)
+		rc = fwd ? bt_first(c) : bt_last(c);
+	while (rc == RDB_OK && *n_keys <= CK_KEYS + 200 * n_pages) {
+		++*n_keys;
+		rc = fwd ? bt_next(c) : bt_prev(c);
+	}
+	bt_cursor_close(c);
+	commit(t);
+	close_db(p);
+	return rc;
+}
+
+/* A leaf of the tree in file (n pages) with a previous leaf and two
+ * next ones; gives its prev, next and next-but-one. */
+static rdb_pgno middle_leaf(const unsigned char *file,
+			    const unsigned char *pages, rdb_pgno n,
+			    rdb_pgno *prev, rdb_pgno *next, rdb_pgno *next2)
+{
+	rdb_pgno pg;
+
+	for (pg = 1; pg < n; pg++) {
+		const unsigned char *d = file + (size_t)pg * 512;
+
+		if (!bit_get(pages, pg) || d[FMT_PAGE_TYPE] != FMT_PT_BT_LEAF)
+			continue;
+		*prev = fmt_get_u32(d + LEAF_PREV);
+		*next = fmt_get_u32(d + LEAF_NEXT);
+		if (*prev == 0 || *next == 0 || *next >= n)
+			continue;
+		*next2 = fmt_get_u32(file + (size_t)*next * 512 + LEAF_NEXT);
+		if (*next2 != 0)
+			return pg;
+	}
+	ck_abort_msg("no leaf with a neighbour before and two after");
+	return 0;
+}
+
+/* A middle leaf's next or prev link pointed at itself, back, or past its
+ * neighbour (checksums made right): the scan that follows it must stop
+ * with RDB_CORRUPT (src/btree/README.md, "Cursors"), bt_verify too. */
+START_TEST(test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless_scan)
+{
+	unsigned char *file, *pages, *bad;
+	size_t len;
+	rdb_pgno n, leaf, prev, next, next2;
+	rdb_pgno root = build_small_tree(&file, &len, &pages, &n);
+	unsigned n_keys, j;
+	rdb_rc rc;
+	cres r;
+
+	leaf = middle_leaf(file, pages, n, &prev, &next, &next2);
+	bad = malloc(len);
+	ck_assert_ptr_nonnull(bad);
+	for (j = 0; j < 5; j++) {
+		/* next: self, back, past; prev: self, forward */
+		static const int fwd[5] = { 1, 1, 1, 0, 0 };
+		rdb_pgno to[5] = { leaf, prev, next2, leaf, next };
+		unsigned char *d = bad + (size_t)leaf * 512;
+
+		memcpy(bad, file, len);
+		fmt_put_u32(d + (fwd[j] ? LEAF_NEXT : LEAF_PREV), to[j]);
+		reseal(d, leaf);
+		OK(os_mem_file_set(mem, path, bad, len));
+		rc = scan_one_way(root, fwd[j], n, &n_keys);
+		ck_assert_msg(rc == RDB_CORRUPT, "leaf %u's %s link set to %u: "
+			      "%s scan rc %d after %u keys", leaf,
+			      fwd[j] ? "next" : "prev", to[j],
+			      fwd[j] ? "forward" : "backward", rc, n_keys);
+		check_damaged(root, &r, 1);
+		ck_assert_msg(r.verify_rc == RDB_CORRUPT, "leaf %u's link set "
+			      "to %u: bt_verify rc %d", leaf, to[j],
+			      r.verify_rc);
+		ck_assert_msg(r.n_other == 0, "leaf %u's link set to %u: %s",
+			      leaf, to[j], r.why);
+	}
+	free(bad);
+	free(file);
+	free(pages);
+}
+END_TEST
+
+/* A middle leaf's next link cut to 0 (checksum made right): a forward
+ * scan must not end there as if the tree ended, silently short. */
+START_TEST(test_btree_corrupt_cut_leaf_chain_gives_corrupt_not_short_scan)
+{
+	unsigned char *file, *pages;
+	size_t len;
+	rdb_pgno n, leaf, prev, next, next2;
+	rdb_pgno root = build_small_tree(&file, &len, &pages, &n);
+	unsigned n_keys;
+	rdb_rc rc;
+
+	leaf = middle_leaf(file, pages, n, &prev, &next, &next2);
+	fmt_put_u32(file + (size_t)leaf * 512 + LEAF_NEXT, 0);
+	reseal(file + (size_t)leaf * 512, leaf);
+	OK(os_mem_file_set(mem, path, file, len));
+	rc = scan_one_way(root, 1, n, &n_keys);
+	ck_assert_msg(rc == RDB_CORRUPT, "leaf %u's next link (%u) cut: "
+		      "forward scan rc %d after %u of %u keys", leaf, next, rc,
+		      n_keys, CK_KEYS);
+	rc = scan_one_way(root, 0, n, &n_keys);
+	ck_assert_msg(rc == RDB_CORRUPT, "leaf %u's next link cut: backward "
+		      "scan rc %d after %u keys", leaf, rc, n_keys);
+	free(file);
+	free(pages);
+}
+END_TEST
+
 /* Random bytes in a page with a right checksum: anything may come back
  * (a changed value byte cannot be told), but no crash, no endless scan,
  * and only RDB_OK, RDB_NOTFOUND or RDB_CORRUPT.  Best under ASan. */
@@ -3428,6 +3551,10 @@ Suite *btree_suite(void)
 		test_btree_corrupt_flipped_byte_in_any_tree_page_gives_corrupt);
 	tcase_add_test(tc,
 		test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data);
+	tcase_add_test(tc,
+		test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless_scan);
+	tcase_add_test(tc,
+		test_btree_corrupt_cut_leaf_chain_gives_corrupt_not_short_scan);
 	tcase_add_test(tc,
 		test_btree_corrupt_garbled_resealed_page_never_crashes);
 	return s;
