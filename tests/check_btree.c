@@ -895,7 +895,8 @@ START_TEST(test_btree_value_read_in_order_reads_each_page_once)
 		}
 		pager_get_stats(p, &b);
 		ck_assert_msg(b.misses - a.misses <= chain + 1, "%s txn: %llu "
-			      "misses for %zu chain pages", w ? "write" : "read",
+			      "misses for %zu chain pages",
+			      w ? "write" : "read",
 			      (unsigned long long)(b.misses - a.misses), chain);
 		ck_assert_msg(b.hits + b.misses - a.hits - a.misses <=
 			      3 * calls + chain, "%s txn: %llu page requests "
@@ -2803,7 +2804,8 @@ static rdb_rc cprobe(pager_txn *t, bt_cursor *c, rdb_pgno root, uint64_t lo,
 		rdb_free(v);
 		if (rc == RDB_OK ? x < lo || x >= hi :
 		    rc == RDB_NOTFOUND && x >= lo && x < hi)
-			*why = "get disagrees with the range", rc = RDB_MISMATCH;
+			*why = "get disagrees with the range",
+			rc = RDB_MISMATCH;
 		if (rc != RDB_OK && rc != RDB_NOTFOUND)
 			return rc;
 		ge = i % 2;
@@ -2813,7 +2815,8 @@ static rdb_rc cprobe(pager_txn *t, bt_cursor *c, rdb_pgno root, uint64_t lo,
 		if (rc == RDB_OK)
 			rc = bt_key(c, &ck, &kl);
 		if (rc == RDB_OK && (none || kl != 8 || ikey_get(ck) != want))
-			*why = "seek landed on the wrong key", rc = RDB_MISMATCH;
+			*why = "seek landed on the wrong key",
+			rc = RDB_MISMATCH;
 		if (rc == RDB_NOTFOUND && !none)
 			*why = "seek found nothing", rc = RDB_MISMATCH;
 		if (rc != RDB_OK && rc != RDB_NOTFOUND)
@@ -3325,7 +3328,7 @@ static rdb_pgno middle_leaf(const unsigned char *file,
 /* A middle leaf's next or prev link pointed at itself, back, or past its
  * neighbour (checksums made right): the scan that follows it must stop
  * with RDB_CORRUPT (src/btree/README.md, "Cursors"), bt_verify too. */
-START_TEST(test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless_scan)
+START_TEST(test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless)
 {
 	unsigned char *file, *pages, *bad;
 	size_t len;
@@ -3552,7 +3555,7 @@ Suite *btree_suite(void)
 	tcase_add_test(tc,
 		test_btree_corrupt_retyped_page_gives_corrupt_not_wrong_data);
 	tcase_add_test(tc,
-		test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless_scan);
+		test_btree_corrupt_bad_leaf_links_give_corrupt_not_endless);
 	tcase_add_test(tc,
 		test_btree_corrupt_cut_leaf_chain_gives_corrupt_not_short_scan);
 	tcase_add_test(tc,
