@@ -2,9 +2,10 @@
  * check_btree_fault.c -- the B+ tree under injected faults: randomized
  * crash, power-loss and torn-write trials while splits and merges are in
  * progress, and an allocation failure at every allocation of a fixed
- * workload.  Every reopened database is checked against a model of the
- * committed key -> value state (see "model" below) with bt_verify, a full
- * scan and a page census (tree pages + free list = every page).
+ * workload; a second tree in the same file is built, dropped and rebuilt
+ * meanwhile.  Every reopened database is checked against a model of the
+ * committed key -> value state (see "model" below) with bt_verify, full
+ * scans and a page census (tree pages + free list = every page, once).
  *
  * Replay: RDB_TEST_SEED=<base seed> reruns the same crash trials;
  * RDB_BTREE_FAULT_TRIAL=<i> runs only trial i of them.
@@ -19,7 +20,6 @@
 #include "btree/btree.h"
 #include "pager/pager.h"
 #include "pager/os.h"
-#include "format.h"
 #include "mem.h"
 #include "test_util.h"
 
