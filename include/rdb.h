@@ -52,6 +52,137 @@ const char *rdb_errstr(int rc);
 /* The library's version string, equal to RDB_VERSION at build time. */
 const char *rdb_libversion(void);
 
+#include <stddef.h>
+#include <stdint.h>
+
+/* ======================================================================
+ * Connections
+ * ====================================================================== */
+
+/* An open database (opaque).  One handle may be used from several
+ * threads; its calls are serialised. */
+typedef struct rdb rdb;
+
+/*
+ * Open the database file at path, creating it if it is missing (default
+ * options: 4096-byte pages, FULL durability).  Errors: RDB_CANTOPEN,
+ * RDB_BUSY (another connection or process has it open), RDB_NOTADB,
+ * RDB_CORRUPT, RDB_IOERR, RDB_NOMEM.  On RDB_OK the caller owns *out and
+ * closes it with rdb_close(); on failure *out is NULL (except that a
+ * handle is still returned for RDB_BUSY and the errors after the file was
+ * found, so that rdb_errmsg() can explain; close it too).
+ */
+int rdb_open(const char *path, rdb **out);
+
+/* Checkpoint, remove the WAL and free db.  NULL is a no-op.  Returns the
+ * checkpoint's error, if any (the database stays consistent). */
+int rdb_close(rdb *db);
+
+/* The code and message of the last failed call on db (borrowed: valid
+ * until the next call on db).  "not an error" after success. */
+int rdb_errcode(rdb *db);
+const char *rdb_errmsg(rdb *db);
+
+/* ======================================================================
+ * Key-value blob store.  Keys are byte strings of 1 .. 1004 bytes (at
+ * 4096-byte pages; rdb_kv_max_key() gives the limit); values are any bytes,
+ * up to 1 GiB through rdb_kv_put() and 2^62 bytes through the streaming
+ * calls.  Each call is its own transaction and is atomic.  Errors: those
+ * named per call, plus RDB_NOMEM, RDB_IOERR, RDB_FULL, RDB_CORRUPT
+ * (a damaged record: the message names the key and page; other keys stay
+ * readable), RDB_MISUSE (NULL handle or arguments).
+ * ====================================================================== */
+
+/* Largest key length for db's page size. */
+size_t rdb_kv_max_key(rdb *db);
+
+/* Store val under key (replacing any older value).  RDB_TOOBIG for a key
+ * or value over the limits.  key and val are borrowed for the call. */
+int rdb_kv_put(rdb *db, const void *key, size_t klen, const void *val,
+	       size_t vlen);
+
+/*
+ * Copy key's value into buf (cap bytes); *vlen gets the value's length.
+ * RDB_NOTFOUND if missing; RDB_RANGE if cap < *vlen (nothing copied, so
+ * the caller can retry with a buffer of *vlen bytes).
+ */
+int rdb_kv_get(rdb *db, const void *key, size_t klen, void *buf, size_t cap,
+	       size_t *vlen);
+
+/* Like rdb_kv_get() into a new buffer: the caller owns *val and frees it
+ * with rdb_kv_free() (non-NULL even for an empty value). */
+int rdb_kv_get_alloc(rdb *db, const void *key, size_t klen, void **val,
+		     size_t *vlen);
+void rdb_kv_free(void *p);                  /* NULL-safe */
+
+/* *exists = 1 if key is stored, else 0. */
+int rdb_kv_exists(rdb *db, const void *key, size_t klen, int *exists);
+
+/* Delete key.  *existed (may be NULL) tells whether it was stored; a
+ * missing key is not an error and writes nothing. */
+int rdb_kv_delete(rdb *db, const void *key, size_t klen, int *existed);
+
+/* One operation of a batch. */
+typedef struct rdb_kv_op {
+	int del;                 /* 0: put key = val; 1: delete key */
+	const void *key;
+	size_t klen;
+	const void *val;         /* puts only */
+	size_t vlen;
+} rdb_kv_op;
+
+/* Apply ops[0..n) in order, all or nothing. */
+int rdb_kv_batch(rdb *db, const rdb_kv_op *ops, size_t n);
+
+/* Streaming: the store pulls a value from `read` in chunks of up to
+ * 64 KiB (set *got to the bytes placed in buf, 0 at the end; return
+ * non-zero to abort, which aborts the put with RDB_INTERRUPT), and pushes
+ * a value to `write` in chunks of up to 64 KiB (return non-zero to stop:
+ * RDB_INTERRUPT).  Neither holds a value whole in memory. */
+typedef int (*rdb_kv_reader)(void *arg, void *buf, size_t cap, size_t *got);
+typedef int (*rdb_kv_writer)(void *arg, const void *buf, size_t n);
+int rdb_kv_put_stream(rdb *db, const void *key, size_t klen,
+		      rdb_kv_reader read, void *arg);
+/* A damaged value is found only after its chunks were pushed: the call
+ * then returns RDB_CORRUPT. */
+int rdb_kv_get_stream(rdb *db, const void *key, size_t klen,
+		      rdb_kv_writer write, void *arg);
+
+/* Give from's value the name to (replacing a value stored under to).
+ * RDB_NOTFOUND if from is missing, RDB_MISUSE if the names are equal. */
+int rdb_kv_rename(rdb *db, const void *from, size_t flen, const void *to,
+		  size_t tlen);
+
+/* Copy key's value from src into dst (replacing dst's).  transfer then
+ * deletes it from src: dst commits first, so a crash between the two
+ * leaves the key in both, never in neither.  RDB_NOTFOUND if missing,
+ * RDB_MISUSE if src == dst. */
+int rdb_kv_copy(rdb *src, rdb *dst, const void *key, size_t klen);
+int rdb_kv_transfer(rdb *src, rdb *dst, const void *key, size_t klen);
+
+/* Keys with a prefix, in key order, on the snapshot taken at open. */
+typedef struct rdb_kv_iter rdb_kv_iter;
+/* On RDB_OK the caller owns *out; close it with rdb_kv_iter_close(). */
+int rdb_kv_iter_open(rdb *db, const void *prefix, size_t plen,
+		     rdb_kv_iter **out);
+/* RDB_ROW with *key (borrowed until the next call) or RDB_DONE. */
+int rdb_kv_iter_next(rdb_kv_iter *it, const void **key, size_t *klen);
+/* The current key's value, into a new buffer (free with rdb_kv_free). */
+int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen);
+void rdb_kv_iter_close(rdb_kv_iter *it);    /* NULL-safe */
+
+/* Copy the live records forward and free the space of dead ones.  Runs
+ * automatically when dead bytes pass half of the store. */
+int rdb_kv_compact(rdb *db);
+
+typedef struct rdb_kv_stats {
+	uint64_t live_keys;
+	uint64_t live_bytes;     /* bytes of live records as stored */
+	uint64_t dead_bytes;     /* bytes of replaced/deleted records */
+	uint64_t saved_bytes;    /* bytes compression saved on live values */
+} rdb_kv_stats;
+int rdb_kv_stats_get(rdb *db, rdb_kv_stats *out);
+
 #ifdef __cplusplus
 }
 #endif

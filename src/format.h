@@ -32,7 +32,8 @@
 #define FMT_PT_BT_INNER 0x10u   /* reserved for src/btree */
 #define FMT_PT_BT_LEAF 0x11u
 #define FMT_PT_BT_OVERFLOW 0x12u
-#define FMT_PT_KV 0x20u         /* reserved for src/kv */
+#define FMT_PT_KV 0x20u         /* KV store: log page */
+#define FMT_PT_KV_META 0x21u    /* KV store: meta page */
 
 /* ---- page 0: the database header ------------------------------------- */
 #define FMT_MAGIC "rdb database\0\0\0\0"   /* 16 bytes */
@@ -62,15 +63,16 @@
 #define FMT_FREE_CAPACITY(ps) (((ps) - FMT_FREE_ENTRIES) / 4u)
 
 /* ---- write-ahead log (<db>-wal) --------------------------------------- *
- * header (32 bytes), then frames of FMT_WAL_FRAME_HDR + page_size bytes. */
+ * header (40 bytes), then frames of FMT_WAL_FRAME_HDR + page_size bytes. */
 #define FMT_WAL_MAGIC 0x4c415752u  /* "RWAL" */
-#define FMT_WAL_HDR_SIZE 32u
+#define FMT_WAL_HDR_SIZE 40u
 #define FMT_WALH_MAGIC 0u          /* u32 */
 #define FMT_WALH_VERSION 4u        /* u32 FMT_VERSION */
 #define FMT_WALH_PAGE_SIZE 8u      /* u32 */
 #define FMT_WALH_GEN 12u           /* u32, bumped at every WAL restart */
 #define FMT_WALH_SALT 16u          /* u64, random per generation */
-#define FMT_WALH_CKSUM 24u         /* u64, XXH3-64 of bytes [0, 24) */
+#define FMT_WALH_DB_ID 24u         /* u64, the database's id (header) */
+#define FMT_WALH_CKSUM 32u         /* u64, XXH3-64 of bytes [0, 32) */
 
 #define FMT_WAL_FRAME_HDR 24u
 #define FMT_WALF_PGNO 0u           /* u32 */

@@ -146,6 +146,41 @@ static rdb_rc settle(bt_cursor *c, pager_page *pg, uint32_t idx)
 	return rc;
 }
 
+/* The chain ended at leaf `leaf`: it must be the tree's first (dir < 0)
+ * or last (dir > 0) leaf, else a link was cut. */
+static rdb_rc check_edge(bt_cursor *c, rdb_pgno leaf, int dir)
+{
+	rdb_pgno pgno = c->root;
+	int lvl, want = -1;
+	rdb_rc rc;
+
+	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
+		pager_page *pg;
+		unsigned char *d;
+
+		if ((rc = pager_get(c->t, pgno, &pg)) != RDB_OK)
+			return rc;
+		d = pager_data(pg);
+		rc = nd_check_header(d, c->ps, pgno, want, c->err);
+		want = (int)nd_level(d) - 1;
+		if (rc == RDB_OK && nd_is_leaf(d)) {
+			pager_unref(pg);
+			break;
+		}
+		if (rc == RDB_OK)
+			rc = nd_child(d, c->ps, pgno, dir > 0 ? nd_n(d) : 0,
+				      &pgno, c->err);
+		pager_unref(pg);
+		if (rc != RDB_OK)
+			return rc;
+	}
+	if (lvl == BT_MAX_DEPTH || pgno != leaf)
+		return rdb_err_set(c->err, RDB_CORRUPT,
+				   "page %u: leaf chain ends before the %s "
+				   "leaf", leaf, dir > 0 ? "last" : "first");
+	return RDB_OK;
+}
+
 /* From leaf pg (pinned, consumed), step to the neighbour leaf in
  * direction dir until one has cells; settle on its first or last. */
 static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
@@ -157,8 +192,11 @@ static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
 		rdb_rc rc;
 
 		pager_unref(pg);
-		if (to == 0)
-			return RDB_NOTFOUND;
+		if (to == 0) {
+			rdb_rc rc = check_edge(c, from, dir);
+
+			return rc != RDB_OK ? rc : RDB_NOTFOUND;
+		}
 		if (++c->hops > pager_txn_page_count(c->t) ||
 		    (rc = pager_get(c->t, to, &pg)) != RDB_OK)
 			return c->hops > pager_txn_page_count(c->t)

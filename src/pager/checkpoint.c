@@ -80,7 +80,7 @@ static rdb_rc slot_bytes(pager *p, uint32_t slot, rdb_pgno pgno,
 
 	lock(&p->mu);
 	f = pool_find(&p->pool, pgno, fseq_of(&p->wal, slot));
-	if (f != NULL && f->state == FR_READY)
+	if (f != NULL && f->state == FR_READY && !f->suspect)
 		pool_pin(&p->pool, f);
 	else
 		f = NULL;

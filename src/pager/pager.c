@@ -205,36 +205,57 @@ static rdb_rc frame_acquire(pager_txn *t, int for_private, pager_page **out)
 	}
 }
 
-/* Read version ver of pgno from its file into buf and verify it. */
+/* Read version ver of pgno from its file into buf; *suspect set if its
+ * checksum fails (the caller decides whether that is an error). */
 static rdb_rc load_bytes(pager *p, rdb_pgno pgno, uint64_t ver,
-			 uint32_t slot, unsigned char *buf, rdb_err *err)
+			 uint32_t slot, unsigned char *buf, int *suspect,
+			 rdb_err *err)
 {
 	size_t got = 0;
 	rdb_rc rc;
 
-	if (ver != VER_DB)
-		return wal_read_slot(p, slot, pgno, buf, err);
-	rc = os_read(p->db, (uint64_t)pgno * p->page_size, buf, p->page_size,
-		     &got, err);
-	if (rc != RDB_OK)
-		return rc;
-	if (got != p->page_size)
-		return rdb_err_set(err, RDB_CORRUPT,
-				   "page %u: missing, '%s' is truncated", pgno,
-				   p->path);
-	return page_verify(buf, p->page_size, pgno, "database file", err);
+	if (ver != VER_DB) {
+		rc = wal_read_slot_raw(p, slot, pgno, buf, err);
+	} else {
+		rc = os_read(p->db, (uint64_t)pgno * p->page_size, buf,
+			     p->page_size, &got, err);
+		if (rc == RDB_OK && got != p->page_size)
+			rc = rdb_err_set(err, RDB_CORRUPT,
+					 "page %u: missing, '%s' is truncated",
+					 pgno, p->path);
+	}
+	*suspect = rc == RDB_OK &&
+		   page_verify(buf, p->page_size, pgno, "", NULL) != RDB_OK;
+	return rc;
+}
+
+/* A frame whose checksum failed is an error unless the caller asked for
+ * lenient reads (then *intact tells). */
+static rdb_rc check_suspect(pager_txn *t, pager_page *f, int lenient,
+			    int *intact)
+{
+	if (intact != NULL)
+		*intact = !f->suspect;
+	if (!f->suspect || lenient)
+		return RDB_OK;
+	pool_unpin(&t->p->pool, f);
+	return rdb_err_set(t->err, RDB_CORRUPT,
+			   "page %u: checksum mismatch in the %s", f->pgno,
+			   f->ver == VER_DB ? "database file"
+					    : "write-ahead log");
 }
 
 /*
  * With mu held (and restart_lock read-held when ver is a WAL frame): pin
  * version ver of pgno, loading it on a miss.  mu is dropped during I/O.
  */
-static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
-		    pager_page **out)
+static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver, int lenient,
+		    pager_page **out, int *intact)
 {
 	pager *p = t->p;
 	pager_page *f = pool_find(&p->pool, pgno, ver), *g;
 	uint32_t slot = 0;
+	int suspect = 0;
 	rdb_rc rc;
 
 	if (f != NULL) {
@@ -252,6 +273,8 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 			return rdb_err_set(t->err, rc, "page %u: cannot be read",
 					   pgno);
 		}
+		if ((rc = check_suspect(t, f, lenient, intact)) != RDB_OK)
+			return rc;
 		*out = f;
 		return RDB_OK;
 	}
@@ -263,7 +286,7 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 	if ((g = pool_find(&p->pool, pgno, ver)) != NULL) {
 		f->pin = 1;
 		pool_unpin(&p->pool, f);     /* not in the hash: freed */
-		return fetch(t, pgno, ver, out);
+		return fetch(t, pgno, ver, lenient, out, intact);
 	}
 	f->pgno = pgno;
 	f->ver = ver;
@@ -276,9 +299,10 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 	if (ver != VER_DB)
 		slot = (uint32_t)(ver - p->wal.gen_base - 1);
 	unlock(&p->mu);
-	rc = load_bytes(p, pgno, ver, slot, f->data, t->err);
+	rc = load_bytes(p, pgno, ver, slot, f->data, &suspect, t->err);
 	lock(&p->mu);
 	f->load_rc = rc;
+	f->suspect = (uint8_t)suspect;
 	if (rc == RDB_OK)
 		f->state = FR_READY;
 	else
@@ -288,6 +312,8 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 		pool_unpin(&p->pool, f);
 		return rc;
 	}
+	if ((rc = check_suspect(t, f, lenient, intact)) != RDB_OK)
+		return rc;
 	*out = f;
 	return RDB_OK;
 }
@@ -295,7 +321,8 @@ static rdb_rc fetch(pager_txn *t, rdb_pgno pgno, uint64_t ver,
 /* Pin pgno as t sees it (its private copy first).  pgno 0 allowed.
  * A cached version is pinned under mu alone; reading a WAL frame from
  * the file also needs restart_lock, taken before mu (lock order). */
-static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
+static rdb_rc get_page_as(pager_txn *t, rdb_pgno pgno, int lenient,
+			  pager_page **out, int *intact)
 {
 	pager *p = t->p;
 	pager_page *f = NULL;
@@ -303,15 +330,17 @@ static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
 	rdb_rc rc;
 
 	*out = NULL;
+	if (intact != NULL)
+		*intact = 1;
 	lock(&p->mu);
 	if (t->write)
 		f = pool_find(&p->pool, pgno, VER_PRIVATE);
 	if (f == NULL) {
 		ver = wal_lookup(&p->wal, pgno, t->mx);
 		f = pool_find(&p->pool, pgno, ver);
-		if (f == NULL || f->state != FR_READY) {
+		if (f == NULL || f->state != FR_READY || f->suspect) {
 			if (ver == VER_DB) {
-				rc = fetch(t, pgno, ver, out);
+				rc = fetch(t, pgno, ver, lenient, out, intact);
 				unlock(&p->mu);
 				return rc;
 			}
@@ -319,7 +348,7 @@ static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
 			pthread_rwlock_rdlock(&p->restart_lock);
 			lock(&p->mu);
 			rc = fetch(t, pgno, wal_lookup(&p->wal, pgno, t->mx),
-				   out);
+				   lenient, out, intact);
 			unlock(&p->mu);
 			pthread_rwlock_unlock(&p->restart_lock);
 			return rc;
@@ -330,6 +359,11 @@ static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
 	unlock(&p->mu);
 	*out = f;
 	return RDB_OK;
+}
+
+static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
+{
+	return get_page_as(t, pgno, 0, out, NULL);
 }
 
 static void dirty_link(pager_txn *t, pager_page *f)
@@ -368,6 +402,7 @@ static rdb_rc private_frame(pager_txn *t, rdb_pgno pgno, pager_page **out)
 		f->ver = VER_PRIVATE;
 		f->state = FR_READY;
 		f->load_rc = RDB_OK;
+		f->suspect = 0;
 		f->pin = 1;
 		pool_hash_insert(&p->pool, f);
 		dirty_link(t, f);
@@ -515,6 +550,19 @@ rdb_rc pager_get(pager_txn *t, rdb_pgno pgno, pager_page **out)
 				   "page %u is out of range (%u pages)", pgno,
 				   t->h.page_count);
 	return get_page(t, pgno, out);
+}
+
+rdb_rc pager_get_lenient(pager_txn *t, rdb_pgno pgno, pager_page **out,
+			 int *intact)
+{
+	assert(t != NULL && out != NULL && intact != NULL);
+	*out = NULL;
+	*intact = 0;
+	if (pgno == 0 || pgno >= t->h.page_count)
+		return rdb_err_set(t->err, RDB_CORRUPT,
+				   "page %u is out of range (%u pages)", pgno,
+				   t->h.page_count);
+	return get_page_as(t, pgno, 1, out, intact);
 }
 
 /* Replace *pg by t's private copy of it. */
@@ -678,6 +726,7 @@ static void fresh_header(pager *p, hdr *h)
 	memset(h, 0, sizeof(*h));
 	h->page_count = 1;
 	h->db_id = pager_random64(p->path, strlen(p->path));
+	p->db_id = h->db_id;
 }
 
 rdb_rc pager_begin(pager *p, int write, rdb_err *err, pager_txn **out)
@@ -1097,6 +1146,7 @@ static rdb_rc probe_db(pager *p, uint64_t size, uint32_t *ps, rdb_rc *bad)
 		return RDB_OK;
 	}
 	*ps = fmt_get_u32(b + FMT_HDR_PAGE_SIZE);
+	p->db_id = fmt_get_u64(b + FMT_HDR_DB_ID);
 	return RDB_OK;
 }
 
@@ -1157,7 +1207,7 @@ static rdb_rc open_files(pager *p)
 	if (rc == RDB_OK)
 		rc = probe_db(p, size, &db_ps, &bad);
 	if (rc == RDB_OK)
-		rc = wal_recover(p, db_ps, &ps);
+		rc = wal_recover(p, db_ps, size == 0, &ps);
 	if (rc != RDB_OK)
 		return rc;
 	/* A usable WAL carries the newest header (every commit writes page

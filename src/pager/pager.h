@@ -155,6 +155,12 @@ uint32_t pager_txn_free_count(const pager_txn *t);
 /* Pin page pgno (1 .. page_count-1) of t's snapshot into *out. */
 rdb_rc pager_get(pager_txn *t, rdb_pgno pgno, pager_page **out);
 
+/* As pager_get(), but a page whose checksum fails is still returned, with
+ * *intact = 0, for a layer that checks finer-grained records itself (the
+ * KV log).  Such a page stays suspect: pager_get() refuses it. */
+rdb_rc pager_get_lenient(pager_txn *t, rdb_pgno pgno, pager_page **out,
+			 int *intact);
+
 /*
  * Make *pg writable within write transaction t: *pg is replaced by t's
  * private copy (the old handle is unpinned; the new one is pinned).  Data

@@ -34,6 +34,7 @@ struct pager_page {
 	uint8_t state;            /* FR_* */
 	uint8_t list;             /* L_*: which list it is on */
 	uint8_t in_hash;
+	uint8_t suspect;          /* loaded with a failing checksum */
 	rdb_rc load_rc;           /* result of the load, for waiters */
 	pager_page *dprev, *dnext;/* the writer's dirty list */
 	pthread_mutex_t latch;    /* held by the loading thread while LOADING */
@@ -145,6 +146,7 @@ struct pager {
 	int db_has_header;        /* the file holds a header page: only then
 				   * may fresh pages go there directly */
 	int is_new;               /* no header anywhere yet */
+	uint64_t db_id;           /* the header's database id (for the WAL) */
 
 	_Atomic uint64_t st_hits, st_misses, st_evictions, st_spills;
 	_Atomic uint64_t st_wal_frames, st_checkpoints, st_commits, st_syncs;
@@ -187,9 +189,12 @@ void wal_destroy(wal *w);
 size_t wal_frame_size(uint32_t page_size);
 uint64_t wal_frame_off(uint32_t page_size, uint32_t slot);
 /* Recover at open: read the header and frames, index committed frames.
- * db_ps is the database file's page size, 0 if unknown (empty file);
+ * db_ps is the database file's page size, 0 if unknown; an empty
+ * database file (db_empty) never adopts a log; p->db_id, if not 0, must
+ * match the log's;
  * *ps_out gets the WAL's page size when the WAL is used, else unchanged. */
-rdb_rc wal_recover(pager *p, uint32_t db_ps, uint32_t *ps_out);
+rdb_rc wal_recover(pager *p, uint32_t db_ps, int db_empty,
+		   uint32_t *ps_out);
 /* Newest slot of pgno with fseq <= mx; returns fseq or VER_DB.  mu held. */
 uint64_t wal_lookup(const wal *w, rdb_pgno pgno, uint64_t mx);
 /* Make room for n more slots (allocation only, no I/O). */
@@ -211,6 +216,9 @@ void wal_index_truncate(wal *w, pager *p);
  * holds restart_lock for reading or is the writer. */
 rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 		     unsigned char *buf, rdb_err *err);
+/* The same without the checksum check. */
+rdb_rc wal_read_slot_raw(pager *p, uint32_t slot, rdb_pgno pgno,
+			 unsigned char *buf, rdb_err *err);
 /* Empty the index for a new generation (mu held, restart_lock
  * write-held, everything backfilled). */
 void wal_reset_index(wal *w);

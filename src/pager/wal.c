@@ -212,7 +212,8 @@ void wal_index_truncate(wal *w, pager *p)
 
 /* ---- file ------------------------------------------------------------- */
 
-static void hdr_encode(wal *w, uint32_t page_size, unsigned char *h)
+static void hdr_encode(wal *w, uint32_t page_size, uint64_t db_id,
+		       unsigned char *h)
 {
 	memset(h, 0, FMT_WAL_HDR_SIZE);
 	fmt_put_u32(h + FMT_WALH_MAGIC, FMT_WAL_MAGIC);
@@ -220,6 +221,7 @@ static void hdr_encode(wal *w, uint32_t page_size, unsigned char *h)
 	fmt_put_u32(h + FMT_WALH_PAGE_SIZE, page_size);
 	fmt_put_u32(h + FMT_WALH_GEN, w->gen);
 	fmt_put_u64(h + FMT_WALH_SALT, w->salt);
+	fmt_put_u64(h + FMT_WALH_DB_ID, db_id);
 	w->hdr_cksum = XXH3_64bits(h, FMT_WALH_CKSUM);
 	fmt_put_u64(h + FMT_WALH_CKSUM, w->hdr_cksum);
 }
@@ -233,7 +235,7 @@ static rdb_rc write_header(pager *p, rdb_err *err)
 
 	w->gen++;
 	w->salt = pager_random64(seed, sizeof(seed));
-	hdr_encode(w, p->page_size, h);
+	hdr_encode(w, p->page_size, p->db_id, h);
 	return os_write(w->f, 0, h, sizeof(h), err);
 }
 
@@ -363,8 +365,8 @@ rdb_rc wal_write_frames(pager *p, pager_page **pages, uint32_t n,
 	return rc;
 }
 
-rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
-		     unsigned char *buf, rdb_err *err)
+rdb_rc wal_read_slot_raw(pager *p, uint32_t slot, rdb_pgno pgno,
+			 unsigned char *buf, rdb_err *err)
 {
 	wal *w = &p->wal;
 	uint64_t off = wal_frame_off(p->page_size, slot) + FMT_WAL_FRAME_HDR;
@@ -388,6 +390,16 @@ rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
 					   "page %u: write-ahead log frame %u "
 					   "is cut short", pgno, slot);
 	}
+	return RDB_OK;
+}
+
+rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
+		     unsigned char *buf, rdb_err *err)
+{
+	rdb_rc rc = wal_read_slot_raw(p, slot, pgno, buf, err);
+
+	if (rc != RDB_OK)
+		return rc;
 	return page_verify(buf, p->page_size, pgno, "write-ahead log", err);
 }
 
@@ -410,15 +422,18 @@ rdb_rc wal_restart(pager *p, rdb_err *err)
 
 /* ---- recovery --------------------------------------------------------- */
 
-/* Validate the header bytes; 0 if the log is not usable. */
-static int hdr_valid(wal *w, const unsigned char *h, uint32_t db_ps)
+/* Validate the header bytes; 0 if the log is not usable (or belongs to
+ * another database: db_id 0 means the database file did not say). */
+static int hdr_valid(wal *w, const unsigned char *h, uint32_t db_ps,
+		     uint64_t db_id)
 {
 	uint32_t ps = fmt_get_u32(h + FMT_WALH_PAGE_SIZE);
 
 	if (fmt_get_u32(h + FMT_WALH_MAGIC) != FMT_WAL_MAGIC ||
 	    fmt_get_u32(h + FMT_WALH_VERSION) != FMT_VERSION ||
 	    fmt_get_u64(h + FMT_WALH_CKSUM) != XXH3_64bits(h, FMT_WALH_CKSUM) ||
-	    !fmt_page_size_ok(ps) || (db_ps != 0 && ps != db_ps))
+	    !fmt_page_size_ok(ps) || (db_ps != 0 && ps != db_ps) ||
+	    (db_id != 0 && fmt_get_u64(h + FMT_WALH_DB_ID) != db_id))
 		return 0;
 	w->gen = fmt_get_u32(h + FMT_WALH_GEN);
 	w->salt = fmt_get_u64(h + FMT_WALH_SALT);
@@ -485,7 +500,7 @@ done:
 	return RDB_OK;
 }
 
-rdb_rc wal_recover(pager *p, uint32_t db_ps, uint32_t *ps_out)
+rdb_rc wal_recover(pager *p, uint32_t db_ps, int db_empty, uint32_t *ps_out)
 {
 	unsigned char h[FMT_WAL_HDR_SIZE];
 	wal *w = &p->wal;
@@ -503,7 +518,9 @@ rdb_rc wal_recover(pager *p, uint32_t db_ps, uint32_t *ps_out)
 	rc = os_read(w->f, 0, h, sizeof(h), &got, p->err);
 	if (rc != RDB_OK)
 		return rc;
-	if (got < sizeof(h) || !hdr_valid(w, h, db_ps)) {
+	/* An empty database file never adopts a log: that log is left over
+	 * from a file that was removed (its fresh pages went with it). */
+	if (got < sizeof(h) || db_empty || !hdr_valid(w, h, db_ps, p->db_id)) {
 		/* A log that never got a valid header holds nothing
 		 * committed; the next write starts a new generation. */
 		w->gen = 0;
@@ -512,5 +529,6 @@ rdb_rc wal_recover(pager *p, uint32_t db_ps, uint32_t *ps_out)
 		return RDB_OK;
 	}
 	*ps_out = fmt_get_u32(h + FMT_WALH_PAGE_SIZE);
+	p->db_id = fmt_get_u64(h + FMT_WALH_DB_ID);
 	return scan_frames(p, *ps_out, p->err);
 }

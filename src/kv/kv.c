@@ -1,0 +1,994 @@
+/*
+ * kv.c -- the KV blob store: the meta page, the index (a B+ tree from key
+ * to record location), puts (zstd when it saves space), streaming puts and
+ * gets, deletes with tombstones, renames, copies between databases,
+ * compaction, statistics and verification.
+ * Design: src/kv/README.md.
+ */
+#include "kv/kv.h"
+#include <string.h>
+#include <zstd.h>
+#include "btree/btree.h"
+#include "err.h"
+#include "kv/kv_int.h"
+#include "mem.h"
+
+/* Values shorter than this are stored as they are. */
+#define KV_COMPRESS_MIN 128u
+#define KV_ZSTD_LEVEL 1
+
+static rdb_err *E(pager_txn *t) { return pager_txn_err(t); }
+static uint32_t PS(pager_txn *t) { return pager_page_size(pager_txn_pager(t)); }
+
+static rdb_rc nomem(pager_txn *t)
+{
+	return rdb_err_set(E(t), RDB_NOMEM, "out of memory (KV store)");
+}
+
+size_t kv_max_key(const pager_txn *t)
+{
+	size_t m = bt_max_key(pager_page_size(pager_txn_pager(t)));
+
+	return m < KV_KEY_MAX ? m : KV_KEY_MAX;
+}
+
+static rdb_rc check_key(pager_txn *t, size_t klen)
+{
+	if (klen == 0 || klen > kv_max_key(t))
+		return rdb_err_set(E(t), RDB_TOOBIG,
+				   "KV key of %zu bytes: keys are 1 to %zu "
+				   "bytes", klen, kv_max_key(t));
+	return RDB_OK;
+}
+
+/* ==== meta page ========================================================= */
+
+static rdb_rc meta_read(pager_txn *t, kv_meta *m, int *exists)
+{
+	rdb_pgno pgno = (rdb_pgno)pager_anchor(t, FMT_ANCHOR_KV);
+	pager_page *pg;
+	unsigned char *d;
+	rdb_rc rc;
+
+	memset(m, 0, sizeof(*m));
+	*exists = pgno != 0;
+	if (pgno == 0)
+		return RDB_OK;
+	if ((rc = pager_get(t, pgno, &pg)) != RDB_OK)
+		return rc;
+	d = pager_data(pg);
+	m->self = pgno;
+	m->index = fmt_get_u32(d + KV_META_INDEX);
+	m->head = fmt_get_u32(d + KV_META_HEAD);
+	m->tail = fmt_get_u32(d + KV_META_TAIL);
+	m->tail_off = fmt_get_u32(d + KV_META_TAIL_OFF);
+	m->live_keys = fmt_get_u64(d + KV_META_LIVE_KEYS);
+	m->live = fmt_get_u64(d + KV_META_LIVE);
+	m->dead = fmt_get_u64(d + KV_META_DEAD);
+	m->saved = fmt_get_u64(d + KV_META_SAVED);
+	if (d[FMT_PAGE_TYPE] != FMT_PT_KV_META ||
+	    fmt_get_u32(d + KV_META_VERSION) != 1 || m->index == 0 ||
+	    (m->tail != 0 && (m->tail_off < KV_LOG_DATA ||
+			      m->tail_off > PS(t))))
+		rc = rdb_err_set(E(t), RDB_CORRUPT,
+				 "page %u: KV meta page is damaged", pgno);
+	pager_unref(pg);
+	return rc;
+}
+
+static rdb_rc meta_write(pager_txn *t, const kv_meta *m)
+{
+	pager_page *pg;
+	unsigned char *d;
+	rdb_rc rc = pager_get(t, m->self, &pg);
+
+	if (rc == RDB_OK && (rc = pager_write(t, &pg)) == RDB_OK) {
+		d = pager_data(pg);
+		fmt_put_u32(d + KV_META_VERSION, 1);
+		fmt_put_u32(d + KV_META_INDEX, m->index);
+		fmt_put_u32(d + KV_META_HEAD, m->head);
+		fmt_put_u32(d + KV_META_TAIL, m->tail);
+		fmt_put_u32(d + KV_META_TAIL_OFF, m->tail_off);
+		fmt_put_u64(d + KV_META_LIVE_KEYS, m->live_keys);
+		fmt_put_u64(d + KV_META_LIVE, m->live);
+		fmt_put_u64(d + KV_META_DEAD, m->dead);
+		fmt_put_u64(d + KV_META_SAVED, m->saved);
+	}
+	pager_unref(pg);
+	return rc;
+}
+
+/* Read the meta page, creating the store first if asked and missing;
+ * without create, *exists tells whether there is a store. */
+static rdb_rc meta_open(pager_txn *t, kv_meta *m, int create, int *exists)
+{
+	pager_page *pg;
+	rdb_rc rc = meta_read(t, m, exists);
+
+	if (rc != RDB_OK || *exists || !create)
+		return rc;
+	if ((rc = pager_alloc(t, FMT_PT_KV_META, &pg)) != RDB_OK)
+		return rc;
+	m->self = pager_pgno(pg);
+	pager_unref(pg);
+	if ((rc = bt_create(t, &m->index)) != RDB_OK ||
+	    (rc = pager_set_anchor(t, FMT_ANCHOR_KV, m->self)) != RDB_OK)
+		return rc;
+	*exists = 1;
+	return meta_write(t, m);
+}
+
+/* ==== index ============================================================ */
+
+static rdb_rc ix_lookup(pager_txn *t, const kv_meta *m, const void *key,
+			size_t klen, kv_loc *loc)
+{
+	void *v;
+	size_t n;
+	rdb_rc rc = bt_get(t, m->index, key, klen, &v, &n);
+
+	if (rc != RDB_OK)
+		return rc;
+	if (n != KV_IX_SIZE) {
+		rdb_free(v);
+		return rdb_err_set(E(t), RDB_CORRUPT,
+				   "KV index entry of key '%s' is damaged",
+				   kv_key_text(key, klen));
+	}
+	loc->pgno = fmt_get_u32((unsigned char *)v + KV_IX_PGNO);
+	loc->off = fmt_get_u32((unsigned char *)v + KV_IX_OFF);
+	loc->len = fmt_get_u64((unsigned char *)v + KV_IX_LEN);
+	loc->raw = fmt_get_u64((unsigned char *)v + KV_IX_RAW);
+	rdb_free(v);
+	if (loc->len < KV_REC_HDR + klen)
+		return rdb_err_set(E(t), RDB_CORRUPT,
+				   "KV index entry of key '%s' is damaged",
+				   kv_key_text(key, klen));
+	return RDB_OK;
+}
+
+/* Like ix_lookup, but a missing key is *found = 0, not an error. */
+static rdb_rc ix_find(pager_txn *t, const kv_meta *m, const void *key,
+		      size_t klen, kv_loc *loc, int *found)
+{
+	rdb_rc rc = ix_lookup(t, m, key, klen, loc);
+
+	*found = rc == RDB_OK;
+	if (rc == RDB_NOTFOUND) {
+		rdb_err_clear(E(t));
+		rc = RDB_OK;
+	}
+	return rc;
+}
+
+static rdb_rc ix_put(pager_txn *t, const kv_meta *m, const void *key,
+		     size_t klen, const kv_loc *loc)
+{
+	unsigned char v[KV_IX_SIZE];
+
+	fmt_put_u32(v + KV_IX_PGNO, loc->pgno);
+	fmt_put_u32(v + KV_IX_OFF, loc->off);
+	fmt_put_u64(v + KV_IX_LEN, loc->len);
+	fmt_put_u64(v + KV_IX_RAW, loc->raw);
+	return bt_upsert(t, m->index, key, klen, v, sizeof(v), NULL);
+}
+
+/* ==== accounting ======================================================== */
+
+static uint64_t saved_of(const kv_loc *l, size_t klen)
+{
+	uint64_t stored = l->len - KV_REC_HDR - klen;
+
+	return l->raw > stored ? l->raw - stored : 0;
+}
+
+/* nw replaced old (if found) under key. */
+static void account_put(kv_meta *m, const kv_loc *old, int found,
+			const kv_loc *nw, size_t klen)
+{
+	if (found) {
+		m->dead += old->len;
+		m->live -= old->len;
+		m->saved -= saved_of(old, klen);
+	} else {
+		m->live_keys++;
+	}
+	m->live += nw->len;
+	m->saved += saved_of(nw, klen);
+}
+
+/* old under key went away, leaving a tombstone of tomb bytes. */
+static void account_del(kv_meta *m, const kv_loc *old, uint64_t tomb,
+			size_t klen)
+{
+	m->dead += old->len + tomb;
+	m->live -= old->len;
+	m->saved -= saved_of(old, klen);
+	m->live_keys--;
+}
+
+/* ==== writing records =================================================== */
+
+static void hdr_fill(unsigned char *h, uint32_t flags, size_t klen,
+		     uint64_t stored, uint64_t raw)
+{
+	memset(h, 0, KV_REC_HDR);
+	h[KV_REC_FLAGS] = (unsigned char)flags;
+	fmt_put_u16(h + KV_REC_KLEN, (uint16_t)klen);
+	fmt_put_u64(h + KV_REC_STORED, stored);
+	fmt_put_u64(h + KV_REC_RAW, raw);
+}
+
+/* Append a record whose stored bytes are in memory. */
+static rdb_rc append_record(pager_txn *t, kv_meta *m, const void *key,
+			    size_t klen, uint32_t flags, const void *stored,
+			    uint64_t n, uint64_t raw, kv_loc *loc)
+{
+	unsigned char h[KV_REC_HDR];
+	XXH3_state_t st;
+	kv_app a;
+	rdb_rc rc;
+
+	hdr_fill(h, flags, klen, n, raw);
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, key, klen);
+	if (n > 0)
+		XXH3_64bits_update(&st, stored, (size_t)n);
+	XXH3_64bits_update(&st, h + KV_REC_FLAGS, KV_REC_HDR - KV_REC_FLAGS);
+	fmt_put_u64(h + KV_REC_CKSUM, XXH3_64bits_digest(&st));
+	if ((rc = kv_app_begin(&a, t, m)) != RDB_OK)
+		return rc;
+	rc = kv_app_pos(&a, &loc->pgno, &loc->off);
+	if (rc == RDB_OK)
+		rc = kv_app_write(&a, h, sizeof(h));
+	if (rc == RDB_OK)
+		rc = kv_app_write(&a, key, klen);
+	if (rc == RDB_OK && n > 0)
+		rc = kv_app_write(&a, stored, (size_t)n);
+	kv_app_end(&a);
+	loc->len = KV_REC_HDR + klen + n;
+	loc->raw = raw;
+	return rc;
+}
+
+/* A compressed copy of val if that saves space: *out (caller frees) and
+ * *n, else *out = NULL. */
+static rdb_rc maybe_compress(pager_txn *t, const void *val, size_t vlen,
+			     void **out, size_t *n)
+{
+	size_t bound, c;
+	void *buf;
+
+	*out = NULL;
+	if (vlen < KV_COMPRESS_MIN)
+		return RDB_OK;
+	bound = ZSTD_compressBound(vlen);
+	if ((buf = rdb_malloc(bound)) == NULL)
+		return nomem(t);
+	c = ZSTD_compress(buf, bound, val, vlen, KV_ZSTD_LEVEL);
+	if (ZSTD_isError(c) || c >= vlen) {
+		rdb_free(buf);
+		return RDB_OK;
+	}
+	*out = buf;
+	*n = c;
+	return RDB_OK;
+}
+
+rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
+	      size_t vlen)
+{
+	kv_meta m;
+	kv_loc old, nw;
+	void *z = NULL;
+	size_t zn = 0;
+	int exists, found;
+	rdb_rc rc;
+
+	if ((rc = check_key(t, klen)) != RDB_OK)
+		return rc;
+	if ((rc = meta_open(t, &m, 1, &exists)) != RDB_OK ||
+	    (rc = ix_find(t, &m, key, klen, &old, &found)) != RDB_OK ||
+	    (rc = maybe_compress(t, val, vlen, &z, &zn)) != RDB_OK)
+		return rc;
+	if (z != NULL)
+		rc = append_record(t, &m, key, klen, KV_F_ZSTD, z, zn, vlen,
+				   &nw);
+	else
+		rc = append_record(t, &m, key, klen, 0, val, vlen, vlen, &nw);
+	rdb_free(z);
+	if (rc == RDB_OK)
+		rc = ix_put(t, &m, key, klen, &nw);
+	if (rc != RDB_OK)
+		return rc;
+	account_put(&m, &old, found, &nw, klen);
+	return meta_write(t, &m);
+}
+
+/* ==== streaming put ===================================================== */
+
+typedef struct sput {
+	pager_txn *t;
+	kv_app a;
+	XXH3_state_t sum;
+	ZSTD_CCtx *cz;            /* NULL: stored as it comes */
+	unsigned char *in, *out;  /* KV_CHUNK and ZSTD_CStreamOutSize() */
+	size_t out_cap;
+	uint64_t stored, raw;
+} sput;
+
+static rdb_rc sput_emit(sput *s, const void *buf, size_t n)
+{
+	XXH3_64bits_update(&s->sum, buf, n);
+	s->stored += n;
+	return kv_app_write(&s->a, buf, n);
+}
+
+/* Feed n raw bytes (end: flush the compressor). */
+static rdb_rc sput_feed(sput *s, const void *buf, size_t n, int end)
+{
+	ZSTD_inBuffer in = { buf, n, 0 };
+	rdb_rc rc = RDB_OK;
+	size_t left;
+
+	s->raw += n;
+	if (s->cz == NULL)
+		return n ? sput_emit(s, buf, n) : RDB_OK;
+	do {
+		ZSTD_outBuffer out = { s->out, s->out_cap, 0 };
+
+		left = ZSTD_compressStream2(s->cz, &out, &in,
+					    end ? ZSTD_e_end : ZSTD_e_continue);
+		if (ZSTD_isError(left))
+			return rdb_err_set(E(s->t), RDB_INTERNAL,
+					   "compression failed: %s",
+					   ZSTD_getErrorName(left));
+		if (out.pos > 0)
+			rc = sput_emit(s, s->out, out.pos);
+	} while (rc == RDB_OK && (in.pos < in.size || (end && left != 0)));
+	return rc;
+}
+
+/* Pull the whole value; the first chunk decides on compression. */
+static rdb_rc sput_pull(sput *s, kv_reader read, void *arg)
+{
+	size_t got = 0;
+	int first = 1;
+	rdb_rc rc = RDB_OK;
+
+	for (;;) {
+		if (read(arg, s->in, KV_CHUNK, &got) != 0)
+			return rdb_err_set(E(s->t), RDB_INTERRUPT,
+					   "KV streaming put aborted by its "
+					   "reader");
+		if (got > KV_CHUNK)
+			return rdb_err_set(E(s->t), RDB_MISUSE,
+					   "KV reader returned too many bytes");
+		if (first && got >= KV_COMPRESS_MIN) {
+			size_t c = ZSTD_compress(s->out, s->out_cap, s->in, got,
+						 KV_ZSTD_LEVEL);
+
+			if (!ZSTD_isError(c) && c < got - got / 10) {
+				s->cz = ZSTD_createCCtx();
+				if (s->cz == NULL)
+					return nomem(s->t);
+				ZSTD_CCtx_setParameter(s->cz,
+					ZSTD_c_compressionLevel,
+					KV_ZSTD_LEVEL);
+			}
+		}
+		first = 0;
+		if (got == 0)
+			return sput_feed(s, NULL, 0, 1);
+		if ((rc = sput_feed(s, s->in, got, 0)) != RDB_OK)
+			return rc;
+	}
+}
+
+rdb_rc kv_put_stream(pager_txn *t, const void *key, size_t klen,
+		     kv_reader read, void *arg)
+{
+	unsigned char h[KV_REC_HDR] = { 0 };
+	kv_meta m;
+	kv_loc old, nw;
+	sput s;
+	int exists, found, open = 0;
+	rdb_rc rc;
+
+	if ((rc = check_key(t, klen)) != RDB_OK)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	s.t = t;
+	s.out_cap = ZSTD_CStreamOutSize();
+	s.in = rdb_malloc(KV_CHUNK);
+	s.out = rdb_malloc(s.out_cap);
+	if (s.in == NULL || s.out == NULL) {
+		rc = nomem(t);
+		goto out;
+	}
+	if ((rc = meta_open(t, &m, 1, &exists)) != RDB_OK ||
+	    (rc = ix_find(t, &m, key, klen, &old, &found)) != RDB_OK ||
+	    (rc = kv_app_begin(&s.a, t, &m)) != RDB_OK)
+		goto out;
+	open = 1;
+	XXH3_64bits_reset(&s.sum);
+	XXH3_64bits_update(&s.sum, key, klen);
+	if ((rc = kv_app_pos(&s.a, &nw.pgno, &nw.off)) != RDB_OK ||
+	    (rc = kv_app_write(&s.a, h, sizeof(h))) != RDB_OK ||
+	    (rc = kv_app_write(&s.a, key, klen)) != RDB_OK ||
+	    (rc = sput_pull(&s, read, arg)) != RDB_OK)
+		goto out;
+	/* Only now are the lengths known: seal and place the header. */
+	hdr_fill(h, s.cz ? KV_F_ZSTD : 0, klen, s.stored, s.raw);
+	XXH3_64bits_update(&s.sum, h + KV_REC_FLAGS, KV_REC_HDR - KV_REC_FLAGS);
+	fmt_put_u64(h + KV_REC_CKSUM, XXH3_64bits_digest(&s.sum));
+	kv_app_end(&s.a);
+	open = 0;
+	nw.len = KV_REC_HDR + klen + s.stored;
+	nw.raw = s.raw;
+	if ((rc = kv_log_patch(t, nw.pgno, nw.off, h, sizeof(h))) ||
+	    (rc = ix_put(t, &m, key, klen, &nw)))
+		goto out;
+	account_put(&m, &old, found, &nw, klen);
+	rc = meta_write(t, &m);
+out:
+	if (open)
+		kv_app_end(&s.a);
+	ZSTD_freeCCtx(s.cz);
+	rdb_free(s.in);
+	rdb_free(s.out);
+	return rc;
+}
+
+/* ==== reading =========================================================== */
+
+static rdb_rc locate(pager_txn *t, const void *key, size_t klen,
+		     kv_loc *loc)
+{
+	kv_meta m;
+	int exists;
+	rdb_rc rc;
+
+	if ((rc = check_key(t, klen)) != RDB_OK ||
+	    (rc = meta_read(t, &m, &exists)) != RDB_OK)
+		return rc;
+	if (!exists)
+		return rdb_err_set(E(t), RDB_NOTFOUND, "KV key '%s' not found",
+				   kv_key_text(key, klen));
+	rc = ix_lookup(t, &m, key, klen, loc);
+	if (rc == RDB_NOTFOUND)
+		rdb_err_set(E(t), RDB_NOTFOUND, "KV key '%s' not found",
+			    kv_key_text(key, klen));
+	return rc;
+}
+
+rdb_rc kv_value_len(pager_txn *t, const void *key, size_t klen,
+		    uint64_t *vlen)
+{
+	kv_loc loc;
+	rdb_rc rc = locate(t, key, klen, &loc);
+
+	*vlen = rc == RDB_OK ? loc.raw : 0;
+	return rc;
+}
+
+/* Decompress stored bytes from r to write, in chunks.  zstd may hold
+ * output back after its input is used up, so the loop runs until the
+ * frame is complete, not until the input ends. */
+static rdb_rc unzstd_stream(kv_rec *r, pager_txn *t, unsigned char *in,
+			    unsigned char *out, kv_writer write, void *arg)
+{
+	ZSTD_DCtx *dz = ZSTD_createDCtx();
+	ZSTD_inBuffer ib = { in, 0, 0 };
+	uint64_t produced = 0;
+	size_t got, ret = 1;
+	rdb_rc rc = RDB_OK;
+
+	if (dz == NULL)
+		return nomem(t);
+	while (rc == RDB_OK) {
+		ZSTD_outBuffer ob = { out, KV_CHUNK, 0 };
+
+		if (ib.pos == ib.size && r->left > 0) {
+			if ((rc = kv_rec_read(r, in, KV_CHUNK, &got)))
+				break;
+			ib.size = got;
+			ib.pos = 0;
+		}
+		ret = ZSTD_decompressStream(dz, &ob, &ib);
+		if (ZSTD_isError(ret)) {
+			rc = RDB_CORRUPT;
+			break;
+		}
+		produced += ob.pos;
+		if (produced > r->raw) {
+			rc = RDB_CORRUPT;
+			break;
+		}
+		if (ob.pos > 0 && write(arg, out, ob.pos) != 0)
+			rc = rdb_err_set(E(t), RDB_INTERRUPT,
+					 "KV streaming get stopped by its "
+					 "writer");
+		/* Done: frame complete, or no input left and no progress. */
+		if (ret == 0 ||
+		    (ib.pos == ib.size && r->left == 0 && ob.pos < ob.size))
+			break;
+	}
+	ZSTD_freeDCtx(dz);
+	if (rc == RDB_OK && (ret != 0 || produced != r->raw ||
+			     ib.pos != ib.size || r->left != 0))
+		rc = RDB_CORRUPT;
+	return rc;
+}
+
+/* Copy stored bytes from r to write, in chunks. */
+static rdb_rc plain_stream(kv_rec *r, pager_txn *t, unsigned char *in,
+			   kv_writer write, void *arg)
+{
+	size_t got;
+	rdb_rc rc = RDB_OK;
+
+	while (rc == RDB_OK && r->left > 0) {
+		if ((rc = kv_rec_read(r, in, KV_CHUNK, &got)) != RDB_OK)
+			break;
+		if (write(arg, in, got) != 0)
+			rc = rdb_err_set(E(t), RDB_INTERRUPT,
+					 "KV streaming get stopped by its "
+					 "writer");
+	}
+	return rc;
+}
+
+/* Stream the value at loc to write; verify the checksum at the end. */
+static rdb_rc stream_value(pager_txn *t, const kv_loc *loc, const void *key,
+			   size_t klen, kv_writer write, void *arg)
+{
+	unsigned char *in = rdb_malloc(KV_CHUNK), *out = rdb_malloc(KV_CHUNK);
+	kv_rec r;
+	int opened = 0;
+	rdb_rc rc = RDB_OK;
+
+	if (in == NULL || out == NULL)
+		rc = nomem(t);
+	if (rc == RDB_OK)
+		opened = (rc = kv_rec_open(&r, t, loc, key, klen)) == RDB_OK;
+	if (rc == RDB_OK)
+		rc = (r.flags & KV_F_ZSTD)
+			     ? unzstd_stream(&r, t, in, out, write, arg)
+			     : plain_stream(&r, t, in, write, arg);
+	/* A damaged record shows as a bad checksum whatever failed first. */
+	if (opened && (rc == RDB_OK || rc == RDB_CORRUPT)) {
+		rdb_rc c = kv_rec_close(&r, loc, key, klen);
+
+		if (c != RDB_OK)
+			rc = c;
+		else if (rc == RDB_CORRUPT)
+			rc = rdb_err_set(E(t), RDB_CORRUPT,
+					 "KV value of key '%s' on page %u does "
+					 "not decompress",
+					 kv_key_text(key, klen), loc->pgno);
+	}
+	rdb_free(in);
+	rdb_free(out);
+	return rc;
+}
+
+rdb_rc kv_get_stream(pager_txn *t, const void *key, size_t klen,
+		     kv_writer write, void *arg)
+{
+	kv_loc loc;
+	rdb_rc rc = locate(t, key, klen, &loc);
+
+	if (rc != RDB_OK)
+		return rc;
+	return stream_value(t, &loc, key, klen, write, arg);
+}
+
+typedef struct membuf {
+	unsigned char *p;
+	size_t n, cap;
+} membuf;
+
+static int mem_write(void *arg, const void *buf, size_t n)
+{
+	membuf *m = arg;
+
+	if (n > m->cap - m->n)
+		return 1;
+	memcpy(m->p + m->n, buf, n);
+	m->n += n;
+	return 0;
+}
+
+rdb_rc kv_get(pager_txn *t, const void *key, size_t klen, void **val,
+	      size_t *vlen)
+{
+	membuf mb = { NULL, 0, 0 };
+	kv_loc loc;
+	rdb_rc rc;
+
+	*val = NULL;
+	*vlen = 0;
+	if ((rc = locate(t, key, klen, &loc)) != RDB_OK)
+		return rc;
+	if (loc.raw > (uint64_t)SIZE_MAX / 2)
+		return rdb_err_set(E(t), RDB_TOOBIG,
+				   "KV value of key '%s' is too big for memory",
+				   kv_key_text(key, klen));
+	mb.cap = (size_t)loc.raw;
+	if ((mb.p = rdb_malloc(mb.cap ? mb.cap : 1)) == NULL)
+		return nomem(t);
+	rc = stream_value(t, &loc, key, klen, mem_write, &mb);
+	if (rc == RDB_OK && mb.n != mb.cap)
+		rc = rdb_err_set(E(t), RDB_CORRUPT,
+				 "KV value of key '%s' has the wrong length",
+				 kv_key_text(key, klen));
+	if (rc != RDB_OK) {
+		rdb_free(mb.p);
+		return rc;
+	}
+	*val = mb.p;
+	*vlen = mb.n;
+	return RDB_OK;
+}
+
+/* ==== delete, rename, copy ============================================== */
+
+rdb_rc kv_delete(pager_txn *t, const void *key, size_t klen, int *existed)
+{
+	kv_meta m;
+	kv_loc old, tomb;
+	int exists, found;
+	rdb_rc rc;
+
+	if (existed != NULL)
+		*existed = 0;
+	if ((rc = check_key(t, klen)) != RDB_OK ||
+	    (rc = meta_read(t, &m, &exists)) != RDB_OK || !exists ||
+	    (rc = ix_find(t, &m, key, klen, &old, &found)) != RDB_OK || !found)
+		return rc;
+	if ((rc = append_record(t, &m, key, klen, KV_F_TOMBSTONE, NULL, 0, 0,
+				&tomb)) != RDB_OK ||
+	    (rc = bt_delete(t, m.index, key, klen)) != RDB_OK)
+		return rc;
+	account_del(&m, &old, tomb.len, klen);
+	if (existed != NULL)
+		*existed = 1;
+	return meta_write(t, &m);
+}
+
+/*
+ * Append a copy of the record at loc (key `key`, read in transaction src)
+ * under the name dkey to dst's log (meta dm), as stored, verifying the
+ * source checksum on the way: a damaged record is never laundered into a
+ * valid one.  *nw gets the new record.
+ */
+static rdb_rc copy_record(pager_txn *src, const kv_loc *loc, const void *key,
+			  size_t klen, pager_txn *dst, kv_meta *dm,
+			  const void *dkey, size_t dklen, kv_loc *nw)
+{
+	unsigned char h[KV_REC_HDR] = { 0 }, *buf = rdb_malloc(KV_CHUNK);
+	XXH3_state_t st;
+	kv_rec r;
+	kv_app a;
+	size_t got;
+	int open = 0;
+	rdb_rc rc;
+
+	if (buf == NULL)
+		return nomem(dst);
+	if ((rc = kv_rec_open(&r, src, loc, key, klen)) != RDB_OK ||
+	    (rc = kv_app_begin(&a, dst, dm)) != RDB_OK)
+		goto out;
+	open = 1;
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, dkey, dklen);
+	if ((rc = kv_app_pos(&a, &nw->pgno, &nw->off)) != RDB_OK ||
+	    (rc = kv_app_write(&a, h, sizeof(h))) != RDB_OK ||
+	    (rc = kv_app_write(&a, dkey, dklen)) != RDB_OK)
+		goto out;
+	while (rc == RDB_OK && r.left > 0) {
+		if ((rc = kv_rec_read(&r, buf, KV_CHUNK, &got)) != RDB_OK)
+			break;
+		XXH3_64bits_update(&st, buf, got);
+		rc = kv_app_write(&a, buf, got);
+	}
+	if (rc != RDB_OK || (rc = kv_rec_close(&r, loc, key, klen)) != RDB_OK)
+		goto out;
+	kv_app_end(&a);
+	open = 0;
+	hdr_fill(h, r.flags, dklen, r.stored, r.raw);
+	XXH3_64bits_update(&st, h + KV_REC_FLAGS, KV_REC_HDR - KV_REC_FLAGS);
+	fmt_put_u64(h + KV_REC_CKSUM, XXH3_64bits_digest(&st));
+	nw->len = KV_REC_HDR + dklen + r.stored;
+	nw->raw = r.raw;
+	rc = kv_log_patch(dst, nw->pgno, nw->off, h, sizeof(h));
+out:
+	if (open)
+		kv_app_end(&a);
+	rdb_free(buf);
+	return rc;
+}
+
+rdb_rc kv_rename(pager_txn *t, const void *from, size_t flen,
+		 const void *to, size_t tlen)
+{
+	kv_meta m;
+	kv_loc src, old, nw, tomb;
+	int exists, found;
+	rdb_rc rc;
+
+	if ((rc = check_key(t, flen)) != RDB_OK ||
+	    (rc = check_key(t, tlen)) != RDB_OK)
+		return rc;
+	if (flen == tlen && memcmp(from, to, flen) == 0)
+		return rdb_err_set(E(t), RDB_MISUSE,
+				   "KV rename of '%s' to itself",
+				   kv_key_text(from, flen));
+	if ((rc = locate(t, from, flen, &src)) != RDB_OK ||
+	    (rc = meta_read(t, &m, &exists)) != RDB_OK ||
+	    (rc = ix_find(t, &m, to, tlen, &old, &found)) != RDB_OK ||
+	    (rc = copy_record(t, &src, from, flen, t, &m, to, tlen, &nw)) ||
+	    (rc = ix_put(t, &m, to, tlen, &nw)) != RDB_OK ||
+	    (rc = append_record(t, &m, from, flen, KV_F_TOMBSTONE, NULL, 0, 0,
+				&tomb)) != RDB_OK ||
+	    (rc = bt_delete(t, m.index, from, flen)) != RDB_OK)
+		return rc;
+	account_put(&m, &old, found, &nw, tlen);
+	account_del(&m, &src, tomb.len, flen);
+	return meta_write(t, &m);
+}
+
+rdb_rc kv_copy(pager_txn *src, pager_txn *dst, const void *key, size_t klen)
+{
+	kv_meta m;
+	kv_loc loc, old, nw;
+	int exists, found;
+	rdb_rc rc;
+
+	if ((rc = locate(src, key, klen, &loc)) != RDB_OK)
+		return rc;
+	if ((rc = check_key(dst, klen)) != RDB_OK ||
+	    (rc = meta_open(dst, &m, 1, &exists)) != RDB_OK ||
+	    (rc = ix_find(dst, &m, key, klen, &old, &found)) != RDB_OK)
+		return rc;
+	rc = copy_record(src, &loc, key, klen, dst, &m, key, klen, &nw);
+	if (rc != RDB_OK) {
+		/* Report the source's problem in the destination too. */
+		if (pager_txn_err(src)->rc != RDB_OK)
+			rdb_err_set(E(dst), rc, "%s", pager_txn_err(src)->msg);
+		return rc;
+	}
+	if ((rc = ix_put(dst, &m, key, klen, &nw)) != RDB_OK)
+		return rc;
+	account_put(&m, &old, found, &nw, klen);
+	return meta_write(dst, &m);
+}
+
+/* ==== compaction ======================================================== */
+
+/* Free the log chain starting at head (pages of the old log only). */
+static rdb_rc free_chain(pager_txn *t, rdb_pgno head)
+{
+	uint32_t n = 0;
+	rdb_rc rc = RDB_OK;
+
+	while (head != 0 && rc == RDB_OK) {
+		pager_page *pg;
+		rdb_pgno next;
+		int intact;
+
+		if (++n > pager_txn_page_count(t))
+			return rdb_err_set(E(t), RDB_CORRUPT,
+					   "page %u: KV log chain loops", head);
+		if ((rc = pager_get_lenient(t, head, &pg, &intact)) != RDB_OK)
+			return rc;
+		next = fmt_get_u32(pager_data(pg) + KV_LOG_NEXT);
+		/* A damaged page's link cannot be trusted to free pages by. */
+		if (!intact || pager_data(pg)[FMT_PAGE_TYPE] != FMT_PT_KV)
+			rc = rdb_err_set(E(t), RDB_CORRUPT,
+					 "page %u: damaged KV log page", head);
+		pager_unref(pg);
+		if (rc == RDB_OK)
+			rc = pager_free_page(t, head);
+		head = next;
+	}
+	return rc;
+}
+
+/* Copy every live record (index order) into the new log of m. */
+static rdb_rc copy_live(pager_txn *t, kv_meta *m)
+{
+	unsigned char key[KV_KEY_MAX];
+	bt_cursor *c;
+	const void *k;
+	size_t klen;
+	rdb_rc rc = bt_cursor_open(t, m->index, &c);
+
+	if (rc != RDB_OK)
+		return rc;
+	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+		kv_loc loc, nw;
+
+		if ((rc = bt_key(c, &k, &klen)) != RDB_OK)
+			break;
+		if (klen > sizeof(key)) {
+			rc = rdb_err_set(E(t), RDB_CORRUPT,
+					 "KV index holds a key of %zu bytes",
+					 klen);
+			break;
+		}
+		memcpy(key, k, klen);
+		if ((rc = ix_lookup(t, m, key, klen, &loc)) != RDB_OK ||
+		    (rc = copy_record(t, &loc, key, klen, t, m, key, klen,
+				      &nw)) != RDB_OK ||
+		    (rc = ix_put(t, m, key, klen, &nw)) != RDB_OK)
+			break;
+	}
+	bt_cursor_close(c);
+	return rc == RDB_NOTFOUND ? RDB_OK : rc;
+}
+
+rdb_rc kv_compact(pager_txn *t)
+{
+	kv_meta m;
+	rdb_pgno old_head;
+	int exists;
+	rdb_rc rc;
+
+	if ((rc = meta_read(t, &m, &exists)) != RDB_OK || !exists)
+		return rc;
+	old_head = m.head;
+	m.head = m.tail = 0;
+	m.tail_off = 0;
+	if ((rc = copy_live(t, &m)) != RDB_OK ||
+	    (rc = free_chain(t, old_head)) != RDB_OK)
+		return rc;
+	m.dead = 0;
+	return meta_write(t, &m);
+}
+
+rdb_rc kv_maybe_compact(pager_txn *t)
+{
+	kv_meta m;
+	int exists;
+	rdb_rc rc = meta_read(t, &m, &exists);
+
+	if (rc != RDB_OK || !exists)
+		return rc;
+	/* Half the store is dead, and it is worth the work. */
+	if (m.dead > m.live && m.dead + m.live >= 16ull * PS(t))
+		return kv_compact(t);
+	return RDB_OK;
+}
+
+rdb_rc kv_get_stats(pager_txn *t, kv_stats *out)
+{
+	kv_meta m;
+	int exists;
+	rdb_rc rc = meta_read(t, &m, &exists);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == RDB_OK && exists) {
+		out->live_keys = m.live_keys;
+		out->live_bytes = m.live;
+		out->dead_bytes = m.dead;
+		out->saved_bytes = m.saved;
+	}
+	return rc;
+}
+
+rdb_rc kv_index_root(pager_txn *t, rdb_pgno *root)
+{
+	kv_meta m;
+	int exists;
+	rdb_rc rc = meta_read(t, &m, &exists);
+
+	*root = rc == RDB_OK ? m.index : 0;
+	return rc;
+}
+
+/* ==== verification ====================================================== */
+
+static rdb_rc mark(pager_txn *t, unsigned char *seen, rdb_pgno pgno)
+{
+	if (pgno == 0 || pgno >= pager_txn_page_count(t) ||
+	    (seen[pgno / 8] & (1u << (pgno % 8))))
+		return rdb_err_set(E(t), RDB_CORRUPT,
+				   "page %u: KV page out of range or used "
+				   "twice", pgno);
+	seen[pgno / 8] |= (unsigned char)(1u << (pgno % 8));
+	return RDB_OK;
+}
+
+static int discard(void *arg, const void *buf, size_t n)
+{
+	(void)arg;
+	(void)buf;
+	(void)n;
+	return 0;
+}
+
+/* Every index entry's record reads and checks; totals match the meta. */
+static rdb_rc verify_records(pager_txn *t, const kv_meta *m)
+{
+	unsigned char key[KV_KEY_MAX];
+	uint64_t keys = 0, bytes = 0;
+	bt_cursor *c;
+	const void *k;
+	size_t klen;
+	rdb_rc rc = bt_cursor_open(t, m->index, &c);
+
+	if (rc != RDB_OK)
+		return rc;
+	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+		kv_loc loc;
+
+		if ((rc = bt_key(c, &k, &klen)) != RDB_OK)
+			break;
+		if (klen == 0 || klen > sizeof(key)) {
+			rc = rdb_err_set(E(t), RDB_CORRUPT,
+					 "KV index holds a key of %zu bytes",
+					 klen);
+			break;
+		}
+		memcpy(key, k, klen);
+		if ((rc = ix_lookup(t, m, key, klen, &loc)) != RDB_OK ||
+		    (rc = stream_value(t, &loc, key, klen, discard, NULL)))
+			break;
+		keys++;
+		bytes += loc.len;
+	}
+	bt_cursor_close(c);
+	if (rc == RDB_NOTFOUND)
+		rc = RDB_OK;
+	if (rc == RDB_OK && (keys != m->live_keys || bytes != m->live))
+		rc = rdb_err_set(E(t), RDB_CORRUPT,
+				 "KV meta counts %llu keys in %llu bytes, the "
+				 "index %llu in %llu",
+				 (unsigned long long)m->live_keys,
+				 (unsigned long long)m->live,
+				 (unsigned long long)keys,
+				 (unsigned long long)bytes);
+	return rc;
+}
+
+rdb_rc kv_verify(pager_txn *t, unsigned char *seen)
+{
+	unsigned char *own = NULL;
+	rdb_pgno pgno, last = 0;
+	kv_meta m;
+	int exists;
+	rdb_rc rc = meta_read(t, &m, &exists);
+
+	if (rc != RDB_OK || !exists)
+		return rc;
+	if (seen == NULL &&
+	    (seen = own = rdb_calloc(pager_txn_page_count(t) / 8 + 1, 1)) ==
+		    NULL)
+		return nomem(t);
+	rc = mark(t, seen, m.self);
+	if (rc == RDB_OK)
+		rc = bt_verify(t, m.index, seen, NULL);
+	for (pgno = m.head; rc == RDB_OK && pgno != 0;) {
+		pager_page *pg;
+
+		if ((rc = mark(t, seen, pgno)) != RDB_OK ||
+		    (rc = pager_get(t, pgno, &pg)) != RDB_OK)
+			break;
+		if (pager_data(pg)[FMT_PAGE_TYPE] != FMT_PT_KV)
+			rc = rdb_err_set(E(t), RDB_CORRUPT,
+					 "page %u: not a KV log page", pgno);
+		last = pgno;
+		pgno = fmt_get_u32(pager_data(pg) + KV_LOG_NEXT);
+		pager_unref(pg);
+	}
+	if (rc == RDB_OK && last != m.tail)
+		rc = rdb_err_set(E(t), RDB_CORRUPT,
+				 "KV log ends at page %u, the meta says %u",
+				 last, m.tail);
+	if (rc == RDB_OK)
+		rc = verify_records(t, &m);
+	rdb_free(own);
+	return rc;
+}

@@ -1,0 +1,85 @@
+/*
+ * kv.h -- the append-only key-value blob store inside the database file:
+ * records (checksummed, zstd-compressed when that saves space) appended to
+ * a chain of log pages, and a B+ tree index from key to record.
+ *
+ * Layer:  kv.  May include btree/btree.h, pager/pager.h, format.h, err.h,
+ *         mem.h, rdb.h.  Used by table and api.
+ * Contract:
+ *   - Every call runs inside the caller's pager transaction and sees its
+ *     snapshot; changes need a write transaction.  Errors are recorded in
+ *     the transaction's rdb_err.  A failed change (other than
+ *     RDB_NOTFOUND, RDB_TOOBIG, RDB_MISUSE, reported before anything
+ *     changes) leaves the transaction fit only for rollback.
+ *   - The store is found through header anchor FMT_ANCHOR_KV and created by
+ *     the first change.  Keys: 1 .. kv_max_key() bytes.
+ *   - Bytes of log pages are untrusted: each record carries its own
+ *     checksum, so a damaged record is RDB_CORRUPT naming its key and page
+ *     while other records stay readable.
+ * Design: src/kv/README.md.  Bytes: docs/format.md ("KV store").
+ */
+#ifndef RDB_KV_H
+#define RDB_KV_H
+#include <stddef.h>
+#include <stdint.h>
+#include "rdb.h"
+#include "pager/pager.h"
+
+/* Values are pulled from / pushed to callbacks in chunks of this size. */
+#define KV_CHUNK 65536u
+
+typedef struct kv_stats {
+	uint64_t live_keys;
+	uint64_t live_bytes;
+	uint64_t dead_bytes;
+	uint64_t saved_bytes;
+} kv_stats;
+
+/* Pull callback: fill buf (cap bytes) and set *got; 0 at the end.
+ * Non-zero return aborts with RDB_INTERRUPT. */
+typedef int (*kv_reader)(void *arg, void *buf, size_t cap, size_t *got);
+/* Push callback; non-zero return stops with RDB_INTERRUPT. */
+typedef int (*kv_writer)(void *arg, const void *buf, size_t n);
+
+size_t kv_max_key(const pager_txn *t);
+
+rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
+	      size_t vlen);
+rdb_rc kv_put_stream(pager_txn *t, const void *key, size_t klen,
+		     kv_reader read, void *arg);
+
+/* RDB_NOTFOUND if missing; else *vlen = the value's length. */
+rdb_rc kv_value_len(pager_txn *t, const void *key, size_t klen,
+		    uint64_t *vlen);
+/* Push the value to write in chunks; the record's checksum is verified
+ * at the end (RDB_CORRUPT after the chunks if it fails). */
+rdb_rc kv_get_stream(pager_txn *t, const void *key, size_t klen,
+		     kv_writer write, void *arg);
+/* The value into a new buffer (caller frees with rdb_free), verified. */
+rdb_rc kv_get(pager_txn *t, const void *key, size_t klen, void **val,
+	      size_t *vlen);
+
+/* *existed (may be NULL) tells whether key was stored. */
+rdb_rc kv_delete(pager_txn *t, const void *key, size_t klen, int *existed);
+rdb_rc kv_rename(pager_txn *t, const void *from, size_t flen,
+		 const void *to, size_t tlen);
+/* Copy key's record from src's snapshot into write transaction dst (of
+ * another database) as stored (no recompression). */
+rdb_rc kv_copy(pager_txn *src, pager_txn *dst, const void *key,
+	       size_t klen);
+
+/* Rewrite the live records into a new log and free the old one. */
+rdb_rc kv_compact(pager_txn *t);
+/* Compact if dead bytes exceed the live ones (and the store is not tiny). */
+rdb_rc kv_maybe_compact(pager_txn *t);
+rdb_rc kv_get_stats(pager_txn *t, kv_stats *out);
+
+/* The index tree's root (0 if the store does not exist yet): keys map to
+ * records; iterate it with bt_* cursors for prefix scans. */
+rdb_rc kv_index_root(pager_txn *t, rdb_pgno *root);
+
+/* Check every record and the index against each other (used by tests and
+ * the integrity check); RDB_CORRUPT with the first problem. */
+rdb_rc kv_verify(pager_txn *t, unsigned char *seen);
+
+#endif /* RDB_KV_H */

@@ -1,0 +1,118 @@
+/*
+ * kv_int.h -- layouts and helpers shared by the KV store's own files
+ * (log.c: the record log; kv.c: the store).  Not for other modules.
+ * Bytes: docs/format.md ("KV store"); design: src/kv/README.md.
+ */
+#ifndef RDB_KV_INT_H
+#define RDB_KV_INT_H
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+#include "kv/kv.h"
+#include "format.h"
+
+/* ---- meta page (type FMT_PT_KV_META), found through FMT_ANCHOR_KV ---- */
+#define KV_META_VERSION 16u   /* u32 1 */
+#define KV_META_INDEX 20u     /* u32 index tree root */
+#define KV_META_HEAD 24u      /* u32 first log page */
+#define KV_META_TAIL 28u      /* u32 last log page */
+#define KV_META_TAIL_OFF 32u  /* u32 bytes used in the last log page */
+#define KV_META_LIVE_KEYS 40u /* u64 */
+#define KV_META_LIVE 48u      /* u64 bytes of live records */
+#define KV_META_DEAD 56u      /* u64 bytes of dead records and tombstones */
+#define KV_META_SAVED 64u     /* u64 bytes compression saves (live) */
+
+/* ---- log page (type FMT_PT_KV): a stream of record bytes ------------- */
+#define KV_LOG_NEXT 16u       /* u32 next log page, 0 = last */
+#define KV_LOG_DATA 24u       /* record bytes from here to the page end */
+
+/* ---- record ------------------------------------------------------------ */
+#define KV_REC_CKSUM 0u       /* u64 XXH3-64 of key, value, bytes [8,32) */
+#define KV_REC_FLAGS 8u       /* u8 */
+#define KV_REC_KLEN 10u       /* u16 */
+#define KV_REC_STORED 16u     /* u64 value bytes that follow the key */
+#define KV_REC_RAW 24u        /* u64 value length before compression */
+#define KV_REC_HDR 32u
+#define KV_F_TOMBSTONE 0x1u
+#define KV_F_ZSTD 0x2u
+
+/* ---- index entry (the B+ tree value) --------------------------------- */
+#define KV_IX_PGNO 0u         /* u32 page of the record's first byte */
+#define KV_IX_OFF 4u          /* u32 offset in that page */
+#define KV_IX_LEN 8u          /* u64 record length in bytes */
+#define KV_IX_RAW 16u         /* u64 value length before compression */
+#define KV_IX_SIZE 24u
+
+/* Where a record is and what the index says of it. */
+typedef struct kv_loc {
+	rdb_pgno pgno;
+	uint32_t off;
+	uint64_t len;
+	uint64_t raw;
+} kv_loc;
+
+typedef struct kv_meta {
+	rdb_pgno self;
+	rdb_pgno index, head, tail;
+	uint32_t tail_off;
+	uint64_t live_keys, live, dead, saved;
+} kv_meta;
+
+/* ---- log.c: appending ------------------------------------------------- */
+
+/* Appends bytes at the end of the log of meta m (write transaction). */
+typedef struct kv_app {
+	pager_txn *t;
+	kv_meta *m;               /* borrowed: tail fields advance */
+	pager_page *pg;           /* pinned, writable tail page */
+} kv_app;
+
+rdb_rc kv_app_begin(kv_app *a, pager_txn *t, kv_meta *m);
+/* Where the next byte goes (a new page if the tail is full). */
+rdb_rc kv_app_pos(kv_app *a, rdb_pgno *pgno, uint32_t *off);
+rdb_rc kv_app_write(kv_app *a, const void *buf, size_t n);
+void kv_app_end(kv_app *a);
+/* Overwrite n bytes at (pgno, off) of this transaction's log (the header
+ * of a streamed record, written once its lengths are known). */
+rdb_rc kv_log_patch(pager_txn *t, rdb_pgno pgno, uint32_t off,
+		    const void *buf, size_t n);
+
+/* ---- log.c: reading ---------------------------------------------------- */
+
+typedef struct kv_rd {
+	pager_txn *t;
+	rdb_pgno pgno;            /* page of the next byte */
+	uint32_t off;
+	uint32_t pages;           /* log pages left to visit (loop bound) */
+} kv_rd;
+
+rdb_rc kv_rd_begin(kv_rd *r, pager_txn *t, rdb_pgno pgno, uint32_t off,
+		   uint64_t len);
+rdb_rc kv_rd_read(kv_rd *r, void *buf, size_t n);
+
+/* A record being read: header parsed, key checked, checksum running. */
+typedef struct kv_rec {
+	kv_rd rd;
+	XXH3_state_t sum;
+	unsigned char hdr[KV_REC_HDR];
+	uint32_t flags;
+	uint64_t stored, raw, left;   /* left: stored bytes not yet read */
+} kv_rec;
+
+/* Open the record at loc and check that it is key's (RDB_CORRUPT naming
+ * the key and page if not). */
+rdb_rc kv_rec_open(kv_rec *r, pager_txn *t, const kv_loc *loc,
+		   const void *key, size_t klen);
+/* Read the next up to n stored bytes; *got gets the count. */
+rdb_rc kv_rec_read(kv_rec *r, void *buf, size_t n, size_t *got);
+/* After every stored byte was read: verify the checksum. */
+rdb_rc kv_rec_close(kv_rec *r, const kv_loc *loc, const void *key,
+		    size_t klen);
+
+/* Keys are at most this long whatever the page size (and at most what
+ * the index tree takes). */
+#define KV_KEY_MAX 1024u
+
+/* A printable form of a key for messages (static per thread). */
+const char *kv_key_text(const void *key, size_t klen);
+
+#endif /* RDB_KV_INT_H */
