@@ -3072,6 +3072,103 @@ START_TEST(test_pager_off_commits_then_spill_stay_whole)
 }
 END_TEST
 
+
+/* A damaged page: strict reads refuse it, lenient reads hand it over
+ * marked, and it stays suspect for strict reads afterwards. */
+START_TEST(test_pager_get_lenient_reports_damage_strict_get_refuses)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+	pager_page *pg;
+	unsigned char *b;
+	size_t n;
+	int intact = -1;
+
+	append_pages(p, 3, 100);
+	close_ok(p);
+	ck_assert_int_eq(os_mem_file_bytes(mem, path, &b, &n), RDB_OK);
+	ck_assert_uint_ge(n, 4 * 512);
+	b[2 * 512 + 200] ^= 0x40;
+	ck_assert_int_eq(os_mem_file_set(mem, path, b, n), RDB_OK);
+	rdb_free(b);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	ck_assert_int_eq(pager_get(t, 2, &pg), RDB_CORRUPT);
+	ck_assert_int_eq(pager_get_lenient(t, 2, &pg, &intact), RDB_OK);
+	ck_assert_int_eq(intact, 0);
+	ck_assert_uint_eq(fmt_get_u64(pager_data(pg) + FMT_PAGE_BODY), 102);
+	pager_unref(pg);
+	ck_assert_int_eq(pager_get(t, 2, &pg), RDB_CORRUPT);
+	ck_assert_int_eq(pager_get_lenient(t, 1, &pg, &intact), RDB_OK);
+	ck_assert_int_eq(intact, 1);
+	pager_unref(pg);
+	pager_rollback(t);
+	close_ok(p);
+}
+END_TEST
+
+/* Database `name` on mem with pages 1..4 = base + i, crashed so that its
+ * last commits are only in its WAL. */
+static void crashed_db(const char *name, uint64_t base)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = NULL;
+	pager_txn *t;
+
+	ck_assert_int_eq(pager_open(mem, name, &o, &err, &p), RDB_OK);
+	ps_now = 512;
+	t = begin_ok(p, 1);
+	append_txn(t, 4, base);
+	commit_ok(t);
+	set_all(p, 4, base + 1000);
+	mem_crash(p, OS_FAULT_CRASH);
+}
+
+/* A WAL that belongs to another database is not replayed. */
+START_TEST(test_pager_wal_of_another_database_ignored)
+{
+	pager_opts o = opts(512, 16);
+	char other[300], other_wal[320];
+	unsigned char *w;
+	size_t nw;
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+
+	append_pages(p, 4, 10);
+	close_ok(p);
+	snprintf(other, sizeof(other), "%s.other", path);
+	snprintf(other_wal, sizeof(other_wal), "%s-wal", other);
+	crashed_db(other, 500);
+	ck_assert_int_eq(os_mem_file_bytes(mem, other_wal, &w, &nw), RDB_OK);
+	ck_assert_int_eq(os_mem_file_set(mem, wal, w, nw), RDB_OK);
+	rdb_free(w);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	expect_txn(t, 4, 10);
+	pager_rollback(t);
+	close_ok(p);
+}
+END_TEST
+
+/* A WAL left beside a database file that is now empty is stale: the file
+ * opens as a new database. */
+START_TEST(test_pager_wal_beside_empty_file_ignored)
+{
+	pager_opts o = opts(512, 16);
+	pager *p;
+	pager_txn *t;
+
+	crashed_db(path, 700);
+	ck_assert_int_eq(os_mem_file_set(mem, path, "", 0), RDB_OK);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	ck_assert_uint_eq(pager_txn_page_count(t), 1);
+	pager_rollback(t);
+	close_ok(p);
+}
+END_TEST
+
 /* ==== suite =========================================================== */
 
 static TCase *tcase(Suite *s, const char *name, double timeout)
@@ -3157,6 +3254,10 @@ Suite *pager_suite(void)
 			    test_pager_wal_forged_frame_bad_pgno_rejected,
 			    0, 8);
 	tcase_add_test(tc, test_pager_wal_garbage_file_ignored);
+	tcase_add_test(tc,
+		       test_pager_get_lenient_reports_damage_strict_get_refuses);
+	tcase_add_test(tc, test_pager_wal_of_another_database_ignored);
+	tcase_add_test(tc, test_pager_wal_beside_empty_file_ignored);
 	tcase_add_loop_test(tc,
 			    test_pager_wal_fault_during_commit_gives_old_or_new,
 			    0, 3);
