@@ -3396,12 +3396,9 @@ START_TEST(test_btree_corrupt_cut_leaf_chain_gives_corrupt_not_short_scan)
 }
 END_TEST
 
-/* Random bytes in a page with a right checksum: anything may come back
- * (a changed value byte cannot be told), but no crash, no endless scan,
- * and only RDB_OK, RDB_NOTFOUND or RDB_CORRUPT.  Best under ASan. */
-/* Damage page d (of the n pages at file) in one of four ways: random
- * bytes anywhere; random bytes among the first (headers, counts); a
- * 16-bit field set to an extreme; 32 bytes copied from another page. */
+/* Damage page d in one of four ways: random bytes anywhere; random bytes
+ * among the first (headers, counts); a 16-bit field set to an extreme; 32
+ * bytes copied from a page of the intact file (of n pages). */
 static void garble(unsigned char *d, const unsigned char *file, rdb_pgno n,
 		   uint64_t *rng, unsigned how)
 {
@@ -3430,6 +3427,9 @@ static void garble(unsigned char *d, const unsigned char *file, rdb_pgno n,
 	}
 }
 
+/* Damaged pages with a right checksum: anything may come back (a changed
+ * value byte cannot be told), but no crash, no endless scan, and only
+ * RDB_OK, RDB_NOTFOUND or RDB_CORRUPT.  Best under ASan. */
 START_TEST(test_btree_corrupt_garbled_resealed_page_never_crashes)
 {
 	uint64_t seed = tu_seed(), rng = seed;
@@ -3450,7 +3450,7 @@ START_TEST(test_btree_corrupt_garbled_resealed_page_never_crashes)
 			unsigned char *d = bad + (size_t)pg * 512;
 
 			memcpy(bad, file, len);
-			garble(d, bad, n, &rng, j % 4);
+			garble(d, file, n, &rng, j % 4);
 			reseal(d, pg);
 			OK(os_mem_file_set(mem, path, bad, len));
 			check_damaged(root, &r, 0);
