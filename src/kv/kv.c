@@ -287,6 +287,11 @@ rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
 
 	if ((rc = check_key(t, klen)) != RDB_OK)
 		return rc;
+	if (vlen > KV_MAX_PUT)
+		return rdb_err_set(E(t), RDB_TOOBIG,
+				   "KV value of %zu bytes: puts take up to %u "
+				   "bytes (stream larger ones)", vlen,
+				   KV_MAX_PUT);
 	if ((rc = meta_open(t, &m, 1, &exists)) != RDB_OK ||
 	    (rc = ix_find(t, &m, key, klen, &old, &found)) != RDB_OK ||
 	    (rc = maybe_compress(t, val, vlen, &z, &zn)) != RDB_OK)

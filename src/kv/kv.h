@@ -27,6 +27,8 @@
 
 /* Values are pulled from / pushed to callbacks in chunks of this size. */
 #define KV_CHUNK 65536u
+/* Largest value kv_put() takes from memory (streams take any size). */
+#define KV_MAX_PUT (1u << 30)
 
 typedef struct kv_stats {
 	uint64_t live_keys;
