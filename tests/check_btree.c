@@ -2917,6 +2917,7 @@ static rdb_rc writer_txn(cshared *sh, pager_txn *t, uint64_t *rng,
 	return rc;
 }
 
+/* Loop 0: in-memory files; loop 1: real files (sync NORMAL both). */
 START_TEST(test_btree_readers_see_consistent_snapshots_beside_writer)
 {
 	enum { N_READERS = 3 };
@@ -2934,7 +2935,7 @@ START_TEST(test_btree_readers_see_consistent_snapshots_beside_writer)
 	tu_seed_note("btree concurrency", seed);
 	memset(&sh, 0, sizeof(sh));
 	pthread_mutex_init(&sh.mu, NULL);
-	sh.p = open_db(512, 128);
+	sh.p = open_on(_i ? os_unix_vfs() : mem, 512, 128, PAGER_SYNC_NORMAL);
 	sh.n_txns = tu_scaled(3000, 200);
 	sh.min_scans = tu_scaled(100, 10);
 	t = begin(sh.p, 1);
@@ -2984,8 +2985,9 @@ START_TEST(test_btree_readers_see_consistent_snapshots_beside_writer)
 	pager_get_stats(sh.p, &ps);
 	close_db(sh.p);
 	pthread_mutex_destroy(&sh.mu);
-	fprintf(stderr, "btree concurrency: %ld writer txns, range [%llu, "
-		"%llu), scans per reader %ld/%ld/%ld, %llu pages spilled\n",
+	fprintf(stderr, "btree concurrency (%s files): %ld writer txns, range "
+		"[%llu, %llu), scans per reader %ld/%ld/%ld, %llu pages "
+		"spilled\n", _i ? "real" : "memory",
 		sh.n_txns, (unsigned long long)lo, (unsigned long long)hi,
 		rd[0].scans, rd[1].scans, rd[2].scans,
 		(unsigned long long)ps.spills);
@@ -3546,8 +3548,9 @@ Suite *btree_suite(void)
 		test_btree_space_ascending_load_fills_and_delete_all_frees);
 
 	tc = tcase(s, "concurrency", 600);
-	tcase_add_test(tc,
-		test_btree_readers_see_consistent_snapshots_beside_writer);
+	tcase_add_loop_test(tc,
+		test_btree_readers_see_consistent_snapshots_beside_writer,
+		0, 2);
 
 	tc = tcase(s, "corrupt", 300);
 	tcase_add_test(tc,
