@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #endif
 #include <check.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,30 @@ START_TEST(test_kv_open_same_path_twice_is_busy)
 }
 END_TEST
 
+START_TEST(test_kv_open_junk_is_notadb_missing_folder_cantopen)
+{
+	char junk[8192], bad[300];
+	rdb *db = NULL;
+	int rc;
+
+	memset(junk, 'j', sizeof(junk));
+	tu_write_file(path, junk, sizeof(junk));
+	rc = rdb_open(path, &db);
+	ck_assert_msg(rc == RDB_NOTADB, "rdb_open of junk: rc %d (%s)", rc,
+		      rdb_errstr(rc));
+	(void)rdb_close(db);
+	db = NULL;
+	snprintf(bad, sizeof(bad), "%s.missing-folder/x.rdb", path);
+	rc = rdb_open(bad, &db);
+	ck_assert_msg(rc == RDB_CANTOPEN, "rdb_open in a missing folder: rc "
+		      "%d (%s)", rc, rdb_errstr(rc));
+	(void)rdb_close(db);
+	db = NULL;
+	ck_assert_int_eq(rdb_open(NULL, &db), RDB_MISUSE);
+	ck_assert_int_eq(rdb_open(path2, NULL), RDB_MISUSE);
+}
+END_TEST
+
 START_TEST(test_kv_errmsg_follows_last_call)
 {
 	rdb *db = db_open(path);
@@ -493,9 +518,77 @@ START_TEST(test_kv_null_handle_or_arguments_are_misuse)
 	RC(db, RDB_MISUSE, rdb_kv_stats_get(db, NULL));
 	RC(db, RDB_MISUSE, rdb_kv_put_stream(db, "k", 1, NULL, NULL));
 	RC(db, RDB_MISUSE, rdb_kv_get_stream(db, "k", 1, NULL, NULL));
+	RC(db, RDB_MISUSE, rdb_kv_batch(db, NULL, 1));
 	rdb_kv_free(NULL);
 	rdb_kv_iter_close(NULL);
 	expect_str(db, "k", NULL);
+	db_close(db);
+}
+END_TEST
+
+/* One thread's share of test_kv_handle_shared_by_threads: puts, gets,
+ * deletes of its own keys; returns a message on the first wrong result. */
+typedef struct thr_arg {
+	rdb *db;
+	int id;
+	char fail[160];
+} thr_arg;
+
+static void *thr_work(void *p)
+{
+	thr_arg *a = p;
+	char key[32], val[64], got[64];
+	size_t n;
+	int i, rc, ex;
+
+	for (i = 0; i < 40 && a->fail[0] == '\0'; i++) {
+		snprintf(key, sizeof(key), "t%d-%03d", a->id, i);
+		snprintf(val, sizeof(val), "value %d of thread %d", i, a->id);
+		rc = rdb_kv_put(a->db, key, strlen(key), val, strlen(val));
+		if (rc == RDB_OK)
+			rc = rdb_kv_get(a->db, key, strlen(key), got,
+					sizeof(got), &n);
+		if (rc == RDB_OK && (n != strlen(val) || memcmp(got, val, n)))
+			rc = -1;
+		if (rc == RDB_OK && i % 4 == 3)
+			rc = rdb_kv_delete(a->db, key, strlen(key), &ex);
+		if (rc != RDB_OK)
+			snprintf(a->fail, sizeof(a->fail), "thread %d, key "
+				 "'%s': rc %d", a->id, key, rc);
+	}
+	return NULL;
+}
+
+START_TEST(test_kv_handle_shared_by_threads_serialises_calls)
+{
+	enum { NT = 4 };
+	pthread_t th[NT];
+	thr_arg args[NT];
+	rdb *db = db_open(path);
+	char key[32];
+	int t, i;
+
+	for (t = 0; t < NT; t++) {
+		args[t] = (thr_arg){ db, t, "" };
+		ck_assert_int_eq(pthread_create(&th[t], NULL, thr_work,
+						&args[t]), 0);
+	}
+	for (t = 0; t < NT; t++)
+		ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+	for (t = 0; t < NT; t++)
+		ck_assert_msg(args[t].fail[0] == '\0', "%s", args[t].fail);
+	ck_assert_uint_eq(stats_of(db).live_keys, NT * 30);
+	db = db_reopen(db, path);
+	for (t = 0; t < NT; t++) {
+		for (i = 0; i < 40; i++) {
+			char val[64];
+
+			snprintf(key, sizeof(key), "t%d-%03d", t, i);
+			snprintf(val, sizeof(val), "value %d of thread %d", i,
+				 t);
+			expect_str(db, key, i % 4 == 3 ? NULL : val);
+		}
+	}
 	db_close(db);
 }
 END_TEST
@@ -985,6 +1078,14 @@ START_TEST(test_kv_rename_missing_is_notfound_same_name_is_misuse)
 	put_str(db, "b", "2");
 	RC(db, RDB_NOTFOUND, rdb_kv_rename(db, "missing", 7, "b", 1));
 	RC(db, RDB_MISUSE, rdb_kv_rename(db, "a", 1, "a", 1));
+	{
+		size_t big = rdb_kv_max_key(db) + 1;
+		char *k = calloc(1, big);
+
+		ck_assert_ptr_nonnull(k);
+		RC(db, RDB_TOOBIG, rdb_kv_rename(db, "a", 1, k, big));
+		free(k);
+	}
 	expect_str(db, "a", "1");
 	expect_str(db, "b", "2");
 	ck_assert_uint_eq(stats_of(db).live_keys, 2);
@@ -1180,6 +1281,52 @@ START_TEST(test_kv_iter_large_values_through_iter_value)
 }
 END_TEST
 
+START_TEST(test_kv_iter_many_keys_across_pages_in_order)
+{
+	enum { N = 3000 };
+	rdb_kv_op *ops = calloc(N, sizeof(*ops));
+	char (*keys)[16] = calloc(N, sizeof(*keys));
+	rdb_kv_iter *it = NULL;
+	const void *k;
+	size_t kl, n, i;
+	rdb *db = db_open(path);
+	int rc;
+
+	ck_assert_ptr_nonnull(ops);
+	ck_assert_ptr_nonnull(keys);
+	for (i = 0; i < N; i++) {
+		/* stored in a scrambled order; named in sorted order */
+		size_t j = i * 1847 % N;
+
+		snprintf(keys[j], sizeof(keys[j]), "m%03zu/%05zu", j / 100, j);
+		ops[i] = (rdb_kv_op){ 0, keys[j], strlen(keys[j]), keys[j],
+				      strlen(keys[j]) };
+	}
+	OK(db, rdb_kv_batch(db, ops, N));
+	ck_assert_uint_eq(stats_of(db).live_keys, N);
+	OK(db, rdb_kv_iter_open(db, "", 0, &it));
+	for (n = 0; (rc = rdb_kv_iter_next(it, &k, &kl)) == RDB_ROW; n++) {
+		ck_assert_uint_lt(n, N);
+		ck_assert_msg(kl == strlen(keys[n]) &&
+			      memcmp(k, keys[n], kl) == 0, "key %zu is "
+			      "'%.*s', want '%s'", n, (int)kl, (const char *)k,
+			      keys[n]);
+	}
+	ck_assert_int_eq(rc, RDB_DONE);
+	ck_assert_uint_eq(n, N);
+	rdb_kv_iter_close(it);
+	OK(db, rdb_kv_iter_open(db, "m017/", 5, &it));
+	for (n = 0; (rc = rdb_kv_iter_next(it, &k, &kl)) == RDB_ROW; n++)
+		ck_assert_int_eq(memcmp(k, keys[1700 + n], kl), 0);
+	ck_assert_int_eq(rc, RDB_DONE);
+	ck_assert_uint_eq(n, 100);
+	rdb_kv_iter_close(it);
+	free(keys);
+	free(ops);
+	db_close(db);
+}
+END_TEST
+
 /* ==== api: stats and compaction ======================================== */
 
 START_TEST(test_kv_stats_text_saves_bytes_random_does_not)
@@ -1218,6 +1365,11 @@ START_TEST(test_kv_stats_text_saves_bytes_random_does_not)
 	ck_assert_uint_gt(st.saved_bytes, text.len / 2);
 	expect_d(db, "text", 4, &text);
 	expect_d(db, "random", 6, &rnd);
+	/* a streamed text value is compressed too */
+	text.len = MIB;
+	put_stream_d(db, "streamed", 8, &text, 1);
+	ck_assert_uint_gt(stats_of(db).saved_bytes, st.saved_bytes + MIB / 2);
+	expect_d(db, "streamed", 8, &text);
 	db_close(db);
 }
 END_TEST
@@ -2458,7 +2610,7 @@ static rdb_rc ct_check_id(ctrig *r, pager_txn *t, const ctstate *s,
 	void *v = NULL;
 	size_t n = 0;
 	uint64_t at;
-	rdb_rc rc = kv_get(t, r->key[id], r->klen[id], &v, &n);
+	rdb_rc rc = kv_get(t, NULL, r->key[id], r->klen[id], &v, &n);
 
 	if (!s->present[id]) {
 		if (rc != RDB_NOTFOUND)
@@ -2496,7 +2648,7 @@ static rdb_rc ct_put(ctrig *r, pager_txn *t)
 				r->klen[id], src_read, &s));
 	} else {
 		v = gen_alloc(&d);
-		rc = ct_err(r, "kv_put", kv_put(t, r->key[id], r->klen[id], v,
+		rc = ct_err(r, "kv_put", kv_put(t, NULL, r->key[id], r->klen[id], v,
 						d.len));
 		free(v);
 	}
@@ -2589,7 +2741,7 @@ static rdb_rc ct_txn(ctrig *r, int kind)
 	for (i = 0; i < (int)CT_COUNTER_LEN; i++)
 		cnt[i] = (unsigned char)(K >> (8 * i));
 	if (rc == RDB_OK)
-		rc = ct_err(r, "kv_put(counter)", kv_put(t, CT_COUNTER,
+		rc = ct_err(r, "kv_put(counter)", kv_put(t, NULL, CT_COUNTER,
 				CT_COUNTER_LEN, cnt, CT_COUNTER_LEN));
 	if (rc != RDB_OK) {
 		pager_rollback(t);
@@ -2642,7 +2794,7 @@ static uint64_t ct_verify(ctrig *r, int inflight)
 	rdb_err_clear(&r->terr);
 	rc = pager_begin(r->p, 0, &r->terr, &t);
 	CT_CHECK(r, rc == RDB_OK, "read txn for verification: %d", rc);
-	rc = kv_get(t, CT_COUNTER, CT_COUNTER_LEN, &v, &n);
+	rc = kv_get(t, NULL, CT_COUNTER, CT_COUNTER_LEN, &v, &n);
 	CT_CHECK(r, rc == RDB_OK && n == CT_COUNTER_LEN, "commit counter: rc "
 		 "%d (%s), %zu bytes", rc, rdb_errstr(rc), n);
 	for (i = 0; i < (int)CT_COUNTER_LEN; i++)
@@ -2888,8 +3040,11 @@ Suite *kv_suite(void)
 	tc = tcase(s, "api", 300);
 	tcase_add_test(tc, test_kv_open_missing_file_creates_empty_store);
 	tcase_add_test(tc, test_kv_open_same_path_twice_is_busy);
+	tcase_add_test(tc,
+		test_kv_open_junk_is_notadb_missing_folder_cantopen);
 	tcase_add_test(tc, test_kv_errmsg_follows_last_call);
 	tcase_add_test(tc, test_kv_null_handle_or_arguments_are_misuse);
+	tcase_add_test(tc, test_kv_handle_shared_by_threads_serialises_calls);
 	tcase_add_test(tc, test_kv_put_get_persists_across_reopen);
 	tcase_add_test(tc, test_kv_put_existing_key_replaces_value);
 	tcase_add_test(tc, test_kv_get_small_buffer_is_range_with_length);
@@ -2920,6 +3075,7 @@ Suite *kv_suite(void)
 	tcase_add_test(tc, test_kv_iter_binary_prefix_and_ff_bytes);
 	tcase_add_test(tc, test_kv_iter_sees_snapshot_taken_at_open);
 	tcase_add_test(tc, test_kv_iter_large_values_through_iter_value);
+	tcase_add_test(tc, test_kv_iter_many_keys_across_pages_in_order);
 	tcase_add_test(tc, test_kv_stats_text_saves_bytes_random_does_not);
 	tcase_add_test(tc, test_kv_stats_replace_and_delete_grow_dead_bytes);
 	tcase_add_test(tc,

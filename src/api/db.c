@@ -17,7 +17,8 @@ struct rdb {
 	pager *p;                 /* owned; NULL if the open failed */
 	rdb_err err;              /* the last call's outcome */
 	rdb_err terr;             /* the current transaction's */
-	pthread_mutex_t mu;       /* serialises calls */
+	kv_ctx kv;                /* owned: compression state, scratch */
+	pthread_mutex_t mu;       /* serialises calls (and guards kv) */
 };
 
 int rdb_open(const char *path, rdb **out)
@@ -47,6 +48,7 @@ int rdb_close(rdb *db)
 	if (db == NULL)
 		return RDB_OK;
 	rc = pager_close(db->p);
+	kv_ctx_free(&db->kv);
 	pthread_mutex_destroy(&db->mu);
 	rdb_free(db);
 	return rc;
@@ -68,6 +70,7 @@ const char *rdb_errmsg(rdb *db)
 /* ---- transactions around one call ------------------------------------ */
 
 typedef rdb_rc (*txn_fn)(pager_txn *t, void *arg);
+static rdb_rc run_txn(rdb *db, int write, txn_fn fn, void *arg);
 
 /* Record the outcome of a call in db->err and return it. */
 static rdb_rc finish(rdb *db, rdb_rc rc)
@@ -111,6 +114,7 @@ static rdb_rc in_txn(rdb *db, int write, txn_fn fn, void *arg)
 /* ---- arguments of the calls ------------------------------------------- */
 
 typedef struct kv_args {
+	kv_ctx *cx;               /* the handle's, under its mutex */
 	const void *key;
 	size_t klen;
 	const void *val;
@@ -156,7 +160,7 @@ static rdb_rc do_put(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
 
-	return kv_put(t, a->key, a->klen, a->val, a->vlen);
+	return kv_put(t, a->cx, a->key, a->klen, a->val, a->vlen);
 }
 
 int rdb_kv_put(rdb *db, const void *key, size_t klen, const void *val,
@@ -166,36 +170,15 @@ int rdb_kv_put(rdb *db, const void *key, size_t klen, const void *val,
 
 	if (key == NULL || (val == NULL && vlen > 0))
 		return misuse(db);
-	return in_txn(db, 1, do_put, &a);
-}
-
-static int buf_write(void *arg, const void *buf, size_t n)
-{
-	kv_args *a = arg;
-
-	if (n > a->cap - *a->out_len)
-		return 1;
-	memcpy((unsigned char *)a->buf + *a->out_len, buf, n);
-	*a->out_len += n;
-	return 0;
+	return run_txn(db, 1, do_put, &a);
 }
 
 static rdb_rc do_get(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
-	uint64_t len;
-	rdb_rc rc = kv_value_len(t, a->key, a->klen, &len);
 
-	if (rc != RDB_OK)
-		return rc;
-	if (len > a->cap) {
-		*a->out_len = (size_t)len;
-		return rdb_err_set(pager_txn_err(t), RDB_RANGE,
-				   "value of %llu bytes does not fit a buffer "
-				   "of %zu", (unsigned long long)len, a->cap);
-	}
-	*a->out_len = 0;
-	return kv_get_stream(t, a->key, a->klen, buf_write, a);
+	return kv_get_into(t, a->cx, a->key, a->klen, a->buf, a->cap,
+			   a->out_len);
 }
 
 int rdb_kv_get(rdb *db, const void *key, size_t klen, void *buf, size_t cap,
@@ -209,7 +192,7 @@ int rdb_kv_get(rdb *db, const void *key, size_t klen, void *buf, size_t cap,
 	if (key == NULL || (buf == NULL && cap > 0))
 		return misuse(db);
 	*a.out_len = 0;
-	rc = in_txn(db, 0, do_get, &a);
+	rc = run_txn(db, 0, do_get, &a);
 	if (rc != RDB_OK && rc != RDB_RANGE)
 		*a.out_len = 0;
 	return rc;
@@ -219,7 +202,7 @@ static rdb_rc do_get_alloc(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
 
-	return kv_get(t, a->key, a->klen, a->out_val, a->out_len);
+	return kv_get(t, a->cx, a->key, a->klen, a->out_val, a->out_len);
 }
 
 int rdb_kv_get_alloc(rdb *db, const void *key, size_t klen, void **val,
@@ -232,7 +215,7 @@ int rdb_kv_get_alloc(rdb *db, const void *key, size_t klen, void **val,
 		return misuse(db);
 	*val = NULL;
 	*vlen = 0;
-	return in_txn(db, 0, do_get_alloc, &a);
+	return run_txn(db, 0, do_get_alloc, &a);
 }
 
 void rdb_kv_free(void *p)
@@ -299,7 +282,8 @@ static rdb_rc do_batch(pager_txn *t, void *arg)
 		else if (op->del)
 			rc = kv_delete(t, op->key, op->klen, NULL);
 		else
-			rc = kv_put(t, op->key, op->klen, op->val, op->vlen);
+			rc = kv_put(t, a->cx, op->key, op->klen, op->val,
+				    op->vlen);
 	}
 	return rc;
 }
@@ -310,7 +294,7 @@ int rdb_kv_batch(rdb *db, const rdb_kv_op *ops, size_t n)
 
 	if (ops == NULL && n > 0)
 		return misuse(db);
-	return in_txn(db, 1, do_batch, &a);
+	return run_txn(db, 1, do_batch, &a);
 }
 
 static rdb_rc do_put_stream(pager_txn *t, void *arg)
@@ -564,7 +548,7 @@ int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen)
 		return RDB_MISUSE;
 	rc = bt_key(it->c, &key, &klen);
 	if (rc == RDB_OK)
-		rc = kv_get(it->t, key, klen, val, vlen);
+		rc = kv_get(it->t, NULL, key, klen, val, vlen);
 	if (rc != RDB_OK)
 		it->db->err = it->err;
 	return rc;
@@ -578,4 +562,15 @@ void rdb_kv_iter_close(rdb_kv_iter *it)
 	pager_rollback(it->t);
 	rdb_free(it->prefix);
 	rdb_free(it);
+}
+
+/* in_txn() for calls that use the handle's KV context (set under the
+ * handle's mutex, which in_txn() holds for the whole call). */
+static rdb_rc run_txn(rdb *db, int write, txn_fn fn, void *arg)
+{
+	kv_args *a = arg;
+
+	if (db != NULL)
+		a->cx = &db->kv;
+	return in_txn(db, write, fn, arg);
 }

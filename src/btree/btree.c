@@ -1007,3 +1007,24 @@ out:
 	ar_free(&o.ar);
 	return rc;
 }
+
+rdb_rc bt_get_buf(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		  void *buf, size_t cap, size_t *vlen)
+{
+	pager_page *pg = NULL;
+	uint32_t pos;
+	bt_cell c;
+	op o;
+	rdb_rc rc;
+
+	*vlen = 0;
+	op_init(&o, t, root);
+	if ((rc = find_cell(&o, key, klen, &pg, &pos, &c)) == RDB_OK) {
+		*vlen = c.vlen;
+		rc = c.vlen > cap ? RDB_RANGE
+				  : bt_read_value(t, &c, 0, buf, c.vlen, NULL);
+	}
+	pager_unref(pg);
+	ar_free(&o.ar);
+	return rc;
+}

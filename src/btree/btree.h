@@ -66,6 +66,12 @@ rdb_rc bt_delete(pager_txn *t, rdb_pgno root, const void *key, size_t klen);
 rdb_rc bt_get(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
 	      void **val, size_t *vlen);
 
+/* Look a key up into buf (cap bytes): *vlen gets the value's length; if
+ * it is more than cap nothing is copied (RDB_RANGE).  RDB_NOTFOUND if
+ * missing. */
+rdb_rc bt_get_buf(pager_txn *t, rdb_pgno root, const void *key, size_t klen,
+		  void *buf, size_t cap, size_t *vlen);
+
 /* ---- cursors ---------------------------------------------------------- */
 
 /* On RDB_OK the caller owns *out (unpositioned); free with

@@ -123,23 +123,20 @@ static rdb_rc meta_open(pager_txn *t, kv_meta *m, int create, int *exists)
 static rdb_rc ix_lookup(pager_txn *t, const kv_meta *m, const void *key,
 			size_t klen, kv_loc *loc)
 {
-	void *v;
+	unsigned char v[KV_IX_SIZE];
 	size_t n;
-	rdb_rc rc = bt_get(t, m->index, key, klen, &v, &n);
+	rdb_rc rc = bt_get_buf(t, m->index, key, klen, v, sizeof(v), &n);
 
-	if (rc != RDB_OK)
-		return rc;
-	if (n != KV_IX_SIZE) {
-		rdb_free(v);
+	if (rc == RDB_RANGE || (rc == RDB_OK && n != KV_IX_SIZE))
 		return rdb_err_set(E(t), RDB_CORRUPT,
 				   "KV index entry of key '%s' is damaged",
 				   kv_key_text(key, klen));
-	}
-	loc->pgno = fmt_get_u32((unsigned char *)v + KV_IX_PGNO);
-	loc->off = fmt_get_u32((unsigned char *)v + KV_IX_OFF);
-	loc->len = fmt_get_u64((unsigned char *)v + KV_IX_LEN);
-	loc->raw = fmt_get_u64((unsigned char *)v + KV_IX_RAW);
-	rdb_free(v);
+	if (rc != RDB_OK)
+		return rc;
+	loc->pgno = fmt_get_u32(v + KV_IX_PGNO);
+	loc->off = fmt_get_u32(v + KV_IX_OFF);
+	loc->len = fmt_get_u64(v + KV_IX_LEN);
+	loc->raw = fmt_get_u64(v + KV_IX_RAW);
 	if (loc->len < KV_REC_HDR + klen)
 		return rdb_err_set(E(t), RDB_CORRUPT,
 				   "KV index entry of key '%s' is damaged",
@@ -251,36 +248,73 @@ static rdb_rc append_record(pager_txn *t, kv_meta *m, const void *key,
 	return rc;
 }
 
-/* A compressed copy of val if that saves space: *out (caller frees) and
- * *n, else *out = NULL. */
-static rdb_rc maybe_compress(pager_txn *t, const void *val, size_t vlen,
-			     void **out, size_t *n)
+void kv_ctx_free(kv_ctx *cx)
 {
+	if (cx == NULL)
+		return;
+	ZSTD_freeCCtx(cx->cz);
+	ZSTD_freeDCtx(cx->dz);
+	rdb_free(cx->buf);
+	memset(cx, 0, sizeof(*cx));
+}
+
+/* cx's scratch with at least n bytes. */
+static rdb_rc scratch(pager_txn *t, kv_ctx *cx, size_t n, unsigned char **out)
+{
+	if (n > cx->cap) {
+		unsigned char *b = rdb_realloc(cx->buf, n);
+
+		if (b == NULL)
+			return nomem(t);
+		cx->buf = b;
+		cx->cap = n;
+	}
+	*out = cx->buf;
+	return RDB_OK;
+}
+
+/* Bytes a 4 KiB sample of a value must shrink to for compressing the
+ * whole to be worth trying (random bytes do not shrink). */
+#define SAMPLE 4096u
+
+/* Compress val with cx's context into cx's scratch if that saves space:
+ * *out points at it (borrowed from cx) with *n bytes, else *out = NULL. */
+static rdb_rc maybe_compress(pager_txn *t, kv_ctx *cx, const void *val,
+			     size_t vlen, const unsigned char **out, size_t *n)
+{
+	unsigned char *buf = NULL;
 	size_t bound, c;
-	void *buf;
+	rdb_rc rc;
 
 	*out = NULL;
 	if (vlen < KV_COMPRESS_MIN)
 		return RDB_OK;
-	bound = ZSTD_compressBound(vlen);
-	if ((buf = rdb_malloc(bound)) == NULL)
+	if (cx->cz == NULL && (cx->cz = ZSTD_createCCtx()) == NULL)
 		return nomem(t);
-	c = ZSTD_compress(buf, bound, val, vlen, KV_ZSTD_LEVEL);
-	if (ZSTD_isError(c) || c >= vlen) {
-		rdb_free(buf);
-		return RDB_OK;
+	bound = ZSTD_compressBound(vlen);
+	if ((rc = scratch(t, cx, bound, &buf)) != RDB_OK)
+		return rc;
+	if (vlen >= 2 * SAMPLE) {
+		c = ZSTD_compressCCtx(cx->cz, buf, bound, val, SAMPLE,
+				      KV_ZSTD_LEVEL);
+		if (ZSTD_isError(c) || c > SAMPLE - SAMPLE / 16)
+			return RDB_OK;
 	}
+	c = ZSTD_compressCCtx(cx->cz, buf, bound, val, vlen, KV_ZSTD_LEVEL);
+	if (ZSTD_isError(c) || c >= vlen)
+		return RDB_OK;
 	*out = buf;
 	*n = c;
 	return RDB_OK;
 }
 
-rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
-	      size_t vlen)
+rdb_rc kv_put(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+	      const void *val, size_t vlen)
 {
+	kv_ctx local = { 0 };
+	const unsigned char *z = NULL;
 	kv_meta m;
 	kv_loc old, nw;
-	void *z = NULL;
 	size_t zn = 0;
 	int exists, found;
 	rdb_rc rc;
@@ -292,22 +326,26 @@ rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
 				   "KV value of %zu bytes: puts take up to %u "
 				   "bytes (stream larger ones)", vlen,
 				   KV_MAX_PUT);
+	if (cx == NULL)
+		cx = &local;
 	if ((rc = meta_open(t, &m, 1, &exists)) != RDB_OK ||
 	    (rc = ix_find(t, &m, key, klen, &old, &found)) != RDB_OK ||
-	    (rc = maybe_compress(t, val, vlen, &z, &zn)) != RDB_OK)
-		return rc;
+	    (rc = maybe_compress(t, cx, val, vlen, &z, &zn)) != RDB_OK)
+		goto out;
 	if (z != NULL)
 		rc = append_record(t, &m, key, klen, KV_F_ZSTD, z, zn, vlen,
 				   &nw);
 	else
 		rc = append_record(t, &m, key, klen, 0, val, vlen, vlen, &nw);
-	rdb_free(z);
 	if (rc == RDB_OK)
 		rc = ix_put(t, &m, key, klen, &nw);
-	if (rc != RDB_OK)
-		return rc;
-	account_put(&m, &old, found, &nw, klen);
-	return meta_write(t, &m);
+	if (rc == RDB_OK) {
+		account_put(&m, &old, found, &nw, klen);
+		rc = meta_write(t, &m);
+	}
+out:
+	kv_ctx_free(&local);
+	return rc;
 }
 
 /* ==== streaming put ===================================================== */
@@ -589,26 +627,64 @@ rdb_rc kv_get_stream(pager_txn *t, const void *key, size_t klen,
 	return stream_value(t, &loc, key, klen, write, arg);
 }
 
-typedef struct membuf {
-	unsigned char *p;
-	size_t n, cap;
-} membuf;
-
-static int mem_write(void *arg, const void *buf, size_t n)
+/* Read the value at loc into dst (loc->raw bytes) and verify it. */
+static rdb_rc read_into(pager_txn *t, kv_ctx *cx, const kv_loc *loc,
+			const void *key, size_t klen, unsigned char *dst)
 {
-	membuf *m = arg;
+	unsigned char *src = NULL;
+	size_t got, d;
+	kv_rec r;
+	rdb_rc rc = kv_rec_open(&r, t, loc, key, klen);
 
-	if (n > m->cap - m->n)
-		return 1;
-	memcpy(m->p + m->n, buf, n);
-	m->n += n;
-	return 0;
+	if (rc != RDB_OK)
+		return rc;
+	if (!(r.flags & KV_F_ZSTD)) {
+		rc = kv_rec_read(&r, dst, (size_t)r.stored, &got);
+		return rc != RDB_OK ? rc : kv_rec_close(&r, loc, key, klen);
+	}
+	if (r.stored > SIZE_MAX / 2)
+		return rdb_err_set(E(t), RDB_TOOBIG, "KV value too big");
+	if ((rc = scratch(t, cx, (size_t)r.stored, &src)) != RDB_OK ||
+	    (rc = kv_rec_read(&r, src, (size_t)r.stored, &got)) != RDB_OK ||
+	    (rc = kv_rec_close(&r, loc, key, klen)) != RDB_OK)
+		return rc;
+	if (cx->dz == NULL && (cx->dz = ZSTD_createDCtx()) == NULL)
+		return nomem(t);
+	d = ZSTD_decompressDCtx(cx->dz, dst, (size_t)loc->raw, src, got);
+	if (ZSTD_isError(d) || d != loc->raw)
+		return rdb_err_set(E(t), RDB_CORRUPT,
+				   "KV value of key '%s' on page %u does not "
+				   "decompress", kv_key_text(key, klen),
+				   loc->pgno);
+	return RDB_OK;
 }
 
-rdb_rc kv_get(pager_txn *t, const void *key, size_t klen, void **val,
-	      size_t *vlen)
+rdb_rc kv_get_into(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+		   void *buf, size_t cap, size_t *vlen)
 {
-	membuf mb = { NULL, 0, 0 };
+	kv_ctx local = { 0 };
+	kv_loc loc;
+	rdb_rc rc;
+
+	*vlen = 0;
+	if ((rc = locate(t, key, klen, &loc)) != RDB_OK)
+		return rc;
+	*vlen = loc.raw > SIZE_MAX ? SIZE_MAX : (size_t)loc.raw;
+	if (loc.raw > cap)
+		return rdb_err_set(E(t), RDB_RANGE,
+				   "KV value of %llu bytes does not fit a "
+				   "buffer of %zu",
+				   (unsigned long long)loc.raw, cap);
+	rc = read_into(t, cx ? cx : &local, &loc, key, klen, buf);
+	kv_ctx_free(&local);
+	return rc;
+}
+
+rdb_rc kv_get(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+	      void **val, size_t *vlen)
+{
+	kv_ctx local = { 0 };
+	unsigned char *buf;
 	kv_loc loc;
 	rdb_rc rc;
 
@@ -620,20 +696,16 @@ rdb_rc kv_get(pager_txn *t, const void *key, size_t klen, void **val,
 		return rdb_err_set(E(t), RDB_TOOBIG,
 				   "KV value of key '%s' is too big for memory",
 				   kv_key_text(key, klen));
-	mb.cap = (size_t)loc.raw;
-	if ((mb.p = rdb_malloc(mb.cap ? mb.cap : 1)) == NULL)
+	if ((buf = rdb_malloc(loc.raw ? (size_t)loc.raw : 1)) == NULL)
 		return nomem(t);
-	rc = stream_value(t, &loc, key, klen, mem_write, &mb);
-	if (rc == RDB_OK && mb.n != mb.cap)
-		rc = rdb_err_set(E(t), RDB_CORRUPT,
-				 "KV value of key '%s' has the wrong length",
-				 kv_key_text(key, klen));
+	rc = read_into(t, cx ? cx : &local, &loc, key, klen, buf);
+	kv_ctx_free(&local);
 	if (rc != RDB_OK) {
-		rdb_free(mb.p);
+		rdb_free(buf);
 		return rc;
 	}
-	*val = mb.p;
-	*vlen = mb.n;
+	*val = buf;
+	*vlen = (size_t)loc.raw;
 	return RDB_OK;
 }
 

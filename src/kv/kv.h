@@ -43,10 +43,22 @@ typedef int (*kv_reader)(void *arg, void *buf, size_t cap, size_t *got);
 /* Push callback; non-zero return stops with RDB_INTERRUPT. */
 typedef int (*kv_writer)(void *arg, const void *buf, size_t n);
 
+/* Reusable compression state and scratch memory for a caller that makes
+ * many calls (one per connection).  Zero-initialise; free with
+ * kv_ctx_free().  Calls that take one accept NULL (then they make their
+ * own, more slowly).  Not shared between threads. */
+typedef struct kv_ctx {
+	void *cz;                 /* owned ZSTD_CCtx */
+	void *dz;                 /* owned ZSTD_DCtx */
+	unsigned char *buf;       /* owned scratch */
+	size_t cap;
+} kv_ctx;
+void kv_ctx_free(kv_ctx *cx);
+
 size_t kv_max_key(const pager_txn *t);
 
-rdb_rc kv_put(pager_txn *t, const void *key, size_t klen, const void *val,
-	      size_t vlen);
+rdb_rc kv_put(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+	      const void *val, size_t vlen);
 rdb_rc kv_put_stream(pager_txn *t, const void *key, size_t klen,
 		     kv_reader read, void *arg);
 
@@ -58,8 +70,12 @@ rdb_rc kv_value_len(pager_txn *t, const void *key, size_t klen,
 rdb_rc kv_get_stream(pager_txn *t, const void *key, size_t klen,
 		     kv_writer write, void *arg);
 /* The value into a new buffer (caller frees with rdb_free), verified. */
-rdb_rc kv_get(pager_txn *t, const void *key, size_t klen, void **val,
-	      size_t *vlen);
+rdb_rc kv_get(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+	      void **val, size_t *vlen);
+/* The value into buf (cap bytes), verified; *vlen gets its length, and
+ * RDB_RANGE (nothing read) if it does not fit. */
+rdb_rc kv_get_into(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
+		   void *buf, size_t cap, size_t *vlen);
 
 /* *existed (may be NULL) tells whether key was stored. */
 rdb_rc kv_delete(pager_txn *t, const void *key, size_t klen, int *existed);
