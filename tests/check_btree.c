@@ -2994,6 +2994,259 @@ START_TEST(test_btree_readers_see_consistent_snapshots_beside_writer)
 }
 END_TEST
 
+/* ---- a writer moving money between random accounts -------------------- *
+ * Accounts are random integer keys, so the writer splits and merges
+ * leaves anywhere in the tree, not only at its edges.  A value is an
+ * 8-byte balance and padding whose bytes all equal the balance's low byte
+ * (some of it on overflow pages), so a value mixed from two versions
+ * shows.  Transfers, splits and merges of accounts keep the total, which
+ * every reader snapshot must add up to, forward and backward. */
+
+enum { BANK_START = 2000, BANK_KEYS = 20000, BANK_TOTAL = 2000000 };
+
+static size_t acct_val(uint64_t key, uint64_t bal, unsigned char *v)
+{
+	size_t pad = key % 13 == 0 ? 600 + key % 100 : key % 50;
+
+	ikey(bal, v);
+	memset(v + 8, (int)(bal & 0xff), pad);
+	return 8 + pad;
+}
+
+static int acct_ok(uint64_t key, const void *v, size_t vl, uint64_t *bal)
+{
+	unsigned char want[720];
+
+	if (vl < 8)
+		return 0;
+	*bal = ikey_get(v);
+	return vl == acct_val(key, *bal, want) && memcmp(v, want, vl) == 0;
+}
+
+static rdb_rc acct_get(pager_txn *t, rdb_pgno root, uint64_t key,
+		       uint64_t *bal)
+{
+	unsigned char k[8];
+	void *v = NULL;
+	size_t vl;
+	rdb_rc rc = bt_get(t, root, ikey(key, k), 8, &v, &vl);
+
+	if (rc == RDB_OK && !acct_ok(key, v, vl, bal))
+		rc = RDB_MISMATCH;
+	rdb_free(v);
+	return rc;
+}
+
+static rdb_rc acct_put(pager_txn *t, rdb_pgno root, uint64_t key,
+		       uint64_t bal)
+{
+	unsigned char k[8], v[720];
+
+	return bt_upsert(t, root, ikey(key, k), 8, v, acct_val(key, bal, v),
+			 NULL);
+}
+
+/* Some existing account: the first at or after a random key. */
+static rdb_rc any_acct(pager_txn *t, rdb_pgno root, uint64_t *rng,
+		       uint64_t *out)
+{
+	unsigned char k[8];
+	bt_cursor *c = NULL;
+	const void *ck;
+	size_t kl;
+	rdb_rc rc = bt_cursor_open(t, root, &c);
+
+	if (rc == RDB_OK)
+		rc = bt_seek_ge(c, ikey(tu_rand_below(rng, BANK_KEYS), k), 8);
+	if (rc == RDB_NOTFOUND)
+		rc = bt_first(c);
+	if (rc == RDB_OK)
+		rc = bt_key(c, &ck, &kl);
+	if (rc == RDB_OK)
+		*out = ikey_get(ck);
+	bt_cursor_close(c);
+	return rc;
+}
+
+/* One change that keeps the total: move money from an account to another
+ * (opening it if new), or close an account into another. */
+static rdb_rc bank_step(pager_txn *t, rdb_pgno root, uint64_t *rng,
+			long *n_acct)
+{
+	uint64_t a, b = tu_rand_below(rng, BANK_KEYS), ba, bb, amt;
+	int merge = tu_rand_below(rng, 3) == 0 && *n_acct > 1000;
+	unsigned char k[8];
+	rdb_rc rc;
+
+	if ((rc = any_acct(t, root, rng, &a)) != RDB_OK)
+		return rc;
+	/* mostly to an existing account, so that merges keep up with
+	 * the accounts opened */
+	if (tu_rand_below(rng, 10) < 7 &&
+	    (rc = any_acct(t, root, rng, &b)) != RDB_OK)
+		return rc;
+	if (a == b)
+		return RDB_OK;
+	if ((rc = acct_get(t, root, a, &ba)) != RDB_OK)
+		return rc;
+	rc = acct_get(t, root, b, &bb);
+	if (rc == RDB_NOTFOUND) {
+		if (*n_acct >= 3000)
+			return RDB_OK;
+		bb = 0;
+		merge = 0;
+		++*n_acct;
+	} else if (rc != RDB_OK) {
+		return rc;
+	}
+	amt = merge ? ba : tu_rand_below(rng, ba / 2 + 1);
+	if (merge) {
+		rc = bt_delete(t, root, ikey(a, k), 8);
+		--*n_acct;
+	} else {
+		rc = acct_put(t, root, a, ba - amt);
+	}
+	return rc != RDB_OK ? rc : acct_put(t, root, b, bb + amt);
+}
+
+/* Add up every balance one way. */
+static rdb_rc bank_sum(bt_cursor *c, int fwd, uint64_t *sum, uint64_t *n,
+		       const char **why)
+{
+	const void *k, *v;
+	size_t kl, vl;
+	uint64_t bal;
+	rdb_rc rc;
+
+	*sum = *n = 0;
+	for (rc = fwd ? bt_first(c) : bt_last(c); rc == RDB_OK;
+	     rc = fwd ? bt_next(c) : bt_prev(c)) {
+		if ((rc = bt_key(c, &k, &kl)) != RDB_OK ||
+		    (rc = bt_value(c, &v, &vl)) != RDB_OK)
+			return rc;
+		if (kl != 8 || !acct_ok(ikey_get(k), v, vl, &bal))
+			return *why = "an account's value is torn",
+			       RDB_MISMATCH;
+		*sum += bal;
+		++*n;
+	}
+	return rc == RDB_NOTFOUND ? RDB_OK : rc;
+}
+
+static void *bank_reader(void *arg)
+{
+	creader *r = arg;
+	cshared *sh = r->sh;
+	uint64_t sum_f, sum_b, n_f, n_b;
+	const char *why = "";
+	rdb_err e = { 0 };
+	pager_txn *t;
+	bt_cursor *c;
+	rdb_rc rc;
+
+	while (!atomic_load(&sh->failed) &&
+	       (!atomic_load(&sh->done) || r->scans < sh->min_scans)) {
+		t = NULL;
+		c = NULL;
+		rc = pager_begin(sh->p, 0, &e, &t);
+		if (rc == RDB_OK)
+			rc = bt_cursor_open(t, sh->root, &c);
+		if (rc == RDB_OK)
+			rc = bank_sum(c, r->scans % 2, &sum_f, &n_f, &why);
+		if (rc == RDB_OK)
+			rc = bank_sum(c, r->scans % 2 == 0, &sum_b, &n_b, &why);
+		bt_cursor_close(c);
+		pager_rollback(t);
+		if (rc == RDB_OK && (sum_f != BANK_TOTAL || sum_b != sum_f ||
+				     n_b != n_f))
+			why = "a snapshot does not add up", rc = RDB_MISMATCH;
+		if (rc != RDB_OK) {
+			cfail(sh, "reader", rc, rc == RDB_MISMATCH ? why :
+			      e.msg);
+			break;
+		}
+		if (n_f > r->max_len)
+			r->max_len = n_f;
+		r->scans++;
+	}
+	return NULL;
+}
+
+/* The writer: n_txns transactions of 1-20 steps, one in ten rolled back. */
+static rdb_rc bank_write(cshared *sh, uint64_t *rng, long *n_acct)
+{
+	rdb_err e = { 0 };
+	pager_txn *t;
+	long i, n0;
+	int j, n_steps;
+	rdb_rc rc = RDB_OK;
+
+	for (i = 0; i < sh->n_txns && !atomic_load(&sh->failed); i++) {
+		if ((rc = pager_begin(sh->p, 1, &e, &t)) != RDB_OK)
+			break;
+		n0 = *n_acct;
+		n_steps = 1 + (int)tu_rand_below(rng, 20);
+		for (j = 0; j < n_steps && rc == RDB_OK; j++)
+			rc = bank_step(t, sh->root, rng, n_acct);
+		if (rc != RDB_OK || tu_rand_below(rng, 10) == 0) {
+			pager_rollback(t);
+			*n_acct = n0;
+		} else {
+			rc = pager_commit(t);
+		}
+		if (rc != RDB_OK) {
+			cfail(sh, "writer", rc, e.msg);
+			break;
+		}
+	}
+	return rc;
+}
+
+START_TEST(test_btree_readers_see_constant_total_beside_random_writer)
+{
+	enum { N_READERS = 3 };
+	uint64_t seed = tu_seed(), rng = seed, i;
+	long n_acct = BANK_START;
+	cshared sh;
+	creader rd[N_READERS];
+	pthread_t th[N_READERS];
+	pager_txn *t;
+	int j;
+
+	tu_seed_note("btree concurrency bank", seed);
+	memset(&sh, 0, sizeof(sh));
+	pthread_mutex_init(&sh.mu, NULL);
+	sh.p = open_db(512, 128);
+	sh.n_txns = tu_scaled(3000, 200);
+	sh.min_scans = tu_scaled(30, 5);
+	t = begin(sh.p, 1);
+	sh.root = create_tree(t);
+	for (i = 0; i < BANK_START; i++)
+		OK(acct_put(t, sh.root, i * (BANK_KEYS / BANK_START),
+			    BANK_TOTAL / BANK_START));
+	commit(t);
+	for (j = 0; j < N_READERS; j++) {
+		rd[j] = (creader){ &sh, j, 0, 0, 0 };
+		ck_assert_int_eq(pthread_create(&th[j], NULL, bank_reader,
+						&rd[j]), 0);
+	}
+	(void)bank_write(&sh, &rng, &n_acct);
+	atomic_store(&sh.done, 1);
+	for (j = 0; j < N_READERS; j++)
+		pthread_join(th[j], NULL);
+	ck_assert_msg(!atomic_load(&sh.failed), "seed %llu: %s",
+		      (unsigned long long)seed, sh.msg);
+	t = begin(sh.p, 0);
+	ck_assert_uint_eq(verify(t, sh.root).keys, (uint64_t)n_acct);
+	commit(t);
+	close_db(sh.p);
+	pthread_mutex_destroy(&sh.mu);
+	fprintf(stderr, "btree concurrency (bank): %ld writer txns, %ld "
+		"accounts at the end, scans per reader %ld/%ld/%ld\n",
+		sh.n_txns, n_acct, rd[0].scans, rd[1].scans, rd[2].scans);
+}
+END_TEST
+
 /* ==== corrupt ========================================================== *
  * A small tree at 512-byte pages is closed cleanly (one file, no WAL);
  * then one page of the file is damaged at a time and the tree reopened. */
@@ -3551,6 +3804,8 @@ Suite *btree_suite(void)
 	tcase_add_loop_test(tc,
 		test_btree_readers_see_consistent_snapshots_beside_writer,
 		0, 2);
+	tcase_add_test(tc,
+		test_btree_readers_see_constant_total_beside_random_writer);
 
 	tc = tcase(s, "corrupt", 300);
 	tcase_add_test(tc,
