@@ -487,6 +487,55 @@ START_TEST(test_btree_ops_on_missing_and_present_keys_give_codes)
 }
 END_TEST
 
+START_TEST(test_btree_get_buf_copies_or_says_range_with_length)
+{
+	static const uint32_t sizes[] = { 512, 4096 };
+	static const size_t lens[] = { 0, 1, 50, 511, 512, 5000, 70000 };
+	unsigned char *buf = malloc(70001), *v;
+	unsigned s, i;
+	size_t vl;
+
+	ck_assert_ptr_nonnull(buf);
+	for (s = 0; s < 2; s++) {
+		pager *p = open_db(sizes[s], 64);
+		pager_txn *t = begin(p, 1);
+		rdb_pgno root = create_tree(t);
+		unsigned char k[8];
+
+		for (i = 0; i < 7; i++) {
+			v = vmake(lens[i], i);
+			OK(bt_insert(t, root, ikey(i, k), 8, v, lens[i]));
+			vl = 12345;
+			OK(bt_get_buf(t, root, k, 8, buf, lens[i], &vl));
+			ck_assert_uint_eq(vl, lens[i]);        /* exact fit */
+			ck_assert(memcmp(buf, v, lens[i]) == 0);
+			OK(bt_get_buf(t, root, k, 8, buf, 70001, &vl));
+			ck_assert_uint_eq(vl, lens[i]);
+			ck_assert(memcmp(buf, v, lens[i]) == 0);
+			if (lens[i] > 0) {        /* one byte short */
+				memset(buf, 0xa5, 70001);
+				vl = 0;
+				RC(RDB_RANGE, bt_get_buf(t, root, k, 8, buf,
+							 lens[i] - 1, &vl));
+				ck_assert_uint_eq(vl, lens[i]);
+				ck_assert_msg(buf[0] == 0xa5 &&
+					      buf[lens[i] / 2] == 0xa5,
+					      "RDB_RANGE copied bytes");
+			}
+			free(v);
+		}
+		vl = 9;
+		RC(RDB_NOTFOUND, bt_get_buf(t, root, "nope", 4, buf, 70001,
+					    &vl));
+		ck_assert_uint_eq(vl, 0);
+		commit(t);
+		close_db(p);
+		remove_db();
+	}
+	free(buf);
+}
+END_TEST
+
 START_TEST(test_btree_key_longer_than_max_toobig_nothing_changes)
 {
 	static const uint32_t sizes[] = { 512, 4096, 65536 };
@@ -2294,6 +2343,22 @@ static void mt_delete(mt *m)
 		model_del(&m->cur, i);
 }
 
+/* bt_get_buf into m->v with a capacity that is sometimes too small. */
+static void mt_get_buf(mt *m, size_t i, int found)
+{
+	const ment *e = found ? m->cur.e[i] : NULL;
+	size_t cap = rnd(m, 2) ? sizeof(m->v) : rnd(m, 3000), vl = 7;
+	int small = e != NULL && cap < e->vlen;
+
+	MRC(m, !found ? RDB_NOTFOUND : small ? RDB_RANGE : RDB_OK,
+	    bt_get_buf(m->t, m->root, m->k, m->kl, m->v, cap, &vl));
+	if (found)
+		ck_assert_msg(vl == e->vlen && (small ||
+			      memcmp(m->v, e->b + e->klen, vl) == 0),
+			      "seed %llu op %ld: bt_get_buf gave a wrong value",
+			      (unsigned long long)m->seed, m->op);
+}
+
 static void mt_get(mt *m)
 {
 	void *v = NULL;
@@ -2303,6 +2368,10 @@ static void mt_get(mt *m)
 
 	pick_key(m);
 	i = model_lb(&m->cur, m->k, m->kl, &found);
+	if (rnd(m, 2)) {
+		mt_get_buf(m, i, found);
+		return;
+	}
 	MRC(m, found ? RDB_OK : RDB_NOTFOUND,
 	    bt_get(m->t, m->root, m->k, m->kl, &v, &vl));
 	if (!found)
@@ -3745,6 +3814,7 @@ Suite *btree_suite(void)
 	tc = tcase(s, "basic", 300);
 	tcase_add_test(tc,
 		test_btree_ops_on_missing_and_present_keys_give_codes);
+	tcase_add_test(tc, test_btree_get_buf_copies_or_says_range_with_length);
 	tcase_add_test(tc,
 		test_btree_key_longer_than_max_toobig_nothing_changes);
 	tcase_add_test(tc, test_btree_empty_key_and_empty_values_roundtrip);
