@@ -2171,7 +2171,7 @@ typedef struct mt {
 	uint32_t max_depth;
 	uint32_t ps;                 /* page size */
 	unsigned big_min, big_span;  /* overflow values: big_min + [0, span) */
-	unsigned char k[2048], v[32768];
+	unsigned char k[16384], v[32768];
 	size_t kl, vl;
 } mt;
 
@@ -2679,6 +2679,13 @@ END_TEST
 START_TEST(test_btree_model_large_cells_match_sorted_array)
 {
 	model_run(4096, tu_scaled(400000, 5000), 4000, 16001);
+}
+END_TEST
+
+/* The largest pages: keys up to 16 KB, offsets near the 16-bit limit. */
+START_TEST(test_btree_model_64k_pages_match_sorted_array)
+{
+	model_run(65536, tu_scaled(40000, 3000), 17000, 15001);
 }
 END_TEST
 
@@ -3865,6 +3872,7 @@ Suite *btree_suite(void)
 	tc = tcase(s, "model", 600);
 	tcase_add_test(tc, test_btree_model_random_ops_match_sorted_array);
 	tcase_add_test(tc, test_btree_model_large_cells_match_sorted_array);
+	tcase_add_test(tc, test_btree_model_64k_pages_match_sorted_array);
 
 	tc = tcase(s, "space", 600);
 	tcase_add_test(tc,
