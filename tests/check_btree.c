@@ -1593,6 +1593,85 @@ START_TEST(test_btree_prefix_chain_keys_split_scan_and_seek_in_order)
 }
 END_TEST
 
+/* How many of the sorted keys ks[0..n) are <= (k, kl). */
+static size_t kref_count_le(const kref *ks, size_t n, const void *k,
+			    size_t kl)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(ks[mid].k, ks[mid].kl, k, kl) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Keys of every length 1..40 that differ from a base in one byte, at
+ * every position, by values either side of 0x80: word-at-a-time compares
+ * must still give memcmp order. */
+START_TEST(test_btree_keys_differing_at_any_byte_sort_by_memcmp)
+{
+	static const unsigned char vals[] = { 0x00, 0x01, 0x7f, 0x81, 0xfe,
+					      0xff };
+	kref *ks = calloc(40 * 40 * 6 + 40, sizeof(*ks));
+	pager *p = open_db(4096, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	bt_cursor *c = NULL;
+	unsigned n = 0, len, pos, j, i;
+	rdb_rc rc;
+
+	ck_assert_ptr_nonnull(ks);
+	for (len = 1; len <= 40; len++)
+		for (pos = 0; pos <= len; pos++)
+			for (j = 0; j < 6; j++) {
+				if (pos == len && j > 0)
+					break;    /* the base key itself */
+				ks[n].k = malloc(len);
+				ck_assert_ptr_nonnull(ks[n].k);
+				memset(ks[n].k, 0x80, len);
+				if (pos < len)
+					ks[n].k[pos] = vals[j];
+				ks[n].kl = len;
+				OK(bt_insert(t, root, ks[n].k, len, &n,
+					     sizeof(n)));
+				n++;
+			}
+	qsort(ks, n, sizeof(*ks), kref_cmp);
+	ck_assert_uint_eq(verify(t, root).keys, n);
+	OK(bt_cursor_open(t, root, &c));
+	for (i = 0, rc = bt_first(c); rc == RDB_OK; rc = bt_next(c), i++)
+		expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+	RC(RDB_NOTFOUND, rc);
+	ck_assert_uint_eq(i, n);
+	for (i = 0; i < n; i++) {
+		OK(bt_seek_ge(c, ks[i].k, ks[i].kl));
+		expect_at(c, ks[i].k, ks[i].kl, NULL, 0);
+		/* one byte shorter: the last key at or before it */
+		if (ks[i].kl > 1) {
+			size_t le = kref_count_le(ks, n, ks[i].k,
+						  ks[i].kl - 1);
+
+			RC(le > 0 ? RDB_OK : RDB_NOTFOUND,
+			   bt_seek_le(c, ks[i].k, ks[i].kl - 1));
+			if (le > 0)
+				expect_at(c, ks[le - 1].k, ks[le - 1].kl,
+					  NULL, 0);
+		}
+	}
+	for (i = 0; i < n; i++)
+		free(ks[i].k);
+	bt_cursor_close(c);
+	free(ks);
+	commit(t);
+	close_db(p);
+}
+END_TEST
+
 START_TEST(test_btree_cursor_delete_every_other_in_forward_scan)
 {
 	enum { N = 6000 };
@@ -3854,6 +3933,8 @@ Suite *btree_suite(void)
 		test_btree_cursor_seek_on_prefix_keys_follows_memcmp_order);
 	tcase_add_test(tc,
 		test_btree_prefix_chain_keys_split_scan_and_seek_in_order);
+	tcase_add_test(tc,
+		test_btree_keys_differing_at_any_byte_sort_by_memcmp);
 	tcase_add_test(tc,
 		test_btree_cursor_delete_every_other_in_forward_scan);
 	tcase_add_test(tc,
