@@ -2245,6 +2245,11 @@ typedef struct mt {
 	model rd_model;              /* what it must see */
 	int rd_left;                 /* write txns until it is checked */
 	long n_held;
+	bt_cursor *pc;               /* a cursor living through a write txn */
+	int p_on;                    /* pc is on key pk */
+	unsigned char pk[16384];
+	size_t pkl;
+	long n_psteps;
 	long n_commits, n_rollbacks, n_reopens, n_verifies;
 	size_t max_keys;             /* largest model seen at a verify */
 	uint32_t max_depth;
@@ -2617,6 +2622,9 @@ static void mt_end_txn(mt *m)
 {
 	int reopen = rnd(m, 40) == 0;
 
+	bt_cursor_close(m->pc);
+	m->pc = NULL;
+	m->p_on = 0;
 	if (rnd(m, 10) == 0) {
 		pager_rollback(m->t);
 		model_copy(&m->cur, &m->saved);
@@ -2641,15 +2649,46 @@ static void mt_end_txn(mt *m)
 		m->rd_left = 1 + (int)rnd(m, 3);
 	}
 	m->t = begin(m->p, 1);
+	MOK(m, bt_cursor_open(m->t, m->root, &m->pc));
+}
+
+/* Step the long-lived cursor.  It was left on key pk; whatever other
+ * calls did since (pk itself may be gone), the step lands on the model's
+ * neighbour of pk. */
+static void mt_pstep(mt *m)
+{
+	int found, fwd = rnd(m, 2);
+	size_t i;
+
+	if (!m->p_on) {
+		pick_key(m);
+		i = model_lb(&m->cur, m->k, m->kl, &found);
+		MRC(m, i < m->cur.n ? RDB_OK : RDB_NOTFOUND,
+		    bt_seek_ge(m->pc, m->k, m->kl));
+	} else {
+		i = model_lb(&m->cur, m->pk, m->pkl, &found);
+		if (found && rnd(m, 4) == 0)
+			mt_expect_at(m, m->pc, i);     /* still on pk */
+		i = fwd ? i + (size_t)found : i - 1;  /* SIZE_MAX: none */
+		MRC(m, i < m->cur.n ? RDB_OK : RDB_NOTFOUND,
+		    fwd ? bt_next(m->pc) : bt_prev(m->pc));
+	}
+	m->p_on = i < m->cur.n;
+	if (m->p_on) {
+		mt_expect_at(m, m->pc, i);
+		memcpy(m->pk, m->cur.e[i]->b, m->cur.e[i]->klen);
+		m->pkl = m->cur.e[i]->klen;
+	}
+	m->n_psteps++;
 }
 
 /* Cumulative weights per 1000 for growing and for shrinking phases. */
 enum { OP_INS, OP_UPS, OP_UPD, OP_DEL, OP_GET, OP_SEEK, OP_SCAN, OP_CPUT,
-       OP_CDEL, N_OPS };
-static const unsigned grow_w[N_OPS] = { 250, 120, 100, 70, 150, 200, 40,
-					30, 40 };
-static const unsigned shrink_w[N_OPS] = { 80, 60, 100, 300, 150, 200, 40,
-					  20, 50 };
+       OP_CDEL, OP_PSTEP, N_OPS };
+static const unsigned grow_w[N_OPS] = { 250, 120, 100, 70, 110, 200, 40,
+					30, 40, 40 };
+static const unsigned shrink_w[N_OPS] = { 80, 60, 100, 300, 110, 200, 40,
+					  20, 50, 40 };
 
 static void mt_one(mt *m)
 {
@@ -2669,7 +2708,8 @@ static void mt_one(mt *m)
 	case OP_SEEK: mt_seek(m); break;
 	case OP_SCAN: mt_scan(m); break;
 	case OP_CPUT: mt_cursor_put(m); break;
-	default: mt_cursor_delete(m); break;
+	case OP_CDEL: mt_cursor_delete(m); break;
+	default: mt_pstep(m); break;
 	}
 }
 
@@ -2699,6 +2739,7 @@ static void model_run(uint32_t ps, long n_ops, unsigned big_min,
 	m->root = create_tree(m->t);
 	MOK(m, pager_commit(m->t));
 	m->t = begin(m->p, 1);
+	MOK(m, bt_cursor_open(m->t, m->root, &m->pc));
 	for (m->op = 0; m->op < n_ops; m->op++) {
 		if (m->op % 20000 == 0)     /* now and then, down to empty */
 			m->target = rnd(m, 8) == 0 ? 0 : rnd(m, 6000);
@@ -2711,6 +2752,7 @@ static void model_run(uint32_t ps, long n_ops, unsigned big_min,
 			mt_verify(m);
 	}
 	mt_verify(m);
+	bt_cursor_close(m->pc);
 	MOK(m, pager_commit(m->t));
 	model_copy(&m->saved, &m->cur);
 	if (m->rd != NULL)
@@ -2734,10 +2776,12 @@ static void model_run(uint32_t ps, long n_ops, unsigned big_min,
 	fprintf(stderr, "btree model (%u-byte pages): %ld ops in %.1f s (seed "
 		"%llu): %zu keys "
 		"at the end (at most %zu), depth at most %u, %ld commits, %ld "
-		"rollbacks, %ld reopens, %ld verifies, %ld held readers\n",
+		"rollbacks, %ld reopens, %ld verifies, %ld held readers, %ld "
+		"steps of a long-lived cursor\n",
 		ps, n_ops, (now_ms() - t0) / 1e3, (unsigned long long)m->seed,
 		m->cur.n, m->max_keys, m->max_depth, m->n_commits,
-		m->n_rollbacks, m->n_reopens, m->n_verifies, m->n_held);
+		m->n_rollbacks, m->n_reopens, m->n_verifies, m->n_held,
+		m->n_psteps);
 	model_clear(&m->cur);
 	model_clear(&m->saved);
 	model_clear(&m->rd_model);
