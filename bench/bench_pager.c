@@ -41,6 +41,10 @@
 #define N_PREADS 2000000L
 #define MAX_THREADS 4
 #define ROUNDS 20
+#define MIN_ROUNDS 2
+#define FULL_BUDGET_S 40.0   /* seconds; see more_rounds() */
+#define NORMAL_BUDGET_S 12.0
+#define READ_BUDGET_S 12.0
 #define NORMAL_FACTOR 5   /* NORMAL commits are cheap: run 5x as many */
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -401,32 +405,27 @@ static double commit_warmup(pager *p)
 
 /* ---- workloads ---------------------------------------------------------- */
 
-/* FULL commits by 1, 2 and 4 threads, each round next to the fsync floor;
- * then NORMAL commits next to the pwrite floor. */
-static void bench_commits(long n)
+/* Whether to run round r of a phase that began at t0: all ROUNDS, unless
+ * the disk slowed down after N was sized and the phase is over its budget
+ * (then at least MIN_ROUNDS, so every workload still has the same rounds). */
+static int more_rounds(int r, uint64_t t0, double budget_s)
+{
+	if (r >= ROUNDS)
+		return 0;
+	return r < MIN_ROUNDS || (double)(now_ns() - t0) < budget_s * 1e9;
+}
+
+/* FULL commits by 1, 2 and 4 threads, each round next to the fsync
+ * floor. */
+static void bench_full(pager *p, int fd, long chunk)
 {
 	static const char *const names[] = { "", "pager.commit_full_1thread",
 		"pager.commit_full_2threads", "",
 		"pager.commit_full_4threads" };
-	rdb_err err = { 0 };
-	pager *p = db_open(COMMIT_DB, PAGER_SYNC_FULL, 0, &err);
-	int fd = open_filled(FLOOR_FILE, FLOOR_PAGES);
-	tally fsync_t = { 0 }, pwrite_t = { 0 }, normal = { 0 };
-	tally full[MAX_THREADS + 1] = { { 0 } };
-	double warm;
-	long chunk;
+	tally fsync_t = { 0 }, full[MAX_THREADS + 1] = { { 0 } };
+	uint64_t t0 = now_ns();
 
-	db_populate(p, COMMIT_DB_PAGES);
-	warm = commit_warmup(p);
-	/* A slow pager gets fewer commits: about 6 s per workload. */
-	if (n > (long)(6e6 / warm))
-		n = (long)(6e6 / warm);
-	chunk = n / ROUNDS / 4 * 4;
-	if (chunk < 20)
-		chunk = 20;
-	printf("# N %ld commits per workload in %d rounds (NORMAL %ld)\n",
-	       chunk * ROUNDS, ROUNDS, chunk * ROUNDS * NORMAL_FACTOR);
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; more_rounds(r, t0, FULL_BUDGET_S); r++) {
 		tally_add(&fsync_t, floor_write(fd, chunk, 1, 11 + r), chunk);
 		for (int k = 1; k <= MAX_THREADS; k *= 2)
 			tally_commits(&full[k], p, k, chunk, 100 * r + k);
@@ -439,19 +438,49 @@ static void bench_commits(long n)
 	for (int k = 2; k <= MAX_THREADS; k *= 2)
 		line(names[k], tally_mean(&full[k], 1e3), "us", "1thread",
 		     tally_mean(&full[1], 1e3));
+}
+
+/* NORMAL commits, each round next to the pwrite floor. */
+static void bench_normal(pager *p, int fd, long chunk)
+{
+	tally pwrite_t = { 0 }, normal = { 0 };
+	long n_pw = chunk * 4;
+	uint64_t t0;
 
 	pager_set_sync(p, PAGER_SYNC_NORMAL);
-	(void)commit_threads(p, 1, chunk * NORMAL_FACTOR, 7);
-	for (int r = 0; r < ROUNDS; r++) {
-		tally_add(&pwrite_t, floor_write(fd, chunk * NORMAL_FACTOR * 4,
-						 0, 21 + r),
-			  chunk * NORMAL_FACTOR * 4);
-		tally_commits(&normal, p, 1, chunk * NORMAL_FACTOR, 1000 + r);
+	(void)commit_threads(p, 1, chunk, 7);
+	t0 = now_ns();
+	for (int r = 0; more_rounds(r, t0, NORMAL_BUDGET_S); r++) {
+		tally_add(&pwrite_t, floor_write(fd, n_pw, 0, 21 + r), n_pw);
+		tally_commits(&normal, p, 1, chunk, 1000 + r);
 	}
 	tally_note("floor pwrite 4 KiB", &pwrite_t, 1e3, "us");
 	tally_note("pager.commit_normal_1thread", &normal, 1e3, "us");
 	line("pager.commit_normal_1thread", tally_mean(&normal, 1e3), "us",
 	     "pwrite", tally_mean(&pwrite_t, 1e3));
+}
+
+static void bench_commits(long n)
+{
+	rdb_err err = { 0 };
+	pager *p = db_open(COMMIT_DB, PAGER_SYNC_FULL, 0, &err);
+	int fd = open_filled(FLOOR_FILE, FLOOR_PAGES);
+	double warm;
+	long chunk;
+
+	db_populate(p, COMMIT_DB_PAGES);
+	warm = commit_warmup(p);
+	/* A slow pager gets fewer commits: about 6 s per workload. */
+	if (n > (long)(6e6 / warm))
+		n = (long)(6e6 / warm);
+	chunk = n / ROUNDS / 4 * 4;
+	if (chunk < 20)
+		chunk = 20;
+	printf("# N up to %ld commits per workload in %d rounds (NORMAL "
+	       "%ld)\n", chunk * ROUNDS, ROUNDS,
+	       chunk * ROUNDS * NORMAL_FACTOR);
+	bench_full(p, fd, chunk);
+	bench_normal(p, fd, chunk * NORMAL_FACTOR);
 	close(fd);
 	unlink(FLOOR_FILE);
 	db_close(p, COMMIT_DB, &err);
@@ -502,7 +531,7 @@ static void bench_cached_reads(long m, long m_pread)
 	int fd = open_filled(READ_FILE, READ_FILE_PAGES);
 	tally rd = { 0 }, pr = { 0 };
 	pager_txn *t = NULL;
-	uint64_t sum = 0;
+	uint64_t sum = 0, t0;
 	rdb_rc rc;
 
 	db_populate(p, READ_DB_PAGES);
@@ -511,7 +540,8 @@ static void bench_cached_reads(long m, long m_pread)
 		die("pager_begin read", rc, &err);
 	warm_pages(t, &err);
 	(void)floor_pread(fd, READ_FILE_PAGES, 3, &sum);
-	for (int r = 0; r < ROUNDS; r++) {
+	t0 = now_ns();
+	for (int r = 0; more_rounds(r, t0, READ_BUDGET_S); r++) {
 		tally_add(&pr, floor_pread(fd, m_pread / ROUNDS, 31 + r, &sum),
 			  m_pread / ROUNDS);
 		tally_add(&rd, pager_reads(t, m / ROUNDS, 41 + r, &sum, &err),
