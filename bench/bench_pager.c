@@ -133,18 +133,32 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The per-op values of t's rounds, sorted, in unit_ns; returns how many. */
+static int tally_sorted(const tally *t, double unit_ns, double *v)
+{
+	memcpy(v, t->per, sizeof t->per);
+	qsort(v, (size_t)t->rounds, sizeof v[0], cmp_double);
+	for (int i = 0; i < t->rounds; i++)
+		v[i] /= unit_ns;
+	return t->rounds;
+}
+
+static double tally_median(const tally *t)
+{
+	double v[ROUNDS];
+	int n = tally_sorted(t, 1, v);
+
+	return n > 0 ? v[n / 2] : 0;
+}
+
 /* A '#' line: per-round min/median/max (how noisy the run was) and the
  * pager counters per commit. */
 static void tally_note(const char *what, const tally *t, double unit_ns,
 		       const char *unit)
 {
 	double v[ROUNDS];
-	int n = t->rounds;
+	int n = tally_sorted(t, unit_ns, v);
 
-	memcpy(v, t->per, sizeof v);
-	qsort(v, (size_t)n, sizeof v[0], cmp_double);
-	for (int i = 0; i < n; i++)
-		v[i] /= unit_ns;
 	printf("# %s: %ld ops, mean %.*f %s, rounds min %.*f median %.*f "
 	       "max %.*f", what, t->n, prec(tally_mean(t, unit_ns)),
 	       tally_mean(t, unit_ns), unit, prec(v[0]), v[0],
@@ -433,6 +447,12 @@ static void bench_full(pager *p, int fd, long chunk)
 	tally_note("floor pwrite 4 KiB + fdatasync", &fsync_t, 1e3, "us");
 	for (int k = 1; k <= MAX_THREADS; k *= 2)
 		tally_note(names[k], &full[k], 1e3, "us");
+	/* Less sensitive to a burst of outside I/O than the means below. */
+	printf("# ratios of round medians: 1thread/fsync %.2f, 2threads/"
+	       "1thread %.2f, 4threads/1thread %.2f\n",
+	       tally_median(&full[1]) / tally_median(&fsync_t),
+	       tally_median(&full[2]) / tally_median(&full[1]),
+	       tally_median(&full[4]) / tally_median(&full[1]));
 	line(names[1], tally_mean(&full[1], 1e3), "us", "fsync",
 	     tally_mean(&fsync_t, 1e3));
 	for (int k = 2; k <= MAX_THREADS; k *= 2)
