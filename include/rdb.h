@@ -75,7 +75,9 @@ typedef struct rdb rdb;
 int rdb_open(const char *path, rdb **out);
 
 /* Checkpoint, remove the WAL and free db.  NULL is a no-op.  Returns the
- * checkpoint's error, if any (the database stays consistent). */
+ * checkpoint's error, if any (the database stays consistent).  Every
+ * iterator must be closed first: otherwise RDB_MISUSE and nothing is
+ * closed. */
 int rdb_close(rdb *db);
 
 /* The code and message of the last failed call on db (borrowed: valid

@@ -48,6 +48,10 @@ int rdb_close(rdb *db)
 	if (db == NULL)
 		return RDB_OK;
 	rc = pager_close(db->p);
+	if (rc == RDB_MISUSE) {
+		/* An iterator is still open: nothing is closed. */
+		return rc;
+	}
 	kv_ctx_free(&db->kv);
 	pthread_mutex_destroy(&db->mu);
 	rdb_free(db);
