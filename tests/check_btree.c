@@ -1211,6 +1211,49 @@ END_TEST
 
 /* bt_stats counts the pages bt_verify marks: leaves + inners + overflow
  * pages is the tree's page count (the root included, leaf or inner). */
+/* Changes need a write transaction: in a read one every change fails
+ * (the code is not specified) and the tree stays as it was. */
+START_TEST(test_btree_changes_in_read_txn_fail_and_change_nothing)
+{
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t), r2 = 0;
+	unsigned char k[8];
+	bt_cursor *c = NULL;
+	dump before, after;
+
+	fill_tree(t, root, 300, 4);
+	commit(t);
+	t = begin(p, 0);
+	dump_tree(t, root, &before);
+	ck_assert_int_ne(bt_insert(t, root, "new", 3, "v", 1), RDB_OK);
+	ck_assert_int_ne(bt_upsert(t, root, ikey(3, k), 8, "v", 1, NULL),
+			 RDB_OK);
+	ck_assert_int_ne(bt_update(t, root, ikey(3, k), 8, "v", 1), RDB_OK);
+	ck_assert_int_ne(bt_delete(t, root, ikey(3, k), 8), RDB_OK);
+	ck_assert_int_ne(bt_create(t, &r2), RDB_OK);
+	ck_assert_uint_eq(r2, 0);
+	ck_assert_int_ne(bt_drop(t, root), RDB_OK);
+	OK(bt_cursor_open(t, root, &c));
+	OK(bt_seek_ge(c, ikey(3, k), 8));
+	ck_assert_int_ne(bt_cursor_delete(c), RDB_OK);
+	ck_assert_int_ne(bt_cursor_put(c, "new", 3, "v", 1), RDB_OK);
+	bt_cursor_close(c);
+	dump_tree(t, root, &after);
+	expect_same_dump(&before, &after);
+	dump_free(&after);
+	commit(t);
+	t = begin(p, 1);
+	dump_tree(t, root, &after);
+	expect_same_dump(&before, &after);
+	(void)check_no_leaks(t, &root, 1);
+	commit(t);
+	dump_free(&before);
+	dump_free(&after);
+	close_db(p);
+}
+END_TEST
+
 START_TEST(test_btree_trees_survive_reopen_on_real_files)
 {
 	pager *p = open_on(os_unix_vfs(), 4096, 100, PAGER_SYNC_NORMAL);
@@ -3960,6 +4003,8 @@ Suite *btree_suite(void)
 	tcase_add_test(tc, test_btree_value_size_changes_leak_no_pages);
 	tcase_add_test(tc, test_btree_trees_in_one_file_stay_independent);
 	tcase_add_test(tc, test_btree_drop_frees_exactly_the_tree_pages);
+	tcase_add_test(tc,
+		test_btree_changes_in_read_txn_fail_and_change_nothing);
 	tcase_add_test(tc, test_btree_trees_survive_reopen_on_real_files);
 	tcase_add_test(tc,
 		test_btree_verify_stats_count_every_page_of_the_tree);
