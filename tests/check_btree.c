@@ -1,9 +1,12 @@
 /*
- * check_btree.c -- the B+ tree's contract (src/btree/btree.h): single-key
- * operations and their codes, overflow values, several trees per file and
- * dropping them, cursors and snapshots, a randomized model test against a
- * sorted array, space reuse, readers beside one writer, and damaged pages.
- * Design of the tree: src/btree/README.md.
+ * check_btree.c -- the B+ tree's contract (src/btree/btree.h).  Cases:
+ * basic (codes, sizes, overflow values, several trees, drop, no leaks),
+ * cursor (walks, seeks, changes under a cursor, snapshots, rollback),
+ * model (random operations against a sorted array at three page sizes),
+ * space (fill of an ascending load, delete-all, reload), concurrency
+ * (readers beside one writer; CI runs it under ThreadSanitizer) and
+ * corrupt (damaged pages: RDB_CORRUPT, never a wrong answer or a crash).
+ * Design of the tree: src/btree/README.md; bytes: docs/format.md.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
