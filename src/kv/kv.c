@@ -873,8 +873,11 @@ static rdb_rc free_chain(pager_txn *t, rdb_pgno head)
 	return rc;
 }
 
-/* Copy every live record (index order) into the new log of m. */
-static rdb_rc copy_live(pager_txn *t, kv_meta *m)
+/* Call fn for every index entry, in key order. */
+typedef rdb_rc (*entry_fn)(pager_txn *t, kv_meta *m, const unsigned char *key,
+			   size_t klen, const kv_loc *loc, void *arg);
+
+static rdb_rc each_entry(pager_txn *t, kv_meta *m, entry_fn fn, void *arg)
 {
 	unsigned char key[KV_KEY_MAX];
 	bt_cursor *c;
@@ -885,25 +888,35 @@ static rdb_rc copy_live(pager_txn *t, kv_meta *m)
 	if (rc != RDB_OK)
 		return rc;
 	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
-		kv_loc loc, nw;
+		kv_loc loc;
 
 		if ((rc = bt_key(c, &k, &klen)) != RDB_OK)
 			break;
-		if (klen > sizeof(key)) {
+		if (klen == 0 || klen > sizeof(key)) {
 			rc = rdb_err_set(E(t), RDB_CORRUPT,
 					 "KV index holds a key of %zu bytes",
 					 klen);
 			break;
 		}
+		/* A copy: fn may change the tree under the cursor. */
 		memcpy(key, k, klen);
 		if ((rc = ix_lookup(t, m, key, klen, &loc)) != RDB_OK ||
-		    (rc = copy_record(t, &loc, key, klen, t, m, key, klen,
-				      &nw)) != RDB_OK ||
-		    (rc = ix_put(t, m, key, klen, &nw)) != RDB_OK)
+		    (rc = fn(t, m, key, klen, &loc, arg)) != RDB_OK)
 			break;
 	}
 	bt_cursor_close(c);
 	return rc == RDB_NOTFOUND ? RDB_OK : rc;
+}
+
+/* Copy a live record into the new log of m and point the index at it. */
+static rdb_rc move_entry(pager_txn *t, kv_meta *m, const unsigned char *key,
+			 size_t klen, const kv_loc *loc, void *arg)
+{
+	kv_loc nw;
+	rdb_rc rc = copy_record(t, loc, key, klen, t, m, key, klen, &nw);
+
+	(void)arg;
+	return rc != RDB_OK ? rc : ix_put(t, m, key, klen, &nw);
 }
 
 rdb_rc kv_compact(pager_txn *t)
@@ -918,7 +931,7 @@ rdb_rc kv_compact(pager_txn *t)
 	old_head = m.head;
 	m.head = m.tail = 0;
 	m.tail_off = 0;
-	if ((rc = copy_live(t, &m)) != RDB_OK ||
+	if ((rc = each_entry(t, &m, move_entry, NULL)) != RDB_OK ||
 	    (rc = free_chain(t, old_head)) != RDB_OK)
 		return rc;
 	m.dead = 0;
@@ -986,47 +999,37 @@ static int discard(void *arg, const void *buf, size_t n)
 	return 0;
 }
 
-/* Every index entry's record reads and checks; totals match the meta. */
-static rdb_rc verify_records(pager_txn *t, const kv_meta *m)
+typedef struct tally {
+	uint64_t keys, bytes;
+} tally;
+
+/* Read and check one record, counting it. */
+static rdb_rc check_entry(pager_txn *t, kv_meta *m, const unsigned char *key,
+			  size_t klen, const kv_loc *loc, void *arg)
 {
-	unsigned char key[KV_KEY_MAX];
-	uint64_t keys = 0, bytes = 0;
-	bt_cursor *c;
-	const void *k;
-	size_t klen;
-	rdb_rc rc = bt_cursor_open(t, m->index, &c);
+	tally *n = arg;
+	rdb_rc rc = stream_value(t, loc, key, klen, discard, NULL);
 
-	if (rc != RDB_OK)
-		return rc;
-	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
-		kv_loc loc;
+	(void)m;
+	n->keys++;
+	n->bytes += loc->len;
+	return rc;
+}
 
-		if ((rc = bt_key(c, &k, &klen)) != RDB_OK)
-			break;
-		if (klen == 0 || klen > sizeof(key)) {
-			rc = rdb_err_set(E(t), RDB_CORRUPT,
-					 "KV index holds a key of %zu bytes",
-					 klen);
-			break;
-		}
-		memcpy(key, k, klen);
-		if ((rc = ix_lookup(t, m, key, klen, &loc)) != RDB_OK ||
-		    (rc = stream_value(t, &loc, key, klen, discard, NULL)))
-			break;
-		keys++;
-		bytes += loc.len;
-	}
-	bt_cursor_close(c);
-	if (rc == RDB_NOTFOUND)
-		rc = RDB_OK;
-	if (rc == RDB_OK && (keys != m->live_keys || bytes != m->live))
+/* Every index entry's record reads and checks; totals match the meta. */
+static rdb_rc verify_records(pager_txn *t, kv_meta *m)
+{
+	tally n = { 0, 0 };
+	rdb_rc rc = each_entry(t, m, check_entry, &n);
+
+	if (rc == RDB_OK && (n.keys != m->live_keys || n.bytes != m->live))
 		rc = rdb_err_set(E(t), RDB_CORRUPT,
 				 "KV meta counts %llu keys in %llu bytes, the "
 				 "index %llu in %llu",
 				 (unsigned long long)m->live_keys,
 				 (unsigned long long)m->live,
-				 (unsigned long long)keys,
-				 (unsigned long long)bytes);
+				 (unsigned long long)n.keys,
+				 (unsigned long long)n.bytes);
 	return rc;
 }
 
