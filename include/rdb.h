@@ -167,7 +167,8 @@ typedef struct rdb_kv_iter rdb_kv_iter;
 /* On RDB_OK the caller owns *out; close it with rdb_kv_iter_close(). */
 int rdb_kv_iter_open(rdb *db, const void *prefix, size_t plen,
 		     rdb_kv_iter **out);
-/* RDB_ROW with *key (borrowed until the next call) or RDB_DONE. */
+/* RDB_ROW with *key (borrowed until the next call) or RDB_DONE (and
+ * RDB_DONE again on later calls). */
 int rdb_kv_iter_next(rdb_kv_iter *it, const void **key, size_t *klen);
 /* The current key's value, into a new buffer (free with rdb_kv_free). */
 int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen);

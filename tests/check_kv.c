@@ -2,8 +2,9 @@
  * check_kv.c -- the key-value blob store: every rdb_kv_* call on real files
  * ("api"), a randomized model test against an in-memory map ("model"),
  * damaged records ("corrupt"), crash, power-loss and torn-write trials
- * through the internal kv_* API on the in-memory VFS ("crash"), and copy
- * and transfer between two databases ("twodb").
+ * through the internal kv_* API on the in-memory VFS ("crash"), an
+ * allocation failure at every allocation ("errors"), and copy and
+ * transfer between two databases ("twodb").
  *
  * Replay: RDB_TEST_SEED=<seed> reruns the randomized cases with the seed
  * they print; RDB_KV_CRASH_TRIAL=<i> runs only crash trial i.
@@ -16,6 +17,7 @@
 #include <check.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,23 +534,41 @@ typedef struct thr_arg {
 	rdb *db;
 	int id;
 	char fail[160];
+	long rows;            /* scanner: rows checked */
 } thr_arg;
+
+static atomic_int thr_writers_done;
+
+/* Value i of thread t: short, or 600 bytes of text (compressed). */
+static size_t thr_val(char *buf, size_t n, int t, int i)
+{
+	size_t len = (size_t)snprintf(buf, n, "value %d of thread %d", i, t);
+
+	if (i % 2 == 1) {
+		while (len + 64 < 600) {
+			memcpy(buf + len, text_lines + (len + (size_t)t) % 8 *
+			       64, 64);
+			len += 64;
+		}
+	}
+	return len;
+}
 
 static void *thr_work(void *p)
 {
 	thr_arg *a = p;
-	char key[32], val[64], got[64];
-	size_t n;
+	char key[32], val[640], got[640];
+	size_t n, vl;
 	int i, rc, ex;
 
 	for (i = 0; i < 40 && a->fail[0] == '\0'; i++) {
 		snprintf(key, sizeof(key), "t%d-%03d", a->id, i);
-		snprintf(val, sizeof(val), "value %d of thread %d", i, a->id);
-		rc = rdb_kv_put(a->db, key, strlen(key), val, strlen(val));
+		vl = thr_val(val, sizeof(val), a->id, i);
+		rc = rdb_kv_put(a->db, key, strlen(key), val, vl);
 		if (rc == RDB_OK)
 			rc = rdb_kv_get(a->db, key, strlen(key), got,
 					sizeof(got), &n);
-		if (rc == RDB_OK && (n != strlen(val) || memcmp(got, val, n)))
+		if (rc == RDB_OK && (n != vl || memcmp(got, val, n)))
 			rc = -1;
 		if (rc == RDB_OK && i % 4 == 3)
 			rc = rdb_kv_delete(a->db, key, strlen(key), &ex);
@@ -559,34 +579,80 @@ static void *thr_work(void *p)
 	return NULL;
 }
 
+/* Scans the writers' keys with values while they write: every key it
+ * sees must hold one of its thread's values. */
+static void *thr_scan(void *p)
+{
+	thr_arg *a = p;
+	rdb_kv_iter *it;
+	const void *k;
+	size_t kl, vl;
+	void *v;
+	int round, rc, t, i;
+
+	for (round = 0; (round < 3 || !atomic_load(&thr_writers_done)) &&
+	     a->fail[0] == '\0'; round++) {
+		it = NULL;
+		rc = rdb_kv_iter_open(a->db, "t", 1, &it);
+		while (rc == RDB_OK &&
+		       (rc = rdb_kv_iter_next(it, &k, &kl)) == RDB_ROW) {
+			char want[640], name[8];
+
+			memcpy(name, k, kl < 7 ? kl : 7);
+			name[kl < 7 ? kl : 7] = '\0';
+			rc = kl == 6 && sscanf(name, "t%d-%3d", &t, &i) == 2 ?
+				RDB_OK : -1;
+			a->rows++;
+			if (rc == RDB_OK)
+				rc = rdb_kv_iter_value(it, &v, &vl);
+			if (rc == RDB_OK) {
+				if (vl != thr_val(want, sizeof(want), t, i) ||
+				    memcmp(v, want, vl) != 0)
+					rc = -1;
+				rdb_kv_free(v);
+			}
+		}
+		if (rc != RDB_DONE)
+			snprintf(a->fail, sizeof(a->fail), "scan %d: rc %d",
+				 round, rc);
+		rdb_kv_iter_close(it);
+	}
+	return NULL;
+}
+
 START_TEST(test_kv_handle_shared_by_threads_serialises_calls)
 {
 	enum { NT = 4 };
-	pthread_t th[NT];
-	thr_arg args[NT];
+	pthread_t th[NT + 1];
+	thr_arg args[NT + 1];
 	rdb *db = db_open(path);
 	char key[32];
 	int t, i;
 
-	for (t = 0; t < NT; t++) {
-		args[t] = (thr_arg){ db, t, "" };
-		ck_assert_int_eq(pthread_create(&th[t], NULL, thr_work,
+	atomic_store(&thr_writers_done, 0);
+	for (t = 0; t <= NT; t++) {
+		args[t] = (thr_arg){ db, t, "", 0 };
+		ck_assert_int_eq(pthread_create(&th[t], NULL, t < NT ?
+						thr_work : thr_scan,
 						&args[t]), 0);
 	}
 	for (t = 0; t < NT; t++)
 		ck_assert_int_eq(pthread_join(th[t], NULL), 0);
-	for (t = 0; t < NT; t++)
+	atomic_store(&thr_writers_done, 1);
+	ck_assert_int_eq(pthread_join(th[NT], NULL), 0);
+	for (t = 0; t <= NT; t++)
 		ck_assert_msg(args[t].fail[0] == '\0', "%s", args[t].fail);
+	ck_assert_int_gt(args[NT].rows, 0);
 	ck_assert_uint_eq(stats_of(db).live_keys, NT * 30);
 	db = db_reopen(db, path);
 	for (t = 0; t < NT; t++) {
 		for (i = 0; i < 40; i++) {
-			char val[64];
+			char val[640];
+			size_t vl = thr_val(val, sizeof(val), t, i);
 
 			snprintf(key, sizeof(key), "t%d-%03d", t, i);
-			snprintf(val, sizeof(val), "value %d of thread %d", i,
-				 t);
-			expect_str(db, key, i % 4 == 3 ? NULL : val);
+			expect_raw(db, key, strlen(key), i % 4 == 3 ? NULL :
+				   val, vl);
 		}
 	}
 	db_close(db);
@@ -1245,6 +1311,53 @@ START_TEST(test_kv_iter_sees_snapshot_taken_at_open)
 	rdb_kv_iter_close(it);
 	put_str(db, "k1", "v:k1");
 	expect_iter(db, "k", 1, after, 3, 1);
+	db_close(db);
+}
+END_TEST
+
+/* An iterator opened before a compaction and many new puts (which reuse
+ * the freed log pages) still reads every value of its snapshot. */
+START_TEST(test_kv_iter_reads_snapshot_values_after_compaction)
+{
+	rdb *db = db_open(path);
+	rdb_kv_iter *it = NULL;
+	const void *k;
+	size_t kl, vl, n;
+	char key[16];
+	vdesc d;
+	void *v;
+	int i, rc;
+
+	for (i = 0; i < 60; i++) {
+		d = (vdesc){ VK_RAND, (uint64_t)i, 3000 };
+		snprintf(key, sizeof(key), "s%02d", i);
+		put_d(db, key, strlen(key), &d);
+	}
+	OK(db, rdb_kv_iter_open(db, "s", 1, &it));
+	for (i = 0; i < 60; i++) {            /* half dead, then compact */
+		snprintf(key, sizeof(key), "s%02d", i);
+		if (i % 2)
+			OK(db, rdb_kv_delete(db, key, strlen(key), NULL));
+	}
+	OK(db, rdb_kv_compact(db));
+	for (i = 0; i < 60; i++) {            /* new records everywhere */
+		d = (vdesc){ VK_RAND, 1000u + (uint64_t)i, 3000 };
+		snprintf(key, sizeof(key), "s%02d", i);
+		put_d(db, key, strlen(key), &d);
+	}
+	for (n = 0; (rc = rdb_kv_iter_next(it, &k, &kl)) == RDB_ROW; n++) {
+		ck_assert_uint_lt(n, 60);
+		v = NULL;
+		OK(db, rdb_kv_iter_value(it, &v, &vl));
+		d = (vdesc){ VK_RAND, n, 3000 };
+		check_val(v, vl, &d, "iter_value from the old snapshot");
+		rdb_kv_free(v);
+	}
+	ck_assert_int_eq(rc, RDB_DONE);
+	ck_assert_uint_eq(n, 60);
+	rdb_kv_iter_close(it);
+	d = (vdesc){ VK_RAND, 1007, 3000 };
+	expect_d(db, "s07", 3, &d);
 	db_close(db);
 }
 END_TEST
@@ -2529,6 +2642,7 @@ typedef struct ctrig {
 	ctstate tried;        /* state of commit last_try, if it failed */
 	uint64_t last_ok, last_try;
 	uint64_t rng;
+	kv_ctx cx;            /* owned; used by half of the puts and gets */
 	int armed;            /* a fault is armed: I/O errors may happen */
 	const char *first_op; /* the call that returned the first error */
 	int first_rc;
@@ -2602,35 +2716,49 @@ static vdesc ct_val(ctrig *r)
 	return (vdesc){ (int)below(&r->rng, 2), tu_rand(&r->rng), len };
 }
 
-/* Compare key id's stored value (kv_get in t) with state s.  Returns the
- * call's error (an injected fault) or RDB_OK. */
+/* Compare key id's stored value with state s: kv_get without and with
+ * the rig's kv_ctx, or kv_get_into a buffer of the expected length.
+ * Returns the call's error (an injected fault) or RDB_OK. */
 static rdb_rc ct_check_id(ctrig *r, pager_txn *t, const ctstate *s,
 			  uint32_t id)
 {
+	uint32_t how = below(&r->rng, 3);
+	uint64_t want = s->present[id] ? s->val[id].len : 0, at;
 	void *v = NULL;
 	size_t n = 0;
-	uint64_t at;
-	rdb_rc rc = kv_get(t, NULL, r->key[id], r->klen[id], &v, &n);
+	rdb_rc rc;
 
-	if (!s->present[id]) {
-		if (rc != RDB_NOTFOUND)
-			CT_CHECK(r, ct_err(r, "kv_get", rc) != RDB_OK, "id %u "
-				 "should be missing: kv_get returned RDB_OK",
-				 id);
-		return rc == RDB_NOTFOUND ? RDB_OK : rc;
+	if (how == 2) {
+		v = malloc(want + 1);
+		ck_assert_ptr_nonnull(v);
+		rc = kv_get_into(t, &r->cx, r->key[id], r->klen[id], v,
+				 (size_t)want, &n);
+	} else {
+		rc = kv_get(t, how ? &r->cx : NULL, r->key[id], r->klen[id],
+			    &v, &n);
 	}
-	if (rc == RDB_NOTFOUND)
-		ct_fail(r, "id %u (%llu bytes) is missing", id,
-			(unsigned long long)s->val[id].len);
-	if (ct_err(r, "kv_get", rc) != RDB_OK)
-		return rc;
-	CT_CHECK(r, n == s->val[id].len, "id %u: length %zu, want %llu", id,
-		 n, (unsigned long long)s->val[id].len);
-	at = gen_diff(&s->val[id], 0, v, n);
-	CT_CHECK(r, at == UINT64_MAX, "id %u: value differs at byte %llu",
-		 id, (unsigned long long)at);
-	rdb_free(v);
-	return RDB_OK;
+	if (!s->present[id] || rc == RDB_NOTFOUND) {
+		if (how == 2)
+			free(v);
+		else
+			rdb_free(v);
+		CT_CHECK(r, s->present[id] ? rc != RDB_NOTFOUND : rc !=
+			 RDB_OK, "id %u should %s: kv_get returned %d", id,
+			 s->present[id] ? "be there" : "be missing", rc);
+		return rc == RDB_NOTFOUND ? RDB_OK : ct_err(r, "kv_get", rc);
+	}
+	if (ct_err(r, "kv_get", rc) == RDB_OK) {
+		CT_CHECK(r, n == want, "id %u: length %zu, want %llu", id, n,
+			 (unsigned long long)want);
+		at = gen_diff(&s->val[id], 0, v, n);
+		CT_CHECK(r, at == UINT64_MAX, "id %u: value differs at byte "
+			 "%llu", id, (unsigned long long)at);
+	}
+	if (how == 2)
+		free(v);
+	else
+		rdb_free(v);
+	return rc;
 }
 
 static rdb_rc ct_put(ctrig *r, pager_txn *t)
@@ -2648,8 +2776,9 @@ static rdb_rc ct_put(ctrig *r, pager_txn *t)
 				r->klen[id], src_read, &s));
 	} else {
 		v = gen_alloc(&d);
-		rc = ct_err(r, "kv_put", kv_put(t, NULL, r->key[id], r->klen[id], v,
-						d.len));
+		rc = ct_err(r, "kv_put", kv_put(t, below(&r->rng, 2) ?
+				&r->cx : NULL, r->key[id], r->klen[id], v,
+				d.len));
 		free(v);
 	}
 	if (rc == RDB_OK)
@@ -2909,6 +3038,7 @@ static void ct_done(ctrig *r)
 	if (r->p != NULL)
 		(void)pager_close(r->p);
 	r->p = NULL;
+	kv_ctx_free(&r->cx);
 	os_mem_free(r->vfs);
 	r->vfs = NULL;
 }
@@ -3020,6 +3150,359 @@ START_TEST(test_kv_crash_trials_reopen_at_a_committed_state)
 }
 END_TEST
 
+/* ==== errors: an allocation failure at every allocation =============== *
+ * A fixed sequence of steps through the internal API on a real file
+ * (sync off: the in-memory VFS allocates too).  Step i runs with its nth
+ * allocation failing, for every n until a run makes no failing call: each
+ * call returns RDB_OK or RDB_NOMEM, and the store then holds exactly the
+ * state before the step (failed) or after it, also after a reopen. */
+
+#define NM_KEYS 5             /* keys "a" .. "e" */
+#define NM_STEPS 9
+
+typedef struct nmstate {
+	int present[NM_KEYS];
+	vdesc val[NM_KEYS];
+} nmstate;
+
+static rdb_rc nm_put(pager_txn *t, kv_ctx *cx, nmstate *s, int k,
+		     vdesc d)
+{
+	unsigned char *v = gen_alloc(&d);
+	char key = (char)('a' + k);
+	rdb_rc rc = kv_put(t, cx, &key, 1, v, d.len);
+
+	free(v);
+	if (rc == RDB_OK) {
+		s->present[k] = 1;
+		s->val[k] = d;
+	}
+	return rc;
+}
+
+/* Step i's calls in t (a read transaction for step 4); s gets its
+ * effect. */
+static rdb_rc nm_step(pager_txn *t, kv_ctx *cx, int i, nmstate *s)
+{
+	vdesc d = { VK_TEXT, 9, 200 * KIB };
+	src_state rd;
+	rdb_rc rc = RDB_OK;
+	char buf[64];
+	size_t n;
+	kv_stats st;
+	void *v = NULL;
+	sink k;
+	int ex;
+
+	switch (i) {
+	case 0:
+		return nm_put(t, NULL, s, 0, (vdesc){ VK_TEXT, 1, 50 });
+	case 1:
+		return nm_put(t, cx, s, 1, (vdesc){ VK_TEXT, 2, 5000 });
+	case 2:
+		return nm_put(t, NULL, s, 2, (vdesc){ VK_RAND, 3, 70 * KIB });
+	case 3:
+		rd = src_make(&d, 0, 1);
+		rc = kv_put_stream(t, "d", 1, src_read, &rd);
+		if (rc == RDB_OK) {
+			s->present[3] = 1;
+			s->val[3] = d;
+		}
+		return rc;
+	case 4:
+		rc = kv_get(t, cx, "b", 1, &v, &n);
+		rdb_free(v);
+		if (rc == RDB_OK)
+			rc = kv_get_into(t, cx, "a", 1, buf, sizeof(buf), &n);
+		if (rc == RDB_OK) {
+			k = sink_make(&s->val[3]);
+			rc = kv_get_stream(t, "d", 1, sink_write, &k);
+		}
+		if (rc == RDB_OK)
+			rc = kv_get_stats(t, &st);
+		return rc;
+	case 5:
+		rc = kv_rename(t, "b", 1, "e", 1);
+		if (rc == RDB_OK) {
+			s->present[4] = 1;
+			s->val[4] = s->val[1];
+			s->present[1] = 0;
+		}
+		return rc;
+	case 6:
+		rc = kv_delete(t, "a", 1, &ex);
+		if (rc == RDB_OK)
+			s->present[0] = 0;
+		return rc;
+	case 7:
+		return kv_compact(t);
+	default:
+		rc = nm_put(t, cx, s, 0, (vdesc){ VK_RAND, 4, 300 });
+		return rc == RDB_OK ? kv_maybe_compact(t) : rc;
+	}
+}
+
+/* The store in p must hold exactly s (and pass kv_verify). */
+static void nm_verify(pager *p, const nmstate *s, const char *ctx)
+{
+	pager_txn *t = NULL;
+	rdb_err e = { 0 };
+	void *v;
+	size_t n;
+	char key;
+	int k;
+	rdb_rc rc;
+
+	ck_assert_int_eq(pager_begin(p, 0, &e, &t), RDB_OK);
+	rc = kv_verify(t, NULL);
+	ck_assert_msg(rc == RDB_OK, "%s: kv_verify: rc %d: %s", ctx, rc,
+		      e.msg);
+	for (k = 0; k < NM_KEYS; k++) {
+		key = (char)('a' + k);
+		v = NULL;
+		rc = kv_get(t, NULL, &key, 1, &v, &n);
+		ck_assert_msg(rc == (s->present[k] ? RDB_OK : RDB_NOTFOUND),
+			      "%s: key '%c': rc %d, model %s", ctx, key, rc,
+			      s->present[k] ? "present" : "missing");
+		if (rc == RDB_OK)
+			check_val(v, n, &s->val[k], ctx);
+		rdb_free(v);
+	}
+	pager_rollback(t);
+}
+
+/* Run step `step` with allocation n failing.  Returns whether it did. */
+static int nm_trial(int step, long n)
+{
+	pager_opts o;
+	pager *p = NULL;
+	pager_txn *t = NULL;
+	rdb_err e = { 0 }, te = { 0 };
+	kv_ctx cx;
+	nmstate before, after;
+	char ctx[96];
+	int i, failed = 0;
+	rdb_rc rc;
+
+	memset(&cx, 0, sizeof(cx));
+	memset(&before, 0, sizeof(before));
+	snprintf(ctx, sizeof(ctx), "step %d with allocation %ld failing",
+		 step, n);
+	pager_opts_default(&o);
+	o.sync = PAGER_SYNC_OFF;
+	o.create = 1;
+	ck_assert_int_eq(pager_open(os_unix_vfs(), path, &o, &e, &p), RDB_OK);
+	for (i = 0; i <= step; i++) {
+		after = before;
+		if (i == step)
+			rdb_mem_fail_at(n, 0);
+		rc = pager_begin(p, i != 4, &te, &t);
+		if (rc == RDB_OK) {
+			rc = nm_step(t, &cx, i, &after);
+			if (rc == RDB_OK)
+				rc = pager_commit(t);
+			else
+				pager_rollback(t);
+		}
+		failed = rdb_mem_failed();
+		if (i == step)
+			rdb_mem_fail_at(0, 0);
+		ck_assert_msg(rc == RDB_OK || (i == step && rc == RDB_NOMEM &&
+			      failed), "%s: step %d returned %d (%s): %s", ctx,
+			      i, rc, rdb_errstr(rc), te.msg);
+		if (rc == RDB_OK)
+			before = after;
+	}
+	nm_verify(p, &before, ctx);
+	kv_ctx_free(&cx);
+	ck_assert_int_eq(pager_close(p), RDB_OK);
+	p = NULL;
+	ck_assert_int_eq(pager_open(os_unix_vfs(), path, &o, &e, &p), RDB_OK);
+	nm_verify(p, &before, ctx);
+	ck_assert_int_eq(pager_close(p), RDB_OK);
+	tu_unlink_db(path);
+	return failed;
+}
+
+START_TEST(test_kv_nomem_at_every_allocation_is_nomem_and_atomic)
+{
+	long n, total = 0;
+	int step;
+
+	for (step = 0; step < NM_STEPS; step++) {
+		for (n = 1; nm_trial(step, n); n++)
+			;
+		total += n - 1;
+	}
+	fprintf(stderr, "kv nomem: %ld allocation failures in %d steps\n",
+		total, NM_STEPS);
+}
+END_TEST
+
+/* The public calls, each with its nth allocation failing for every n
+ * until it succeeds: RDB_NOMEM leaves both databases as they were (a
+ * failed transfer may leave the key in both, never in neither). */
+
+typedef struct am_state {
+	int in_a[4], in_b[4];         /* keys "a" .. "d" in db / db2 */
+	vdesc val[4];
+} am_state;
+
+static const vdesc am_vals[4] = {
+	{ VK_TEXT, 31, 3000 }, { VK_RAND, 32, 150 * KIB },
+	{ VK_TEXT, 33, 900 }, { VK_RAND, 34, 10 },
+};
+
+static void am_check(rdb *db, rdb *db2, const am_state *s)
+{
+	char key[2] = "a";
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		key[0] = (char)('a' + k);
+		expect_d(db, key, 1, s->in_a[k] ? &s->val[k] : NULL);
+		expect_d(db2, key, 1, s->in_b[k] ? &s->val[k] : NULL);
+	}
+}
+
+/* Call number c once on (db, db2); s gets its effect if it succeeds. */
+static int am_call(rdb *db, rdb *db2, int c, am_state *s)
+{
+	unsigned char *v = NULL;
+	src_state rd;
+	rdb_kv_iter *it = NULL;
+	rdb_kv_stats st;
+	rdb_kv_op ops[2];
+	const void *k;
+	size_t kl, n;
+	void *got = NULL;
+	sink sk;
+	int rc;
+
+	switch (c) {
+	case 0:
+		v = gen_alloc(&am_vals[0]);
+		rc = rdb_kv_put(db, "a", 1, v, am_vals[0].len);
+		s->in_a[0] |= rc == RDB_OK;
+		break;
+	case 1:
+		rd = src_make(&am_vals[1], 0, 1);
+		rc = rdb_kv_put_stream(db, "b", 1, src_read, &rd);
+		s->in_a[1] |= rc == RDB_OK;
+		break;
+	case 2:
+		rc = rdb_kv_get_alloc(db, "a", 1, &got, &n);
+		if (rc == RDB_OK)
+			check_val(got, n, &am_vals[0], "get_alloc");
+		break;
+	case 3:
+		v = malloc(am_vals[1].len);
+		ck_assert_ptr_nonnull(v);
+		rc = rdb_kv_get(db, "b", 1, v, am_vals[1].len, &n);
+		if (rc == RDB_OK)
+			check_val(v, n, &am_vals[1], "get");
+		break;
+	case 4:
+		sk = sink_make(&am_vals[1]);
+		rc = rdb_kv_get_stream(db, "b", 1, sink_write, &sk);
+		break;
+	case 5:
+		v = gen_alloc(&am_vals[2]);
+		ops[0] = (rdb_kv_op){ 0, "c", 1, v, am_vals[2].len };
+		ops[1] = (rdb_kv_op){ 1, "a", 1, NULL, 0 };
+		rc = rdb_kv_batch(db, ops, 2);
+		if (rc == RDB_OK) {
+			s->in_a[2] = 1;
+			s->in_a[0] = 0;
+		}
+		break;
+	case 6:
+		rc = rdb_kv_rename(db, "b", 1, "d", 1);
+		if (rc == RDB_OK) {
+			s->in_a[1] = 0;
+			s->in_a[3] = 1;
+			s->val[3] = s->val[1];
+		}
+		break;
+	case 7:
+		rc = rdb_kv_iter_open(db, "", 0, &it);
+		while (rc == RDB_OK &&
+		       (rc = rdb_kv_iter_next(it, &k, &kl)) == RDB_ROW) {
+			rc = rdb_kv_iter_value(it, &got, &n);
+			rdb_kv_free(got);
+			got = NULL;
+		}
+		rc = rc == RDB_DONE ? RDB_OK : rc;
+		rdb_kv_iter_close(it);
+		break;
+	case 8:
+		rc = rdb_kv_compact(db);
+		break;
+	case 9:
+		rc = rdb_kv_copy(db, db2, "c", 1);
+		s->in_b[2] |= rc == RDB_OK;
+		break;
+	case 10:
+		rc = rdb_kv_transfer(db, db2, "d", 1);
+		if (rc == RDB_OK) {
+			s->in_a[3] = 0;
+			s->in_b[3] = 1;
+		}
+		break;
+	default:
+		rc = rdb_kv_stats_get(db, &st);
+		break;
+	}
+	free(v);
+	rdb_kv_free(got);
+	return rc;
+}
+
+START_TEST(test_kv_api_nomem_in_each_call_is_nomem_and_atomic)
+{
+	rdb *db = db_open(path), *db2 = db_open(path2);
+	am_state s, after;
+	long n, total = 0;
+	int c, rc, failed, in_dst;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.val, am_vals, sizeof(am_vals));
+	for (c = 0; c < 12; c++) {
+		for (n = 1;; n++) {
+			after = s;
+			rdb_mem_fail_at(n, 0);
+			rc = am_call(db, db2, c, &after);
+			failed = rdb_mem_failed();
+			rdb_mem_fail_at(0, 0);
+			ck_assert_msg(rc == RDB_OK || (rc == RDB_NOMEM &&
+				      failed), "call %d with allocation %ld "
+				      "failing: rc %d (%s): %s", c, n, rc,
+				      rdb_errstr(rc), rdb_errmsg(db));
+			if (rc == RDB_OK)
+				s = after;
+			if (rc != RDB_OK && c == 10 && rdb_kv_exists(db2, "d",
+					1, &in_dst) == RDB_OK && in_dst) {
+				/* dst committed, src kept it: in both */
+				s.in_b[3] = 1;
+			}
+			am_check(db, db2, &s);
+			if (rc == RDB_OK)
+				break;
+			total++;
+		}
+	}
+	db_close(db);
+	db_close(db2);
+	db = db_open(path);
+	db2 = db_open(path2);
+	am_check(db, db2, &s);
+	db_close(db);
+	db_close(db2);
+	fprintf(stderr, "kv api nomem: %ld allocation failures in 12 calls\n",
+		total);
+}
+END_TEST
+
 /* ==== suite ============================================================ */
 
 static TCase *tcase(Suite *s, const char *name, int timeout)
@@ -3074,6 +3557,7 @@ Suite *kv_suite(void)
 	tcase_add_test(tc, test_kv_iter_prefix_gives_keys_in_order);
 	tcase_add_test(tc, test_kv_iter_binary_prefix_and_ff_bytes);
 	tcase_add_test(tc, test_kv_iter_sees_snapshot_taken_at_open);
+	tcase_add_test(tc, test_kv_iter_reads_snapshot_values_after_compaction);
 	tcase_add_test(tc, test_kv_iter_large_values_through_iter_value);
 	tcase_add_test(tc, test_kv_iter_many_keys_across_pages_in_order);
 	tcase_add_test(tc, test_kv_stats_text_saves_bytes_random_does_not);
@@ -3097,6 +3581,11 @@ Suite *kv_suite(void)
 
 	tc = tcase(s, "crash", 600);
 	tcase_add_test(tc, test_kv_crash_trials_reopen_at_a_committed_state);
+
+	tc = tcase(s, "errors", 300);
+	tcase_add_test(tc,
+		test_kv_nomem_at_every_allocation_is_nomem_and_atomic);
+	tcase_add_test(tc, test_kv_api_nomem_in_each_call_is_nomem_and_atomic);
 
 	tc = tcase(s, "twodb", 300);
 	tcase_add_test(tc, test_kv_copy_adds_exactly_one_key_to_dst);

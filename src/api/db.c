@@ -480,7 +480,21 @@ struct rdb_kv_iter {
 	unsigned char *prefix;    /* owned */
 	size_t plen;
 	int started;
+	int done;                 /* RDB_DONE was returned: it stays so */
 };
+
+/* Report an iterator's error through its handle (under its mutex, since
+ * other threads may be using the handle). */
+static rdb_rc iter_fail(rdb_kv_iter *it, rdb_rc rc)
+{
+	pthread_mutex_lock(&it->db->mu);
+	if (it->err.rc == rc)
+		it->db->err = it->err;
+	else
+		rdb_err_set(&it->db->err, rc, "%s", rdb_errstr(rc));
+	pthread_mutex_unlock(&it->db->mu);
+	return rc;
+}
 
 int rdb_kv_iter_open(rdb *db, const void *prefix, size_t plen,
 		     rdb_kv_iter **out)
@@ -523,22 +537,20 @@ int rdb_kv_iter_next(rdb_kv_iter *it, const void **key, size_t *klen)
 
 	if (it == NULL || key == NULL || klen == NULL)
 		return RDB_MISUSE;
-	if (it->c == NULL)
+	if (it->c == NULL || it->done)
 		return RDB_DONE;
 	rc = it->started ? bt_next(it->c)
 			 : bt_seek_ge(it->c, it->prefix, it->plen);
 	it->started = 1;
 	if (rc == RDB_OK)
 		rc = bt_key(it->c, key, klen);
-	if (rc == RDB_NOTFOUND)
+	if (rc == RDB_NOTFOUND ||
+	    (rc == RDB_OK && (*klen < it->plen ||
+			      memcmp(*key, it->prefix, it->plen) != 0))) {
+		it->done = 1;
 		return RDB_DONE;
-	if (rc != RDB_OK) {
-		it->db->err = it->err;
-		return rc;
 	}
-	if (*klen < it->plen || memcmp(*key, it->prefix, it->plen) != 0)
-		return RDB_DONE;
-	return RDB_ROW;
+	return rc == RDB_OK ? RDB_ROW : iter_fail(it, rc);
 }
 
 int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen)
@@ -548,14 +560,12 @@ int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen)
 	rdb_rc rc;
 
 	if (it == NULL || val == NULL || vlen == NULL || it->c == NULL ||
-	    !bt_valid(it->c))
+	    it->done || !bt_valid(it->c))
 		return RDB_MISUSE;
 	rc = bt_key(it->c, &key, &klen);
 	if (rc == RDB_OK)
 		rc = kv_get(it->t, NULL, key, klen, val, vlen);
-	if (rc != RDB_OK)
-		it->db->err = it->err;
-	return rc;
+	return rc == RDB_OK ? RDB_OK : iter_fail(it, rc);
 }
 
 void rdb_kv_iter_close(rdb_kv_iter *it)
