@@ -105,6 +105,10 @@ rdb_rc pool_init(pool *pl, uint32_t n_frames, uint32_t page_size, pager *p)
 			      MADV_HUGEPAGE);
 #endif
 	}
+	/* Touch the frames now: the page faults (and, with huge pages, any
+	 * compaction the kernel does to find them) happen once, at open,
+	 * instead of inside the first large transaction. */
+	memset(pl->mem, 0, bytes);
 	pl->hash_mask = nb - 1;
 	/* The writer may hold at most 7/8 of the pool as private pages, so
 	 * readers always find frames for their own pages. */
