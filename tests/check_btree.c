@@ -2121,6 +2121,57 @@ START_TEST(test_btree_reader_scans_tree_dropped_after_it_began)
 }
 END_TEST
 
+/* With the smallest pool (16 frames), thousands of seeks, steps, value
+ * reads and gets through one cursor must not run out of frames: a cursor
+ * pins at most one leaf between calls. */
+START_TEST(test_btree_cursor_pins_at_most_one_page_smallest_pool)
+{
+	uint64_t seed = tu_seed(), rng = seed;
+	pager *p = open_db(512, 64);
+	pager_txn *t = begin(p, 1);
+	rdb_pgno root = create_tree(t);
+	unsigned char k[8], buf[64];
+	bt_cursor *c = NULL;
+	const void *v;
+	size_t vl;
+	int w, i;
+	rdb_rc rc;
+
+	tu_seed_note("btree cursor pins", seed);
+	fill_tree(t, root, 3000, 0);
+	commit(t);
+	close_db(p);
+	p = open_db(512, 16);
+	for (w = 0; w < 2; w++) {
+		t = begin(p, w);
+		OK(bt_cursor_open(t, root, &c));
+		for (i = 0; i < 5000; i++) {
+			uint64_t x = tu_rand_below(&rng, 3000 * 3 + 10);
+
+			ikey(x, k);
+			rc = i % 2 ? bt_seek_ge(c, k, 8) : bt_seek_le(c, k, 8);
+			ck_assert_msg(rc == RDB_OK || rc == RDB_NOTFOUND,
+				      "seek %d: rc %d: %s", i, rc, err.msg);
+			if (rc == RDB_OK)
+				rc = i % 3 ? bt_next(c) : bt_prev(c);
+			ck_assert_msg(rc == RDB_OK || rc == RDB_NOTFOUND,
+				      "step %d: rc %d: %s", i, rc, err.msg);
+			if (rc == RDB_OK) {
+				OK(bt_value(c, &v, &vl));
+				OK(bt_value_read(c, 0, buf, vl < 64 ? vl : 64));
+			}
+			rc = bt_get_buf(t, root, k, 8, buf, sizeof(buf), &vl);
+			ck_assert_msg(rc == RDB_OK || rc == RDB_NOTFOUND ||
+				      rc == RDB_RANGE, "get %d: rc %d: %s", i,
+				      rc, err.msg);
+		}
+		bt_cursor_close(c);
+		pager_rollback(t);
+	}
+	close_db(p);
+}
+END_TEST
+
 START_TEST(test_btree_rollback_restores_tree_exactly)
 {
 	uint64_t seed = tu_seed(), rng = seed;
@@ -4040,6 +4091,8 @@ Suite *btree_suite(void)
 	tcase_add_test(tc,
 		test_btree_reader_reads_old_value_after_writer_reuses_pages);
 	tcase_add_test(tc, test_btree_reader_scans_tree_dropped_after_it_began);
+	tcase_add_test(tc,
+		test_btree_cursor_pins_at_most_one_page_smallest_pool);
 	tcase_add_test(tc, test_btree_rollback_restores_tree_exactly);
 
 	tc = tcase(s, "model", 600);
