@@ -857,9 +857,10 @@ static void lenkey(unsigned char *k, size_t klen, unsigned i)
 	}
 }
 
-/* Every value length from 0 to past the page size, with keys of every
- * class of length: the boundary between inline and overflow values, and
- * cells that just fit, are where sizes go wrong. */
+/* Every value length from 0 to past two pages, with keys of every class
+ * of length: the boundary between inline and overflow values, the part
+ * kept in the cell (length mod the chain page's room) and cells that just
+ * fit are where sizes go wrong. */
 START_TEST(test_btree_values_of_every_length_around_the_page_size)
 {
 	static const uint32_t sizes[] = { 512, 4096 };
@@ -870,7 +871,7 @@ START_TEST(test_btree_values_of_every_length_around_the_page_size)
 		uint32_t ps = sizes[s];
 		size_t mk = bt_max_key(ps);
 		size_t klens[] = { 2, 9, mk / 2, mk - 1, mk };
-		unsigned n_len = ps + 40, step = ps == 512 ? 1 : 7;
+		unsigned n_len = 2 * ps + 40, step = ps == 512 ? 1 : 13;
 		pager *p = open_db(ps, 64);
 		pager_txn *t = begin(p, 1);
 		rdb_pgno root = create_tree(t);
