@@ -1721,29 +1721,45 @@ START_TEST(test_pager_wal_forged_frame_bad_pgno_rejected)
 }
 END_TEST
 
-/* The last commit's header frame, resealed and rechained, claims 10
- * pages where 3 exist: pages 3..9 are in neither file, so reading them
- * is RDB_CORRUPT, never a page of zeros. */
+/* The newest header frame, resealed and rechained, claims 10 pages where
+ * 3 exist: pages 3..9 are in neither file, so reading them is
+ * RDB_CORRUPT, never a page of zeros.  (Only commits that change the
+ * header log page 0, so the newest header frame need not end the log.) */
 START_TEST(test_pager_wal_forged_header_pages_past_end_corrupt)
 {
 	pager_opts o = opts(512, 16);
-	unsigned char *db, *w, *f;
+	unsigned char *db, *w, *f = NULL;
 	size_t n_db, n_w;
 	pager *p = NULL;
 	pager_txn *t;
 	rdb_pgno i;
+	unsigned k;
 	rdb_rc rc;
 	wal_map m;
 
 	crashed_with_5_commits(&db, &n_db, &w, &n_w);
 	map_wal(w, n_w, &m);
-	f = w + FMT_WAL_HDR_SIZE + (m.n - 1) * m.frame_size;
-	ck_assert_uint_eq(fmt_get_u32(f + FMT_WALF_PGNO), 0);
-	ck_assert_uint_eq(fmt_get_u32(f + FMT_WALF_COMMIT), 3);
-	fmt_put_u32(f + FMT_WALF_COMMIT, 10);
-	fmt_put_u32(f + FMT_WAL_FRAME_HDR + FMT_HDR_PAGE_COUNT, 10);
-	reseal(f + FMT_WAL_FRAME_HDR, 0);
-	rechain(w, m.n, m.frame_size);
+	for (k = m.n; k-- > 0;) {
+		f = w + FMT_WAL_HDR_SIZE + (size_t)k * m.frame_size;
+		if (fmt_get_u32(f + FMT_WALF_PGNO) == 0)
+			break;
+		f = NULL;
+	}
+	if (f != NULL) {
+		/* The log holds the newest header: forge it there. */
+		ck_assert_uint_eq(fmt_get_u32(f + FMT_WAL_FRAME_HDR +
+					      FMT_HDR_PAGE_COUNT), 3);
+		if (fmt_get_u32(f + FMT_WALF_COMMIT) != 0)
+			fmt_put_u32(f + FMT_WALF_COMMIT, 10);
+		fmt_put_u32(f + FMT_WAL_FRAME_HDR + FMT_HDR_PAGE_COUNT, 10);
+		reseal(f + FMT_WAL_FRAME_HDR, 0);
+		rechain(w, m.n, m.frame_size);
+	} else {
+		/* The database file holds it. */
+		ck_assert_uint_eq(fmt_get_u32(db + FMT_HDR_PAGE_COUNT), 3);
+		fmt_put_u32(db + FMT_HDR_PAGE_COUNT, 10);
+		reseal(db, 0);
+	}
 	ck_assert_int_eq(os_mem_file_set(mem, path, db, n_db), RDB_OK);
 	ck_assert_int_eq(os_mem_file_set(mem, wal, w, n_w), RDB_OK);
 	o.create = 0;

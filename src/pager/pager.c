@@ -764,6 +764,7 @@ rdb_rc pager_begin(pager *p, int write, rdb_err *err, pager_txn **out)
 		return rc;
 	}
 	t->base_pages = t->h.page_count;
+	t->h_begin = t->h;
 	*out = t;
 	return RDB_OK;
 }
@@ -826,8 +827,20 @@ static rdb_rc seal_header(pager_txn *t, pager_page **out)
 	return RDB_OK;
 }
 
-/* Gather the private pages into a new vector: those the WAL logs, the
- * header last among them, then the fresh ones. */
+/* Did the transaction change the header (so that page 0 must be
+ * logged)?  Most small transactions do not: then they log their pages
+ * only, the commit marker riding on the last one. */
+static int header_changed(const pager_txn *t)
+{
+	const hdr *a = &t->h, *b = &t->h_begin;
+
+	return t->p->is_new || a->page_count != b->page_count ||
+	       a->free_head != b->free_head || a->free_count != b->free_count ||
+	       memcmp(a->anchors, b->anchors, sizeof(a->anchors)) != 0;
+}
+
+/* Gather the private pages into a new vector: those the WAL logs (the
+ * header, if any, last among them), then the fresh ones. */
 static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
 		     uint32_t *nlog, uint32_t *n_out)
 {
@@ -848,15 +861,18 @@ static rdb_rc gather(pager_txn *t, pager_page *h0, pager_page ***vec_out,
 			vec[n++] = f;
 	}
 	*nlog = partition(t, vec, n);
-	/* Move the header behind the logged pages: it carries the commit. */
-	vec[n++] = h0;
-	if (*nlog < n - 1) {
-		pager_page *x = vec[*nlog];
+	if (h0 != NULL) {
+		/* The header goes behind the logged pages: it carries the
+		 * commit marker then. */
+		vec[n++] = h0;
+		if (*nlog < n - 1) {
+			pager_page *x = vec[*nlog];
 
-		vec[*nlog] = h0;
-		vec[n - 1] = x;
+			vec[*nlog] = h0;
+			vec[n - 1] = x;
+		}
+		(*nlog)++;
 	}
-	(*nlog)++;
 	*vec_out = vec;
 	*n_out = n;
 	return RDB_OK;
@@ -965,11 +981,18 @@ static rdb_rc commit_frames(pager_txn *t, uint64_t *last)
 	uint32_t n = 0, nlog = 0;
 	rdb_rc rc;
 
-	rc = seal_header(t, &h0);
-	if (rc != RDB_OK)
-		return rc;
-	pager_unref(h0);
+	*last = 0;
+	if (header_changed(t)) {
+		if ((rc = seal_header(t, &h0)) != RDB_OK)
+			return rc;
+		pager_unref(h0);
+	}
 	rc = gather(t, h0, &vec, &nlog, &n);
+	if (rc == RDB_OK && n == 0) {
+		/* Nothing changed: nothing to write. */
+		rdb_free(vec);
+		return RDB_OK;
+	}
 	if (rc == RDB_OK)
 		rc = wal_ensure_file(p, t->err);
 	if (rc == RDB_OK)

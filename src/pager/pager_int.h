@@ -105,6 +105,7 @@ struct pager_txn {
 	uint64_t mx;              /* snapshot: newest fseq visible */
 	uint64_t version;         /* page changes so far */
 	hdr h;                    /* header as of the snapshot (+ changes) */
+	hdr h_begin;              /* writer: the header when it began */
 	uint32_t base_pages;      /* writer: page count when it began; pages
 				   * from here on are fresh (no snapshot has
 				   * them) and go straight to the file */
