@@ -93,7 +93,7 @@ static rdb_rc slot_bytes(pager *p, uint32_t slot, rdb_pgno pgno,
 /* Copy the newest frame <= limit of each page in slots
  * [n_backfilled, limit) into the database file. */
 static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
-			  rdb_err *err)
+			  int *copied_header, rdb_err *err)
 {
 	wal *w = &p->wal;
 	uint32_t n = limit - w->n_backfilled, i, k = 0, pages = 0;
@@ -142,6 +142,7 @@ static rdb_rc copy_frames(pager *p, uint32_t limit, unsigned char *buf,
 	 * extend the file so that its size always covers the page count. */
 	if (rc == RDB_OK)
 		rc = os_size(p->db, &size, err);
+	*copied_header = rc == RDB_OK && pages > 0;
 	if (rc == RDB_OK && size < (uint64_t)pages * p->page_size)
 		rc = os_truncate(p->db, (uint64_t)pages * p->page_size, err);
 	if (rc == RDB_OK) {
@@ -219,6 +220,7 @@ rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 {
 	wal *w = &p->wal;
 	uint32_t limit;
+	int copied_header = 0;
 	unsigned char *buf;
 	rdb_rc rc;
 
@@ -237,16 +239,14 @@ rdb_rc checkpoint_locked(pager *p, rdb_err *err, int for_close)
 			if (buf == NULL)
 				return rdb_err_set(err, RDB_NOMEM,
 						   "out of memory (checkpoint)");
-			rc = copy_frames(p, limit, buf, err);
+			rc = copy_frames(p, limit, buf, &copied_header, err);
 			rdb_free(buf);
 			if (rc == RDB_OK) {
 				rc = os_sync(p->db, err);
 				stat_add(&p->st_syncs, 1);
 				if (rc == RDB_OK)
 					p->db_unsynced = 0;
-				/* Every commit logs page 0, so every copy
-				 * writes a header. */
-				if (rc == RDB_OK)
+				if (rc == RDB_OK && copied_header)
 					p->db_has_header = 1;
 			}
 			if (rc != RDB_OK)
