@@ -81,8 +81,11 @@ static int page_differs(const unsigned char *data, uint32_t pgno, uint32_t k,
 /* ---- model ----------------------------------------------------------- *
  * The working state (page -> last transaction that wrote it, live pages)
  * of the transaction being built, and a snapshot of the full state after
- * every transaction k whose commit was called.  A reopened database with
- * anchor 0 == K must equal snapshot K exactly. */
+ * every transaction k whose commit was called.  Every commit rewrites
+ * page 1 (the first page a new database allocates, never freed), so the
+ * state K of a reopened database is the k that page 1 holds; the database
+ * must then equal snapshot K exactly.  Anchor 0 is set to k by half of the
+ * commits only, so that the others leave the header unchanged. */
 
 enum { SNAP_NONE = 0, SNAP_ATTEMPTED, SNAP_COMMITTED };
 
@@ -90,6 +93,7 @@ typedef struct snap {
 	uint32_t *klast;     /* owned; [pgno] = last writer, 0 = not live */
 	uint32_t page_count; /* pager_txn_page_count() before the commit */
 	uint32_t n_live;
+	uint64_t anchor;     /* anchor 0 */
 	int state;           /* SNAP_* */
 } snap;
 
@@ -98,6 +102,7 @@ typedef struct model {
 	uint32_t *live;      /* owned; the n_live live pages, any order */
 	uint32_t cap;
 	uint32_t n_live;
+	uint64_t anchor;     /* working anchor 0 */
 	snap *snaps;         /* owned; indexed by transaction number */
 	uint32_t n_snaps;
 	uint32_t base;       /* committed state the working state extends */
@@ -203,6 +208,7 @@ static int model_record(model *m, uint32_t k, uint32_t page_count, int state)
 	memcpy(s->klast, m->klast, n * sizeof(uint32_t));
 	s->page_count = page_count;
 	s->n_live = m->n_live;
+	s->anchor = m->anchor;
 	s->state = state;
 	return 1;
 }
@@ -217,6 +223,7 @@ static void model_restore(model *m, uint32_t k)
 		memset(m->klast, 0, m->cap * sizeof(uint32_t));
 	model_grow(m, s->page_count);
 	memcpy(m->klast, s->klast, s->page_count * sizeof(uint32_t));
+	m->anchor = s->anchor;
 	m->n_live = 0;
 	for (pgno = 1; pgno < s->page_count; pgno++)
 		if (m->klast[pgno] != 0)
@@ -476,11 +483,17 @@ static rdb_rc op_rewrite(rig *r, pager_txn *t, uint32_t idx, uint32_t k)
 	return RDB_OK;
 }
 
+/* Free live page number idx, or the next one if that is page 1 (the
+ * marker, never freed). */
 static rdb_rc op_free(rig *r, pager_txn *t, uint32_t idx)
 {
-	rdb_rc rc = rig_note(r, "pager_free_page",
-			     pager_free_page(t, r->m.live[idx]));
+	rdb_rc rc;
 
+	if (r->m.live[idx] == 1 && r->m.n_live == 1)
+		return RDB_OK;
+	if (r->m.live[idx] == 1)
+		idx = (idx + 1) % r->m.n_live;
+	rc = rig_note(r, "pager_free_page", pager_free_page(t, r->m.live[idx]));
 	if (rc == RDB_OK)
 		model_drop(&r->m, idx);
 	return rc;
@@ -514,11 +527,11 @@ static rdb_rc txn_begin(rig *r, pager_txn **t)
 	a = pager_anchor(*t, 0);
 	pc = pager_txn_page_count(*t);
 	nfree = pager_txn_free_count(*t);
-	RIG_CHECK(r, a == r->m.base && pc == s->page_count &&
+	RIG_CHECK(r, a == s->anchor && pc == s->page_count &&
 		  nfree == pc - 1 - s->n_live, "write txn after commit %u "
-		  "sees anchor %llu, %u pages, %u free; want %u pages, %u "
-		  "live", r->m.base, (unsigned long long)a, pc, nfree,
-		  s->page_count, s->n_live);
+		  "sees anchor %llu, %u pages, %u free; want %llu, %u pages, "
+		  "%u live", r->m.base, (unsigned long long)a, pc, nfree,
+		  (unsigned long long)s->anchor, s->page_count, s->n_live);
 	return RDB_OK;
 }
 
@@ -543,14 +556,33 @@ static rdb_rc txn_abort(rig *r, pager_txn *t, rdb_rc rc)
 	return rc;
 }
 
-/* Commit t as transaction k: anchor 0 = k, snapshot, commit. */
+/* Rewrite page 1 as txn k's (it is live: a new database's first page). */
+static rdb_rc mark_page1(rig *r, pager_txn *t, uint32_t k)
+{
+	uint32_t i;
+
+	for (i = 0; i < r->m.n_live && r->m.live[i] != 1; i++)
+		;
+	RIG_CHECK(r, i < r->m.n_live, "page 1 is not in use before commit "
+		  "%u (the first page allocated was another)", k);
+	return op_rewrite(r, t, i, k);
+}
+
+/* Commit t as transaction k: page 1 and, 1 in 2, anchor 0 say k;
+ * snapshot; commit. */
 static rdb_rc txn_commit(rig *r, pager_txn *t, uint32_t k)
 {
 	pager_stats st;
 	uint32_t pc, nfree;
 	rdb_rc rc;
 
-	rc = rig_note(r, "pager_set_anchor", pager_set_anchor(t, 0, k));
+	rc = mark_page1(r, t, k);
+	if (rc == RDB_OK && tu_rand_below(&r->rng, 2) == 0) {
+		rc = rig_note(r, "pager_set_anchor",
+			      pager_set_anchor(t, 0, k));
+		if (rc == RDB_OK)
+			r->m.anchor = k;
+	}
 	if (rc != RDB_OK)
 		return txn_abort(r, t, rc);
 	pc = pager_txn_page_count(t);
@@ -638,10 +670,11 @@ static rdb_rc reader_begin(rig *r)
 	}
 	r->rd_k = r->m.base;
 	a = pager_anchor(r->rd, 0);
-	RIG_CHECK(r, a == r->rd_k && pager_txn_page_count(r->rd) ==
+	RIG_CHECK(r, a == s->anchor && pager_txn_page_count(r->rd) ==
 		  s->page_count, "read txn after commit %u sees anchor %llu, "
-		  "%u pages; want %u pages", r->rd_k, (unsigned long long)a,
-		  pager_txn_page_count(r->rd), s->page_count);
+		  "%u pages; want %llu, %u", r->rd_k, (unsigned long long)a,
+		  pager_txn_page_count(r->rd), (unsigned long long)s->anchor,
+		  s->page_count);
 	return RDB_OK;
 }
 
@@ -736,6 +769,23 @@ static void verify_pages(rig *r, pager_txn *t, const snap *s)
 	}
 }
 
+/* The transaction that wrote page 1 (0 for a database without pages). */
+static uint64_t state_of(rig *r, pager_txn *t)
+{
+	pager_page *pg;
+	uint64_t K;
+	rdb_rc rc;
+
+	if (pager_txn_page_count(t) <= 1)
+		return 0;
+	rc = pager_get(t, 1, &pg);
+	RIG_CHECK(r, rc == RDB_OK, "reading page 1 after reopen: %d (%s)", rc,
+		  rdb_errstr(rc));
+	K = fmt_get_u64(pager_data(pg) + FMT_PAGE_BODY);
+	pager_unref(pg);
+	return K;
+}
+
 /*
  * The database must be at a state K allowed by the model (committed from
  * floor on, or an in-flight commit), equal to snapshot K page for page, with
@@ -751,16 +801,19 @@ static uint32_t rig_verify(rig *r, uint32_t floor)
 	rdb_err_clear(&r->terr);
 	rc = pager_begin(r->p, 0, &r->terr, &t);
 	RIG_CHECK(r, rc == RDB_OK, "read txn after reopen: %d", rc);
-	K = pager_anchor(t, 0);
+	K = state_of(r, t);
 	RIG_CHECK(r, K <= UINT32_MAX && model_allows(&r->m, (uint32_t)K, floor),
 		  "reopened database is at txn %llu; allowed: committed %u..%u "
 		  "or a failed commit after %u (last attempted %u)",
 		  (unsigned long long)K, floor, r->m.last_ok, r->m.last_ok,
 		  r->m.last_try);
 	s = &r->m.snaps[K];
-	RIG_CHECK(r, pager_txn_page_count(t) == s->page_count, "state %llu "
-		  "has %u pages, model %u", (unsigned long long)K,
-		  pager_txn_page_count(t), s->page_count);
+	RIG_CHECK(r, pager_txn_page_count(t) == s->page_count &&
+		  pager_anchor(t, 0) == s->anchor, "state %llu has %u pages, "
+		  "anchor %llu; model %u, %llu", (unsigned long long)K,
+		  pager_txn_page_count(t),
+		  (unsigned long long)pager_anchor(t, 0), s->page_count,
+		  (unsigned long long)s->anchor);
 	verify_pages(r, t, s);
 	verify_freelist(r, t, s);
 	pager_rollback(t);
