@@ -3515,6 +3515,28 @@ static TCase *tcase(Suite *s, const char *name, int timeout)
 	return tc;
 }
 
+/* Closing a handle with an iterator open closes nothing: the handle and
+ * the iterator both keep working, and a later close succeeds. */
+START_TEST(test_kv_close_with_open_iterator_is_misuse_and_closes_nothing)
+{
+	rdb *db = db_open(path);
+	rdb_kv_iter *it = NULL;
+	const void *k;
+	size_t kl;
+	int rc;
+
+	put_str(db, "a", "1");
+	ck_assert_int_eq(rdb_kv_iter_open(db, "", 0, &it), RDB_OK);
+	ck_assert_int_eq(rdb_close(db), RDB_MISUSE);
+	rc = rdb_kv_iter_next(it, &k, &kl);
+	ck_assert_int_eq(rc, RDB_ROW);
+	ck_assert_uint_eq(kl, 1);
+	expect_str(db, "a", "1");
+	rdb_kv_iter_close(it);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+}
+END_TEST
+
 Suite *kv_suite(void)
 {
 	Suite *s = suite_create("kv");
@@ -3557,6 +3579,8 @@ Suite *kv_suite(void)
 	tcase_add_test(tc, test_kv_iter_prefix_gives_keys_in_order);
 	tcase_add_test(tc, test_kv_iter_binary_prefix_and_ff_bytes);
 	tcase_add_test(tc, test_kv_iter_sees_snapshot_taken_at_open);
+	tcase_add_test(tc,
+		test_kv_close_with_open_iterator_is_misuse_and_closes_nothing);
 	tcase_add_test(tc, test_kv_iter_reads_snapshot_values_after_compaction);
 	tcase_add_test(tc, test_kv_iter_large_values_through_iter_value);
 	tcase_add_test(tc, test_kv_iter_many_keys_across_pages_in_order);
