@@ -5,6 +5,7 @@
  */
 #include "pager/pager.h"
 #include <assert.h>
+#include <sched.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -908,16 +909,54 @@ static uint64_t publish(pager_txn *t, pager_page **vec, uint32_t nlog,
 	unlock(&p->mu);
 	lock(&p->sync_mu);
 	p->written_fseq = last;
+	p->n_written++;
 	unlock(&p->sync_mu);
 	stat_add(&p->st_commits, 1);
 	stat_add(&p->st_wal_frames, nlog);
 	return last;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A leader waits at most this long for its group. */
+#define GATHER_NS 200000u
+
+/*
+ * The sync leader (sync_mu held) first lets as many commits reach the WAL
+ * as the previous sync covered, so that one fsync covers them all.
+ * Without this, the threads that the previous sync released are only
+ * starting their next transactions when the leader syncs, and groups stay
+ * small (about 2.3 commits per sync with 4 committing threads).  It
+ * yields the CPU rather than sleeping (a timed sleep costs more than the
+ * wait itself on a busy machine), at most GATHER_NS.  A lone committer's
+ * groups are of one, so it never waits.
+ */
+static void gather_group(pager *p)
+{
+	uint64_t t0;
+
+	if (p->last_group <= 1 || p->n_written - p->n_synced >= p->last_group)
+		return;
+	t0 = now_ns();
+	while (p->n_written - p->n_synced < p->last_group &&
+	       now_ns() - t0 < GATHER_NS) {
+		unlock(&p->sync_mu);
+		sched_yield();
+		lock(&p->sync_mu);
+	}
+}
+
 /* Under FULL: wait until a sync covers commit fseq `target`, leading the
  * next sync if none is running (group commit). */
 static rdb_rc wait_durable(pager *p, uint64_t target, rdb_err *err)
 {
+	uint64_t n;
 	rdb_rc rc = RDB_OK;
 
 	lock(&p->sync_mu);
@@ -929,11 +968,15 @@ static rdb_rc wait_durable(pager *p, uint64_t target, rdb_err *err)
 			continue;
 		}
 		p->sync_running = 1;
+		gather_group(p);
 		want = p->written_fseq;
+		n = p->n_written;
 		unlock(&p->sync_mu);
 		rc = os_sync(p->wal.f, err);
 		stat_add(&p->st_syncs, 1);
 		lock(&p->sync_mu);
+		p->last_group = n - p->n_synced;
+		p->n_synced = n;
 		p->sync_running = 0;
 		if (rc != RDB_OK) {
 			atomic_store(&p->broken, rc);

@@ -136,6 +136,9 @@ struct pager {
 	int sync_running;
 	uint64_t written_fseq;    /* newest commit written to the WAL */
 	uint64_t durable_fseq;    /* newest commit known to be synced */
+	uint64_t n_written;       /* commits written to the WAL (ever) */
+	uint64_t n_synced;        /* of which a leader's sync covered */
+	uint64_t last_group;      /* commits the last leader's sync covered */
 
 	uint64_t visible_fseq;    /* snapshot given to new readers */
 	pager_txn *live;          /* registry of live transactions */
