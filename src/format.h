@@ -53,7 +53,13 @@
 
 /* Anchor slots used by later layers. */
 #define FMT_ANCHOR_KV 0u
-#define FMT_ANCHOR_CATALOG 1u
+#define FMT_ANCHOR_CATALOG 1u    /* catalog version, +1 per DDL */
+
+/* KV key namespaces: the first byte of every stored KV key.  Users' keys
+ * (rdb_kv_*) are stored behind FMT_KV_NS_USER and never see the others;
+ * the system tables' rows live behind FMT_KV_NS_SYS. */
+#define FMT_KV_NS_USER 0x75u     /* 'u' */
+#define FMT_KV_NS_SYS 0x73u      /* 's' */
 
 /* ---- free-list trunk page ------------------------------------------- *
  * | page header | 16 next trunk u32 | 20 count u32 | 24 pgno u32 x count | */

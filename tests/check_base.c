@@ -1,7 +1,8 @@
 /*
  * check_base.c -- the shared leaf modules: error recording and error
  * strings (src/err.c) and the allocator with its failure injector
- * (src/mem.c).  Cases: err, mem, concurrency.
+ * (src/mem.c), the growable buffer (src/buf.c).  Cases: err, mem, buf,
+ * concurrency.
  */
 #include <check.h>
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rdb.h"
+#include "buf.h"
 #include "err.h"
 #include "mem.h"
 
@@ -408,6 +410,67 @@ START_TEST(test_mem_concurrent_allocations_counted_and_failed_once)
 }
 END_TEST
 
+/* ---- buf --------------------------------------------------------------- */
+
+START_TEST(test_buf_appends_grow_and_keep_content)
+{
+	rdb_buf b = {0};
+	size_t i;
+
+	for (i = 0; i < 10000; i++)
+		ck_assert_int_eq(rdb_buf_putc(&b, (unsigned char)i), RDB_OK);
+	ck_assert_int_eq(rdb_buf_puts(&b, "xyz"), RDB_OK);
+	ck_assert_int_eq(rdb_buf_append(&b, "ab", 2), RDB_OK);
+	ck_assert_uint_eq(b.n, 10005);
+	ck_assert(b.cap > b.n);
+	for (i = 0; i < 10000; i++)
+		ck_assert_uint_eq(b.p[i], (unsigned char)i);
+	ck_assert(memcmp(b.p + 10000, "xyzab", 5) == 0);
+	ck_assert_int_eq(rdb_buf_terminate(&b), RDB_OK);
+	ck_assert_uint_eq(b.p[b.n], 0);
+	ck_assert_uint_eq(b.n, 10005);
+	rdb_buf_reset(&b);
+	ck_assert_uint_eq(b.n, 0);
+	rdb_buf_free(&b);
+	ck_assert_ptr_null(b.p);
+	ck_assert_uint_eq(b.cap, 0);
+	rdb_buf_free(NULL);
+}
+END_TEST
+
+START_TEST(test_buf_failed_growth_changes_nothing)
+{
+	rdb_buf b = {0};
+	unsigned char *p;
+
+	ck_assert_int_eq(rdb_buf_puts(&b, "keep"), RDB_OK);
+	p = b.p;
+	rdb_mem_fail_at(1, 1);
+	ck_assert_int_eq(rdb_buf_reserve(&b, 1000), RDB_NOMEM);
+	ck_assert_int_eq(rdb_buf_append(&b, "x", 100), RDB_NOMEM);
+	ck_assert_int_eq(rdb_buf_reserve(&b, (size_t)-1), RDB_NOMEM);
+	rdb_mem_fail_at(0, 0);
+	ck_assert_ptr_eq(b.p, p);
+	ck_assert_uint_eq(b.n, 4);
+	ck_assert(memcmp(b.p, "keep", 4) == 0);
+	rdb_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_buf_detach_hands_over_memory_and_empties)
+{
+	rdb_buf b = {0};
+	unsigned char *p;
+
+	ck_assert_int_eq(rdb_buf_puts(&b, "owned"), RDB_OK);
+	p = rdb_buf_detach(&b);
+	ck_assert_ptr_null(b.p);
+	ck_assert_uint_eq(b.n, 0);
+	ck_assert(memcmp(p, "owned", 5) == 0);
+	rdb_free(p);
+}
+END_TEST
+
 Suite *base_suite(void)
 {
 	Suite *s = suite_create("base");
@@ -441,6 +504,13 @@ Suite *base_suite(void)
 	tcase_add_test(tc, test_mem_realloc_failure_keeps_old_block);
 	tcase_add_test(tc, test_mem_calloc_returns_zeroed_memory);
 	tcase_add_test(tc, test_mem_zero_size_gives_freeable_block);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("buf");
+	tcase_add_checked_fixture(tc, mem_reset, mem_reset);
+	tcase_add_test(tc, test_buf_appends_grow_and_keep_content);
+	tcase_add_test(tc, test_buf_failed_growth_changes_nothing);
+	tcase_add_test(tc, test_buf_detach_hands_over_memory_and_empties);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("concurrency");
