@@ -85,6 +85,125 @@ int rdb_close(rdb *db);
 int rdb_errcode(rdb *db);
 const char *rdb_errmsg(rdb *db);
 
+/* Open options for rdb_open_v2 (zero-initialise, then set fields; 0 in a
+ * field means its default). */
+typedef struct rdb_open_opts {
+	int flags;               /* RDB_OPEN_* bits; 0 = READWRITE|CREATE */
+	unsigned page_size;      /* new files: 512..65536, power of two;
+				    default 4096 */
+	long cache_pages;        /* buffer pool frames; default 2000 */
+	int sync;                /* RDB_SYNC_*; default RDB_SYNC_FULL */
+} rdb_open_opts;
+
+#define RDB_OPEN_READONLY 0x01
+#define RDB_OPEN_READWRITE 0x02
+#define RDB_OPEN_CREATE 0x04
+#define RDB_OPEN_MEMORY 0x80     /* a private in-memory database; path
+				    is ignored */
+
+#define RDB_SYNC_OFF 1
+#define RDB_SYNC_NORMAL 2
+#define RDB_SYNC_FULL 3
+
+/* Like rdb_open() with options (opts may be NULL: the defaults).
+ * RDB_CANTOPEN for a missing file without RDB_OPEN_CREATE. */
+int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts);
+
+/* ======================================================================
+ * SQL.  The shape is sqlite3's: prepare a statement, bind parameters,
+ * step through its rows, read columns, reset to run it again, finalize.
+ * Outside BEGIN ... COMMIT each statement is its own transaction; every
+ * statement is atomic.
+ * ====================================================================== */
+
+typedef struct rdb_stmt rdb_stmt;    /* opaque */
+
+/* Fundamental column types (sqlite3's numbering). */
+#define RDB_INTEGER 1
+#define RDB_FLOAT 2
+#define RDB_TEXT 3
+#define RDB_BLOB 4
+#define RDB_NULL 5
+
+/*
+ * Compile the first statement of sql (nbyte bytes, or up to its NUL if
+ * nbyte < 0).  On RDB_OK the caller owns *out and frees it with
+ * rdb_finalize(); *out is NULL if the text held only whitespace or
+ * comments.  *tail (may be NULL) points just past the statement compiled.
+ * A statement that fails to compile executes nothing.
+ */
+int rdb_prepare(rdb *db, const char *sql, int nbyte, rdb_stmt **out,
+		const char **tail);
+
+/* Run to the next row: RDB_ROW (a row is ready), RDB_DONE (finished), or
+ * an error (the statement's changes are rolled back). */
+int rdb_step(rdb_stmt *st);
+/* Back to the start, keeping bindings.  Returns the last step's error. */
+int rdb_reset(rdb_stmt *st);
+/* Free st (NULL-safe); returns the last step's error. */
+int rdb_finalize(rdb_stmt *st);
+
+/* Parameters are numbered from 1; rdb_bind_parameter_index() finds a
+ * named one (":name" with its prefix character).  Text and blobs are
+ * copied.  RDB_RANGE for a bad index; RDB_MISUSE while the statement is
+ * running (step it to the end or reset it first). */
+int rdb_bind_null(rdb_stmt *st, int i);
+int rdb_bind_int64(rdb_stmt *st, int i, int64_t v);
+int rdb_bind_double(rdb_stmt *st, int i, double v);
+int rdb_bind_text(rdb_stmt *st, int i, const char *s, int n);
+int rdb_bind_blob(rdb_stmt *st, int i, const void *p, int n);
+int rdb_clear_bindings(rdb_stmt *st);
+int rdb_bind_parameter_count(rdb_stmt *st);
+int rdb_bind_parameter_index(rdb_stmt *st, const char *name);
+const char *rdb_bind_parameter_name(rdb_stmt *st, int i);
+
+/* Result columns (0-based).  Names and declared types are borrowed until
+ * the statement is finalized; text and blob pointers until the next
+ * step, reset or finalize.  rdb_column_text() of a non-text value
+ * converts it as SQLite does (NULL gives NULL). */
+int rdb_column_count(rdb_stmt *st);
+const char *rdb_column_name(rdb_stmt *st, int i);
+const char *rdb_column_decltype(rdb_stmt *st, int i);
+int rdb_column_type(rdb_stmt *st, int i);
+int64_t rdb_column_int64(rdb_stmt *st, int i);
+double rdb_column_double(rdb_stmt *st, int i);
+const unsigned char *rdb_column_text(rdb_stmt *st, int i);
+const void *rdb_column_blob(rdb_stmt *st, int i);
+int rdb_column_bytes(rdb_stmt *st, int i);
+
+/* The SQL text of st (borrowed) and whether it only reads. */
+const char *rdb_sql(rdb_stmt *st);
+int rdb_stmt_readonly(rdb_stmt *st);
+/* The connection of st. */
+rdb *rdb_db_handle(rdb_stmt *st);
+
+/*
+ * Run every statement of sql in turn.  For each result row, callback
+ * (may be NULL) gets the column count, the values as text (NULL for SQL
+ * NULL) and the column names; a non-zero return stops with
+ * RDB_INTERRUPT.  On error, if errmsg is not NULL, *errmsg receives a
+ * copy of the message that the caller frees with rdb_free_msg().
+ */
+typedef int (*rdb_exec_callback)(void *arg, int ncols, char **values,
+				 char **names);
+int rdb_exec(rdb *db, const char *sql, rdb_exec_callback callback,
+	     void *arg, char **errmsg);
+void rdb_free_msg(char *msg);               /* NULL-safe */
+
+/* Rows inserted, updated or deleted by the last finished INSERT, UPDATE
+ * or DELETE, and since the database was opened. */
+int64_t rdb_changes(rdb *db);
+int64_t rdb_total_changes(rdb *db);
+/* 1 outside an explicit transaction (BEGIN ... COMMIT), else 0. */
+int rdb_get_autocommit(rdb *db);
+/* Make the running statement of db stop soon with RDB_INTERRUPT (and
+ * roll back); safe to call from another thread or a signal handler. */
+void rdb_interrupt(rdb *db);
+
+/* Is sql one or more complete statements (ending with ';')?  For shells
+ * that read a statement over several lines. */
+int rdb_complete(const char *sql);
+
 /* ======================================================================
  * Key-value blob store.  Keys are byte strings of 1 .. 1004 bytes (at
  * 4096-byte pages; rdb_kv_max_key() gives the limit); values are any bytes,
