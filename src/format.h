@@ -86,6 +86,39 @@
 #define FMT_WALF_SALT 8u           /* u64, equals the header's salt */
 #define FMT_WALF_CKSUM 16u         /* u64, chained, see docs/format.md */
 
+/* ---- tables: key encoding (src/table/key.c) ------------------------- *
+ * Each key component starts with a tag byte; a DESC component has every
+ * byte inverted.  No tag is 0x00 or 0xFF in either direction, so a key
+ * prefix followed by 0x00 sorts below, and followed by 0xFF above, every
+ * key that extends it.  Numbers: tag, 2-byte big-endian biased exponent,
+ * then 1..9 fraction bytes (7 bits each, low bit = "more follow"); the
+ * exponent and fraction bytes of a negative number are inverted. */
+#define FMT_KEY_NULL 0x05u
+#define FMT_KEY_NEG 0x14u        /* negative number (and -inf) */
+#define FMT_KEY_ZERO 0x15u       /* 0, 0.0 and -0.0; nothing follows */
+#define FMT_KEY_POS 0x16u        /* positive number (and +inf) */
+#define FMT_KEY_TEXT 0x24u       /* escaped bytes, then the terminator */
+#define FMT_KEY_BLOB 0x34u
+#define FMT_KEY_EXP_BIAS 1075    /* stored exponent = E + bias, 1..2099 */
+#define FMT_KEY_EXP_MIN (-1074)  /* smallest denormal: 2^-1074 */
+#define FMT_KEY_EXP_INF 1024     /* exponent of +-inf (fraction 0) */
+#define FMT_KEY_FRAC_MAX 9u      /* fraction bytes: 63 bits / 7 */
+#define FMT_KEY_ESC 0x00u        /* text/blob: 0x00 0xFF is a 0x00 byte, */
+#define FMT_KEY_ESC_NUL 0xFFu    /* 0x00 0x01 ends the component */
+#define FMT_KEY_ESC_END 0x01u
+
+/* ---- tables: row encoding (src/table/row.c) ------------------------- *
+ * | varint stored column count k | null bitmap, ceil(k/8) bytes |
+ * | the k non-NULL values in column order |.  Varints: unsigned LEB128,
+ * at most 10 bytes, canonical (no 0x80 padding).  Integers are zigzag
+ * varints, reals 8-byte little-endian IEEE 754, text and blobs a varint
+ * length then the bytes.  An ANY column's value starts with its class: */
+#define FMT_ROW_INT 1u
+#define FMT_ROW_REAL 2u
+#define FMT_ROW_TEXT 3u
+#define FMT_ROW_BLOB 4u
+#define FMT_VARINT_MAX 10u
+
 /* ---- integer helpers (little-endian) ------------------------------- */
 static inline uint16_t fmt_get_u16(const unsigned char *p)
 {
