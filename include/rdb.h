@@ -205,7 +205,7 @@ void rdb_interrupt(rdb *db);
 int rdb_complete(const char *sql);
 
 /* ======================================================================
- * Key-value blob store.  Keys are byte strings of 1 .. 1004 bytes (at
+ * Key-value blob store.  Keys are byte strings of 1 .. 1003 bytes (at
  * 4096-byte pages; rdb_kv_max_key() gives the limit); values are any bytes,
  * up to 1 GiB through rdb_kv_put() and 2^62 bytes through the streaming
  * calls.  Each call is its own transaction and is atomic.  Errors: those

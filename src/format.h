@@ -11,7 +11,7 @@
 #define RDB_FORMAT_H
 #include <stdint.h>
 
-#define FMT_VERSION 1u
+#define FMT_VERSION 2u   /* 2: KV meta page counts the user namespace */
 
 /* ---- page sizes ------------------------------------------------------ */
 #define FMT_MIN_PAGE_SIZE 512u

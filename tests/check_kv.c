@@ -4,7 +4,9 @@
  * damaged records ("corrupt"), crash, power-loss and torn-write trials
  * through the internal kv_* API on the in-memory VFS ("crash"), an
  * allocation failure at every allocation ("errors"), and copy and
- * transfer between two databases ("twodb").
+ * transfer between two databases ("twodb"), and the user namespace: system
+ * records written through kv_* stay invisible to every rdb_kv_* call
+ * ("namespace").
  *
  * Replay: RDB_TEST_SEED=<seed> reruns the randomized cases with the seed
  * they print; RDB_KV_CRASH_TRIAL=<i> runs only crash trial i.
@@ -3505,6 +3507,261 @@ END_TEST
 
 /* ==== suite ============================================================ */
 
+/* ==== namespace: users' keys never meet the system's ==================== */
+
+/*
+ * Records written through kv_* directly, as the system tables write them:
+ * two in the system namespace (one is 's' + "k", the bytes of a user key
+ * "sk" without its namespace byte), and raw keys just before and after
+ * the user namespace ("tail", "v1"), the namespace byte alone ("u"), and
+ * a user key's bytes with no namespace at all ("k").
+ */
+static const struct {
+	const char *k;
+	const char *v;
+} ns_sys[] = {
+	{ "sk", "system k" },
+	{ "s\x01" "catalog", "system catalog row" },
+	{ "tail", "raw t" },
+	{ "v1", "raw v" },
+	{ "k", "raw k" },
+	{ "u", "raw u alone" },
+};
+#define N_NS_SYS (sizeof(ns_sys) / sizeof(ns_sys[0]))
+
+static rdb_err ns_err;        /* pager_open()'s; outlives the pager */
+
+static pager *ns_pager(const char *p)
+{
+	pager_opts o;
+	pager *pg = NULL;
+
+	pager_opts_default(&o);
+	o.create = 1;
+	ck_assert_int_eq(pager_open(os_unix_vfs(), p, &o, &ns_err, &pg),
+			 RDB_OK);
+	return pg;
+}
+
+/* Write ns_sys[] into the database at p (creating it). */
+static void ns_sys_write(const char *p)
+{
+	pager *pg = ns_pager(p);
+	pager_txn *t;
+	rdb_err te;
+	size_t i;
+
+	ck_assert_int_eq(pager_begin(pg, 1, &te, &t), RDB_OK);
+	for (i = 0; i < N_NS_SYS; i++)
+		ck_assert_msg(kv_put(t, NULL, ns_sys[i].k, strlen(ns_sys[i].k),
+				     ns_sys[i].v, strlen(ns_sys[i].v)) ==
+			      RDB_OK, "kv_put: %s", te.msg);
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	ck_assert_int_eq(pager_close(pg), RDB_OK);
+}
+
+/* The database at p still holds every ns_sys[] record unchanged, passes
+ * kv_verify, and its statistics count user_keys user keys beside them.
+ * Returns kv_max_key() of the store. */
+static size_t ns_sys_check(const char *p, uint64_t user_keys)
+{
+	pager *pg = ns_pager(p);
+	pager_txn *t;
+	kv_stats all, user;
+	rdb_err te;
+	size_t i, n, max;
+	void *v;
+
+	ck_assert_int_eq(pager_begin(pg, 0, &te, &t), RDB_OK);
+	for (i = 0; i < N_NS_SYS; i++) {
+		ck_assert_msg(kv_get(t, NULL, ns_sys[i].k, strlen(ns_sys[i].k),
+				     &v, &n) == RDB_OK, "kv_get '%s': %s",
+			      ns_sys[i].k, te.msg);
+		ck_assert_msg(n == strlen(ns_sys[i].v) &&
+			      memcmp(v, ns_sys[i].v, n) == 0, "system key '%s' "
+			      "holds '%.*s'", ns_sys[i].k, (int)n, (char *)v);
+		rdb_free(v);
+	}
+	ck_assert_msg(kv_verify(t, NULL) == RDB_OK, "kv_verify: %s", te.msg);
+	ck_assert_int_eq(kv_get_stats(t, &all), RDB_OK);
+	ck_assert_int_eq(kv_get_user_stats(t, &user), RDB_OK);
+	ck_assert_uint_eq(user.live_keys, user_keys);
+	ck_assert_uint_eq(all.live_keys, user_keys + N_NS_SYS);
+	ck_assert_uint_le(user.live_bytes, all.live_bytes);
+	ck_assert_uint_le(user.dead_bytes, all.dead_bytes);
+	max = kv_max_key(t);
+	pager_rollback(t);
+	ck_assert_int_eq(pager_close(pg), RDB_OK);
+	return max;
+}
+
+static int ns_count(void *arg, const void *buf, size_t n)
+{
+	(void)buf;
+	*(size_t *)arg += n;
+	return 0;
+}
+
+/* Every rdb_kv_* call that takes a key, given the bytes of ns_sys[i]'s
+ * key (and that key without its first byte), finds nothing. */
+static void ns_expect_unseen(rdb *db, rdb *db2, size_t i)
+{
+	const char *k = ns_sys[i].k;
+	size_t kl = strlen(k), n = 0, pushed = 0, j;
+	unsigned char buf[64];
+	void *v = NULL;
+	int ex = 1;
+
+	for (j = 0; j < 2 && kl > 0; j++, k++, kl--) {
+		OK(db, rdb_kv_exists(db, k, kl, &ex));
+		ck_assert_int_eq(ex, 0);
+		RC(db, RDB_NOTFOUND, rdb_kv_get(db, k, kl, buf, sizeof(buf),
+						&n));
+		RC(db, RDB_NOTFOUND, rdb_kv_get_alloc(db, k, kl, &v, &n));
+		RC(db, RDB_NOTFOUND, rdb_kv_get_stream(db, k, kl, ns_count,
+						       &pushed));
+		ck_assert_uint_eq(pushed, 0);
+		RC(db, RDB_NOTFOUND, rdb_kv_rename(db, k, kl, "renamed", 7));
+		OK(db, rdb_kv_delete(db, k, kl, &ex));
+		ck_assert_int_eq(ex, 0);
+		RC(db, RDB_NOTFOUND, rdb_kv_copy(db, db2, k, kl));
+		RC(db, RDB_NOTFOUND, rdb_kv_transfer(db, db2, k, kl));
+		expect_iter(db, k, kl, NULL, 0, 0);
+	}
+}
+
+START_TEST(test_kv_ns_system_records_invisible_to_every_user_call)
+{
+	static const char *const sorted[] = {   /* ns_sys[] keys, memcmp order */
+		"k", "s\x01" "catalog", "sk", "tail", "u", "v1",
+	};
+	rdb *db, *db2;
+	rdb_kv_stats st;
+	size_t i, max;
+
+	ns_sys_write(path);
+	ns_sys_write(path2);
+	db = db_open(path);
+	db2 = db_open(path2);
+	expect_iter(db, "", 0, NULL, 0, 0);
+	st = stats_of(db);
+	ck_assert_uint_eq(st.live_keys, 0);
+	ck_assert_uint_eq(st.live_bytes, 0);
+	ck_assert_uint_eq(st.dead_bytes, 0);
+	for (i = 0; i < N_NS_SYS; i++)
+		ns_expect_unseen(db, db2, i);
+	/* nothing above wrote a byte in the user namespace */
+	st = stats_of(db);
+	ck_assert_uint_eq(st.live_keys, 0);
+	ck_assert_uint_eq(st.dead_bytes, 0);
+	ck_assert_uint_eq(stats_of(db2).live_keys, 0);
+	OK(db, rdb_kv_compact(db));
+	/* the user's keys of the same bytes are the user's own */
+	put_keys(db, sorted, N_NS_SYS);
+	expect_iter(db, "", 0, sorted, N_NS_SYS, 1);
+	expect_iter(db, "s", 1, sorted + 1, 2, 1);
+	ck_assert_uint_eq(stats_of(db).live_keys, N_NS_SYS);
+	max = rdb_kv_max_key(db);
+	db_close(db);
+	db_close(db2);
+	ck_assert_uint_eq(ns_sys_check(path, N_NS_SYS), max + 1);
+	ck_assert_uint_eq(ns_sys_check(path2, 0), max + 1);
+}
+END_TEST
+
+START_TEST(test_kv_ns_user_changes_leave_system_records_alone)
+{
+	static const char *const left[] = { "k2", "sk", "v1" };
+	rdb *db, *db2;
+	rdb_kv_op ops[3] = {
+		{ 0, "sk", 2, "batch sk", 8 },
+		{ 1, "k", 1, NULL, 0 },
+		{ 0, "k2", 2, "v:k2", 4 },
+	};
+	vdesc d = { VK_TEXT, 7, 200 * KIB };
+	rdb_kv_stats st;
+	size_t max;
+	int ex = 0;
+
+	ns_sys_write(path);
+	ns_sys_write(path2);
+	db = db_open(path);
+	db2 = db_open(path2);
+	put_str(db, "k", "v:k");
+	put_stream_d(db, "tail", 4, &d, 0);
+	OK(db, rdb_kv_batch(db, ops, 3));
+	expect_str(db, "sk", "batch sk");
+	OK(db, rdb_kv_rename(db, "tail", 4, "v1", 2));
+	expect_stream_d(db, "v1", 2, &d);
+	put_str(db, "sk", "v:sk");
+	OK(db, rdb_kv_delete(db, "k", 1, &ex));
+	ck_assert_int_eq(ex, 0);              /* the batch deleted it */
+	expect_iter(db, "", 0, left, 3, 0);
+	/* copy and transfer keep the key in the user namespace */
+	OK(db, rdb_kv_copy(db, db2, "sk", 2));
+	OK(db, rdb_kv_transfer(db, db2, "v1", 2));
+	expect_str(db2, "sk", "v:sk");
+	expect_d(db2, "v1", 2, &d);
+	expect_d(db, "v1", 2, NULL);
+	OK(db, rdb_kv_compact(db));
+	st = stats_of(db);
+	ck_assert_uint_eq(st.live_keys, 2);
+	ck_assert_uint_eq(st.dead_bytes, 0);
+	expect_iter(db, "", 0, left, 2, 1);
+	max = rdb_kv_max_key(db);
+	db_close(db);
+	db_close(db2);
+	/* the system's records, with the user's two and two keys beside */
+	ck_assert_uint_eq(ns_sys_check(path, 2), max + 1);
+	ck_assert_uint_eq(ns_sys_check(path2, 2), max + 1);
+}
+END_TEST
+
+START_TEST(test_kv_ns_stats_count_user_keys_only)
+{
+	vdesc text = { VK_TEXT, 3, 64 * KIB };
+	rdb_kv_stats st, st2;
+	pager *pg;
+	pager_txn *t;
+	kv_stats all;
+	rdb_err te;
+	rdb *db;
+	unsigned char *v = gen_alloc(&text);
+
+	ns_sys_write(path);
+	db = db_open(path);
+	put_d(db, "text", 4, &text);
+	put_d(db, "text", 4, &text);          /* one dead record */
+	st = stats_of(db);
+	db_close(db);
+	ck_assert_uint_eq(st.live_keys, 1);
+	ck_assert_uint_gt(st.saved_bytes, text.len / 2);
+	ck_assert_uint_gt(st.dead_bytes, 0);
+	/* system records replaced and deleted: the store's dead bytes grow,
+	 * the user's do not */
+	pg = ns_pager(path);
+	ck_assert_int_eq(pager_begin(pg, 1, &te, &t), RDB_OK);
+	ck_assert_int_eq(kv_put(t, NULL, "sbig", 4, v, text.len), RDB_OK);
+	ck_assert_int_eq(kv_put(t, NULL, "sbig", 4, v, text.len), RDB_OK);
+	ck_assert_int_eq(kv_delete(t, "sk", 2, NULL), RDB_OK);
+	ck_assert_int_eq(kv_get_stats(t, &all), RDB_OK);
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	ck_assert_int_eq(pager_close(pg), RDB_OK);
+	ck_assert_uint_eq(all.live_keys, 1 + N_NS_SYS);
+	ck_assert_uint_gt(all.live_bytes, st.live_bytes);
+	ck_assert_uint_gt(all.dead_bytes, st.dead_bytes);
+	ck_assert_uint_gt(all.saved_bytes, st.saved_bytes + text.len / 2);
+	db = db_open(path);
+	st2 = stats_of(db);
+	db_close(db);
+	ck_assert_uint_eq(st2.live_keys, st.live_keys);
+	ck_assert_uint_eq(st2.live_bytes, st.live_bytes);
+	ck_assert_uint_eq(st2.dead_bytes, st.dead_bytes);
+	ck_assert_uint_eq(st2.saved_bytes, st.saved_bytes);
+	free(v);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name, int timeout)
 {
 	TCase *tc = tcase_create(name);
@@ -3610,6 +3867,12 @@ Suite *kv_suite(void)
 	tcase_add_test(tc,
 		test_kv_nomem_at_every_allocation_is_nomem_and_atomic);
 	tcase_add_test(tc, test_kv_api_nomem_in_each_call_is_nomem_and_atomic);
+
+	tc = tcase(s, "namespace", 300);
+	tcase_add_test(tc,
+		test_kv_ns_system_records_invisible_to_every_user_call);
+	tcase_add_test(tc, test_kv_ns_user_changes_leave_system_records_alone);
+	tcase_add_test(tc, test_kv_ns_stats_count_user_keys_only);
 
 	tc = tcase(s, "twodb", 300);
 	tcase_add_test(tc, test_kv_copy_adds_exactly_one_key_to_dst);

@@ -2,6 +2,9 @@
  * db.c -- the public connection and key-value API of include/rdb.h over
  * the pager and the KV store: one handle per open database, calls
  * serialised by the handle's mutex, each KV call its own transaction.
+ * Users' keys are stored behind the namespace byte KV_NS_USER (kv.h):
+ * every call adds it and iteration strips it, so users never see or
+ * change the system's records (docs/kv.md, "Namespaces").
  * The SQL layer will extend this file's handle (see ARCHITECTURE.md).
  */
 #include "rdb.h"
@@ -138,6 +141,34 @@ typedef struct kv_args {
 	rdb_kv_stats *stats;
 } kv_args;
 
+/* ---- the user namespace ------------------------------------------------ */
+
+/* A user's key as the store holds it: KV_NS_USER, then the key. */
+typedef struct ukey {
+	unsigned char b[1 + KV_KEY_MAX];
+	size_t n;
+} ukey;
+
+/* The longest user key: one byte goes to the namespace. */
+static size_t user_max_key(pager_txn *t)
+{
+	return kv_max_key(t) - 1;
+}
+
+/* Build key's stored form in *u; RDB_TOOBIG (nothing changed) for a key
+ * the user may not have. */
+static rdb_rc ukey_make(pager_txn *t, ukey *u, const void *key, size_t klen)
+{
+	if (klen == 0 || klen > user_max_key(t))
+		return rdb_err_set(pager_txn_err(t), RDB_TOOBIG,
+				   "KV key of %zu bytes: keys are 1 to %zu "
+				   "bytes", klen, user_max_key(t));
+	u->b[0] = KV_NS_USER;
+	memcpy(u->b + 1, key, klen);
+	u->n = klen + 1;
+	return RDB_OK;
+}
+
 size_t rdb_kv_max_key(rdb *db)
 {
 	pager_txn *t;
@@ -147,7 +178,7 @@ size_t rdb_kv_max_key(rdb *db)
 	if (db == NULL || db->p == NULL)
 		return 0;
 	if (pager_begin(db->p, 0, &e, &t) == RDB_OK) {
-		n = kv_max_key(t);
+		n = user_max_key(t);
 		pager_rollback(t);
 	}
 	return n;
@@ -163,8 +194,10 @@ static int misuse(rdb *db)
 static rdb_rc do_put(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_put(t, a->cx, a->key, a->klen, a->val, a->vlen);
+	return rc != RDB_OK ? rc : kv_put(t, a->cx, u.b, u.n, a->val, a->vlen);
 }
 
 int rdb_kv_put(rdb *db, const void *key, size_t klen, const void *val,
@@ -180,9 +213,11 @@ int rdb_kv_put(rdb *db, const void *key, size_t klen, const void *val,
 static rdb_rc do_get(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_get_into(t, a->cx, a->key, a->klen, a->buf, a->cap,
-			   a->out_len);
+	return rc != RDB_OK ? rc : kv_get_into(t, a->cx, u.b, u.n, a->buf,
+					       a->cap, a->out_len);
 }
 
 int rdb_kv_get(rdb *db, const void *key, size_t klen, void *buf, size_t cap,
@@ -205,8 +240,11 @@ int rdb_kv_get(rdb *db, const void *key, size_t klen, void *buf, size_t cap,
 static rdb_rc do_get_alloc(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_get(t, a->cx, a->key, a->klen, a->out_val, a->out_len);
+	return rc != RDB_OK ? rc : kv_get(t, a->cx, u.b, u.n, a->out_val,
+					  a->out_len);
 }
 
 int rdb_kv_get_alloc(rdb *db, const void *key, size_t klen, void **val,
@@ -231,8 +269,12 @@ static rdb_rc do_exists(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
 	uint64_t len;
-	rdb_rc rc = kv_value_len(t, a->key, a->klen, &len);
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
+	if (rc != RDB_OK)
+		return rc;
+	rc = kv_value_len(t, u.b, u.n, &len);
 	*a->flag = rc == RDB_OK;
 	if (rc == RDB_NOTFOUND) {
 		rdb_err_clear(pager_txn_err(t));
@@ -254,8 +296,10 @@ int rdb_kv_exists(rdb *db, const void *key, size_t klen, int *exists)
 static rdb_rc do_delete(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_delete(t, a->key, a->klen, a->flag);
+	return rc != RDB_OK ? rc : kv_delete(t, u.b, u.n, a->flag);
 }
 
 int rdb_kv_delete(rdb *db, const void *key, size_t klen, int *existed)
@@ -273,6 +317,7 @@ static rdb_rc do_batch(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
 	size_t i;
+	ukey u;
 	rdb_rc rc = RDB_OK;
 
 	for (i = 0; i < a->n_ops && rc == RDB_OK; i++) {
@@ -283,11 +328,12 @@ static rdb_rc do_batch(pager_txn *t, void *arg)
 			rc = rdb_err_set(pager_txn_err(t), RDB_MISUSE,
 					 "batch operation %zu has no key or "
 					 "value", i);
+		else if ((rc = ukey_make(t, &u, op->key, op->klen)) != RDB_OK)
+			break;
 		else if (op->del)
-			rc = kv_delete(t, op->key, op->klen, NULL);
+			rc = kv_delete(t, u.b, u.n, NULL);
 		else
-			rc = kv_put(t, a->cx, op->key, op->klen, op->val,
-				    op->vlen);
+			rc = kv_put(t, a->cx, u.b, u.n, op->val, op->vlen);
 	}
 	return rc;
 }
@@ -304,8 +350,11 @@ int rdb_kv_batch(rdb *db, const rdb_kv_op *ops, size_t n)
 static rdb_rc do_put_stream(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_put_stream(t, a->key, a->klen, a->rd, a->cb_arg);
+	return rc != RDB_OK ? rc : kv_put_stream(t, u.b, u.n, a->rd,
+						 a->cb_arg);
 }
 
 int rdb_kv_put_stream(rdb *db, const void *key, size_t klen,
@@ -321,8 +370,11 @@ int rdb_kv_put_stream(rdb *db, const void *key, size_t klen,
 static rdb_rc do_get_stream(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey u;
+	rdb_rc rc = ukey_make(t, &u, a->key, a->klen);
 
-	return kv_get_stream(t, a->key, a->klen, a->wr, a->cb_arg);
+	return rc != RDB_OK ? rc : kv_get_stream(t, u.b, u.n, a->wr,
+						 a->cb_arg);
 }
 
 int rdb_kv_get_stream(rdb *db, const void *key, size_t klen,
@@ -338,8 +390,13 @@ int rdb_kv_get_stream(rdb *db, const void *key, size_t klen,
 static rdb_rc do_rename(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
+	ukey from, to;
+	rdb_rc rc;
 
-	return kv_rename(t, a->key, a->klen, a->key2, a->klen2);
+	if ((rc = ukey_make(t, &from, a->key, a->klen)) != RDB_OK ||
+	    (rc = ukey_make(t, &to, a->key2, a->klen2)) != RDB_OK)
+		return rc;
+	return kv_rename(t, from.b, from.n, to.b, to.n);
 }
 
 int rdb_kv_rename(rdb *db, const void *from, size_t flen, const void *to,
@@ -367,7 +424,7 @@ static rdb_rc do_stats(pager_txn *t, void *arg)
 {
 	kv_args *a = arg;
 	kv_stats s;
-	rdb_rc rc = kv_get_stats(t, &s);
+	rdb_rc rc = kv_get_user_stats(t, &s);
 
 	a->stats->live_keys = s.live_keys;
 	a->stats->live_bytes = s.live_bytes;
@@ -392,6 +449,7 @@ int rdb_kv_stats_get(rdb *db, rdb_kv_stats *out)
 static rdb_rc copy_between(rdb *src, rdb *dst, const void *key, size_t klen)
 {
 	pager_txn *ts = NULL, *td = NULL;
+	ukey u;
 	rdb_rc rc;
 
 	rdb_err_clear(&src->terr);
@@ -399,8 +457,11 @@ static rdb_rc copy_between(rdb *src, rdb *dst, const void *key, size_t klen)
 	rc = pager_begin(src->p, 0, &src->terr, &ts);
 	if (rc == RDB_OK)
 		rc = pager_begin(dst->p, 1, &dst->terr, &td);
+	/* The key must fit both databases (their page sizes may differ). */
+	if (rc == RDB_OK && (rc = ukey_make(ts, &u, key, klen)) == RDB_OK)
+		rc = ukey_make(td, &u, key, klen);
 	if (rc == RDB_OK)
-		rc = kv_copy(ts, td, key, klen);
+		rc = kv_copy(ts, td, u.b, u.n);
 	if (rc == RDB_OK)
 		rc = kv_maybe_compact(td);
 	if (rc == RDB_OK)
@@ -477,8 +538,8 @@ struct rdb_kv_iter {
 	pager_txn *t;             /* owned: a read transaction */
 	rdb_err err;
 	bt_cursor *c;             /* owned; NULL if the store is empty */
-	unsigned char *prefix;    /* owned */
-	size_t plen;
+	unsigned char *prefix;    /* owned: KV_NS_USER, then the user's */
+	size_t plen;              /* including KV_NS_USER */
 	int started;
 	int done;                 /* RDB_DONE was returned: it stays so */
 };
@@ -508,15 +569,17 @@ int rdb_kv_iter_open(rdb *db, const void *prefix, size_t plen,
 		return misuse(db);
 	*out = NULL;
 	if ((it = rdb_calloc(1, sizeof(*it))) == NULL ||
-	    (it->prefix = rdb_malloc(plen ? plen : 1)) == NULL) {
+	    (it->prefix = rdb_malloc(plen + 1)) == NULL) {
 		rdb_free(it);
 		return finish(db, rdb_err_set(&db->err, RDB_NOMEM,
 					      "out of memory"));
 	}
 	it->db = db;
-	it->plen = plen;
+	/* Even an empty prefix stays inside the user namespace. */
+	it->prefix[0] = KV_NS_USER;
+	it->plen = plen + 1;
 	if (plen > 0)
-		memcpy(it->prefix, prefix, plen);
+		memcpy(it->prefix + 1, prefix, plen);
 	rc = pager_begin(db->p, 0, &it->err, &it->t);
 	if (rc == RDB_OK)
 		rc = kv_index_root(it->t, &root);
@@ -544,13 +607,23 @@ int rdb_kv_iter_next(rdb_kv_iter *it, const void **key, size_t *klen)
 	it->started = 1;
 	if (rc == RDB_OK)
 		rc = bt_key(it->c, key, klen);
+	/* The namespace byte alone is no user's key (they are 1+ bytes). */
+	if (rc == RDB_OK && *klen == 1 && (rc = bt_next(it->c)) == RDB_OK)
+		rc = bt_key(it->c, key, klen);
 	if (rc == RDB_NOTFOUND ||
 	    (rc == RDB_OK && (*klen < it->plen ||
 			      memcmp(*key, it->prefix, it->plen) != 0))) {
+		*key = NULL;
+		*klen = 0;
 		it->done = 1;
 		return RDB_DONE;
 	}
-	return rc == RDB_OK ? RDB_ROW : iter_fail(it, rc);
+	if (rc != RDB_OK)
+		return iter_fail(it, rc);
+	/* The user sees the key without its namespace byte. */
+	*key = (const unsigned char *)*key + 1;
+	*klen -= 1;
+	return RDB_ROW;
 }
 
 int rdb_kv_iter_value(rdb_kv_iter *it, void **val, size_t *vlen)

@@ -17,6 +17,9 @@
 #define KV_COMPRESS_MIN 128u
 #define KV_ZSTD_LEVEL 1
 
+_Static_assert(KV_NS_USER == FMT_KV_NS_USER && KV_NS_SYS == FMT_KV_NS_SYS,
+	       "kv.h repeats format.h's namespaces");
+
 static rdb_err *E(pager_txn *t) { return pager_txn_err(t); }
 static uint32_t PS(pager_txn *t) { return pager_page_size(pager_txn_pager(t)); }
 
@@ -43,6 +46,23 @@ static rdb_rc check_key(pager_txn *t, size_t klen)
 
 /* ==== meta page ========================================================= */
 
+/* The four counts at d: live keys, live, dead, saved (u64 each). */
+static void count_get(kv_count *c, const unsigned char *d)
+{
+	c->live_keys = fmt_get_u64(d);
+	c->live = fmt_get_u64(d + 8);
+	c->dead = fmt_get_u64(d + 16);
+	c->saved = fmt_get_u64(d + 24);
+}
+
+static void count_put(unsigned char *d, const kv_count *c)
+{
+	fmt_put_u64(d, c->live_keys);
+	fmt_put_u64(d + 8, c->live);
+	fmt_put_u64(d + 16, c->dead);
+	fmt_put_u64(d + 24, c->saved);
+}
+
 static rdb_rc meta_read(pager_txn *t, kv_meta *m, int *exists)
 {
 	rdb_pgno pgno = (rdb_pgno)pager_anchor(t, FMT_ANCHOR_KV);
@@ -62,10 +82,8 @@ static rdb_rc meta_read(pager_txn *t, kv_meta *m, int *exists)
 	m->head = fmt_get_u32(d + KV_META_HEAD);
 	m->tail = fmt_get_u32(d + KV_META_TAIL);
 	m->tail_off = fmt_get_u32(d + KV_META_TAIL_OFF);
-	m->live_keys = fmt_get_u64(d + KV_META_LIVE_KEYS);
-	m->live = fmt_get_u64(d + KV_META_LIVE);
-	m->dead = fmt_get_u64(d + KV_META_DEAD);
-	m->saved = fmt_get_u64(d + KV_META_SAVED);
+	count_get(&m->all, d + KV_META_LIVE_KEYS);
+	count_get(&m->user, d + KV_META_U_LIVE_KEYS);
 	if (d[FMT_PAGE_TYPE] != FMT_PT_KV_META ||
 	    fmt_get_u32(d + KV_META_VERSION) != 1 || m->index == 0 ||
 	    (m->tail != 0 && (m->tail_off < KV_LOG_DATA ||
@@ -89,10 +107,8 @@ static rdb_rc meta_write(pager_txn *t, const kv_meta *m)
 		fmt_put_u32(d + KV_META_HEAD, m->head);
 		fmt_put_u32(d + KV_META_TAIL, m->tail);
 		fmt_put_u32(d + KV_META_TAIL_OFF, m->tail_off);
-		fmt_put_u64(d + KV_META_LIVE_KEYS, m->live_keys);
-		fmt_put_u64(d + KV_META_LIVE, m->live);
-		fmt_put_u64(d + KV_META_DEAD, m->dead);
-		fmt_put_u64(d + KV_META_SAVED, m->saved);
+		count_put(d + KV_META_LIVE_KEYS, &m->all);
+		count_put(d + KV_META_U_LIVE_KEYS, &m->user);
 	}
 	pager_unref(pg);
 	return rc;
@@ -179,29 +195,52 @@ static uint64_t saved_of(const kv_loc *l, size_t klen)
 	return l->raw > stored ? l->raw - stored : 0;
 }
 
-/* nw replaced old (if found) under key. */
-static void account_put(kv_meta *m, const kv_loc *old, int found,
-			const kv_loc *nw, size_t klen)
+static void count_put_one(kv_count *c, const kv_loc *old, int found,
+			  const kv_loc *nw, size_t klen)
 {
 	if (found) {
-		m->dead += old->len;
-		m->live -= old->len;
-		m->saved -= saved_of(old, klen);
+		c->dead += old->len;
+		c->live -= old->len;
+		c->saved -= saved_of(old, klen);
 	} else {
-		m->live_keys++;
+		c->live_keys++;
 	}
-	m->live += nw->len;
-	m->saved += saved_of(nw, klen);
+	c->live += nw->len;
+	c->saved += saved_of(nw, klen);
+}
+
+static void count_del_one(kv_count *c, const kv_loc *old, uint64_t tomb,
+			  size_t klen)
+{
+	c->dead += old->len + tomb;
+	c->live -= old->len;
+	c->saved -= saved_of(old, klen);
+	c->live_keys--;
+}
+
+/* A key of the user namespace: KV_NS_USER and at least one byte (users'
+ * keys are never empty). */
+static int is_user(const void *key, size_t klen)
+{
+	return klen > 1 && *(const unsigned char *)key == KV_NS_USER;
+}
+
+/* nw replaced old (if found) under key. */
+static void account_put(kv_meta *m, const kv_loc *old, int found,
+			const kv_loc *nw, const void *key, size_t klen)
+{
+	count_put_one(&m->all, old, found, nw, klen);
+	if (is_user(key, klen))
+		count_put_one(&m->user, old, found, nw, klen);
 }
 
 /* old under key went away, leaving a tombstone of tomb bytes. */
 static void account_del(kv_meta *m, const kv_loc *old, uint64_t tomb,
-			size_t klen)
+			const void *key, size_t klen)
 {
-	m->dead += old->len + tomb;
-	m->live -= old->len;
-	m->saved -= saved_of(old, klen);
-	m->live_keys--;
+	count_del_one(&m->all, old, tomb, klen);
+	if (is_user(key, klen))
+		count_del_one(&m->user, old, tomb, klen);
 }
 
 /* ==== writing records =================================================== */
@@ -340,7 +379,7 @@ rdb_rc kv_put(pager_txn *t, kv_ctx *cx, const void *key, size_t klen,
 	if (rc == RDB_OK)
 		rc = ix_put(t, &m, key, klen, &nw);
 	if (rc == RDB_OK) {
-		account_put(&m, &old, found, &nw, klen);
+		account_put(&m, &old, found, &nw, key, klen);
 		rc = meta_write(t, &m);
 	}
 out:
@@ -472,7 +511,7 @@ rdb_rc kv_put_stream(pager_txn *t, const void *key, size_t klen,
 	if ((rc = kv_log_patch(t, nw.pgno, nw.off, h, sizeof(h))) ||
 	    (rc = ix_put(t, &m, key, klen, &nw)))
 		goto out;
-	account_put(&m, &old, found, &nw, klen);
+	account_put(&m, &old, found, &nw, key, klen);
 	rc = meta_write(t, &m);
 out:
 	if (open)
@@ -728,7 +767,7 @@ rdb_rc kv_delete(pager_txn *t, const void *key, size_t klen, int *existed)
 				&tomb)) != RDB_OK ||
 	    (rc = bt_delete(t, m.index, key, klen)) != RDB_OK)
 		return rc;
-	account_del(&m, &old, tomb.len, klen);
+	account_del(&m, &old, tomb.len, key, klen);
 	if (existed != NULL)
 		*existed = 1;
 	return meta_write(t, &m);
@@ -811,8 +850,8 @@ rdb_rc kv_rename(pager_txn *t, const void *from, size_t flen,
 				&tomb)) != RDB_OK ||
 	    (rc = bt_delete(t, m.index, from, flen)) != RDB_OK)
 		return rc;
-	account_put(&m, &old, found, &nw, tlen);
-	account_del(&m, &src, tomb.len, flen);
+	account_put(&m, &old, found, &nw, to, tlen);
+	account_del(&m, &src, tomb.len, from, flen);
 	return meta_write(t, &m);
 }
 
@@ -838,7 +877,7 @@ rdb_rc kv_copy(pager_txn *src, pager_txn *dst, const void *key, size_t klen)
 	}
 	if ((rc = ix_put(dst, &m, key, klen, &nw)) != RDB_OK)
 		return rc;
-	account_put(&m, &old, found, &nw, klen);
+	account_put(&m, &old, found, &nw, key, klen);
 	return meta_write(dst, &m);
 }
 
@@ -934,7 +973,8 @@ rdb_rc kv_compact(pager_txn *t)
 	if ((rc = each_entry(t, &m, move_entry, NULL)) != RDB_OK ||
 	    (rc = free_chain(t, old_head)) != RDB_OK)
 		return rc;
-	m.dead = 0;
+	m.all.dead = 0;
+	m.user.dead = 0;
 	return meta_write(t, &m);
 }
 
@@ -947,25 +987,36 @@ rdb_rc kv_maybe_compact(pager_txn *t)
 	if (rc != RDB_OK || !exists)
 		return rc;
 	/* Half the store is dead, and it is worth the work. */
-	if (m.dead > m.live && m.dead + m.live >= 16ull * PS(t))
+	if (m.all.dead > m.all.live && m.all.dead + m.all.live >= 16ull * PS(t))
 		return kv_compact(t);
 	return RDB_OK;
 }
 
-rdb_rc kv_get_stats(pager_txn *t, kv_stats *out)
+static rdb_rc stats_of(pager_txn *t, int user, kv_stats *out)
 {
 	kv_meta m;
 	int exists;
 	rdb_rc rc = meta_read(t, &m, &exists);
+	const kv_count *c = user ? &m.user : &m.all;
 
 	memset(out, 0, sizeof(*out));
 	if (rc == RDB_OK && exists) {
-		out->live_keys = m.live_keys;
-		out->live_bytes = m.live;
-		out->dead_bytes = m.dead;
-		out->saved_bytes = m.saved;
+		out->live_keys = c->live_keys;
+		out->live_bytes = c->live;
+		out->dead_bytes = c->dead;
+		out->saved_bytes = c->saved;
 	}
 	return rc;
+}
+
+rdb_rc kv_get_stats(pager_txn *t, kv_stats *out)
+{
+	return stats_of(t, 0, out);
+}
+
+rdb_rc kv_get_user_stats(pager_txn *t, kv_stats *out)
+{
+	return stats_of(t, 1, out);
 }
 
 rdb_rc kv_index_root(pager_txn *t, rdb_pgno *root)
@@ -1000,7 +1051,8 @@ static int discard(void *arg, const void *buf, size_t n)
 }
 
 typedef struct tally {
-	uint64_t keys, bytes;
+	uint64_t keys, bytes;         /* every key */
+	uint64_t u_keys, u_bytes;     /* the user namespace's */
 } tally;
 
 /* Read and check one record, counting it. */
@@ -1013,23 +1065,37 @@ static rdb_rc check_entry(pager_txn *t, kv_meta *m, const unsigned char *key,
 	(void)m;
 	n->keys++;
 	n->bytes += loc->len;
+	if (is_user(key, klen)) {
+		n->u_keys++;
+		n->u_bytes += loc->len;
+	}
 	return rc;
 }
 
 /* Every index entry's record reads and checks; totals match the meta. */
 static rdb_rc verify_records(pager_txn *t, kv_meta *m)
 {
-	tally n = { 0, 0 };
+	tally n = { 0, 0, 0, 0 };
 	rdb_rc rc = each_entry(t, m, check_entry, &n);
 
-	if (rc == RDB_OK && (n.keys != m->live_keys || n.bytes != m->live))
+	if (rc == RDB_OK && (n.keys != m->all.live_keys ||
+			     n.bytes != m->all.live))
 		rc = rdb_err_set(E(t), RDB_CORRUPT,
 				 "KV meta counts %llu keys in %llu bytes, the "
 				 "index %llu in %llu",
-				 (unsigned long long)m->live_keys,
-				 (unsigned long long)m->live,
+				 (unsigned long long)m->all.live_keys,
+				 (unsigned long long)m->all.live,
 				 (unsigned long long)n.keys,
 				 (unsigned long long)n.bytes);
+	else if (rc == RDB_OK && (n.u_keys != m->user.live_keys ||
+				  n.u_bytes != m->user.live))
+		rc = rdb_err_set(E(t), RDB_CORRUPT,
+				 "KV meta counts %llu user keys in %llu bytes, "
+				 "the index %llu in %llu",
+				 (unsigned long long)m->user.live_keys,
+				 (unsigned long long)m->user.live,
+				 (unsigned long long)n.u_keys,
+				 (unsigned long long)n.u_bytes);
 	return rc;
 }
 

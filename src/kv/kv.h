@@ -25,6 +25,18 @@
 #include "rdb.h"
 #include "pager/pager.h"
 
+/* Keys are at most this long whatever the page size (and at most what
+ * the index tree takes; kv_max_key() gives the limit). */
+#define KV_KEY_MAX 1024u
+
+/* Key namespaces: the first byte of every key as the api and table layers
+ * store it (format.h's FMT_KV_NS_*, repeated here for callers that do not
+ * read bytes on disk).  Users' keys (rdb_kv_*) go behind KV_NS_USER and
+ * the system tables' rows behind KV_NS_SYS; the store itself treats keys
+ * as bytes, except that it keeps separate statistics for KV_NS_USER. */
+#define KV_NS_USER 0x75u      /* 'u' */
+#define KV_NS_SYS 0x73u       /* 's' */
+
 /* Values are pulled from / pushed to callbacks in chunks of this size. */
 #define KV_CHUNK 65536u
 /* Largest value kv_put() takes from memory (streams take any size). */
@@ -90,7 +102,13 @@ rdb_rc kv_copy(pager_txn *src, pager_txn *dst, const void *key,
 rdb_rc kv_compact(pager_txn *t);
 /* Compact if dead bytes exceed the live ones (and the store is not tiny). */
 rdb_rc kv_maybe_compact(pager_txn *t);
+/* Statistics of the whole store (every namespace; dead bytes include
+ * tombstones). */
 rdb_rc kv_get_stats(pager_txn *t, kv_stats *out);
+/* The same for the keys of the user namespace only: live keys, their
+ * bytes and savings, and the dead bytes their replaced and deleted
+ * records and tombstones left (zero again after a compaction). */
+rdb_rc kv_get_user_stats(pager_txn *t, kv_stats *out);
 
 /* The index tree's root (0 if the store does not exist yet): keys map to
  * records; iterate it with bt_* cursors for prefix scans. */

@@ -20,6 +20,11 @@
 #define KV_META_LIVE 48u      /* u64 bytes of live records */
 #define KV_META_DEAD 56u      /* u64 bytes of dead records and tombstones */
 #define KV_META_SAVED 64u     /* u64 bytes compression saves (live) */
+/* The same four counts for the keys of the user namespace (KV_NS_USER). */
+#define KV_META_U_LIVE_KEYS 72u
+#define KV_META_U_LIVE 80u
+#define KV_META_U_DEAD 88u
+#define KV_META_U_SAVED 96u
 
 /* ---- log page (type FMT_PT_KV): a stream of record bytes ------------- */
 #define KV_LOG_NEXT 16u       /* u32 next log page, 0 = last */
@@ -50,11 +55,17 @@ typedef struct kv_loc {
 	uint64_t raw;
 } kv_loc;
 
+/* Live keys, live record bytes, dead bytes, bytes compression saves. */
+typedef struct kv_count {
+	uint64_t live_keys, live, dead, saved;
+} kv_count;
+
 typedef struct kv_meta {
 	rdb_pgno self;
 	rdb_pgno index, head, tail;
 	uint32_t tail_off;
-	uint64_t live_keys, live, dead, saved;
+	kv_count all;             /* every key */
+	kv_count user;            /* keys of the user namespace */
 } kv_meta;
 
 /* ---- log.c: appending ------------------------------------------------- */
@@ -108,11 +119,8 @@ rdb_rc kv_rec_read(kv_rec *r, void *buf, size_t n, size_t *got);
 rdb_rc kv_rec_close(kv_rec *r, const kv_loc *loc, const void *key,
 		    size_t klen);
 
-/* Keys are at most this long whatever the page size (and at most what
- * the index tree takes). */
-#define KV_KEY_MAX 1024u
-
-/* A printable form of a key for messages (static per thread). */
+/* A printable form of a key for messages (static per thread); a key of
+ * the user namespace is shown as its user sees it, without KV_NS_USER. */
 const char *kv_key_text(const void *key, size_t klen);
 
 #endif /* RDB_KV_INT_H */

@@ -188,9 +188,11 @@ const char *kv_key_text(const void *key, size_t klen)
 {
 	static _Thread_local char buf[80];
 	const unsigned char *k = key;
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
 
-	for (i = 0; i < klen && o < sizeof(buf) - 8; i++) {
+	if (klen > 1 && k[0] == KV_NS_USER)
+		i = 1;
+	for (; i < klen && o < sizeof(buf) - 8; i++) {
 		if (k[i] >= 0x20 && k[i] < 0x7f && k[i] != '\\')
 			buf[o++] = (char)k[i];
 		else
