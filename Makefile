@@ -61,6 +61,12 @@ PIC_OBJS := $(LIB_SRCS:%.c=$(B)/pic/%.o)
 LIB_A := $(B)/lib/librdb.a
 LIB_SO := $(B)/lib/librdb.so
 
+# The shell (src/shell, not in the library): the test program links every
+# file but main.c, the rdb program all of them.
+SHELL_SRCS := $(sort $(wildcard src/shell/*.c))
+SHELL_LIB_SRCS := $(filter-out src/shell/main.c,$(SHELL_SRCS))
+SHELL_LIB_OBJS := $(SHELL_LIB_SRCS:%.c=$(B)/obj/%.o)
+
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 SUITES := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,\
 	$(filter tests/check_%.c,$(TEST_SRCS))))
@@ -168,10 +174,10 @@ $(SUITES_H): FORCE
 
 $(B)/obj/tests/check_main.o: $(SUITES_H)
 
-$(TEST_BIN): $(TEST_OBJS) $(LIB_A)
+$(TEST_BIN): $(TEST_OBJS) $(SHELL_LIB_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(TEST_OBJS) $(LIB_A) $(ALL_LDFLAGS) $(CHECK_LIBS) \
-		$(LIB_LIBS)
+	$(CC) -o $@ $(TEST_OBJS) $(SHELL_LIB_OBJS) $(LIB_A) $(ALL_LDFLAGS) \
+		$(CHECK_LIBS) $(LIB_LIBS) -lm
 
 # Pass the selection knobs through only when set: Check treats an empty
 # CK_RUN_SUITE as a suite named "".
@@ -318,4 +324,5 @@ layers:
 # ---- header dependencies ---------------------------------------------
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
+	$(SHELL_SRCS:%.c=$(B)/obj/%.d) \
 	$(BENCH_MAINS:%.c=$(B)/obj/%.d) $(BENCH_COMMON_OBJS:.o=.d)

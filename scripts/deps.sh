@@ -12,10 +12,10 @@
 # with pkg-config and asks you to install what is missing.
 set -euo pipefail
 
-PACKAGES=(gcc make libc6-dev pkg-config check libxxhash-dev libzstd-dev
+PACKAGES=(gcc make libc6-dev pkg-config check libxxhash-dev libzstd-dev sqlite3
 	libedit-dev libsqlite3-dev liblmdb-dev libmd-dev)
 PC_MODULES=(libxxhash libzstd check libedit sqlite3 lmdb libmd)
-TOOLS=(cc make pkg-config)
+TOOLS=(cc make pkg-config sqlite3)
 
 sanitizers=0
 for arg in "$@"; do
