@@ -447,6 +447,196 @@ START_TEST(test_shell_output_every_mode_matches_sqlite3)
 }
 END_TEST
 
+/* ====================================================================
+ * CSV reader
+ * ==================================================================== */
+
+static FILE *mem_in(const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
+/* Read all of text; the records joined as "f1|f2\n" into *out.  Returns
+ * the last sh_csv_next() code (RDB_DONE or RDB_ERROR). */
+static int read_all(const char *text, char sep, sh_str *out, char *err,
+		    size_t errcap)
+{
+	FILE *f = mem_in(text);
+	sh_csv *c = sh_csv_open(f, sep);
+	char **fields;
+	size_t *lens;
+	int n, rc, i;
+
+	sh_str_add(out, "", 0);
+	while ((rc = sh_csv_next(c, &fields, &lens, &n)) == RDB_ROW) {
+		for (i = 0; i < n; i++) {
+			ck_assert_uint_eq(strlen(fields[i]), lens[i]);
+			sh_str_adds(out, fields[i]);
+			sh_str_adds(out, i < n - 1 ? "|" : "\n");
+		}
+	}
+	if (err)
+		snprintf(err, errcap, "%s", sh_csv_errmsg(c));
+	sh_csv_close(c);
+	fclose(f);
+	return rc;
+}
+
+START_TEST(test_shell_csv_rfc4180_cases_parse)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"a,b,c\n1,2,3\n", "a|b|c\n1|2|3\n"},
+		{"a,b\r\n1,2\r\n", "a|b\n1|2\n"},
+		{"a,b\n1,2", "a|b\n1|2\n"},
+		{"\"x,y\",\"he said \"\"hi\"\"\"\n", "x,y|he said \"hi\"\n"},
+		{"\"multi\nline\",z\n", "multi\nline|z\n"},
+		{"\"crlf\r\ninside\"\r\n", "crlf\r\ninside\n"},
+		{",,\n", "||\n"},
+		{"\"\",\"\"\n", "|\n"},
+		{"a\n\n\nb\n", "a\nb\n"},
+		{"\xef\xbb\xbfid,name\n", "id|name\n"},
+		{"\xef\xbbx\n", "\xef\xbbx\n"},
+		{"a\rb,c\n", "a\rb|c\n"},
+		{"tab\tsep,x\n", "tab\tsep|x\n"},
+		{"", ""},
+		{"\n\r\n", ""},
+		{"last,\n", "last|\n"},
+		{"é,日本\n", "é|日本\n"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sh_str out = {0};
+
+		ck_assert_int_eq(read_all(cases[i].in, ',', &out, NULL, 0),
+				 RDB_DONE);
+		ck_assert_msg(strcmp(out.p, cases[i].out) == 0,
+			      "case %zu: got '%s'", i, out.p);
+		sh_str_free(&out);
+	}
+}
+END_TEST
+
+START_TEST(test_shell_csv_malformed_names_line)
+{
+	static const struct {
+		const char *in, *line;
+	} cases[] = {
+		{"a,b\n1,2\n3,\"4\n5,6\n", "line 5:"},
+		{"a,b\n1,2\n3,4\"x\n", "line 3:"},
+		{"a,b\n\"1\"x,2\n", "line 2:"},
+		{"h\r\nok\r\n\"bad\" ,x\r\n", "line 3:"},
+		{"\"a\nb\nc\"\nd\"e\n", "line 4:"},
+	};
+	size_t i;
+	char err[200];
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sh_str out = {0};
+
+		ck_assert_int_eq(read_all(cases[i].in, ',', &out, err,
+					  sizeof(err)), RDB_ERROR);
+		ck_assert_msg(strncmp(err, cases[i].line,
+				      strlen(cases[i].line)) == 0,
+			      "case %zu: '%s'", i, err);
+		sh_str_free(&out);
+	}
+}
+END_TEST
+
+START_TEST(test_shell_csv_line_numbers_follow_records)
+{
+	const char *in = "a\n\"b\nb\"\n\nc\r\nd";
+	long want[] = {1, 2, 5, 6};
+	FILE *f = mem_in(in);
+	sh_csv *c = sh_csv_open(f, ',');
+	char **fields;
+	size_t *lens;
+	int n, k = 0;
+
+	while (sh_csv_next(c, &fields, &lens, &n) == RDB_ROW) {
+		ck_assert_int_lt(k, 4);
+		ck_assert_int_eq(sh_csv_line(c), want[k]);
+		k++;
+	}
+	ck_assert_int_eq(k, 4);
+	sh_csv_close(c);
+	fclose(f);
+}
+END_TEST
+
+/* Random records written as CSV (quoted when needed or at random, LF or
+ * CRLF) read back unchanged. */
+START_TEST(test_shell_csv_random_round_trip)
+{
+	static const char *const pieces[] = {
+		"a", "bc", ",", "\"", "\n", "\r\n", " ", "é", ";", "x\"y",
+		"", "0", "\t",
+	};
+	uint64_t seed = tu_seed(), rs = seed;
+	long rounds = tu_scaled(300, 20), r;
+
+	tu_seed_note("shell csv", seed);
+	for (r = 0; r < rounds; r++) {
+		char sep = tu_rand_below(&rs, 4) ? ',' : ';';
+		int nrec = 1 + (int)tu_rand_below(&rs, 6), nf, k, i;
+		sh_str csv = {0}, want = {0}, got = {0};
+
+		sh_str_add(&csv, "", 0);
+		sh_str_add(&want, "", 0);
+		nf = 1 + (int)tu_rand_below(&rs, 5);
+		for (k = 0; k < nrec; k++) {
+			for (i = 0; i < nf; i++) {
+				sh_str fld = {0};
+				int np = (int)tu_rand_below(&rs, 4), q;
+				const char *p;
+
+				sh_str_add(&fld, "", 0);
+				while (np-- > 0)
+					sh_str_adds(&fld, pieces[tu_rand_below(
+						&rs, sizeof(pieces) /
+						sizeof(pieces[0]))]);
+				/* one empty field alone is a blank line */
+				if (nf == 1 && fld.len == 0)
+					sh_str_adds(&fld, "v");
+				q = strpbrk(fld.p, ",;\"\r\n") != NULL ||
+				    tu_rand_below(&rs, 4) == 0;
+				if (q)
+					sh_str_adds(&csv, "\"");
+				for (p = fld.p; *p; p++) {
+					if (*p == '"')
+						sh_str_add(&csv, p, 1);
+					sh_str_add(&csv, p, 1);
+				}
+				if (q)
+					sh_str_adds(&csv, "\"");
+				sh_str_adds(&want, fld.p);
+				sh_str_adds(&want, i < nf - 1 ? "|" : "\n");
+				if (i < nf - 1)
+					sh_str_add(&csv, &sep, 1);
+				sh_str_free(&fld);
+			}
+			if (k < nrec - 1 || tu_rand_below(&rs, 2))
+				sh_str_adds(&csv, tu_rand_below(&rs, 2) ?
+					    "\r\n" : "\n");
+		}
+		ck_assert_int_eq(read_all(csv.p, sep, &got, NULL, 0),
+				 RDB_DONE);
+		ck_assert_msg(strcmp(got.p, want.p) == 0,
+			      "csv '%s': want '%s' got '%s'", csv.p, want.p,
+			      got.p);
+		sh_str_free(&csv);
+		sh_str_free(&want);
+		sh_str_free(&got);
+	}
+}
+END_TEST
+
 Suite *shell_suite(void)
 {
 	Suite *s = suite_create("shell");
@@ -454,6 +644,13 @@ Suite *shell_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_shell_output_every_mode_matches_sqlite3);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("csv");
+	tcase_add_test(tc, test_shell_csv_rfc4180_cases_parse);
+	tcase_add_test(tc, test_shell_csv_malformed_names_line);
+	tcase_add_test(tc, test_shell_csv_line_numbers_follow_records);
+	tcase_add_test(tc, test_shell_csv_random_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

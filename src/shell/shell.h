@@ -140,4 +140,30 @@ extern const char *const sh_keywords[];
 /* Characters of a UTF-8 string (continuation bytes are not counted). */
 int sh_utf8_chars(const char *z);
 
+/* ---- CSV reader for .import (csv.c) ----------------------------------- */
+
+/*
+ * RFC 4180 records: fields separated by sep, records ended by LF or CRLF
+ * (or the end of the file), fields in double quotes may hold sep, quotes
+ * (doubled) and line breaks.  Stricter than sqlite3, so that .import
+ * never loads half a file: a quote inside an unquoted field, anything but
+ * sep or a line break after a closing quote, or a quote left open at the
+ * end is an error naming the line.  Blank lines are skipped; a UTF-8 BOM
+ * at the start is ignored.
+ */
+typedef struct sh_csv sh_csv;
+
+/* Read from in (borrowed; must outlive the reader). */
+sh_csv *sh_csv_open(FILE *in, char sep);
+void sh_csv_close(sh_csv *c);             /* NULL-safe; does not fclose */
+/*
+ * The next record: RDB_ROW with *n fields in *fields (NUL-terminated,
+ * lengths in *lens; borrowed until the next call), RDB_DONE at the end,
+ * RDB_ERROR for a malformed record (sh_csv_errmsg() says why and where).
+ */
+int sh_csv_next(sh_csv *c, char ***fields, size_t **lens, int *n);
+/* The line on which the last record returned started (1-based). */
+long sh_csv_line(const sh_csv *c);
+const char *sh_csv_errmsg(const sh_csv *c);
+
 #endif /* RDB_SHELL_H */
