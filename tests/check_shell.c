@@ -447,6 +447,36 @@ START_TEST(test_shell_output_every_mode_matches_sqlite3)
 }
 END_TEST
 
+START_TEST(test_shell_real_text_is_sqlite_printf)
+{
+	static const struct {
+		double r;
+		int prec;
+		const char *want;
+	} cases[] = {
+		{1.0, 15, "1.0"}, {0.1, 15, "0.1"}, {1e20, 15, "1.0e+20"},
+		{1.5e-7, 15, "1.5e-07"}, {0.1 + 0.2, 15, "0.3"},
+		{-0.0, 15, "0.0"}, {2e15, 15, "2.0e+15"},
+		{123456789012345.0, 15, "123456789012345.0"},
+		{1e100, 15, "1.0e+100"}, {-2.5e-300, 15, "-2.5e-300"},
+		{0.0001, 15, "0.0001"}, {0.00001, 15, "1.0e-05"},
+		{0.1, 20, "0.10000000000000000555"},
+		{2e15, 20, "2000000000000000.0"},
+		{1e308 * 10, 15, "Inf"}, {-1e308 * 10, 20, "-Inf"},
+		{100.0 / 3, 15, "33.3333333333333"},
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sh_real_text(cases[i].r, cases[i].prec, buf);
+		ck_assert_msg(strcmp(buf, cases[i].want) == 0,
+			      "%.17g: '%s' not '%s'", cases[i].r, buf,
+			      cases[i].want);
+	}
+}
+END_TEST
+
 /* ====================================================================
  * CSV reader
  * ==================================================================== */
@@ -637,6 +667,397 @@ START_TEST(test_shell_csv_random_round_trip)
 }
 END_TEST
 
+/* ====================================================================
+ * Command line and dot-command lines
+ * ==================================================================== */
+
+static int parse(sh_args *a, char *err, const char *const *words, int n)
+{
+	char *argv[32];
+	int i;
+
+	argv[0] = (char *)"rdb";
+	for (i = 0; i < n; i++)
+		argv[i + 1] = (char *)words[i];
+	argv[n + 1] = NULL;
+	return sh_args_parse(n + 1, argv, a, err, 200);
+}
+
+START_TEST(test_shell_args_options_and_operands_parse)
+{
+	const char *w[] = {"-csv", "--header", "-separator", ";", "db.rdb",
+			   "-bail", "select 1;", "--cmd", ".mode box",
+			   ".tables", "-pagesize", "8192", "--sync", "normal",
+			   "-cachesize", "100", "-nullvalue", "NIL",
+			   "-newline", "\r\n", "-init", "x.sql", "-readonly",
+			   "-echo", "-batch"};
+	sh_args a;
+	char err[200];
+
+	ck_assert_int_eq(parse(&a, err, w, 25), 0);
+	ck_assert_int_eq(a.fmt.mode, SH_MODE_CSV);
+	ck_assert_int_eq(a.fmt.header, 1);
+	ck_assert_int_eq(a.header_set, 1);
+	ck_assert_str_eq(a.fmt.colsep, ";");
+	ck_assert_str_eq(a.fmt.rowsep, "\r\n");
+	ck_assert_str_eq(a.fmt.nullvalue, "NIL");
+	ck_assert_str_eq(a.file, "db.rdb");
+	ck_assert_int_eq(a.n_sql, 2);
+	ck_assert_str_eq(a.sql[0], "select 1;");
+	ck_assert_str_eq(a.sql[1], ".tables");
+	ck_assert_int_eq(a.n_cmds, 1);
+	ck_assert_str_eq(a.cmds[0], ".mode box");
+	ck_assert_int_eq(a.page_size, 8192);
+	ck_assert_int_eq(a.cache_pages, 100);
+	ck_assert_int_eq(a.sync, RDB_SYNC_NORMAL);
+	ck_assert_str_eq(a.init, "x.sql");
+	ck_assert(a.bail && a.readonly && a.echo && a.batch);
+	ck_assert(!a.interactive && !a.version && !a.help);
+	sh_args_free(&a);
+}
+END_TEST
+
+START_TEST(test_shell_args_every_documented_option_is_accepted)
+{
+	static const char *const flags[] = {
+		"csv", "json", "line", "box", "table", "markdown", "list",
+		"tabs", "quote", "column", "header", "noheader", "bail",
+		"batch", "interactive", "echo", "readonly", "version", "help",
+		"html",
+	};
+	static const char *const valued[][2] = {
+		{"separator", ","}, {"newline", "\n"}, {"nullvalue", "x"},
+		{"cmd", ".show"}, {"init", "f"}, {"pagesize", "512"},
+		{"cachesize", "10"}, {"sync", "off"}, {"sync", "FULL"},
+	};
+	char one[40], two[40], err[200];
+	sh_args a;
+	size_t i;
+
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		const char *w[2] = {one, two};
+
+		snprintf(one, sizeof(one), "-%s", flags[i]);
+		snprintf(two, sizeof(two), "--%s", flags[i]);
+		ck_assert_msg(parse(&a, err, w, 2) == 0, "%s: %s", one, err);
+		ck_assert_ptr_null(a.file);
+		sh_args_free(&a);
+	}
+	for (i = 0; i < sizeof(valued) / sizeof(valued[0]); i++) {
+		const char *w[2] = {one, valued[i][1]};
+
+		snprintf(one, sizeof(one), "--%s", valued[i][0]);
+		ck_assert_msg(parse(&a, err, w, 2) == 0, "%s: %s", one, err);
+		ck_assert_ptr_null(a.file);
+		sh_args_free(&a);
+	}
+}
+END_TEST
+
+START_TEST(test_shell_args_bad_options_are_errors)
+{
+	static const struct {
+		const char *w[2];
+		int n;
+		const char *msg;
+	} cases[] = {
+		{{"-bogus"}, 1, "unknown option: -bogus"},
+		{{"--separator"}, 1, "missing argument to --separator"},
+		{{"-pagesize", "1000"}, 2, "-pagesize: expected a power of "
+		 "two from 512 to 65536, not '1000'"},
+		{{"-pagesize", "131072"}, 2, "-pagesize: expected a power of "
+		 "two from 512 to 65536, not '131072'"},
+		{{"-cachesize", "0"}, 2, "-cachesize: expected a number of "
+		 "pages from 1, not '0'"},
+		{{"-sync", "sometimes"}, 2, "-sync: expected off, normal or "
+		 "full, not 'sometimes'"},
+	};
+	char err[200];
+	sh_args a;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ck_assert_int_eq(parse(&a, err, cases[i].w, cases[i].n), -1);
+		ck_assert_str_eq(err, cases[i].msg);
+		sh_args_free(&a);
+	}
+}
+END_TEST
+
+START_TEST(test_shell_args_later_options_override_earlier)
+{
+	const char *w1[] = {"-separator", ";", "-csv"};
+	const char *w2[] = {"-csv", "-separator", ";", "-list"};
+	const char *w3[] = {"-header", "-noheader", "-tabs"};
+	char err[200];
+	sh_args a;
+
+	ck_assert_int_eq(parse(&a, err, w1, 3), 0);
+	ck_assert_str_eq(a.fmt.colsep, ",");
+	sh_args_free(&a);
+	ck_assert_int_eq(parse(&a, err, w2, 4), 0);
+	ck_assert_int_eq(a.fmt.mode, SH_MODE_LIST);
+	ck_assert_str_eq(a.fmt.colsep, ";");
+	sh_args_free(&a);
+	ck_assert_int_eq(parse(&a, err, w3, 3), 0);
+	ck_assert_int_eq(a.fmt.header, 0);
+	ck_assert_str_eq(a.fmt.colsep, "\t");
+	sh_args_free(&a);
+}
+END_TEST
+
+START_TEST(test_shell_dot_split_quotes_and_escapes)
+{
+	static const struct {
+		const char *line;
+		const char *want;        /* words joined by '|' */
+	} cases[] = {
+		{".mode csv", "mode|csv"},
+		{".separator \"\\t\" '\\t' x\\ny", "separator|\t|\\t|x\ny"},
+		{".print \"a b\"   'c d'  e ", "print|a b|c d|e"},
+		{".x \"unterminated", "x|unterminated"},
+		{".x \"\\101\\102C\" \\q \\\\", "x|ABC|q|\\"},
+		{".x 'it''s'", "x|it|s"},
+		{".x \"say \\\"hi\\\"\"", "x|say \"hi\""},
+		{".", ""},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char **argv;
+		int n = sh_dot_split(cases[i].line, &argv), k;
+		sh_str got = {0};
+
+		sh_str_add(&got, "", 0);
+		for (k = 0; k < n; k++) {
+			if (k)
+				sh_str_adds(&got, "|");
+			sh_str_adds(&got, argv[k]);
+		}
+		ck_assert_ptr_null(argv[n]);
+		ck_assert_msg(strcmp(got.p, cases[i].want) == 0,
+			      "'%s' gave '%s'", cases[i].line, got.p);
+		sh_argv_free(argv);
+		sh_str_free(&got);
+	}
+}
+END_TEST
+
+/* .print echoes its words joined by spaces: the same random lines through
+ * sqlite3 and through sh_dot_split give the same bytes. */
+START_TEST(test_shell_dot_split_matches_sqlite3)
+{
+	static const char *const pieces[] = {
+		"a", "bc", " ", "  ", "\"", "'", "\\t", "\\n", "\\101", "\\\\",
+		"\\q", "\\'", "\\\"", "é", "x\\7y",
+	};
+	uint64_t seed = tu_seed(), rs = seed;
+	sh_str script = {0}, want = {0};
+	long n = tu_scaled(200, 20), k;
+	size_t got_n;
+	char *got;
+
+	if (!have_sqlite3())
+		return;
+	tu_seed_note("shell dot split", seed);
+	sh_str_add(&want, "", 0);
+	for (k = 0; k < n; k++) {
+		sh_str line = {0};
+		int np = 1 + (int)tu_rand_below(&rs, 8), i, argc;
+		char **argv;
+
+		sh_str_adds(&line, ".print ");
+		while (np-- > 0)
+			sh_str_adds(&line, pieces[tu_rand_below(&rs,
+				sizeof(pieces) / sizeof(pieces[0]))]);
+		sh_str_adds(&script, line.p);
+		sh_str_adds(&script, "\n");
+		argc = sh_dot_split(line.p, &argv);
+		for (i = 1; i < argc; i++) {
+			if (i > 1)
+				sh_str_adds(&want, " ");
+			sh_str_adds(&want, argv[i]);
+		}
+		sh_str_adds(&want, "\n");
+		sh_argv_free(argv);
+		sh_str_free(&line);
+	}
+	got = run_sqlite3("", script.p, &got_n);
+	if (got_n != want.len || memcmp(got, want.p, got_n) != 0) {
+		fprintf(stderr, "script:\n%s", script.p);
+		dump_bytes("sqlite3", got, got_n);
+		dump_bytes("rdb", want.p, want.len);
+		ck_abort_msg("dot-command words differ from sqlite3's");
+	}
+	free(got);
+	sh_str_free(&script);
+	sh_str_free(&want);
+}
+END_TEST
+
+START_TEST(test_shell_dot_table_finds_names_and_prefixes)
+{
+	static const char *const issue[] = {
+		"help", "open", "tables", "schema", "indexes", "mode",
+		"headers", "separator", "nullvalue", "width", "timer", "echo",
+		"bail", "show", "read", "output", "once", "import", "dump",
+		"check", "stats", "kv", "quit", "exit",
+	};
+	size_t i;
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0;
+
+	for (i = 0; i < sizeof(issue) / sizeof(issue[0]); i++) {
+		const sh_dot *d = sh_dot_find(issue[i]);
+
+		ck_assert_msg(d != NULL, ".%s missing", issue[i]);
+		ck_assert_str_eq(d->name, issue[i]);
+		ck_assert_ptr_nonnull(d->help);
+	}
+	ck_assert_str_eq(sh_dot_find("he")->name, "headers");
+	ck_assert_str_eq(sh_dot_find("h")->name, "help");
+	ck_assert_str_eq(sh_dot_find("q")->name, "quit");
+	ck_assert_str_eq(sh_dot_find("tab")->name, "tables");
+	ck_assert_ptr_null(sh_dot_find("s"));
+	ck_assert_ptr_null(sh_dot_find("nosuch"));
+	ck_assert_ptr_null(sh_dot_find("modes"));
+	f = open_memstream(&buf, &len);
+	for (i = 0; sh_dots[i].name; i++)
+		;
+	ck_assert_int_eq(sh_dot_help(f, NULL), (int)i);
+	ck_assert_int_eq(sh_dot_help(f, "imp"), 1);
+	ck_assert_int_eq(sh_dot_help(f, ".mode"), 1);
+	ck_assert_int_eq(sh_dot_help(f, "zzz"), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, ".import ?--csv? ?--skip N? FILE"));
+	ck_assert_ptr_nonnull(strstr(buf, "--skip N   Skip the first N"));
+	ck_assert_ptr_nonnull(strstr(buf, "--wordwrap B"));
+	free(buf);
+	ck_assert_int_eq(sh_bool("ON"), 1);
+	ck_assert_int_eq(sh_bool("no"), 0);
+	ck_assert_int_eq(sh_bool("maybe"), -1);
+}
+END_TEST
+
+/* ====================================================================
+ * Statements from lines
+ * ==================================================================== */
+
+/* Feed lines (separated by '\n' in script) and describe the results as
+ * "kind@start:text" items joined by ' / '. */
+static void feed_script(const char *script, int (*complete)(const char *),
+			sh_str *out)
+{
+	static const char *const kinds[] = {"more", "skip", "dot", "sql"};
+	sh_input in;
+	char *copy = sh_strdup(script), *line, *save = NULL;
+	const char *text;
+	long start;
+	int k;
+
+	sh_str_add(out, "", 0);
+	sh_input_init(&in, complete);
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		k = sh_input_feed(&in, strcmp(line, "~") ? line : "", &text,
+				  &start);
+		ck_assert_int_eq(sh_input_pending(&in), k == SH_LINE_MORE);
+		if (out->len)
+			sh_str_adds(out, " / ");
+		sh_str_adds(out, kinds[k]);
+		if (text)
+			sh_str_addf(out, "@%ld:%s", start, text);
+	}
+	if (sh_input_finish(&in, &text, &start) == SH_LINE_SQL)
+		sh_str_addf(out, " / end@%ld:%s", start, text);
+	sh_input_free(&in);
+	free(copy);
+}
+
+static int needs_end(const char *sql)
+{
+	return strstr(sql, "TRIGGER") == NULL || strstr(sql, "END;") != NULL;
+}
+
+START_TEST(test_shell_input_statements_and_line_numbers)
+{
+	static const struct {
+		const char *script;      /* "~" is an empty line */
+		const char *want;
+	} cases[] = {
+		{"select 1;", "sql@1:select 1;\n"},
+		{"select\n1\n;", "more / more / sql@1:select\n1\n;\n"},
+		{"~\n-- c\n.mode csv\nselect 2;",
+		 "skip / skip / dot@3:.mode csv / sql@4:select 2;\n"},
+		{"/* a\nb */\nselect 3; /* x */",
+		 "more / skip / sql@3:select 3; /* x */\n"},
+		{"select ';'\n;", "more / sql@1:select ';'\n;\n"},
+		{"select 'it''s;'\n;", "more / sql@1:select 'it''s;'\n;\n"},
+		{"select \"a;b\", [c;d], `e;f`\n;",
+		 "more / sql@1:select \"a;b\", [c;d], `e;f`\n;\n"},
+		{"select 1; -- done", "sql@1:select 1; -- done\n"},
+		{"select 'multi\nline;'\n;",
+		 "more / more / sql@1:select 'multi\nline;'\n;\n"},
+		{"select 1\ngo", "more / sql@1:select 1\n;\n"},
+		{"select 1\n  /  ", "more / sql@1:select 1\n;\n"},
+		{"go\n/", "skip / skip"},
+		{"select 1\n.mode csv\n;", "more / more / sql@1:select 1\n"
+		 ".mode csv\n;\n"},
+		{"# a comment\n  .mode box\n;",
+		 "skip / more / sql@2:  .mode box\n;\n"},
+		{"select 1", "more / end@1:select 1\n"},
+		{"/* never closed", "more"},
+		{"select 1; select 2\n;",
+		 "more / sql@1:select 1; select 2\n;\n"},
+		{"select '/*';\nselect 5;",
+		 "sql@1:select '/*';\n / sql@2:select 5;\n"},
+		{"select 1; /* a\n */", "more / sql@1:select 1; /* a\n */\n"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sh_str got = {0};
+
+		feed_script(cases[i].script, NULL, &got);
+		ck_assert_msg(strcmp(got.p, cases[i].want) == 0,
+			      "case %zu: got '%s'", i, got.p);
+		sh_str_free(&got);
+	}
+}
+END_TEST
+
+START_TEST(test_shell_input_asks_complete_before_running)
+{
+	sh_str got = {0};
+
+	feed_script("CREATE TRIGGER t AFTER INSERT ON x BEGIN\n"
+		    "SELECT 1;\nEND;\nselect 2;", needs_end, &got);
+	ck_assert_str_eq(got.p, "more / more / sql@1:CREATE TRIGGER t AFTER "
+			 "INSERT ON x BEGIN\nSELECT 1;\nEND;\n / "
+			 "sql@4:select 2;\n");
+	sh_str_free(&got);
+}
+END_TEST
+
+START_TEST(test_shell_read_line_strips_line_ends)
+{
+	static const char text[] = "a\r\nb\n\nc\rd\ne";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	const char *want[] = {"a", "b", "", "c\rd", "e"};
+	sh_str s = {0};
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(sh_read_line(f, &s), 1);
+		ck_assert_str_eq(s.p, want[i]);
+	}
+	ck_assert_int_eq(sh_read_line(f, &s), 0);
+	fclose(f);
+	sh_str_free(&s);
+}
+END_TEST
+
 Suite *shell_suite(void)
 {
 	Suite *s = suite_create("shell");
@@ -644,6 +1065,7 @@ Suite *shell_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_shell_output_every_mode_matches_sqlite3);
+	tcase_add_test(tc, test_shell_real_text_is_sqlite_printf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csv");
@@ -651,6 +1073,22 @@ Suite *shell_suite(void)
 	tcase_add_test(tc, test_shell_csv_malformed_names_line);
 	tcase_add_test(tc, test_shell_csv_line_numbers_follow_records);
 	tcase_add_test(tc, test_shell_csv_random_round_trip);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("args");
+	tcase_add_test(tc, test_shell_args_options_and_operands_parse);
+	tcase_add_test(tc, test_shell_args_every_documented_option_is_accepted);
+	tcase_add_test(tc, test_shell_args_bad_options_are_errors);
+	tcase_add_test(tc, test_shell_args_later_options_override_earlier);
+	tcase_add_test(tc, test_shell_dot_split_quotes_and_escapes);
+	tcase_add_test(tc, test_shell_dot_split_matches_sqlite3);
+	tcase_add_test(tc, test_shell_dot_table_finds_names_and_prefixes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("input");
+	tcase_add_test(tc, test_shell_input_statements_and_line_numbers);
+	tcase_add_test(tc, test_shell_input_asks_complete_before_running);
+	tcase_add_test(tc, test_shell_read_line_strips_line_ends);
 	suite_add_tcase(s, tc);
 	return s;
 }

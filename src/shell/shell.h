@@ -166,4 +166,104 @@ int sh_csv_next(sh_csv *c, char ***fields, size_t **lens, int *n);
 long sh_csv_line(const sh_csv *c);
 const char *sh_csv_errmsg(const sh_csv *c);
 
+/* ---- command line and dot-commands (args.c) ------------------------- */
+
+/* The command line: rdb [OPTIONS] [FILE] [SQL...] */
+typedef struct sh_args {
+	sh_format fmt;           /* after -csv, -header, -separator, ... */
+	int header_set;          /* -header or -noheader was given */
+	int bail, batch, interactive, echo, readonly;
+	int version, help;
+	const char *file;        /* borrowed from argv; NULL: in memory */
+	const char **sql;        /* owned array of borrowed strings */
+	int n_sql;
+	const char **cmds;       /* -cmd COMMAND, in order (owned array) */
+	int n_cmds;
+	const char *init;        /* -init FILE */
+	unsigned page_size;      /* -pagesize; 0: default */
+	long cache_pages;        /* -cachesize; 0: default */
+	int sync;                /* -sync: RDB_SYNC_*; 0: default */
+} sh_args;
+
+/*
+ * Parse argv (one or two leading dashes per option, in any order, the
+ * first other word is FILE, the rest SQL).  Returns 0, or -1 with a
+ * message such as "unknown option: -x" in err.  Free with sh_args_free.
+ */
+int sh_args_parse(int argc, char **argv, sh_args *a, char *err,
+		  size_t errcap);
+void sh_args_free(sh_args *a);
+/* The -help text. */
+void sh_usage(FILE *out, const char *argv0);
+
+/*
+ * Split a dot-command line as sqlite3 does: words separated by spaces;
+ * '...' taken literally; "..." and bare words with backslash escapes
+ * (\t \n \r \\ \" \' \NNN octal ...).  The leading '.' is not part of
+ * argv[0].  Returns argc (argv[argc] is NULL); free with sh_argv_free.
+ */
+int sh_dot_split(const char *line, char ***argv);
+void sh_argv_free(char **argv);
+/* Resolve backslash escapes of z in place. */
+void sh_unescape(char *z);
+
+/* The dot-command table. */
+typedef struct sh_dot {
+	const char *name;        /* "mode" */
+	int min;                 /* shortest prefix accepted */
+	const char *usage;       /* ".mode MODE ?OPTIONS?" */
+	const char *help;        /* one line; more lines after '\n' */
+} sh_dot;
+/* The command named by word (a whole name or an accepted prefix), or
+ * NULL. */
+const sh_dot *sh_dot_find(const char *word);
+/* All commands, ending with a NULL name. */
+extern const sh_dot sh_dots[];
+/* .help [TOPIC]: every command, or those whose name starts with topic
+ * (with their details).  Returns how many were printed. */
+int sh_dot_help(FILE *out, const char *topic);
+/* "on"/"yes"/"1"/"true" -> 1, "off"/"no"/"0"/"false" -> 0, else -1. */
+int sh_bool(const char *z);
+
+/* ---- statements from input lines (input.c) -------------------------- */
+
+/*
+ * Lines in, statements out, as sqlite3's batch loop does it: a line that
+ * starts with '.' when no statement is pending is a dot-command; '#'
+ * lines and lines of only whitespace or comments are skipped; other lines
+ * accumulate until the text ends with ';' outside quotes and comments and
+ * complete() (rdb_complete in the program) agrees.  A line holding only
+ * "/" or "go" ends the pending statement like ';'.
+ */
+typedef struct sh_input {
+	sh_str sql;              /* pending statement text, lines + "\n" */
+	long lineno;             /* lines fed so far */
+	long start;              /* line on which the pending text began */
+	unsigned state;          /* scanner state between lines */
+	int (*complete)(const char *sql);  /* NULL: the ';' test alone */
+} sh_input;
+
+enum {
+	SH_LINE_MORE,            /* part of a statement: read on */
+	SH_LINE_SKIP,            /* nothing to run (blank, comment, #) */
+	SH_LINE_DOT,             /* *text is a dot-command line */
+	SH_LINE_SQL              /* *text is complete SQL to run */
+};
+
+void sh_input_init(sh_input *in, int (*complete)(const char *sql));
+void sh_input_free(sh_input *in);
+/* Feed one line (no newline).  For DOT and SQL, *text is borrowed until
+ * the next call and *start is its first line number. */
+int sh_input_feed(sh_input *in, const char *line, const char **text,
+		  long *start);
+/* At the end of the input: SH_LINE_SQL with a pending statement that was
+ * never terminated (sqlite3 runs it too), else SH_LINE_SKIP. */
+int sh_input_finish(sh_input *in, const char **text, long *start);
+/* 1 while a statement is pending (the continuation prompt shows). */
+int sh_input_pending(const sh_input *in);
+
+/* Read one line of f into s without its "\n" or "\r\n".  Returns 0 at the
+ * end of the input (nothing read), else 1. */
+int sh_read_line(FILE *f, sh_str *s);
+
 #endif /* RDB_SHELL_H */
