@@ -50,6 +50,10 @@ rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out)
 	count = fmt_get_u32(d + FMT_FREE_COUNT);
 	if (count == 0) {
 		/* The trunk itself is the page handed out. */
+		if (t->n_sp != 0 && (rc = sp_note_page(t, tr)) != RDB_OK) {
+			pager_unref(tr);
+			return rc;
+		}
 		*out = t->h.free_head;
 		t->h.free_head = fmt_get_u32(d + FMT_FREE_NEXT);
 		t->h.free_count--;
@@ -63,7 +67,10 @@ rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out)
 				   "page %u: free-list entry %u is out of range",
 				   t->h.free_head, leaf);
 	}
-	rc = pager_write(t, &tr);
+	/* A leaf's bytes never mattered: the journal keeps none. */
+	rc = t->n_sp != 0 ? sp_note_unused(t, leaf) : RDB_OK;
+	if (rc == RDB_OK)
+		rc = pager_write(t, &tr);
 	if (rc == RDB_OK) {
 		fmt_put_u32(pager_data(tr) + FMT_FREE_COUNT, count - 1);
 		t->h.free_count--;

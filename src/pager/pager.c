@@ -367,6 +367,11 @@ static rdb_rc get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
 	return get_page_as(t, pgno, 0, out, NULL);
 }
 
+rdb_rc txn_get_page(pager_txn *t, rdb_pgno pgno, pager_page **out)
+{
+	return get_page(t, pgno, out);
+}
+
 static void dirty_link(pager_txn *t, pager_page *f)
 {
 	f->dprev = NULL;
@@ -436,6 +441,18 @@ rdb_rc txn_new_private(pager_txn *t, rdb_pgno pgno, uint8_t type,
 	return RDB_OK;
 }
 
+pager_page *txn_find_private(pager_txn *t, rdb_pgno pgno)
+{
+	return pool_find(&t->p->pool, pgno, VER_PRIVATE);
+}
+
+void txn_discard_private(pager_txn *t, pager_page *f)
+{
+	assert(f->ver == VER_PRIVATE && f->in_hash);
+	dirty_unlink(t, f);
+	pool_discard(&t->p->pool, f);
+}
+
 rdb_rc txn_drop_private(pager_txn *t, rdb_pgno pgno)
 {
 	pager *p = t->p;
@@ -475,9 +492,7 @@ static uint32_t partition(pager_txn *t, pager_page **v, uint32_t n)
 	uint32_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		/* A file without its header yet must not gain pages first:
-		 * a crash would leave it unreadable. */
-		if (v[i]->pgno < t->base_pages || !t->p->db_has_header) {
+		if (txn_logs_page(t, v[i]->pgno)) {
 			pager_page *x = v[k];
 
 			v[k++] = v[i];
@@ -512,9 +527,14 @@ static rdb_rc spill(pager_txn *t)
 				   "buffer pool of %u pages is full",
 				   p->pool.n_frames);
 	nlog = partition(t, batch, k);
-	rc = db_write_pages(p, batch + nlog, k - nlog, t->err);
-	if (k > nlog)
-		t->wrote_db = 1;
+	/* Logged pages leave slots a savepoint rollback takes back: the
+	 * journal keeps what it needs of them first. */
+	rc = t->n_sp != 0 ? sp_note_spill(t, batch, nlog) : RDB_OK;
+	if (rc == RDB_OK) {
+		rc = db_write_pages(p, batch + nlog, k - nlog, t->err);
+		if (k > nlog)
+			t->wrote_db = 1;
+	}
 	if (rc == RDB_OK && nlog > 0 &&
 	    (rc = wal_ensure_file(p, t->err)) == RDB_OK &&
 	    (rc = reserve_slots(p, nlog, t->err)) == RDB_OK)
@@ -573,8 +593,16 @@ static rdb_rc make_private(pager_txn *t, pager_page **pg)
 	pager_page *f = *pg, *nf;
 	rdb_rc rc;
 
-	if (f->ver == VER_PRIVATE)
+	if (f->ver == VER_PRIVATE) {
+		/* Only a savepoint rollback takes a private frame away from
+		 * under its pin. */
+		if (!f->in_hash)
+			return rdb_err_set(t->err, RDB_MISUSE,
+					   "page %u is stale: a savepoint was "
+					   "rolled back while it was pinned",
+					   f->pgno);
 		return RDB_OK;
+	}
 	rc = private_frame(t, f->pgno, &nf);
 	if (rc != RDB_OK)
 		return rc;
@@ -586,12 +614,16 @@ static rdb_rc make_private(pager_txn *t, pager_page **pg)
 
 rdb_rc pager_write(pager_txn *t, pager_page **pg)
 {
+	rdb_rc rc;
+
 	assert(t != NULL && pg != NULL && *pg != NULL);
 	t->version++;
 	if (!t->write)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "page %u written in a read transaction",
 				   (*pg)->pgno);
+	if (t->n_sp != 0 && (rc = sp_note_page(t, *pg)) != RDB_OK)
+		return rc;
 	return make_private(t, pg);
 }
 
@@ -614,6 +646,9 @@ rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out)
 			return rdb_err_set(t->err, RDB_FULL,
 					   "database is full: %u pages",
 					   t->h.page_count);
+		if (t->n_sp != 0 &&
+		    (rc = sp_note_unused(t, t->h.page_count)) != RDB_OK)
+			return rc;
 		pgno = t->h.page_count++;
 	}
 	return txn_new_private(t, pgno, type, out);
@@ -621,6 +656,8 @@ rdb_rc pager_alloc(pager_txn *t, uint8_t type, pager_page **out)
 
 rdb_rc pager_free_page(pager_txn *t, rdb_pgno pgno)
 {
+	rdb_rc rc;
+
 	assert(t != NULL);
 	t->version++;
 	if (!t->write)
@@ -630,6 +667,8 @@ rdb_rc pager_free_page(pager_txn *t, rdb_pgno pgno)
 		return rdb_err_set(t->err, RDB_CORRUPT,
 				   "page %u is out of range (%u pages)", pgno,
 				   t->h.page_count);
+	if (t->n_sp != 0 && (rc = sp_note_free(t, pgno)) != RDB_OK)
+		return rc;
 	return freelist_push(t, pgno);
 }
 
@@ -662,9 +701,13 @@ uint64_t pager_anchor(const pager_txn *t, unsigned idx)
 
 rdb_rc pager_set_anchor(pager_txn *t, unsigned idx, uint64_t value)
 {
+	rdb_rc rc;
+
 	if (!t->write || idx >= FMT_N_ANCHORS)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "anchor %u cannot be set here", idx);
+	if (t->n_sp != 0 && (rc = sp_broken(t)) != RDB_OK)
+		return rc;
 	t->h.anchors[idx] = value;
 	return RDB_OK;
 }
@@ -706,6 +749,7 @@ static void txn_end(pager_txn *t)
 	lock(&p->mu);
 	registry_remove(p, t);
 	unlock(&p->mu);
+	sp_free(t);
 	rdb_free(t);
 }
 
@@ -1065,6 +1109,8 @@ rdb_rc pager_commit(pager_txn *t)
 		return RDB_OK;
 	}
 	rc = broken_rc(p, t->err);
+	if (rc == RDB_OK && t->n_sp != 0)
+		rc = sp_broken(t);
 	if (rc == RDB_OK)
 		rc = commit_frames(t, &last);
 	if (rc != RDB_OK) {

@@ -150,6 +150,43 @@ rdb_pgno pager_txn_page_count(const pager_txn *t);
 /* Free pages in the transaction's snapshot. */
 uint32_t pager_txn_free_count(const pager_txn *t);
 
+/* ---- savepoints ------------------------------------------------------ *
+ * Nested savepoints inside a write transaction (statement atomicity, SQL
+ * SAVEPOINT / RELEASE / ROLLBACK TO).  Savepoint ids count the nesting
+ * depth: the outermost open one is 1, the innermost is the number open.
+ *   - Rolling back to a savepoint restores everything the transaction
+ *     changed since it began: page bytes, allocations and frees (free
+ *     list, page count), anchors; pager_txn_version() moves on.  Nothing
+ *     on disk or visible to readers changes.  Cost: proportional to the
+ *     pages changed since the savepoint; the bytes kept for them are in
+ *     memory.
+ *   - After pager_savepoint(), a page must go through pager_write() again
+ *     before it is changed, even if it was already writable.  A page still
+ *     pinned across pager_savepoint_rollback() is stale: unpin it
+ *     (pager_write() on it is RDB_MISUSE).
+ *   - Commit releases every savepoint; pager_rollback() discards them.
+ *   - RDB_NOMEM from any call leaves a state that rolling back to an open
+ *     savepoint (or pager_rollback()) undoes.  If pager_savepoint_rollback()
+ *     itself fails (no memory or an I/O error while re-creating pages in a
+ *     full buffer pool), every later change and commit fail with its code:
+ *     the transaction can only be rolled back.
+ * Design: src/pager/README.md, "Savepoints".
+ */
+
+/* Open a savepoint nested in those open; *out gets its id.  On failure
+ * nothing changes.  RDB_MISUSE in a read transaction. */
+rdb_rc pager_savepoint(pager_txn *t, uint32_t *out);
+
+/* Close savepoint id and those inside it, keeping their changes (they
+ * now belong to the enclosing savepoint, if any).  RDB_MISUSE if id is
+ * not open. */
+rdb_rc pager_savepoint_release(pager_txn *t, uint32_t id);
+
+/* Undo every change made since savepoint id began and close the
+ * savepoints inside it; id itself stays open (as SQL ROLLBACK TO), so it
+ * can be rolled back again or released.  RDB_MISUSE if id is not open. */
+rdb_rc pager_savepoint_rollback(pager_txn *t, uint32_t id);
+
 /* ---- pages ----------------------------------------------------------- */
 
 /* Pin page pgno (1 .. page_count-1) of t's snapshot into *out. */

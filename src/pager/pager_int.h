@@ -1,6 +1,7 @@
 /*
  * pager_int.h -- structures shared by the pager's own files (pager.c,
- * pool.c, wal.c, freelist.c).  Not for other modules: they see pager.h.
+ * pool.c, wal.c, freelist.c, direct.c, checkpoint.c, savepoint.c).  Not for
+ * other modules: they see pager.h.
  * Design, locking order and invariants: src/pager/README.md.
  */
 #ifndef RDB_PAGER_INT_H
@@ -98,6 +99,8 @@ typedef struct wal {
 	size_t pend_len, pend_cap;
 } wal;
 
+typedef struct sp_state sp_state;  /* savepoint.c */
+
 struct pager_txn {
 	pager *p;
 	rdb_err *err;             /* borrowed */
@@ -112,6 +115,9 @@ struct pager_txn {
 	int wrote_db;             /* writer: fresh pages already written */
 	pager_page *dirty;        /* writer: private frames (dnext list) */
 	uint32_t n_dirty;
+	uint32_t n_sp;            /* writer: savepoints open (0: no journal) */
+	sp_state *sp;             /* owned: savepoint journal, NULL until the
+				   * first savepoint */
 	pager_txn *rprev, *rnext; /* registry of live transactions */
 };
 
@@ -216,6 +222,9 @@ rdb_rc wal_flush(pager *p, rdb_err *err);
 void wal_index_append(wal *w, pager_page **pages, uint32_t n);
 /* Drop uncommitted slots [n_committed, n) from the index (mu held). */
 void wal_index_truncate(wal *w, pager *p);
+/* The same down to slot keep (n_committed <= keep <= n): the slots a
+ * savepoint rollback takes back. */
+void wal_index_truncate_to(wal *w, pager *p, uint32_t keep);
 /* Read the page of slot into buf and verify it.  mu not held; the caller
  * holds restart_lock for reading or is the writer. */
 rdb_rc wal_read_slot(pager *p, uint32_t slot, rdb_pgno pgno,
@@ -262,9 +271,50 @@ rdb_rc db_write_pages(pager *p, pager_page **v, uint32_t n, rdb_err *err);
 rdb_rc freelist_pop(pager_txn *t, rdb_pgno *out);
 rdb_rc freelist_push(pager_txn *t, rdb_pgno pgno);
 
-/* ---- pager.c: used by freelist.c ------------------------------------ */
+/* ---- pager.c: used by freelist.c and savepoint.c -------------------- */
 rdb_rc txn_new_private(pager_txn *t, rdb_pgno pgno, uint8_t type,
 		       pager_page **out);
 rdb_rc txn_drop_private(pager_txn *t, rdb_pgno pgno);
+/* Pin pgno as t sees it (page 0 allowed). */
+rdb_rc txn_get_page(pager_txn *t, rdb_pgno pgno, pager_page **out);
+/* With mu held: t's private frame of pgno, or NULL. */
+pager_page *txn_find_private(pager_txn *t, rdb_pgno pgno);
+/* With mu held: forget the private frame f even if pinned (its handle
+ * stays readable until unpinned, but is no longer t's page). */
+void txn_discard_private(pager_txn *t, pager_page *f);
+
+/* Does a spill or commit log pgno to the WAL (rather than writing it
+ * straight to the database file as a fresh page)? */
+static inline int txn_logs_page(const pager_txn *t, rdb_pgno pgno)
+{
+	/* A file without its header yet must not gain pages first: a crash
+	 * would leave it unreadable. */
+	return pgno < t->base_pages || !t->p->db_has_header;
+}
+
+/* ---- savepoint.c: the savepoint journal ------------------------------ *
+ * Every change to the transaction's view of a page is preceded, while a
+ * savepoint is open, by one of the sp_note_* calls below (only when
+ * t->n_sp != 0, so a transaction without savepoints pays one test).  They
+ * fail only with RDB_NOMEM (or the error that broke the journal), and then
+ * the change must not be made.  Design: README.md, "Savepoints". */
+
+/* Page pg (pinned, as t sees it, private or not) is about to change. */
+rdb_rc sp_note_page(pager_txn *t, pager_page *pg);
+/* pgno is about to be handed out as a new page: its bytes did not matter
+ * (a free-list leaf, or beyond the page count). */
+rdb_rc sp_note_unused(pager_txn *t, rdb_pgno pgno);
+/* pgno (in use, unpinned) is about to be freed. */
+rdb_rc sp_note_free(pager_txn *t, rdb_pgno pgno);
+/* The private frames v[0..n) are about to be spilled to the WAL. */
+rdb_rc sp_note_spill(pager_txn *t, pager_page **v, uint32_t n);
+/* The error that left the journal unusable (a failed rollback), or
+ * RDB_OK; recorded in t->err. */
+rdb_rc sp_broken(pager_txn *t);
+/* Free the journal (the transaction ends).  t->sp may be NULL. */
+void sp_free(pager_txn *t);
+#ifndef NDEBUG
+int sp_check(pager_txn *t);
+#endif
 
 #endif /* RDB_PAGER_INT_H */

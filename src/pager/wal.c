@@ -187,12 +187,18 @@ void wal_index_append(wal *w, pager_page **pages, uint32_t n)
 
 void wal_index_truncate(wal *w, pager *p)
 {
-	while (w->n > w->n_committed) {
+	wal_index_truncate_to(w, p, w->n_committed);
+}
+
+void wal_index_truncate_to(wal *w, pager *p, uint32_t keep)
+{
+	assert(keep >= w->n_committed && keep <= w->n);
+	while (w->n > keep) {
 		uint32_t s = --w->n, m = map_slot(w, w->slot_pgno[s]);
 		pager_page *f = NULL;
 
-		/* Frames of the rolled-back transaction: their fseqs will be
-		 * used again, so no cached copy may survive. */
+		/* Frames taken back: their fseqs will be used again, so no
+		 * cached copy may survive. */
 		if (p->pool.hash != NULL)
 			f = pool_find(&p->pool, w->slot_pgno[s], fseq_of(w, s));
 		if (f != NULL)
@@ -201,11 +207,11 @@ void wal_index_truncate(wal *w, pager *p)
 	}
 	/* Frames of the dropped slots that still wait in memory go too; any
 	 * already in the file are overwritten by the next write. */
-	if (w->n_committed >= w->n_written) {
-		w->pend_len = (size_t)(w->n_committed - w->n_written) *
+	if (keep >= w->n_written) {
+		w->pend_len = (size_t)(keep - w->n_written) *
 			      wal_frame_size(p->page_size);
 	} else {
-		w->n_written = w->n_committed;
+		w->n_written = keep;
 		w->pend_len = 0;
 	}
 }
