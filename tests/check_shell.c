@@ -1040,6 +1040,25 @@ START_TEST(test_shell_input_asks_complete_before_running)
 }
 END_TEST
 
+/* A recalled history entry is one line holding newlines. */
+START_TEST(test_shell_input_line_with_newlines_is_scanned_whole)
+{
+	sh_input in;
+	const char *text;
+	long start;
+
+	sh_input_init(&in, NULL);
+	ck_assert_int_eq(sh_input_feed(&in, "select 1 -- c;\n;", &text,
+				       &start), SH_LINE_SQL);
+	ck_assert_str_eq(text, "select 1 -- c;\n;\n");
+	ck_assert_int_eq(sh_input_feed(&in, "select 2 -- c;\n + 1", &text,
+				       &start), SH_LINE_MORE);
+	ck_assert_int_eq(sh_input_feed(&in, ";", &text, &start), SH_LINE_SQL);
+	ck_assert_int_eq(start, 2);
+	sh_input_free(&in);
+}
+END_TEST
+
 START_TEST(test_shell_read_line_strips_line_ends)
 {
 	static const char text[] = "a\r\nb\n\nc\rd\ne";
@@ -1088,6 +1107,7 @@ Suite *shell_suite(void)
 	tc = tcase_create("input");
 	tcase_add_test(tc, test_shell_input_statements_and_line_numbers);
 	tcase_add_test(tc, test_shell_input_asks_complete_before_running);
+	tcase_add_test(tc, test_shell_input_line_with_newlines_is_scanned_whole);
 	tcase_add_test(tc, test_shell_read_line_strips_line_ends);
 	suite_add_tcase(s, tc);
 	return s;

@@ -59,8 +59,13 @@ static void scan_line(const char *z, unsigned *st)
 	while ((c = *z++) != '\0') {
 		if (isspace((unsigned char)c))
 			continue;
-		if (c == '-' && *z == '-')
-			return;          /* a comment to the end of the line */
+		if (c == '-' && *z == '-') {
+			/* a comment to the end of the line (a recalled
+			 * history entry may hold several lines) */
+			if ((z = strchr(z, '\n')) == NULL)
+				return;
+			continue;
+		}
 		if (c == ';') {
 			*st |= QS_SEMI;
 			continue;
