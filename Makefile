@@ -92,9 +92,13 @@ LIB_PC_CFLAGS = $(eval LIB_PC_CFLAGS := \
 	$$(call pkgq,--cflags,$(LIB_PKGS)))$(LIB_PC_CFLAGS)
 LIB_PC_LIBS = $(eval LIB_PC_LIBS := \
 	$$(call pkgq,--libs,$(LIB_PKGS)))$(LIB_PC_LIBS)
+# The tests link libsqlite3 too (differential tests against SQLite); the
+# library itself never does.
+TEST_PKGS := check sqlite3
 CHECK_CFLAGS = $(eval CHECK_CFLAGS := \
-	$$(call pkgq,--cflags,check))$(CHECK_CFLAGS)
-CHECK_LIBS = $(eval CHECK_LIBS := $$(call pkgq,--libs,check))$(CHECK_LIBS)
+	$$(call pkgq,--cflags,$(TEST_PKGS)))$(CHECK_CFLAGS)
+CHECK_LIBS = $(eval CHECK_LIBS := \
+	$$(call pkgq,--libs,$(TEST_PKGS)))$(CHECK_LIBS)
 PEER_CFLAGS = $(eval PEER_CFLAGS := \
 	$$(call pkgq,--cflags,sqlite3 lmdb))$(PEER_CFLAGS)
 PEER_LIBS = $(eval PEER_LIBS := \

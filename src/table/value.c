@@ -7,7 +7,7 @@
 #include "table/table.h"
 #include <assert.h>
 #include <inttypes.h>
-#include <math.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +217,385 @@ const char *tbl_type_name(tbl_type type)
 	case TBL_TY_ANY: return "ANY";
 	}
 	return "?";
+}
+
+/* ---- numbers as text -------------------------------------------------------- */
+
+/* Render an int64 as SQLite does (decimal); returns the length. */
+static size_t render_int(int64_t i, char *out)
+{
+	return (size_t)snprintf(out, TBL_SCRATCH, "%" PRId64, i);
+}
+
+/* Render a double as SQLite's "%!.15g": 15 significant digits, trailing
+ * zeros dropped but at least one digit after the point ("1.0",
+ * "1.0e+20"), "Inf"/"-Inf", and 0.0 for both zeros.  The digits come from
+ * "%.14e", whose radix character (locale-dependent) is skipped, so the
+ * result never depends on LC_NUMERIC.  Returns the length. */
+static size_t render_real(double r, char *out)
+{
+	char tmp[48], d[16], *s = tmp, *o = out;
+	int nd = 0, x, i;
+
+	if (r == 0)
+		return (size_t)snprintf(out, TBL_SCRATCH, "0.0");
+	if (r > DBL_MAX || r < -DBL_MAX)
+		return (size_t)snprintf(out, TBL_SCRATCH, "%sInf",
+					r < 0 ? "-" : "");
+	snprintf(tmp, sizeof(tmp), "%.14e", r);
+	if (*s == '-')
+		*o++ = *s++;
+	for (; *s != 'e' && *s != '\0'; s++)
+		if (is_digit(*s) && nd < 15)
+			d[nd++] = *s;
+	x = *s == 'e' ? atoi(s + 1) : 0;
+	while (nd > 1 && d[nd - 1] == '0')
+		nd--;
+	if (x < -4 || x >= 15) {
+		*o++ = d[0];
+		*o++ = '.';
+		for (i = 1; i < nd; i++)
+			*o++ = d[i];
+		if (nd == 1)
+			*o++ = '0';
+		o += snprintf(o, 8, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+	} else if (x >= 0) {
+		for (i = 0; i <= x; i++)
+			*o++ = i < nd ? d[i] : '0';
+		*o++ = '.';
+		for (i = x + 1; i < nd; i++)
+			*o++ = d[i];
+		if (nd <= x + 1)
+			*o++ = '0';
+	} else {
+		*o++ = '0';
+		*o++ = '.';
+		for (i = x + 1; i < 0; i++)
+			*o++ = '0';
+		for (i = 0; i < nd; i++)
+			*o++ = d[i];
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+/* Numeric text as SQLite's sqlite3AtoF sees it: optional white space, a
+ * sign, digits with at most one '.', an optional exponent, white space,
+ * and nothing else.  Hex, "inf" and "nan" are not numbers. */
+typedef struct numtext {
+	int is_int;               /* no '.' and no exponent */
+	int fits;                 /* is_int and in int64's range: i is it */
+	int64_t i;
+	double r;                 /* the value, correctly rounded */
+} numtext;
+
+/* Digits kept for strtod: beyond them a sticky '1' stands for the rest
+ * (the halfway points between doubles have at most 767 significant
+ * digits, so rounding stays correct). */
+#define NUM_DIGITS 800
+
+typedef struct numscan {
+	char dig[NUM_DIGITS + 2]; /* significant digits, no leading zeros */
+	int nd;
+	int sticky;               /* a non-zero digit was dropped */
+	int64_t exp10;            /* the value is dig * 10^exp10 */
+	int n_digits;             /* digits seen (including zeros) */
+} numscan;
+
+static void scan_digit(numscan *ns, char c, int frac)
+{
+	ns->n_digits = 1;
+	if (ns->nd == 0 && c == '0') {
+		ns->exp10 -= frac;        /* a leading zero after the point */
+		return;
+	}
+	if (ns->nd < NUM_DIGITS) {
+		ns->dig[ns->nd++] = c;
+		ns->exp10 -= frac;
+	} else {
+		ns->sticky |= c != '0';
+		ns->exp10 += !frac;       /* a dropped integer digit */
+	}
+}
+
+/* Scan s[0, n) into ns; 0 if it is not numeric text. */
+static int scan_number(const unsigned char *s, size_t n, numscan *ns,
+		       int *neg, int *is_int)
+{
+	size_t i = 0;
+	int64_t e = 0;
+	int esign = 1, edigits = 0;
+
+	ns->nd = ns->sticky = ns->n_digits = 0;
+	ns->exp10 = 0;
+	*neg = 0;
+	*is_int = 1;
+	while (n > 0 && is_space(s[n - 1]))
+		n--;
+	while (i < n && is_space(s[i]))
+		i++;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		*neg = s[i++] == '-';
+	for (; i < n && is_digit(s[i]); i++)
+		scan_digit(ns, (char)s[i], 0);
+	if (i < n && s[i] == '.') {
+		*is_int = 0;
+		for (i++; i < n && is_digit(s[i]); i++)
+			scan_digit(ns, (char)s[i], 1);
+	}
+	if (!ns->n_digits)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		*is_int = 0;
+		if (++i < n && (s[i] == '-' || s[i] == '+'))
+			esign = s[i++] == '-' ? -1 : 1;
+		for (; i < n && is_digit(s[i]); i++, edigits++)
+			e = e < 100000 ? e * 10 + (s[i] - '0') : e;
+		if (edigits == 0)
+			return 0;
+	}
+	ns->exp10 += esign * e;
+	return i == n;
+}
+
+/* Parse numeric text; 0 if it is not a number. */
+static int parse_number(const void *p, size_t n, numtext *nt)
+{
+	char buf[NUM_DIGITS + 32];
+	numscan ns;
+	int neg, len;
+	uint64_t u = 0;
+
+	if (!scan_number(p, n, &ns, &neg, &nt->is_int))
+		return 0;
+	if (ns.sticky)
+		ns.dig[ns.nd++] = '1';
+	if (ns.nd == 0) {
+		nt->fits = 1;
+		nt->i = 0;
+		nt->r = neg ? -0.0 : 0.0;
+		return 1;
+	}
+	len = snprintf(buf, sizeof(buf), "%s%.*se%" PRId64, neg ? "-" : "",
+		       ns.nd, ns.dig, ns.exp10);
+	assert(len > 0 && (size_t)len < sizeof(buf));
+	nt->r = strtod(buf, NULL);
+	nt->fits = 0;
+	if (nt->is_int && !ns.sticky && ns.nd + ns.exp10 <= 19) {
+		int k;
+
+		for (k = 0; k < ns.nd; k++)
+			u = u * 10 + (uint64_t)(ns.dig[k] - '0');
+		for (k = 0; k < ns.exp10; k++)
+			u *= 10;
+		if (u <= (uint64_t)INT64_MAX + (uint64_t)neg) {
+			nt->fits = 1;
+			nt->i = !neg ? (int64_t)u : u > (uint64_t)INT64_MAX ?
+				INT64_MIN : -(int64_t)u;
+		}
+	}
+	return 1;
+}
+
+/* ---- assignment ------------------------------------------------------------- */
+
+static const char *class_name(tbl_class c)
+{
+	static const char *const names[] = { "NULL", "INT", "REAL", "TEXT",
+					      "BLOB" };
+	return names[c];
+}
+
+/* The value for an error message: numbers as SQLite prints them, text
+ * quoted (control bytes as '?', cut after 40 bytes), blobs as X'..'. */
+static void show_value(const tbl_value *v, char *out, size_t cap)
+{
+	const unsigned char *p = v->p;
+	size_t i, k = 0, lim;
+
+	assert(cap >= 64);
+	switch (v->cls) {
+	case TBL_NULL: snprintf(out, cap, "NULL"); return;
+	case TBL_INT: render_int(v->i, out); return;
+	case TBL_REAL: render_real(v->r, out); return;
+	case TBL_TEXT:
+		lim = v->n > 40 ? 40 : v->n;
+		while (lim < v->n && lim > 0 && (p[lim] & 0xc0) == 0x80)
+			lim--;         /* cut at a character boundary */
+		out[k++] = '\'';
+		for (i = 0; i < lim; i++)
+			out[k++] = p[i] < 0x20 || p[i] == 0x7f ? '?' : (char)p[i];
+		snprintf(out + k, cap - k, "'%s", lim < v->n ? "..." : "");
+		return;
+	case TBL_BLOB:
+		k = (size_t)snprintf(out, cap, "X'");
+		for (i = 0; i < v->n && i < 16; i++)
+			k += (size_t)snprintf(out + k, cap - k, "%02X", p[i]);
+		snprintf(out + k, cap - k, "'%s", v->n > 16 ? "..." : "");
+		return;
+	}
+}
+
+static rdb_rc cannot_store(const tbl_table *tb, const tbl_column *col,
+			   const tbl_value *v, rdb_err *err)
+{
+	char shown[64];
+
+	show_value(v, shown, sizeof(shown));
+	return rdb_err_set(err, RDB_CONSTRAINT,
+			   "cannot store %s value %s in %s column %s.%s",
+			   class_name(v->cls), shown,
+			   col->decl ? col->decl : tbl_type_name(col->type),
+			   tb->name, col->name);
+}
+
+/* INTEGER: ints; reals and numeric text that are integers strictly
+ * inside (-2^63, 2^63). */
+static int to_integer(tbl_value *v)
+{
+	numtext nt;
+	int64_t i;
+
+	switch (v->cls) {
+	case TBL_INT:
+		return 1;
+	case TBL_REAL:
+		if (!tbl_real_to_int(v->r, &i))
+			return 0;
+		break;
+	case TBL_TEXT:
+		if (!parse_number(v->p, v->n, &nt))
+			return 0;
+		if (nt.fits)
+			i = nt.i;
+		else if (!tbl_real_to_int(nt.r, &i))
+			return 0;
+		break;
+	default:
+		return 0;
+	}
+	v->cls = TBL_INT;
+	v->i = i;
+	return 1;
+}
+
+/* REAL: reals; ints (rounded to nearest, as SQLite does) and numeric
+ * text. */
+static int to_real(tbl_value *v)
+{
+	numtext nt;
+	double r;
+
+	switch (v->cls) {
+	case TBL_REAL:
+		return 1;
+	case TBL_INT:
+		r = (double)v->i;
+		break;
+	case TBL_TEXT:
+		if (!parse_number(v->p, v->n, &nt))
+			return 0;
+		r = nt.fits ? (double)nt.i : nt.r;
+		break;
+	default:
+		return 0;
+	}
+	v->cls = TBL_REAL;
+	v->r = r;
+	return 1;
+}
+
+/* TEXT: text; numbers rendered into scratch. */
+static int to_text(tbl_value *v, char *scratch)
+{
+	switch (v->cls) {
+	case TBL_TEXT:
+		return 1;
+	case TBL_INT:
+		v->n = render_int(v->i, scratch);
+		break;
+	case TBL_REAL:
+		v->n = render_real(v->r, scratch);
+		break;
+	default:
+		return 0;
+	}
+	v->cls = TBL_TEXT;
+	v->p = scratch;
+	return 1;
+}
+
+/* Case-insensitive: is text v, without surrounding white space, word? */
+static int text_is(const tbl_value *v, const char *word)
+{
+	const unsigned char *s = v->p;
+	size_t n = v->n, i, k = strlen(word);
+
+	while (n > 0 && is_space(s[n - 1]))
+		n--;
+	while (n > 0 && is_space(*s))
+		s++, n--;
+	if (n != k)
+		return 0;
+	for (i = 0; i < k; i++)
+		if ((s[i] | 0x20) != word[i])
+			return 0;
+	return 1;
+}
+
+/* BOOLEAN (rdb's own): an integer 0 or 1, from 0/1, 0.0/1.0, the text
+ * 'true'/'false' (any case), or text the INTEGER rules make 0 or 1. */
+static int to_boolean(tbl_value *v)
+{
+	tbl_value t = *v;
+
+	if (v->cls == TBL_TEXT && (text_is(v, "true") || text_is(v, "false"))) {
+		t.cls = TBL_INT;
+		t.i = text_is(v, "true");
+	} else if (v->cls == TBL_BLOB || !to_integer(&t) || (t.i | 1) != 1) {
+		return 0;
+	}
+	*v = t;
+	return 1;
+}
+
+rdb_rc tbl_value_apply(const tbl_table *tb, int col, tbl_value *v,
+		       char *scratch, rdb_err *err)
+{
+	const tbl_column *c;
+	tbl_value orig;
+	size_t chars;
+	int ok = 1;
+
+	assert(tb != NULL && v != NULL && scratch != NULL);
+	assert(col >= 0 && col < tb->ncols);
+	c = &tb->cols[col];
+	if (v->cls == TBL_NULL)
+		return c->notnull ? rdb_err_set(err, RDB_CONSTRAINT,
+			"NOT NULL constraint failed: %s.%s", tb->name, c->name)
+			: RDB_OK;
+	orig = *v;
+	switch (c->type) {
+	case TBL_TY_INTEGER: ok = to_integer(v); break;
+	case TBL_TY_REAL: ok = to_real(v); break;
+	case TBL_TY_TEXT: ok = to_text(v, scratch); break;
+	case TBL_TY_BLOB: ok = v->cls == TBL_BLOB; break;
+	case TBL_TY_BOOLEAN: ok = to_boolean(v); break;
+	case TBL_TY_ANY: break;
+	}
+	if (!ok)
+		return cannot_store(tb, c, &orig, err);
+	if (c->type == TBL_TY_TEXT && c->maxlen > 0 &&
+	    (chars = tbl_utf8_chars(v->p, v->n)) > c->maxlen) {
+		char shown[64];
+
+		*v = orig;
+		show_value(v, shown, sizeof(shown));
+		return rdb_err_set(err, RDB_CONSTRAINT, "cannot store %s value "
+				   "%s in %s column %s.%s (%zu characters, at "
+				   "most %u)", class_name(v->cls), shown,
+				   c->decl ? c->decl : tbl_type_name(c->type),
+				   tb->name, c->name, chars, c->maxlen);
+	}
+	return RDB_OK;
 }
