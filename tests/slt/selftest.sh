@@ -48,6 +48,13 @@ want_failing="13 17 42 49 57 63 106 112 129 187 "
 has "$tmp/err" "value 2 is '2', '3' expected" "wrong value reported"
 has "$tmp/err" "SELECT a FROM t WHERE a < 3 ORDER BY a" "SQL shown"
 
+# A skipped record defines its label for the records that run.
+run 1 --engine sqlite --verbose "$dir/labels.test" &&
+	has "$tmp/out" "labels.test: 1 passed, 1 failed, 1 skipped" \
+		"skipped label" &&
+	has "$tmp/err" "labels.test:10: query failed: the result differs" \
+		"skipped label"
+
 # --write-expect writes the passing records as ranges, keeping the entries
 # of other files.
 printf 'other/file.test 1-5\n' >"$tmp/w.expect"
@@ -96,9 +103,9 @@ run 2 --engine sqlite --expect "$tmp/bad.expect" "$mixed"
 # that passes is reported; entries need a section and a reason.
 cat >"$tmp/exc" <<EOF
 # comment
-$mixed:42 docs/sql.md#types a deliberate difference
-$mixed:49 docs/sql.md#types another one
-$mixed:6 docs/sql.md#types this record passes
+$mixed:42 docs/sql.md#types-and-conversions a deliberate difference
+$mixed:49 docs/sql.md#types-and-conversions another one
+$mixed:6 docs/sql.md#types-and-conversions this record passes
 EOF
 run 1 --engine sqlite --exceptions "$tmp/exc" "$mixed" &&
 	has "$tmp/out" "$mixed: 18 passed, 8 failed, 4 skipped, 2 excepted" \
@@ -111,10 +118,14 @@ run 2 --engine sqlite --exceptions "$tmp/exc2" "$mixed" &&
 printf '%s:42 docs/sql.md#types\n' "$mixed" >"$tmp/exc3"
 run 2 --engine sqlite --exceptions "$tmp/exc3" "$mixed" &&
 	has "$tmp/err" "reason" "exception without a reason"
-printf '%s:8 docs/sql.md#types no record here\n' "$mixed" >"$tmp/exc4"
+printf '%s:8 docs/sql.md#types-and-conversions no record here\n' "$mixed" >"$tmp/exc4"
 run 1 --engine sqlite --exceptions "$tmp/exc4" "$mixed" &&
 	has "$tmp/err" "$mixed:8: listed (8-8) but no record starts there" \
 		"stale exception"
+
+printf '%s:42 docs/sql.md#no-such-section a reason\n' "$mixed" >"$tmp/exc5"
+run 2 --engine sqlite --exceptions "$tmp/exc5" "$mixed" &&
+	has "$tmp/err" "docs/sql.md has no such section" "unknown section"
 
 # --complete rewrites the results from the engine.
 run 0 --engine sqlite --complete "$dir/complete.test" &&
