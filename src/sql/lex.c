@@ -285,27 +285,41 @@ tk lex_keyword(const char *z, size_t n)
 
 void lex_init(lexer *l, const char *z, size_t n)
 {
-	const char *nul = memchr(z, 0, n);
-
 	l->z = z;
-	l->n = nul != NULL ? (size_t)(nul - z) : n;
+	l->n = n;
 	l->off = 0;
 	l->line = 1;
 	l->line_start = 0;
 	l->open_comment = 0;
 }
 
+/* A NUL byte ends the input, as in SQLite: the lexer finds it as it goes
+ * (a scan of the whole input per statement would make a script of many
+ * statements quadratic). */
+static void cut_at(lexer *l, size_t i)
+{
+	l->n = i;
+}
+
 /* Skip a quoted token starting at z[i] (the quote q); return the offset
  * just past it, or 0 when it is not terminated.  A doubled closing quote
  * is an escaped quote, except for ']'. */
-static size_t skip_quoted(const lexer *l, size_t i, char q)
+static size_t skip_quoted(lexer *l, size_t i, char q)
 {
 	const char *z = l->z;
 	size_t n = l->n;
 
 	for (i++; i < n; i++) {
-		if (z[i] != q)
+		if (z[i] != q) {
+			if (z[i] == '\n') {
+				l->line++;
+				l->line_start = i + 1;
+			} else if (z[i] == '\0') {
+				cut_at(l, i);
+				return 0;
+			}
 			continue;
+		}
 		if (q != ']' && i + 1 < n && z[i + 1] == q) {
 			i++;
 			continue;
@@ -371,15 +385,18 @@ static size_t scan_name(const lexer *l, size_t i)
 }
 
 /* Length and type of a blob literal x'..' at z[i] (z[i+1] is a quote). */
-static size_t scan_blob(const lexer *l, size_t i, tk *type)
+static size_t scan_blob(lexer *l, size_t i, tk *type)
 {
 	const char *z = l->z;
 	size_t s = i, j;
 
 	*type = TK_BLOB;
-	for (j = i + 2; j < l->n && z[j] != '\''; j++)
-		if (!is_hex(z[j]))
+	for (j = i + 2; j < l->n && z[j] != '\''; j++) {
+		if (z[j] == '\0')
+			cut_at(l, j);
+		else if (!is_hex(z[j]))
 			*type = TK_ILLEGAL;
+	}
 	if (j >= l->n) {
 		*type = TK_ILLEGAL;
 		return j - s;
@@ -425,17 +442,20 @@ static size_t scan_space(lexer *l, size_t i)
 			i++;
 		}
 		if (i + 1 < n && z[i] == '-' && z[i + 1] == '-') {
-			while (i < n && z[i] != '\n')
+			while (i < n && z[i] != '\n' && z[i] != '\0')
 				i++;
 		} else if (i + 1 < n && z[i] == '/' && z[i + 1] == '*') {
 			/* an unterminated comment runs to the end, as in
 			 * SQLite */
 			for (i += 2; i < n && !(z[i] == '*' && i + 1 < n &&
-						z[i + 1] == '/'); i++)
+						z[i + 1] == '/') && z[i] != '\0'; i++)
 				if (z[i] == '\n') {
 					l->line++;
 					l->line_start = i + 1;
 				}
+			if (i < n && z[i] == '\0')
+				cut_at(l, i);
+			n = l->n;
 			if (i >= n)
 				l->open_comment = 1;
 			i = i < n ? i + 2 : n;
@@ -496,6 +516,10 @@ static size_t scan_token(lexer *l, size_t i, tk *type)
 	size_t len;
 
 	switch (cclass[c]) {
+	case CC_NUL:
+		cut_at(l, i);
+		*type = TK_EOF;
+		return 0;
 	case CC_SPACE:
 		*type = TK_SPACE;
 		return scan_space(l, i);
@@ -564,6 +588,8 @@ void lex_next(lexer *l, token *t)
 		t->off = (uint32_t)l->off;
 		len = scan_token(l, l->off, &type);
 		l->off += len;
+		if (type == TK_EOF)
+			continue;
 		if (type != TK_SPACE)
 			break;
 	}
@@ -618,6 +644,8 @@ int sql_complete(const char *text)
 		char c = l.z[l.off];
 
 		len = scan_token(&l, l.off, &type);
+		if (type == TK_EOF)
+			break;
 		/* an unterminated string, name or comment is incomplete */
 		if (type == TK_ILLEGAL && (c == '\'' || c == '"' || c == '`' ||
 					   c == '['))

@@ -277,8 +277,6 @@ static rdb_rc paren(parser *p, sql_expr **out)
 	rdb_rc rc;
 
 	p_advance(p);
-	if ((rc = p_enter(p)) != RDB_OK)
-		return rc;
 	if (p_starts_select(p)) {
 		if ((e = new_expr(p, SQL_E_SUBQUERY, &lp)) == NULL)
 			return p->rc;
@@ -301,7 +299,6 @@ static rdb_rc paren(parser *p, sql_expr **out)
 		rc = p_expect(p, TK_RP);
 	if (rc != RDB_OK)
 		return rc;
-	p->depth--;
 	/* the span includes the parentheses: SQLite names the column
 	 * of SELECT (a+1) "(a+1)" */
 	e->pos.line = lp.line;
