@@ -132,6 +132,7 @@ static const char *const print_cases[][2] = {
 	  "SELECT a = (b = c), a = b = c, a < b = c, a = b < c" },
 	{ "select - (a + b), -a * b, (a collate x) collate y, a in (1) in (2)",
 	  "SELECT -(a + b), -a * b, a COLLATE x COLLATE y, a IN (1) IN (2)" },
+	{ "select 't'.a, \"t\".\"b\", [t].[c]", "SELECT t.a, t.\"b\", t.c" },
 	{ "select key, desc, plan, replace, left.a from left", /* names that are keywords */
 	  "SELECT \"key\", \"desc\", \"plan\", \"replace\", \"left\".a FROM \"left\"" },
 	/* INSERT, UPDATE, DELETE */
@@ -150,6 +151,9 @@ static const char *const print_cases[][2] = {
 	{ "create temp table t (a, b unsigned big int, c double precision, d decimal(10,5))",
 	  "CREATE TEMP TABLE t (a, b unsigned big int, c double precision, d decimal(10,5))" },
 	{ "create table t as select * from u", "CREATE TABLE t AS SELECT * FROM u" },
+	{ "create table t(a default abc, b default true, c default -'x', d default +1.5, e default ('x'), f default -9223372036854775808, g default current_date)",
+	  "CREATE TABLE t (a DEFAULT 'abc', b DEFAULT TRUE, c DEFAULT (-'x'), d DEFAULT +1.5, e DEFAULT 'x', f DEFAULT -9223372036854775808, g DEFAULT CURRENT_DATE)" },
+	{ "create table t(a) , strict", "CREATE TABLE t (a) STRICT" },
 	{ "create table t(a) strict", "CREATE TABLE t (a) STRICT" },
 	{ "create unique index if not exists i on t(a collate nocase, b desc) where a > 0",
 	  "CREATE UNIQUE INDEX IF NOT EXISTS i ON t (a COLLATE nocase, b DESC) WHERE a > 0" },
@@ -378,6 +382,14 @@ static const struct {
 	{ "SELECT\t1\r\n,\n\n  a.", RDB_ERROR, "incomplete input at 4:5" },
 	{ "SELECT (SELECT 1 ORDER BY 1 UNION SELECT 2)", RDB_ERROR, "near \"UNION\": syntax error at 1:29" },
 	{ "INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", RDB_ERROR, "near \"ON\": syntax error at 1:26" },
+	{ "CREATE TABLE t(a) WITHOUT ROWID,", RDB_ERROR, "incomplete input at 1:33" },
+	{ "CREATE TABLE t(a) STRICT, ;", RDB_ERROR, "near \";\": syntax error at 1:27" },
+	{ "CREATE TABLE t(a DEFAULT 1 + 2)", RDB_ERROR, "near \"+\": syntax error at 1:28" },
+	{ "CREATE TABLE t(a DEFAULT -(1))", RDB_ERROR, "near \"(\": syntax error at 1:27" },
+	{ "CREATE TABLE t(PRIMARY KEY(a))", RDB_ERROR, "near \"PRIMARY\": syntax error at 1:16" },
+	{ "SELECT raise, 1", RDB_ERROR, "near \",\": syntax error at 1:13" },
+	{ "SELECT cast", RDB_ERROR, "incomplete input at 1:12" },
+	{ "VALUES (1) ORDER BY 1", RDB_ERROR, "near \"ORDER\": syntax error at 1:12" },
 	{ "WITH x AS (SELECT 1) SELECT * FROM x", RDB_ERROR, "near \"WITH\": syntax error at 1:1" },
 };
 

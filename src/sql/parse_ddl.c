@@ -152,20 +152,6 @@ static rdb_rc references(parser *p, sql_fk **out)
 	return RDB_OK;
 }
 
-/* DEFAULT literal | (expr) | [+|-] number | name */
-static rdb_rc default_value(parser *p, sql_expr **out)
-{
-	tk type = p->tok.type;
-
-	if (type == TK_LP || type == TK_PLUS || type == TK_MINUS ||
-	    type == TK_INTEGER || type == TK_FLOAT || type == TK_STRING ||
-	    type == TK_BLOB || type == TK_NULL || type == TK_CURRENT_TIME ||
-	    type == TK_CURRENT_DATE || type == TK_CURRENT_TIMESTAMP ||
-	    p_is_name(type))
-		return parse_expr(p, out);
-	return p_error_near(p, &p->tok);
-}
-
 static rdb_rc column_constraint(parser *p, sql_column_def *col)
 {
 	sql_expr **check = NULL;
@@ -210,7 +196,7 @@ static rdb_rc column_constraint(parser *p, sql_column_def *col)
 		return p_expect(p, TK_RP);
 	case TK_DEFAULT:
 		p_advance(p);
-		return default_value(p, &col->default_value);
+		return parse_default(p, &col->default_value);
 	case TK_COLLATE:
 		p_advance(p);
 		return p_ids(p, &col->collation);
@@ -297,6 +283,27 @@ static rdb_rc table_constraint(parser *p, sql_table_cons *tc)
 	}
 }
 
+/* WITHOUT ROWID or STRICT; at the end of the statement, nothing. */
+static rdb_rc table_option(parser *p, sql_create_table *ct)
+{
+	if (p_accept(p, TK_WITHOUT)) {
+		if (p->tok.type != TK_ID || p->tok.len != 5 ||
+		    strncasecmp(p->z + p->tok.off, "rowid", 5) != 0)
+			return p_error_near(p, &p->tok);
+		p_advance(p);
+		ct->without_rowid = 1;
+	} else if (p->tok.type == TK_ID && p->tok.len == 6 &&
+		   strncasecmp(p->z + p->tok.off, "strict", 6) == 0) {
+		p_advance(p);
+		ct->strict = 1;
+	} else if (p->tok.type != TK_SEMI && p->tok.type != TK_EOF) {
+		return p_error_near(p, &p->tok);
+	} else if (p->prev.type == TK_COMMA) {
+		return p_error_near(p, &p->tok);
+	}
+	return RDB_OK;
+}
+
 /* ( columns [, constraints] ) [WITHOUT ROWID] [, STRICT] */
 static rdb_rc table_body(parser *p, sql_create_table *ct)
 {
@@ -308,8 +315,10 @@ static rdb_rc table_body(parser *p, sql_create_table *ct)
 	do {
 		tk t = p->tok.type;
 
-		if (t == TK_CONSTRAINT || t == TK_PRIMARY || t == TK_UNIQUE ||
-		    t == TK_CHECK || t == TK_FOREIGN || ct->n_cons > 0) {
+		/* the first item is a column, as in SQLite's grammar */
+		if (ct->n_cols > 0 && (t == TK_CONSTRAINT || t == TK_PRIMARY ||
+				       t == TK_UNIQUE || t == TK_CHECK ||
+				       t == TK_FOREIGN || ct->n_cons > 0)) {
 			rc = p_push(p, (void **)&ct->cons, &ct->n_cons, &ccap,
 				    sizeof(*ct->cons), &slot);
 			if (rc == RDB_OK)
@@ -325,21 +334,12 @@ static rdb_rc table_body(parser *p, sql_create_table *ct)
 	} while (p_accept(p, TK_COMMA));
 	if ((rc = p_expect(p, TK_RP)) != RDB_OK)
 		return rc;
-	do {
-		if (p_accept(p, TK_WITHOUT)) {
-			if (p->tok.type != TK_ID || p->tok.len != 5 ||
-			    strncasecmp(p->z + p->tok.off, "rowid", 5) != 0)
-				return p_error_near(p, &p->tok);
-			p_advance(p);
-			ct->without_rowid = 1;
-		} else if (p->tok.type == TK_ID && p->tok.len == 6 &&
-			   strncasecmp(p->z + p->tok.off, "strict", 6) == 0) {
-			p_advance(p);
-			ct->strict = 1;
-		} else if (p->tok.type != TK_SEMI && p->tok.type != TK_EOF) {
-			return p_error_near(p, &p->tok);
-		}
-	} while (p_accept(p, TK_COMMA));
+	/* SQLite: [option] (, option)* -- so a leading comma is allowed */
+	if (p->tok.type != TK_COMMA && table_option(p, ct) != RDB_OK)
+		return p->rc;
+	while (p_accept(p, TK_COMMA))
+		if (table_option(p, ct) != RDB_OK)
+			return p->rc;
 	return RDB_OK;
 }
 

@@ -471,7 +471,7 @@ static rdb_rc func_call(parser *p, sql_expr **out)
 
 static int is_name_tok(tk type)
 {
-	return p_is_name(type) || type == TK_INDEXED || type == TK_NATURAL ||
+	return p_is_name(type) || type == TK_STRING || type == TK_INDEXED || type == TK_NATURAL ||
 	       type == TK_LEFT || type == TK_OUTER || type == TK_RIGHT ||
 	       type == TK_FULL || type == TK_CROSS || type == TK_INNER;
 }
@@ -525,6 +525,8 @@ static rdb_rc primary(parser *p, sql_expr **out)
 	case TK_FLOAT:
 		return number(p, out);
 	case TK_STRING:
+		if (p_peek(p)->type == TK_DOT)     /* 't'.col names a column */
+			return column_ref(p, out);
 		if ((e = new_expr(p, SQL_E_STR, &p->tok)) == NULL ||
 		    (e->u.str.p = p_dequote(p, &p->tok)) == NULL)
 			return p->rc;
@@ -551,8 +553,6 @@ static rdb_rc primary(parser *p, sql_expr **out)
 	case TK_CURRENT_TIME:
 	case TK_CURRENT_DATE:
 	case TK_CURRENT_TIMESTAMP:
-		if (p_peek(p)->type == TK_LP || p->peek.type == TK_DOT)
-			break;
 		if ((e = new_expr(p, SQL_E_CTIME, &p->tok)) == NULL)
 			return p->rc;
 		e->u.ctime = type == TK_CURRENT_TIME ? 0 :
@@ -560,14 +560,16 @@ static rdb_rc primary(parser *p, sql_expr **out)
 		p_advance(p);
 		*out = e;
 		return RDB_OK;
+	/* CAST and RAISE start an expression of their own: there, unlike
+	 * elsewhere, SQLite does not take them for names */
 	case TK_CAST:
 		if (p_peek(p)->type == TK_LP)
 			return cast_expr(p, out);
-		break;
+		return p_error_near(p, &p->peek);
 	case TK_RAISE:
 		if (p_peek(p)->type == TK_LP)
 			return raise_expr(p, out);
-		break;
+		return p_error_near(p, &p->peek);
 	default:
 		if (!is_name_tok(type))
 			return p_error_near(p, &p->tok);
@@ -576,6 +578,64 @@ static rdb_rc primary(parser *p, sql_expr **out)
 	if (p_peek(p)->type == TK_LP && type != TK_STRING)
 		return func_call(p, out);
 	return column_ref(p, out);
+}
+
+/*
+ * DEFAULT's value, as SQLite's grammar has it: ( expr ), a literal, + or -
+ * and a literal, or a name, which stands for the string of that name
+ * (TRUE and FALSE excepted).
+ */
+rdb_rc parse_default(parser *p, sql_expr **out)
+{
+	token t = p->tok;
+	sql_expr *e;
+	rdb_rc rc;
+
+	switch (t.type) {
+	case TK_LP: case TK_INTEGER: case TK_FLOAT: case TK_STRING:
+	case TK_BLOB: case TK_NULL: case TK_CURRENT_TIME: case TK_CURRENT_DATE:
+	case TK_CURRENT_TIMESTAMP:
+		return primary(p, out);
+	case TK_PLUS:
+	case TK_MINUS:
+		p_advance(p);
+		switch (p->tok.type) {
+		case TK_INTEGER: case TK_FLOAT: case TK_STRING: case TK_BLOB:
+		case TK_NULL:
+			break;
+		default:
+			return p_error_near(p, &p->tok);
+		}
+		if ((e = new_expr(p, t.type == TK_PLUS ? SQL_E_POS : SQL_E_NEG,
+				  &t)) == NULL)
+			return p->rc;
+		if ((rc = primary(p, &e->left)) != RDB_OK)
+			return rc;
+		if (e->op == SQL_E_NEG && e->left->op == SQL_E_REAL &&
+		    is_two_pow_63(p->z + p->stmt_off + e->left->pos.off,
+				  e->left->pos.len)) {
+			e->op = SQL_E_INT;
+			e->u.i = INT64_MIN;
+			e->left = NULL;
+		}
+		*out = e;
+		return finish(p, e);
+	default:
+		if (!p_is_name(t.type) || t.type == TK_STRING)
+			return p_error_near(p, &p->tok);
+		if ((e = new_expr(p, SQL_E_STR, &t)) == NULL ||
+		    (e->u.str.p = p_dequote(p, &t)) == NULL)
+			return p->rc;
+		e->u.str.n = strlen(e->u.str.p);
+		if (t.type == TK_ID && p->z[t.off] != '"' && p->z[t.off] != '[' &&
+		    p->z[t.off] != '`' && (e->u.str.n == 4 || e->u.str.n == 5) &&
+		    (strcasecmp(e->u.str.p, "true") == 0 ||
+		     strcasecmp(e->u.str.p, "false") == 0))
+			e->op = e->u.str.n == 4 ? SQL_E_TRUE : SQL_E_FALSE;
+		p_advance(p);
+		*out = e;
+		return RDB_OK;
+	}
 }
 
 /* ---- operators ----------------------------------------------------------------- */
@@ -716,7 +776,9 @@ static rdb_rc special(parser *p, sql_expr *e)
 		return in_rhs(p, e);
 	if (p_accept(p, TK_BETWEEN)) {
 		e->op = SQL_E_BETWEEN;
-		if ((rc = expr_bin(p, PREC_REL, &e->u.between.lo)) != RDB_OK ||
+		/* as in SQLite's LALR grammar, only AND (or OR) ends the
+		 * lower bound: x BETWEEN a = b AND c has bound a = b */
+		if ((rc = expr_bin(p, PREC_NOT, &e->u.between.lo)) != RDB_OK ||
 		    (rc = p_expect(p, TK_AND)) != RDB_OK)
 			return rc;
 		return expr_bin(p, PREC_REL, &e->u.between.hi);
@@ -1046,6 +1108,11 @@ rdb_rc parse_select(parser *p, sql_select **out)
 		c->op = op;
 		p_span_end(p, &c->pos);
 	} while ((op = compound_op(p)) != SQL_COMPOUND_NONE);
+	/* SQLite's grammar attaches ORDER BY and LIMIT to a SELECT term:
+	 * a (compound) select ending in VALUES has neither */
+	if (c->n_rows > 0 && (p->tok.type == TK_ORDER ||
+			      p->tok.type == TK_LIMIT))
+		return p_error_near(p, &p->tok);
 	if (p_accept(p, TK_ORDER) && (rc = order_by(p, s)) != RDB_OK)
 		return rc;
 	if (p_accept(p, TK_LIMIT) && (rc = limit(p, s)) != RDB_OK)

@@ -256,6 +256,7 @@ rdb_rc parse_expr_list(parser *p, sql_expr_list *out);
 rdb_rc parse_select(parser *p, sql_select **out);
 int p_starts_select(parser *p);                   /* SELECT or VALUES */
 rdb_rc parse_typename(parser *p, const char **out);
+rdb_rc parse_default(parser *p, sql_expr **out);  /* DEFAULT's value */
 /* Statements (parse.c) and DDL (parse_ddl.c). */
 rdb_rc parse_create(parser *p, sql_stmt *s);
 rdb_rc parse_dml(parser *p, sql_stmt *s);         /* INSERT UPDATE DELETE */
