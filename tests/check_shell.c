@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "shell/shell.h"
 #include "test_util.h"
 
@@ -474,6 +475,70 @@ START_TEST(test_shell_real_text_is_sqlite_printf)
 			      "%.17g: '%s' not '%s'", cases[i].r, buf,
 			      cases[i].want);
 	}
+}
+END_TEST
+
+/* EXPLAIN QUERY PLAN rows taken from libsqlite3 and drawn by us look
+ * like the sqlite3 program's drawing of the same query. */
+START_TEST(test_shell_eqp_tree_matches_sqlite3)
+{
+	static const char schema[] =
+		"CREATE TABLE t(a INTEGER, b TEXT); CREATE INDEX ta ON t(a);"
+		"CREATE TABLE u(c INTEGER PRIMARY KEY, d TEXT);";
+	static const char *const queries[] = {
+		"SELECT * FROM t WHERE a = 1",
+		"SELECT * FROM t, u WHERE a = c AND b IN (SELECT d FROM u) "
+		"ORDER BY b",
+		"SELECT * FROM t WHERE a > (SELECT max(a) FROM t) UNION "
+		"SELECT 1, 2",
+		"SELECT b, count(*) FROM t GROUP BY b",
+		"SELECT * FROM (SELECT a FROM t UNION ALL SELECT c FROM u) "
+		"WHERE a IN (SELECT c FROM u WHERE d LIKE 'x%')",
+		"WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r "
+		"WHERE x < 5) SELECT * FROM r, t WHERE t.a = r.x",
+	};
+	sqlite3 *db;
+	size_t q;
+
+	if (!have_sqlite3())
+		return;
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, schema, NULL, NULL, NULL),
+			 SQLITE_OK);
+	for (q = 0; q < sizeof(queries) / sizeof(queries[0]); q++) {
+		sh_str sql = {0}, script = {0};
+		sqlite3_stmt *st;
+		sh_eqp e = {0};
+		char *got = NULL, *exp;
+		size_t n_got = 0, n_exp;
+		FILE *f = open_memstream(&got, &n_got);
+
+		sh_str_addf(&sql, "  /* c */ explain  QUERY plan %s",
+			    queries[q]);
+		ck_assert(sh_is_eqp(sql.p));
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql.p, -1, &st, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			sh_eqp_add(&e, sqlite3_column_int(st, 0),
+				   sqlite3_column_int(st, 1),
+				   (const char *)sqlite3_column_text(st, 3));
+		sqlite3_finalize(st);
+		sh_eqp_render(&e, f);
+		fclose(f);
+		sh_str_addf(&script, "%s\n%s;\n", schema, sql.p);
+		exp = run_sqlite3("", script.p, &n_exp);
+		ck_assert_msg(n_exp == n_got && memcmp(exp, got, n_got) == 0,
+			      "query %zu: sqlite3 drew\n%s\nwe drew\n%s", q,
+			      exp, got);
+		free(exp);
+		free(got);
+		sh_str_free(&sql);
+		sh_str_free(&script);
+	}
+	sqlite3_close(db);
+	ck_assert(!sh_is_eqp("EXPLAIN SELECT 1"));
+	ck_assert(!sh_is_eqp("EXPLAIN QUERY PLANS"));
+	ck_assert(sh_is_eqp("-- x\nEXPLAIN\nQUERY\tPLAN SELECT 1"));
 }
 END_TEST
 
@@ -1085,6 +1150,7 @@ Suite *shell_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_shell_output_every_mode_matches_sqlite3);
 	tcase_add_test(tc, test_shell_real_text_is_sqlite_printf);
+	tcase_add_test(tc, test_shell_eqp_tree_matches_sqlite3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csv");

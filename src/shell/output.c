@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ====================================================================
  * Memory and strings
@@ -1227,4 +1228,106 @@ void sh_out_end(sh_out *o, int stop)
 	free(o->names);
 	sh_str_free(&o->tmp);
 	free(o);
+}
+
+/* ====================================================================
+ * EXPLAIN QUERY PLAN as a tree
+ * ==================================================================== */
+
+void sh_eqp_add(sh_eqp *e, int id, int parent, const char *detail)
+{
+	if (e->n == e->cap) {
+		e->cap = e->cap ? e->cap * 2 : 16;
+		e->id = sh_realloc(e->id, (size_t)e->cap * sizeof(*e->id));
+		e->parent = sh_realloc(e->parent,
+				       (size_t)e->cap * sizeof(*e->parent));
+		e->detail = sh_realloc(e->detail,
+				       (size_t)e->cap * sizeof(*e->detail));
+	}
+	e->id[e->n] = id;
+	e->parent[e->n] = parent;
+	e->detail[e->n] = sh_strdup(detail ? detail : "");
+	e->n++;
+}
+
+/* The first row after row `after` (-1: from the start) whose parent is
+ * parent, or -1. */
+static int eqp_next(const sh_eqp *e, int parent, int after)
+{
+	int i;
+
+	for (i = after + 1; i < e->n; i++)
+		if (e->parent[i] == parent)
+			return i;
+	return -1;
+}
+
+static void eqp_level(const sh_eqp *e, FILE *out, int parent, char *prefix,
+		      size_t cap)
+{
+	size_t n = strlen(prefix);
+	int r, next;
+
+	for (r = eqp_next(e, parent, -1); r >= 0; r = next) {
+		next = eqp_next(e, parent, r);
+		fprintf(out, "%s%s%s\n", prefix, next >= 0 ? "|--" : "`--",
+			e->detail[r]);
+		if (n + 7 < cap) {
+			memcpy(prefix + n, next >= 0 ? "|  " : "   ", 4);
+			eqp_level(e, out, e->id[r], prefix, cap);
+			prefix[n] = '\0';
+		}
+	}
+}
+
+void sh_eqp_render(sh_eqp *e, FILE *out)
+{
+	char prefix[100] = "";
+	int i;
+
+	if (e->n > 0 && out != NULL) {
+		fputs("QUERY PLAN\n", out);
+		eqp_level(e, out, 0, prefix, sizeof(prefix));
+	}
+	for (i = 0; i < e->n; i++)
+		free(e->detail[i]);
+	free(e->id);
+	free(e->parent);
+	free(e->detail);
+	memset(e, 0, sizeof(*e));
+}
+
+static const char *skip_blank(const char *z)
+{
+	for (;;) {
+		while (isspace((unsigned char)*z))
+			z++;
+		if (z[0] == '-' && z[1] == '-') {
+			z += strcspn(z, "\n");
+		} else if (z[0] == '/' && z[1] == '*') {
+			const char *end = strstr(z + 2, "*/");
+
+			if (end == NULL)
+				return z + strlen(z);
+			z = end + 2;
+		} else {
+			return z;
+		}
+	}
+}
+
+int sh_is_eqp(const char *sql)
+{
+	static const char *const words[] = {"EXPLAIN", "QUERY", "PLAN"};
+	size_t i, n;
+
+	for (i = 0; i < 3; i++) {
+		sql = skip_blank(sql);
+		n = strlen(words[i]);
+		if (strncasecmp(sql, words[i], n) != 0 ||
+		    isalnum((unsigned char)sql[n]) || sql[n] == '_')
+			return 0;
+		sql += n;
+	}
+	return 1;
 }

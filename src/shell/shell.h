@@ -127,6 +127,22 @@ void sh_out_row(sh_out *o, const sh_value *vals);
  * columnar modes gathered so far only if stop == 0. */
 void sh_out_end(sh_out *o, int stop);
 
+/*
+ * The rows of EXPLAIN QUERY PLAN (id, parent id, detail) drawn as
+ * sqlite3 draws them in every mode: "QUERY PLAN", then one line per row
+ * under its parent with "|--" / "`--" and "|  " / "   " indentation.
+ */
+typedef struct sh_eqp {
+	int n, cap;
+	int *id, *parent;        /* owned */
+	char **detail;           /* owned */
+} sh_eqp;
+void sh_eqp_add(sh_eqp *e, int id, int parent, const char *detail);
+/* Print the tree (nothing for no rows or a NULL out) and empty e. */
+void sh_eqp_render(sh_eqp *e, FILE *out);
+/* 1 if sql starts with EXPLAIN QUERY PLAN (after blanks and comments). */
+int sh_is_eqp(const char *sql);
+
 /* Text helpers shared with the dot-commands. */
 void sh_print_quoted(FILE *out, const char *z);   /* 'it''s' */
 void sh_print_hex_blob(FILE *out, const void *p, size_t n);  /* X'00ff' */
