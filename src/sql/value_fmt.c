@@ -1,0 +1,728 @@
+/*
+ * value_fmt.c -- SQLite's printf for the printf()/format() functions and
+ * the rendering of reals as text ("%!.15g").  The float digits come from
+ * the same long double arithmetic SQLite 3.40 uses, so the text matches
+ * it byte for byte (design: src/sql/README.md, "Values and functions").
+ */
+#include "sql/value.h"
+#include <assert.h>
+#include <math.h>
+#include <string.h>
+#include "mem.h"
+
+/* Conversion kinds. */
+enum {
+	K_DECIMAL, K_RADIX, K_ORDINAL, K_FLOAT, K_EXP, K_GENERIC, K_STRING,
+	K_CHAR, K_ESCAPE, K_ESCAPE2, K_ESCAPE3, K_SIZE, K_PERCENT, K_STOP
+};
+
+typedef struct conv_info {
+	char c;
+	uint8_t base;
+	uint8_t is_signed;
+	uint8_t kind;
+	uint8_t charset;          /* offset into digits[] */
+	uint8_t prefix;           /* offset into prefixes[] for '#' */
+} conv_info;
+
+static const char digits[] = "0123456789ABCDEF0123456789abcdef";
+static const char prefixes[] = "-x0\000X0";
+static const conv_info convs[] = {
+	{ 'd', 10, 1, K_DECIMAL, 0, 0 },  { 's', 0, 0, K_STRING, 0, 0 },
+	{ 'g', 0, 1, K_GENERIC, 30, 0 },  { 'z', 0, 0, K_STRING, 0, 0 },
+	{ 'q', 0, 0, K_ESCAPE, 0, 0 },    { 'Q', 0, 0, K_ESCAPE2, 0, 0 },
+	{ 'w', 0, 0, K_ESCAPE3, 0, 0 },   { 'c', 0, 0, K_CHAR, 0, 0 },
+	{ 'o', 8, 0, K_RADIX, 0, 2 },     { 'u', 10, 0, K_DECIMAL, 0, 0 },
+	{ 'x', 16, 0, K_RADIX, 16, 1 },   { 'X', 16, 0, K_RADIX, 0, 4 },
+	{ 'f', 0, 1, K_FLOAT, 0, 0 },     { 'e', 0, 1, K_EXP, 30, 0 },
+	{ 'E', 0, 1, K_EXP, 14, 0 },      { 'G', 0, 1, K_GENERIC, 14, 0 },
+	{ 'i', 10, 1, K_DECIMAL, 0, 0 },  { 'n', 0, 0, K_SIZE, 0, 0 },
+	{ '%', 0, 0, K_PERCENT, 0, 0 },   { 'p', 16, 0, K_RADIX, 0, 1 },
+	{ 'r', 10, 1, K_ORDINAL, 0, 0 },
+};
+
+/* One conversion's flags, width and precision. */
+typedef struct spec {
+	int left, alt, alt2, zeropad;
+	char prefix;              /* '+', ' ' or 0 */
+	char thousands;           /* ',' or 0 */
+	int width;
+	int precision;            /* -1: none */
+	const conv_info *info;
+} spec;
+
+/* The arguments, read the way SQLite reads sqlite3_value arrays. */
+typedef struct fmt_args {
+	int argc, used;
+	const sql_value *argv;
+} fmt_args;
+
+static int64_t arg_int(fmt_args *a)
+{
+	return a->used < a->argc ? sql_value_to_int(&a->argv[a->used++]) : 0;
+}
+
+static double arg_real(fmt_args *a)
+{
+	return a->used < a->argc ? sql_value_to_real(&a->argv[a->used++]) :
+		0.0;
+}
+
+/* The next argument as a C string (up to its first NUL); NULL for a
+ * missing or NULL argument. */
+static const char *arg_text(fmt_args *a, char tmp[SQL_NUM_TEXT], size_t *n)
+{
+	const unsigned char *p;
+	const void *nul;
+
+	*n = 0;
+	if (a->used >= a->argc)
+		return NULL;
+	sql_value_text(&a->argv[a->used++], tmp, &p, n);
+	if (p != NULL && (nul = memchr(p, 0, *n)) != NULL)
+		*n = (size_t)((const unsigned char *)nul - p);
+	return (const char *)p;
+}
+
+/* ---- output ---------------------------------------------------------------- */
+
+typedef struct out_ctx {
+	sql_ctx *cx;
+	rdb_buf *b;
+	size_t start;             /* b->n when this printf started */
+	int wrote;                /* an output call was made (maybe empty) */
+} out_ctx;
+
+/* Refuse output past SQL_MAX_LENGTH (n more bytes). */
+static rdb_rc out_check(out_ctx *o, size_t n)
+{
+	if (n > SQL_MAX_LENGTH || o->b->n - o->start + n > SQL_MAX_LENGTH)
+		return rdb_err_set(o->cx->err, RDB_TOOBIG,
+				   "string or blob too big");
+	return RDB_OK;
+}
+
+static rdb_rc out_room(out_ctx *o, size_t n)
+{
+	rdb_rc rc = out_check(o, n);
+
+	if (rc == RDB_OK && rdb_buf_reserve(o->b, n) != RDB_OK)
+		rc = rdb_err_set(o->cx->err, RDB_NOMEM, "out of memory");
+	return rc;
+}
+
+static rdb_rc out_bytes(out_ctx *o, const void *p, size_t n)
+{
+	rdb_rc rc = out_room(o, n);
+
+	o->wrote = 1;
+	if (rc == RDB_OK && n > 0) {
+		memcpy(o->b->p + o->b->n, p, n);
+		o->b->n += n;
+	}
+	return rc;
+}
+
+static rdb_rc out_repeat(out_ctx *o, char c, size_t n)
+{
+	rdb_rc rc = out_room(o, n);
+
+	o->wrote = 1;
+	if (rc == RDB_OK && n > 0) {
+		memset(o->b->p + o->b->n, c, n);
+		o->b->n += n;
+	}
+	return rc;
+}
+
+/* Emit a conversion's text padded to the width. */
+static rdb_rc out_field(out_ctx *o, const spec *sp, const char *p, size_t n)
+{
+	int64_t pad = (int64_t)sp->width - (int64_t)n;
+	rdb_rc rc = RDB_OK;
+
+	if (pad > 0 && !sp->left)
+		rc = out_repeat(o, ' ', (size_t)pad);
+	if (rc == RDB_OK)
+		rc = out_bytes(o, p, n);
+	if (rc == RDB_OK && pad > 0 && sp->left)
+		rc = out_repeat(o, ' ', (size_t)pad);
+	return rc;
+}
+
+/* Widths count bytes; with '!' they count UTF-8 characters. */
+static void width_for_utf8(spec *sp, const char *p, size_t n)
+{
+	size_t i;
+
+	if (!sp->alt2 || sp->width <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if ((p[i] & 0xc0) == 0x80)
+			sp->width++;
+}
+
+/* ---- integers --------------------------------------------------------------- */
+
+/* Digits of v right-aligned before end; returns the start. */
+static char *int_digits(char *end, uint64_t v, const spec *sp, int ordinal)
+{
+	const char *cset = &digits[sp->info->charset];
+	unsigned base = sp->info->base;
+	char *p = end;
+
+	if (ordinal) {
+		static const char ord[] = "thstndrd";
+		int x = (int)(v % 10);
+
+		if (x >= 4 || (v / 10) % 10 == 1)
+			x = 0;
+		*--p = ord[x * 2 + 1];
+		*--p = ord[x * 2];
+	}
+	do {
+		*--p = cset[v % base];
+		v /= base;
+	} while (v > 0);
+	return p;
+}
+
+static rdb_rc fmt_int(out_ctx *o, spec *sp, fmt_args *a)
+{
+	char small[100], *buf = small, *end, *p;
+	int64_t v = arg_int(a);
+	uint64_t u;
+	char sign = 0;
+	size_t cap, len, nn, i, j;
+	int prec = sp->precision, k = sp->info->kind;
+	rdb_rc rc;
+
+	if (sp->info->is_signed && v < 0) {
+		u = ~(uint64_t)v + 1;
+		sign = '-';
+	} else {
+		u = (uint64_t)v;
+		sign = sp->info->is_signed ? sp->prefix : 0;
+	}
+	if (u == 0)
+		sp->alt = 0;
+	if (sp->zeropad && prec < sp->width - (sign != 0))
+		prec = sp->width - (sign != 0);
+	if (k != K_DECIMAL)
+		sp->thousands = 0;
+	cap = (size_t)(prec > 0 ? prec : 0) + 30;
+	cap += sp->thousands ? cap / 3 : 0;
+	if (cap > sizeof(small)) {
+		if ((rc = out_check(o, cap)) != RDB_OK)
+			return rc;
+		if ((buf = rdb_malloc(cap)) == NULL)
+			return rdb_err_set(o->cx->err, RDB_NOMEM,
+					   "out of memory");
+	}
+	end = buf + cap;
+	p = int_digits(end, u, sp, k == K_ORDINAL);
+	len = (size_t)(end - p);
+	while (prec > 0 && (size_t)prec > len) {
+		*--p = '0';
+		len++;
+	}
+	if (sp->thousands) {
+		/* Slide the digits left to open a ',' every 3 of them. */
+		nn = (len - 1) / 3;
+		j = (len - 1) % 3 + 1;
+		p -= nn;
+		for (i = 0; nn > 0; i++) {
+			p[i] = p[i + nn];
+			if (--j == 0) {
+				p[++i] = sp->thousands;
+				nn--;
+				j = 3;
+			}
+		}
+	}
+	if (sign)
+		*--p = sign;
+	if (sp->alt && sp->info->prefix) {
+		const char *pre = &prefixes[sp->info->prefix];
+
+		for (; *pre; pre++)
+			*--p = *pre;
+	}
+	rc = out_field(o, sp, p, (size_t)(end - p));
+	if (buf != small)
+		rdb_free(buf);
+	return rc;
+}
+
+/* ---- reals ------------------------------------------------------------------ */
+
+static char next_digit(long double *v, int *cnt)
+{
+	int d;
+
+	if (*cnt <= 0)
+		return '0';
+	(*cnt)--;
+	d = (int)*v;
+	*v = (*v - (long double)d) * 10.0;
+	return (char)('0' + d);
+}
+
+/* Scale v (> 0) into [1, 10); returns the decimal exponent (> 350 means
+ * the value is infinite). */
+static int normalize(long double *v)
+{
+	long double scale = 1.0;
+	int e = 0;
+
+	while (*v >= 1e100 * scale && e <= 350) {
+		scale *= 1e100;
+		e += 100;
+	}
+	while (*v >= 1e10 * scale && e <= 350) {
+		scale *= 1e10;
+		e += 10;
+	}
+	while (*v >= 10.0 * scale && e <= 350) {
+		scale *= 10.0;
+		e++;
+	}
+	*v /= scale;
+	while (*v < 1e-8) {
+		*v *= 1.0e8;
+		e -= 8;
+	}
+	while (*v < 1.0) {
+		*v *= 10.0;
+		e--;
+	}
+	return e;
+}
+
+/* The half-unit of the last digit kept: 0.5 * 10^-precision. */
+static double rounder_for(int precision)
+{
+	static const double ar[] = { 5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04,
+		5.0e-05, 5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10 };
+	int idx = precision & 0xfff;
+	double r = ar[idx % 10];
+
+	while (idx >= 10) {
+		r *= 1.0e-10;
+		idx -= 10;
+	}
+	return r;
+}
+
+/* Write the exponent suffix "e+NN" at p; returns the new end. */
+static char *put_exp(char *p, int e, char echar)
+{
+	*p++ = echar;
+	*p++ = e < 0 ? '-' : '+';
+	if (e < 0)
+		e = -e;
+	if (e >= 100) {
+		*p++ = (char)('0' + e / 100);
+		e %= 100;
+	}
+	*p++ = (char)('0' + e / 10);
+	*p++ = (char)('0' + e % 10);
+	return p;
+}
+
+/* Digits of v (>= 0, already normalised to exponent e unless FLOAT) in
+ * the chosen form; returns the end. */
+static char *real_digits(char *p, long double v, int e, int kind, int prec,
+			 const spec *sp)
+{
+	int nsd = 16 + sp->alt2 * 10, e2 = kind == K_EXP ? 0 : e;
+	int dp = prec > 0 || sp->alt || sp->alt2;
+	int rtz = sp->info->kind == K_GENERIC ? !sp->alt : sp->alt2;
+	char *start = p;
+
+	if (e2 < 0)
+		*p++ = '0';
+	else
+		for (; e2 >= 0; e2--)
+			*p++ = next_digit(&v, &nsd);
+	if (dp)
+		*p++ = '.';
+	for (e2++; e2 < 0; prec--, e2++)
+		*p++ = '0';
+	while (prec-- > 0)
+		*p++ = next_digit(&v, &nsd);
+	if (rtz && dp) {
+		while (p > start && p[-1] == '0')
+			p--;
+		if (p[-1] == '.') {
+			if (sp->alt2)
+				*p++ = '0';
+			else
+				p--;
+		}
+	}
+	if (kind == K_EXP)
+		p = put_exp(p, e, digits[sp->info->charset]);
+	return p;
+}
+
+/* Format r into buf (room: see fmt_real); returns the length.  *sign
+ * gets the sign character written first (or 0); *special is set for
+ * Inf and NaN, which are never zero-padded. */
+static size_t real_text(char *buf, double r, spec *sp, char *sign_out,
+			int *special)
+{
+	long double v = r;
+	int prec = sp->precision < 0 ? 6 : sp->precision;
+	int kind = sp->info->kind, e = 0;
+	char sign, *p = buf;
+	double rounder;
+
+	if (prec > 100000000)
+		prec = 100000000;
+	sign = v < 0.0 ? '-' : sp->prefix;
+	if (v < 0.0)
+		v = -v;
+	if (kind == K_GENERIC && prec > 0)
+		prec--;
+	rounder = rounder_for(prec);
+	if (kind == K_FLOAT) {
+		double rx = (double)v;
+		uint64_t u;
+		int ex;
+
+		memcpy(&u, &rx, sizeof(u));
+		ex = -1023 + (int)((u >> 52) & 0x7ff);
+		if (prec + ex / 3 < 15)
+			rounder += rx * 3e-16;
+		v += rounder;
+	}
+	*sign_out = sign;
+	*special = 1;
+	if (isnan((double)v)) {
+		memcpy(buf, "NaN", 3);
+		*sign_out = 0;
+		return 3;
+	}
+	if (v > 0.0) {
+		e = normalize(&v);
+		if (e > 350) {
+			if (sign)
+				*p++ = sign;
+			memcpy(p, "Inf", 3);
+			return (size_t)(p - buf) + 3;
+		}
+	}
+	*special = 0;
+	if (kind != K_FLOAT) {
+		v += rounder;
+		if (v >= 10.0) {
+			v *= 0.1;
+			e++;
+		}
+	}
+	if (kind == K_GENERIC) {
+		if (e < -4 || e > prec) {
+			kind = K_EXP;
+		} else {
+			prec -= e;
+			kind = K_FLOAT;
+		}
+	}
+	if (sign)
+		*p++ = sign;
+	p = real_digits(p, v, e, kind, prec, sp);
+	return (size_t)(p - buf);
+}
+
+static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
+{
+	char small[400], *buf = small;
+	size_t len, cap, pad, i, lead;
+	int prec, e = 0, special;
+	char sign;
+	rdb_rc rc;
+
+	/* SQLite's SQLITE_FP_PRECISION_LIMIT */
+	if (sp->precision > 100000000)
+		sp->precision = 100000000;
+	prec = sp->precision < 0 ? 6 : sp->precision;
+
+	if (isfinite(r) && r != 0.0)
+		(void)frexp(r, &e);
+	/* Digits before the point (at most ~310), the precision, the
+	 * width and the sign, point and exponent. */
+	cap = (size_t)(e > 0 ? e / 3 + 2 : 0) + (size_t)prec +
+		(size_t)sp->width + 30;
+	if (cap > sizeof(small)) {
+		if ((rc = out_check(o, cap)) != RDB_OK)
+			return rc;
+		if ((buf = rdb_malloc(cap)) == NULL)
+			return rdb_err_set(o->cx->err, RDB_NOMEM,
+					   "out of memory");
+	}
+	len = real_text(buf, r, sp, &sign, &special);
+	if (sp->zeropad && !sp->left && len < (size_t)sp->width && !special) {
+		pad = (size_t)sp->width - len;
+		lead = sign != 0;
+		memmove(buf + lead + pad, buf + lead, len - lead);
+		for (i = 0; i < pad; i++)
+			buf[lead + i] = '0';
+		len = (size_t)sp->width;
+	}
+	rc = out_field(o, sp, buf, len);
+	if (buf != small)
+		rdb_free(buf);
+	return rc;
+}
+
+size_t sql_render_real(double r, char buf[SQL_NUM_TEXT])
+{
+	static const conv_info g = { 'g', 0, 1, K_GENERIC, 30, 0 };
+	spec sp = { 0, 0, 1, 0, 0, 0, 0, 15, &g };
+	char sign;
+	int special;
+	size_t n = real_text(buf, r, &sp, &sign, &special);
+
+	buf[n] = '\0';
+	return n;
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+static rdb_rc fmt_string(out_ctx *o, spec *sp, fmt_args *a)
+{
+	char tmp[SQL_NUM_TEXT];
+	size_t n, len = 0;
+	const char *s = arg_text(a, tmp, &n);
+	int prec = sp->precision;
+
+	if (s == NULL)
+		s = "";
+	if (prec >= 0 && sp->alt2) {
+		while (prec-- > 0 && len < n) {
+			if ((unsigned char)s[len++] >= 0xc0)
+				while (len < n && (s[len] & 0xc0) == 0x80)
+					len++;
+		}
+	} else if (prec >= 0) {
+		len = (size_t)prec < n ? (size_t)prec : n;
+	} else {
+		len = n;
+	}
+	width_for_utf8(sp, s, len);
+	return out_field(o, sp, s, len);
+}
+
+static rdb_rc fmt_char(out_ctx *o, spec *sp, fmt_args *a)
+{
+	char tmp[SQL_NUM_TEXT], c[4] = { 0 };
+	size_t n, len = 1, copies;
+	const char *s = arg_text(a, tmp, &n);
+	rdb_rc rc = RDB_OK;
+
+	if (s != NULL && n > 0) {
+		c[0] = s[0];
+		if ((c[0] & 0xc0) == 0xc0)
+			while (len < 4 && len < n && (s[len] & 0xc0) == 0x80) {
+				c[len] = s[len];
+				len++;
+			}
+	}
+	if (sp->precision > 1) {
+		sp->width -= sp->precision - 1;
+		if (sp->width > 1 && !sp->left) {
+			rc = out_repeat(o, ' ', (size_t)sp->width - 1);
+			sp->width = 0;
+		}
+		for (copies = 1; rc == RDB_OK &&
+		     copies < (size_t)sp->precision; copies++)
+			rc = out_bytes(o, c, len);
+		if (rc != RDB_OK)
+			return rc;
+	}
+	sp->alt2 = 1;
+	width_for_utf8(sp, c, len);
+	return out_field(o, sp, c, len);
+}
+
+/* %q %Q %w: double the quote character; %Q adds quotes (NULL -> NULL). */
+static rdb_rc fmt_escape(out_ctx *o, spec *sp, fmt_args *a)
+{
+	char tmp[SQL_NUM_TEXT], small[200], *buf = small;
+	int kind = sp->info->kind;
+	char q = kind == K_ESCAPE3 ? '"' : '\'';
+	size_t n, i, j, k, nq = 0;
+	const char *s = arg_text(a, tmp, &n);
+	int64_t left = sp->precision;
+	int quote = s != NULL && kind == K_ESCAPE2;
+	rdb_rc rc;
+
+	if (s == NULL) {
+		s = kind == K_ESCAPE2 ? "NULL" : "(NULL)";
+		n = strlen(s);
+	}
+	for (i = 0; left != 0 && i < n; i++, left--) {
+		if (s[i] == q)
+			nq++;
+		if (sp->alt2 && (s[i] & 0xc0) == 0xc0)
+			while (i + 1 < n && (s[i + 1] & 0xc0) == 0x80)
+				i++;
+	}
+	k = i;
+	if (k + nq + 3 > sizeof(small)) {
+		if ((rc = out_check(o, k + nq + 3)) != RDB_OK)
+			return rc;
+		if ((buf = rdb_malloc(k + nq + 3)) == NULL)
+			return rdb_err_set(o->cx->err, RDB_NOMEM,
+					   "out of memory");
+	}
+	j = 0;
+	if (quote)
+		buf[j++] = q;
+	for (i = 0; i < k; i++) {
+		buf[j++] = s[i];
+		if (s[i] == q)
+			buf[j++] = q;
+	}
+	if (quote)
+		buf[j++] = q;
+	width_for_utf8(sp, buf, j);
+	rc = out_field(o, sp, buf, j);
+	if (buf != small)
+		rdb_free(buf);
+	return rc;
+}
+
+/* ---- the format string ----------------------------------------------------------- */
+
+/* Parse flags, width and precision after '%'; *f is left on the
+ * conversion character. */
+static void parse_spec(const char **f, const char *end, spec *sp,
+		       fmt_args *a)
+{
+	const char *p = *f;
+	int64_t v;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->precision = -1;
+	for (; p < end; p++) {
+		switch (*p) {
+		case '-': sp->left = 1; continue;
+		case '+': sp->prefix = '+'; continue;
+		case ' ': sp->prefix = ' '; continue;
+		case '#': sp->alt = 1; continue;
+		case '!': sp->alt2 = 1; continue;
+		case '0': sp->zeropad = 1; continue;
+		case ',': sp->thousands = ','; continue;
+		default: break;
+		}
+		break;
+	}
+	if (p < end && *p >= '1' && *p <= '9') {
+		unsigned w = 0;
+
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			w = w * 10 + (unsigned)(*p - '0');
+		sp->width = (int)(w & 0x7fffffff);
+	} else if (p < end && *p == '*') {
+		v = (int32_t)(uint32_t)arg_int(a);
+		if (v < 0) {
+			sp->left = 1;
+			v = v >= -2147483647 ? -v : 0;
+		}
+		sp->width = (int)v;
+		p++;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p < end && *p == '*') {
+			v = (int32_t)(uint32_t)arg_int(a);
+			if (v < 0)
+				v = v >= -2147483647 ? -v : -1;
+			sp->precision = (int)v;
+			p++;
+		} else {
+			unsigned w = 0;
+
+			for (; p < end && *p >= '0' && *p <= '9'; p++)
+				w = w * 10 + (unsigned)(*p - '0');
+			sp->precision = (int)(w & 0x7fffffff);
+		}
+	}
+	/* 'l' and 'll' are accepted and mean nothing here. */
+	if (p < end && *p == 'l' && ++p < end && *p == 'l')
+		p++;
+	*f = p;
+}
+
+static const conv_info *find_conv(char c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(convs) / sizeof(convs[0]); i++)
+		if (convs[i].c == c)
+			return &convs[i];
+	return NULL;
+}
+
+/* One conversion; *stop is set when the output ends here. */
+static rdb_rc convert(out_ctx *o, spec *sp, fmt_args *a, int *stop)
+{
+	switch (sp->info->kind) {
+	case K_DECIMAL: case K_RADIX: case K_ORDINAL:
+		return fmt_int(o, sp, a);
+	case K_FLOAT: case K_EXP: case K_GENERIC:
+		return fmt_real(o, sp, arg_real(a));
+	case K_STRING:
+		return fmt_string(o, sp, a);
+	case K_CHAR:
+		return fmt_char(o, sp, a);
+	case K_ESCAPE: case K_ESCAPE2: case K_ESCAPE3:
+		return fmt_escape(o, sp, a);
+	case K_PERCENT:
+		return out_field(o, sp, "%", 1);
+	case K_SIZE:
+		sp->width = 0;
+		return out_field(o, sp, "", 0);
+	default:
+		*stop = 1;
+		return RDB_OK;
+	}
+}
+
+rdb_rc sql_printf(sql_ctx *cx, const char *fmt, size_t n, int argc,
+		  const sql_value *argv, rdb_buf *out, int *wrote)
+{
+	out_ctx o = { cx, out, out->n, 0 };
+	fmt_args a = { argc, 0, argv };
+	const char *f = fmt, *end, *lit;
+	const void *nul = memchr(fmt, 0, n);
+	int stop = 0;
+	spec sp;
+	rdb_rc rc = RDB_OK;
+
+	end = nul != NULL ? (const char *)nul : fmt + n;
+	while (f < end && rc == RDB_OK && !stop) {
+		if (*f != '%') {
+			for (lit = f; f < end && *f != '%'; f++)
+				;
+			rc = out_bytes(&o, lit, (size_t)(f - lit));
+			continue;
+		}
+		if (++f >= end) {
+			rc = out_bytes(&o, "%", 1);
+			break;
+		}
+		parse_spec(&f, end, &sp, &a);
+		if (f >= end || (sp.info = find_conv(*f)) == NULL)
+			break;
+		f++;
+		rc = convert(&o, &sp, &a, &stop);
+	}
+	if (rc != RDB_OK)
+		out->n = o.start;
+	if (wrote != NULL)
+		*wrote = rc == RDB_OK && o.wrote;
+	return rc;
+}
