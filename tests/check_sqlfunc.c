@@ -412,6 +412,31 @@ START_TEST(test_sqlfunc_value_copies_own_and_borrow_as_documented)
 }
 END_TEST
 
+/* sql_value_cmp() and the table layer's tbl_value_cmp() order values the
+ * same way (the executor mixes index order with evaluated comparisons). */
+START_TEST(test_sqlfunc_value_order_agrees_with_table_layer)
+{
+	sql_value a, b;
+	tbl_value ta, tb;
+	int c1, c2;
+	long i, n = iters(20000);
+
+	tu_seed_note("value_order", seed);
+	for (i = 0; i < n; i++) {
+		gen_value(&seed, store[0], &a);
+		if (i % 5 == 0)
+			b = a;
+		else
+			gen_value(&seed, store[1], &b);
+		ta = sql_value_tbl(&a);
+		tb = sql_value_tbl(&b);
+		c1 = sql_value_cmp(&a, &b);
+		c2 = tbl_value_cmp(&ta, &tb);
+		ck_assert_int_eq((c1 > 0) - (c1 < 0), (c2 > 0) - (c2 < 0));
+	}
+}
+END_TEST
+
 START_TEST(test_sqlfunc_number_text_renders_like_sqlite)
 {
 	sqlite3_stmt *st = prepare("SELECT CAST(?1 AS TEXT)");
@@ -1458,6 +1483,7 @@ Suite *sqlfunc_suite(void)
 
 	CASE("values");
 	tcase_add_test(tc, test_sqlfunc_value_copies_own_and_borrow_as_documented);
+	tcase_add_test(tc, test_sqlfunc_value_order_agrees_with_table_layer);
 	tcase_add_test(tc, test_sqlfunc_number_text_renders_like_sqlite);
 	tcase_add_test(tc,
 		test_sqlfunc_number_parsing_matches_sqlite_real_and_integer);
