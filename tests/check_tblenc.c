@@ -502,6 +502,8 @@ START_TEST(test_tblenc_key_tuples_order_and_round_trip)
 				b.v[k].p = b.mem[k];
 			b.n = 1 + (int)tu_rand_below(&s, MAXC);
 			k = (int)tu_rand_below(&s, (uint64_t)b.n);
+			if (k > a.n)
+				k = a.n;   /* a's values end there */
 			for (; k < b.n; k++)
 				b.v[k] = rand_value(&s, b.mem[k], sizeof(b.mem[k]));
 		} else {
