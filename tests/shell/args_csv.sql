@@ -1,1 +1,0 @@
-SELECT 1 AS a, 'x,y' AS b, NULL AS c, 2.5 AS d;

@@ -1,3 +1,0 @@
-SELECT 1;
-SELECT * FROM no_such_table;
-SELECT 2;
