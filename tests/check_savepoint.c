@@ -4,13 +4,16 @@
  * randomized model test of nested savepoints over page writes,
  * allocations, frees, anchors and spills in a small pool, committed and
  * reopened (model); B+ trees and the KV store rolled back to savepoints
- * (layers); crash trials across transactions that use savepoints (crash);
+ * (layers); readers running while savepoints roll back (threads); crash
+ * trials across transactions that use savepoints (crash);
  * an allocation failure at every allocation of a workload of savepoint
  * operations (nomem).
  *
  * Replay: RDB_TEST_SEED=<seed> reruns the randomized tests.
  */
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -761,7 +764,10 @@ static rdb_rc bt_op(pager_txn *t, rdb_pgno root, uint32_t *ver,
 		return rc;
 	}
 	vl = val_of(val, i, ++*gen);
-	rc = bt_upsert(t, root, kb, kl, val, vl, NULL);
+	if (ver[i] == 0)
+		rc = bt_insert(t, root, kb, kl, val, vl);
+	else
+		rc = bt_upsert(t, root, kb, kl, val, vl, NULL);
 	if (rc == RDB_OK)
 		ver[i] = *gen;
 	return rc;
@@ -962,6 +968,148 @@ START_TEST(test_savepoint_kv_rollback_restores_values)
 	pager_rollback(t);
 	OK(pager_close(p));
 	kv_ctx_free(&cx);
+}
+END_TEST
+
+/* ==== threads ========================================================== *
+ * Readers check every snapshot while the writer rolls savepoints back in
+ * a small pool (spills, cut-back log slots): every page in use holds a
+ * whole image, and none of the bytes written inside a savepoint that was
+ * rolled back (tags with DOOMED set) is ever seen. */
+
+#define DOOMED (1ull << 62)
+
+typedef struct rd_arg {
+	pager *p;
+	atomic_int stop;
+	atomic_int bad;
+	atomic_long snapshots;
+	char why[600];
+} rd_arg;
+
+static int mark_free(void *arg, rdb_pgno pgno, int is_trunk)
+{
+	(void)is_trunk;
+	((unsigned char *)arg)[pgno] = 1;
+	return 0;
+}
+
+/* 0 if the snapshot of t is whole; else 1 and the reason in a->why. */
+static int snapshot_bad(pager_txn *t, rd_arg *a, rdb_err *e)
+{
+	uint32_t n = pager_txn_page_count(t), i;
+	unsigned char *isfree = calloc(n, 1), want[PS];
+	int bad = 0;
+
+	ck_assert_ptr_nonnull(isfree);
+	if (pager_freelist_walk(t, mark_free, isfree) != RDB_OK) {
+		snprintf(a->why, sizeof(a->why), "free list: %s", e->msg);
+		bad = 1;
+	}
+	for (i = 1; i < n && !bad; i++) {
+		pager_page *pg;
+		uint64_t g;
+
+		if (isfree[i])
+			continue;
+		if (pager_get(t, i, &pg) != RDB_OK) {
+			snprintf(a->why, sizeof(a->why), "page %u: %s", i,
+				 e->msg);
+			bad = 1;
+			break;
+		}
+		g = fmt_get_u64(pager_data(pg) + FMT_PAGE_BODY);
+		page_image(want, i, g);
+		if ((g & DOOMED) || memcmp(pager_data(pg) + FMT_PAGE_TYPE,
+					   want + FMT_PAGE_TYPE,
+					   PS - FMT_PAGE_TYPE) != 0) {
+			snprintf(a->why, sizeof(a->why), "page %u: tag %llx",
+				 i, (unsigned long long)g);
+			bad = 1;
+		}
+		pager_unref(pg);
+	}
+	free(isfree);
+	return bad;
+}
+
+static void *reader(void *arg)
+{
+	rd_arg *a = arg;
+	rdb_err e;
+
+	rdb_err_clear(&e);
+	while (!atomic_load(&a->stop) && !atomic_load(&a->bad)) {
+		pager_txn *t;
+
+		if (pager_begin(a->p, 0, &e, &t) != RDB_OK) {
+			snprintf(a->why, sizeof(a->why), "begin: %s", e.msg);
+			atomic_store(&a->bad, 1);
+			break;
+		}
+		if (snapshot_bad(t, a, &e))
+			atomic_store(&a->bad, 1);
+		pager_rollback(t);
+		atomic_fetch_add(&a->snapshots, 1);
+	}
+	return NULL;
+}
+
+START_TEST(test_savepoint_readers_never_see_rolled_back_bytes)
+{
+	pager_opts o = opts(48, 100);
+	pager *p = open_ok(&o);
+	pager_txn *t = begin_ok(p, 1);
+	mstate m, at;
+	mstack s;
+	rd_arg a;
+	pthread_t th;
+	uint64_t seed = tu_seed() + 6, rs = seed, g = 0;
+	uint32_t r, i, rounds = (uint32_t)tu_scaled(40, 8), id;
+
+	tu_seed_note("savepoint threads", seed);
+	ms_init(&m);
+	ms_init(&at);
+	memset(&s, 0, sizeof(s));
+	for (i = 0; i < 120; i++)
+		OK(op_alloc(t, &m, ++g));
+	OK(pager_commit(t));
+	memset(&a, 0, sizeof(a));
+	a.p = p;
+	ck_assert_int_eq(pthread_create(&th, NULL, reader, &a), 0);
+	for (r = 0; r < rounds && !atomic_load(&a.bad); r++) {
+		uint64_t dg;
+
+		t = begin_ok(p, 1);
+		for (i = 0; i < 20; i++)
+			OK(op_rewrite(t, &m, ms_pick(&m, &rs), ++g));
+		OK(pager_savepoint(t, &id));
+		ms_copy(&at, &m);
+		for (i = 0; i < 150; i++) {
+			dg = ++g | DOOMED;
+			if (i % 3 == 2)
+				OK(op_alloc(t, &m, dg));
+			else if (i % 7 == 6)
+				OK(op_free(t, &m, ms_pick(&m, &rs)));
+			else
+				OK(op_rewrite(t, &m, ms_pick(&m, &rs), dg));
+		}
+		OK(pager_savepoint_rollback(t, id));
+		ms_copy(&m, &at);
+		OK(op_alloc(t, &m, ++g));
+		OK(pager_commit(t));
+	}
+	atomic_store(&a.stop, 1);
+	pthread_join(th, NULL);
+	ck_assert_msg(!atomic_load(&a.bad), "reader: %s", a.why);
+	ck_assert(atomic_load(&a.snapshots) > 0);
+	t = begin_ok(p, 0);
+	ms_verify(t, &m, "at the end");
+	pager_rollback(t);
+	OK(pager_close(p));
+	ms_free(&m);
+	ms_free(&at);
+	stack_free(&s);
 }
 END_TEST
 
@@ -1166,6 +1314,12 @@ Suite *savepoint_suite(void)
 	tcase_add_test(tc, test_savepoint_btree_rollback_restores_exact_keys);
 	tcase_add_test(tc, test_savepoint_btree_created_inside_is_gone);
 	tcase_add_test(tc, test_savepoint_kv_rollback_restores_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("threads");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_savepoint_readers_never_see_rolled_back_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("crash");
