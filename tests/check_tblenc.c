@@ -677,6 +677,8 @@ START_TEST(test_tblenc_key_truncated_and_garbage_never_crash)
 		memcpy(copy, e.p, cut);
 		ck_assert_int_eq(tbl_key_decode(copy, cut, t.n, any, desc, out,
 						&scratch, NULL), RDB_CORRUPT);
+		for (k = 0; k < t.n; k++)   /* failure leaves NULLs */
+			ck_assert(out[k].cls == TBL_NULL && out[k].p == NULL);
 		free(copy);
 
 		/* garbage: random bytes, or the key with bytes flipped */

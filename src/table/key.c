@@ -23,10 +23,14 @@ static int clz64(uint64_t x)
 	int n = 0;
 
 	assert(x != 0);
+#if defined(__GNUC__)
+	n = __builtin_clzll(x);
+#else
 	while ((x & (UINT64_C(1) << 63)) == 0) {
 		x <<= 1;
 		n++;
 	}
+#endif
 	return n;
 }
 
@@ -389,8 +393,10 @@ rdb_rc tbl_key_decode(const void *key, size_t klen, int n,
 		rc = get_one(key, klen, &pos, types[i],
 			     desc != NULL && desc[i] ? 0xff : 0, scratch,
 			     &out[i]);
-		if (rc != RDB_OK)
+		if (rc != RDB_OK) {
+			memset(out, 0, (size_t)n * sizeof(*out));   /* NULLs */
 			return rc;
+		}
 	}
 	for (i = 0; i < n; i++)
 		if ((out[i].cls == TBL_TEXT || out[i].cls == TBL_BLOB) &&

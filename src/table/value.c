@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "mem.h"
 #include "table/tbl_int.h"
 
 /* ---- comparing ------------------------------------------------------------ */
@@ -286,7 +285,8 @@ typedef struct numtext {
 	int is_int;               /* no '.' and no exponent */
 	int fits;                 /* is_int and in int64's range: i is it */
 	int64_t i;
-	double r;                 /* the value, correctly rounded */
+	double r;                 /* the value, correctly rounded (for an
+				     int that fits: (double)i) */
 } numtext;
 
 /* Digits kept for strtod: beyond them a sticky '1' stands for the rest
@@ -371,15 +371,11 @@ static int parse_number(const void *p, size_t n, numtext *nt)
 	if (ns.sticky)
 		ns.dig[ns.nd++] = '1';
 	if (ns.nd == 0) {
-		nt->fits = 1;
+		nt->fits = nt->is_int;
 		nt->i = 0;
 		nt->r = neg ? -0.0 : 0.0;
 		return 1;
 	}
-	len = snprintf(buf, sizeof(buf), "%s%.*se%" PRId64, neg ? "-" : "",
-		       ns.nd, ns.dig, ns.exp10);
-	assert(len > 0 && (size_t)len < sizeof(buf));
-	nt->r = strtod(buf, NULL);
 	nt->fits = 0;
 	if (nt->is_int && !ns.sticky && ns.nd + ns.exp10 <= 19) {
 		int k;
@@ -392,8 +388,17 @@ static int parse_number(const void *p, size_t n, numtext *nt)
 			nt->fits = 1;
 			nt->i = !neg ? (int64_t)u : u > (uint64_t)INT64_MAX ?
 				INT64_MIN : -(int64_t)u;
+			nt->r = (double)nt->i;
+			return 1;
 		}
 	}
+	/* The digits without a radix character: strtod cannot be misled by
+	 * the locale. */
+	len = snprintf(buf, sizeof(buf), "%s%.*se%" PRId64, neg ? "-" : "",
+		       ns.nd, ns.dig, ns.exp10);
+	if (len <= 0 || (size_t)len >= sizeof(buf))
+		return 0;          /* cannot happen: NUM_DIGITS bounds it */
+	nt->r = strtod(buf, NULL);
 	return 1;
 }
 
