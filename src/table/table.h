@@ -79,6 +79,9 @@ const char *tbl_type_name(tbl_type type);      /* "INTEGER", ... */
 
 /* ---- schema objects ------------------------------------------------------ */
 
+#define TBL_MAX_COLUMNS 2000      /* columns of a table */
+#define TBL_MAX_KEY_COLS 32       /* columns of a primary key or an index */
+
 typedef struct tbl_column {
 	char *name;               /* owned */
 	char *decl;               /* owned: the type as declared ("VARCHAR(8)") */
@@ -173,7 +176,9 @@ typedef struct tbl_schema tbl_schema;   /* opaque, immutable, refcounted */
  * tbl_schema_unref().  Thread-safe reference counting. */
 rdb_rc tbl_schema_get(pager_txn *t, tbl_schema *cached, tbl_schema **out);
 void tbl_schema_unref(tbl_schema *s);                /* NULL-safe */
-/* The catalog version (changes with every DDL). */
+/* The catalog version: it grows with every DDL (by one, or by more after a
+ * rolled-back DDL in this process, so that no version number ever names
+ * two different catalogs of one file in one process). */
 uint64_t tbl_schema_version(const tbl_schema *s);
 /* Lookups by name, ASCII case-insensitive; NULL if absent.  System tables
  * are found too. */
@@ -188,22 +193,35 @@ const tbl_table *tbl_schema_at(const tbl_schema *s, int i);
 
 /* Create a table from def (name, columns with types, defaults and
  * constraints, primary key; sql may be NULL and is then generated; root,
- * idx, rows and system are ignored).  UNIQUE columns get their own unique
- * indexes.  Errors, nothing created: a name already used by a table or
- * index, duplicate column names, no columns, a bad default, RDB_TOOBIG if
- * the key columns could exceed the key limit... */
+ * idx, rows, system, ipk and each column's pk are ignored: npk/pk give the
+ * key, pk_desc its directions; decl, when set, is parsed for type and
+ * maxlen).  UNIQUE columns get their own unique indexes.  Errors, nothing
+ * created: a name already used by a table or index or reserved ("rdb_"),
+ * duplicate column names, no columns, a key column out of range, a bad
+ * default, an unknown type name, RDB_TOOBIG if a key made of the declared
+ * lengths (in ASCII characters) cannot fit.  s must be the schema of the
+ * catalog as it is in t (else RDB_MISUSE), as for every DDL call. */
 rdb_rc tbl_create_table(pager_txn *t, const tbl_schema *s,
 			const tbl_table *def);
 /* Drop a table, its indexes and every one of their pages. */
 rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name);
-/* Create an index on table (def: name, unique, ncols, cols, desc, sql) and
- * fill it from the table's rows; a unique violation is RDB_CONSTRAINT and
- * nothing is created. */
+/* Create an index on table (def: name, unique, ncols, cols, desc, sql,
+ * origin 'u' for a UNIQUE table constraint, else 'c') and fill it from the
+ * table's rows; a unique violation is RDB_CONSTRAINT and nothing is
+ * created.  Dropping an index of origin 'u' is refused. */
 rdb_rc tbl_create_index(pager_txn *t, const tbl_schema *s,
 			const char *table, const tbl_index *def);
 rdb_rc tbl_drop_index(pager_txn *t, const tbl_schema *s, const char *name);
 
 /* ---- rows ---------------------------------------------------------------- */
+
+/* Scratch memory for row calls, reused from call to call (one per
+ * connection; used by one thread at a time).  What a row call hands out
+ * (converted values, a row from tbl_get) lives in it until the next call
+ * with it.  On RDB_OK the caller owns *out: free with tbl_ctx_free(). */
+typedef struct tbl_ctx tbl_ctx;          /* opaque */
+rdb_rc tbl_ctx_new(tbl_ctx **out);
+void tbl_ctx_free(tbl_ctx *cx);                      /* NULL-safe */
 
 typedef enum tbl_conflict {
 	TBL_ABORT = 0,            /* a conflict is RDB_CONSTRAINT */
@@ -213,24 +231,30 @@ typedef enum tbl_conflict {
 
 /* Insert a row (tbl_nvals values; missing columns already given their
  * defaults by the caller).  The values are coerced in place (converted
- * text lives in memory the table layer owns until the next call on this
- * transaction).  A NULL rowid (or NULL in an ipk column) gets max + 1.
- * *done (may be NULL) = 1 if a row was written. */
-rdb_rc tbl_insert(pager_txn *t, const tbl_table *tb, tbl_value *row,
-		  tbl_conflict on, int *done);
-/* Replace the row old (as read from a cursor or tbl_get) by new; the key
- * may change.  Every index is updated.  Constraint failures change
- * nothing. */
-rdb_rc tbl_update(pager_txn *t, const tbl_table *tb, const tbl_value *old,
-		  tbl_value *new_row, tbl_conflict on, int *done);
-/* Delete the row with old's key (old as read: every indexed column). */
-rdb_rc tbl_delete(pager_txn *t, const tbl_table *tb, const tbl_value *old);
+ * text lives in cx until its next call).  A NULL rowid (or NULL in an ipk
+ * column) gets max + 1, written back to row.  Key columns are NOT NULL.
+ * The conflict mode covers UNIQUE, PRIMARY KEY and NOT NULL (REPLACE puts
+ * the column's default in place of a NULL, if it has one).  *done (may be
+ * NULL) = 1 if a row was written. */
+rdb_rc tbl_insert(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+		  tbl_value *row, tbl_conflict on, int *done);
+/* Replace the row with old's key (the stored row is read again: old needs
+ * only its key columns, or its rowid) by new_row; the key may change (a
+ * NULL rowid keeps the old one).  Every index is updated.  Constraint
+ * failures change nothing.  RDB_NOTFOUND if there is no such row. */
+rdb_rc tbl_update(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+		  const tbl_value *old, tbl_value *new_row, tbl_conflict on,
+		  int *done);
+/* Delete the row with old's key (as for tbl_update) and its index
+ * entries.  RDB_NOTFOUND if there is no such row. */
+rdb_rc tbl_delete(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+		  const tbl_value *old);
 
 /* Look a row up by its key (npk values, or one rowid value).  On RDB_OK
- * *row (tbl_nvals values) is borrowed until the next call on t.
+ * *row (tbl_nvals values) is borrowed from cx until its next call.
  * RDB_NOTFOUND if missing. */
-rdb_rc tbl_get(pager_txn *t, const tbl_table *tb, const tbl_value *key,
-	       const tbl_value **row);
+rdb_rc tbl_get(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+	       const tbl_value *key, const tbl_value **row);
 
 /* Adjust the row-count estimate kept in rdb_tables by delta (called once
  * per statement; writes only when the estimate moves by more than an
