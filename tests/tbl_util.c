@@ -1,6 +1,7 @@
 /* tbl_util.c -- see tbl_util.h. */
 #include "tbl_util.h"
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,4 +217,106 @@ const char *tdb_census(tdb *d)
 		}
 	free(seen);
 	return msg[0] ? msg : NULL;
+}
+
+/* ---- dumps ---------------------------------------------------------------- */
+
+typedef struct sbuf {
+	char *p;
+	size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const void *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_fmt(sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sb_fmt(sbuf *b, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sb_add(b, tmp, (size_t)n);
+}
+
+static void sb_value(sbuf *b, const tbl_value *v)
+{
+	size_t i;
+
+	switch (v->cls) {
+	case TBL_NULL:
+		sb_add(b, "N", 1);
+		break;
+	case TBL_INT:
+		sb_fmt(b, "I%lld", (long long)v->i);
+		break;
+	case TBL_REAL:
+		sb_fmt(b, "R%.17g", v->r);
+		break;
+	default:
+		sb_fmt(b, "%c%zu:", v->cls == TBL_TEXT ? 'T' : 'B', v->n);
+		for (i = 0; i < v->n; i++)
+			sb_fmt(b, "%02x", ((const unsigned char *)v->p)[i]);
+	}
+	sb_add(b, "|", 1);
+}
+
+static rdb_rc dump_rows(tdb *d, const tbl_table *tb, sbuf *b)
+{
+	tbl_cursor *c = NULL;
+	const tbl_value *row;
+	rdb_rc rc = tbl_cursor_open(d->t, tb, NULL, &c);
+	int i;
+
+	sb_fmt(b, "table %s\n", tb->name);
+	while (rc == RDB_OK && (rc = tbl_cursor_next(c)) == RDB_ROW) {
+		if ((rc = tbl_cursor_row(c, &row)) != RDB_OK)
+			break;
+		for (i = 0; i < tbl_nvals(tb); i++)
+			sb_value(b, &row[i]);
+		sb_add(b, "\n", 1);
+	}
+	tbl_cursor_close(c);
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+char *tdb_dump_table(tdb *d, const tbl_table *tb, rdb_rc *rc)
+{
+	sbuf b = { 0 };
+
+	sb_add(&b, "", 0);
+	*rc = dump_rows(d, tb, &b);
+	if (*rc == RDB_OK)
+		return b.p;
+	free(b.p);
+	return NULL;
+}
+
+char *tdb_dump(tdb *d, rdb_rc *rc)
+{
+	sbuf b = { 0 };
+	int i;
+
+	sb_add(&b, "", 0);
+	*rc = RDB_OK;
+	for (i = 0; i < tbl_schema_count(d->s) && *rc == RDB_OK; i++)
+		*rc = dump_rows(d, tbl_schema_at(d->s, i), &b);
+	if (*rc == RDB_OK)
+		return b.p;
+	free(b.p);
+	return NULL;
 }

@@ -56,4 +56,11 @@ const char *tv_str(const tbl_value *v);
  * (a static buffer). */
 const char *tdb_census(tdb *d);
 
+/* Every row of every table of the current schema (system tables too),
+ * serialised in scan order, into a new string (free with free()); NULL
+ * with *rc set if a call failed. */
+char *tdb_dump(tdb *d, rdb_rc *rc);
+/* The rows of one table only. */
+char *tdb_dump_table(tdb *d, const tbl_table *tb, rdb_rc *rc);
+
 #endif /* RDB_TBL_UTIL_H */

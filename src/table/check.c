@@ -128,7 +128,8 @@ static rdb_rc check_unique(checker *ck, const tbl_index *ix)
 	tbl_layout_of(ck->tb, ix, &l);
 	rdb_buf_reset(&ck->other);
 	rc = bt_cursor_open(ck->t, ix->root, &c);
-	for (rc = rc ? rc : bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+	for (rc = rc ? rc : bt_first(c); rc == RDB_OK;
+	     rc = rc ? rc : bt_next(c)) {
 		if ((rc = bt_key(c, &k, &kn)) != RDB_OK)
 			break;
 		rc = tbl_key_decode(k, kn, l.nix, l.type, l.desc, vals,
@@ -189,7 +190,8 @@ static rdb_rc check_table(checker *ck, unsigned char *seen)
 	rc = bt_verify(ck->t, tb->root, seen, &st);
 	if (rc == RDB_OK)
 		rc = bt_cursor_open(ck->t, tb->root, &c);
-	for (rc = rc ? rc : bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+	for (rc = rc ? rc : bt_first(c); rc == RDB_OK;
+	     rc = rc ? rc : bt_next(c)) {
 		rc = check_row(ck, c);
 		ck->nrows++;
 	}

@@ -107,11 +107,10 @@ static rdb_rc check_key_size(pager_txn *t, int id, const tbl_value *row)
 	rdb_rc rc = tbl_sys_key(&k, id, row);
 
 	if (rc == RDB_OK && k.n > max)
-		rc = rdb_err_set(E(t), RDB_TOOBIG, "name '%s' is too long: "
-				 "the key of its row in %s would take %zu "
-				 "bytes (maximum %zu)", (const char *)row[1 -
-				 (id == SYS_TABLES)].p, tbl_sys[id].name, k.n,
-				 max);
+		rc = rdb_err_set(E(t), RDB_TOOBIG, "name too long: its row in "
+				 "%s would have a key of %zu bytes (maximum "
+				 "%zu): '%.40s'", tbl_sys[id].name, k.n, max,
+				 (const char *)row[id == SYS_INDEXES].p);
 	rdb_buf_free(&k);
 	return rc == RDB_NOMEM ? tbl_nomem(t) : rc;
 }
@@ -626,7 +625,8 @@ static rdb_rc fill_index(pager_txn *t, const tbl_table *tb,
 	rdb_rc rc = row ? bt_cursor_open(t, tb->root, &c) : RDB_NOMEM;
 
 	tbl_layout_of(tb, ix, &l);
-	for (rc = rc ? rc : bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+	for (rc = rc ? rc : bt_first(c); rc == RDB_OK;
+	     rc = rc ? rc : bt_next(c)) {
 		const void *k, *v;
 		size_t kn, vn;
 
