@@ -757,6 +757,411 @@ START_TEST(test_catalog_row_estimate_follows_changes)
 }
 END_TEST
 
+/* ==== crash: faults through the in-memory file system ====================== *
+ * Every write transaction stores its commit number K in header anchor 7
+ * and a dump of every table (system tables included) as it is just before
+ * the commit.  After a crash, power loss or torn write at a random call
+ * and a reopen, the database must hold exactly the dump of commit K for
+ * the K it says (the last commit that returned RDB_OK, or the one whose
+ * commit failed), and pass the page census and tbl_check. */
+
+#define CR_ANCHOR 7u
+#define CR_MAXC 16
+
+typedef struct crig {
+	tdb d;
+	uint64_t rng;
+	char *snap[CR_MAXC + 4];  /* dump of commit K */
+	uint64_t last_ok, last_try;
+	int armed;
+	const char *first_op;
+	int first_rc;
+	long ops;
+	char ctx[256];
+} crig;
+
+static void cr_fail(const crig *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cr_fail(const crig *r, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ck_abort_msg("%s [%s; first error: %s %d; txn err '%s']", msg, r->ctx,
+		     r->first_op ? r->first_op : "none", r->first_rc,
+		     r->d.terr.msg);
+}
+
+#define CR_CHECK(r, cond, ...) do {					\
+	if (!(cond))							\
+		cr_fail((r), __VA_ARGS__);				\
+} while (0)
+
+/* rc of op: RDB_OK, a statement error that changed nothing, or the
+ * injected fault's RDB_IOERR (then returned).  Statement errors
+ * (constraints, keys too long for an index) are part of the workload. */
+static rdb_rc cr_err(crig *r, const char *op, rdb_rc rc)
+{
+	if (rc == RDB_OK || rc == RDB_CONSTRAINT || rc == RDB_NOTFOUND ||
+	    rc == RDB_TOOBIG)
+		return RDB_OK;
+	CR_CHECK(r, r->armed && os_mem_fault_fired(r->d.vfs), "%s failed "
+		 "with %d (%s) though no fault fired", op, rc, r->d.terr.msg);
+	CR_CHECK(r, rc == RDB_IOERR, "%s failed with %d (%s), not the "
+		 "injected fault's RDB_IOERR", op, rc, r->d.terr.msg);
+	if (r->first_op == NULL) {
+		r->first_op = op;
+		r->first_rc = rc;
+	}
+	return rc;
+}
+
+static const char *const cr_tables[4] = { "c0", "c1", "c2", "c3" };
+
+static rdb_rc cr_create(crig *r, int n)
+{
+	tbl_column c0[] = { tcol("k", "INTEGER", 0, 0), tcol("v", "TEXT", 0, 0),
+			    tcol("w", "INTEGER", 0, 1) };
+	tbl_column c1[] = { tcol("a", "TEXT", 0, 0), tcol("b", "INTEGER", 0, 0),
+			    tcol("v", "BLOB", 0, 0) };
+	tbl_column c2[] = { tcol("v", "TEXT", 0, 0), tcol("w", "INTEGER", 0, 0) };
+	tbl_column c3[] = { tcol("k", "INTEGER", 0, 0), tcol("v", "TEXT", 1, 0) };
+	uint16_t pk[2] = { 0, 1 };
+	tbl_table defs[4] = {
+		{ .ncols = 3, .cols = c0, .npk = 1, .pk = pk },
+		{ .ncols = 3, .cols = c1, .npk = 2, .pk = pk },
+		{ .ncols = 2, .cols = c2 },
+		{ .ncols = 2, .cols = c3, .npk = 1, .pk = pk } };
+
+	c1[0].pk_desc = 1;
+	c3[0].pk_desc = 1;
+	defs[n].name = (char *)cr_tables[n];
+	return tbl_create_table(r->d.t, r->d.s, &defs[n]);
+}
+
+static int cr_vcol(const tbl_table *tb)
+{
+	int i;
+
+	for (i = 0; i < tb->ncols; i++)
+		if (strcmp(tb->cols[i].name, "v") == 0)
+			return i;
+	return 0;
+}
+
+static rdb_rc cr_index(crig *r, const tbl_table *tb)
+{
+	char name[16];
+	uint16_t col[1] = { (uint16_t)cr_vcol(tb) };
+	uint8_t desc[1] = { 1 };
+	tbl_index ix = { .name = name, .ncols = 1, .cols = col, .desc = desc };
+
+	snprintf(name, sizeof(name), "%s_v", tb->name);
+	if (tbl_schema_index(r->d.s, name, NULL) != NULL)
+		return tbl_drop_index(r->d.t, r->d.s, name);
+	return tbl_create_index(r->d.t, r->d.s, tb->name, &ix);
+}
+
+static char cr_text[8192];
+
+static tbl_value cr_val(crig *r, tbl_type ty)
+{
+	uint64_t c = tu_rand_below(&r->rng, 100);
+	tbl_value v;
+
+	if (ty == TBL_TY_INTEGER)
+		return tv_int((int64_t)tu_rand_below(&r->rng, 300));
+	v = tv_blob(cr_text, c < 80 ? tu_rand_below(&r->rng, 40)
+			    : c < 95 ? 100 + tu_rand_below(&r->rng, 900)
+				     : 2000 + tu_rand_below(&r->rng, 6000));
+	if (ty == TBL_TY_TEXT)
+		v.cls = TBL_TEXT;
+	return v;
+}
+
+static rdb_rc cr_insert(crig *r, const tbl_table *tb)
+{
+	tbl_value row[4];
+	int n = 1 + (int)tu_rand_below(&r->rng, 30), i, c;
+	rdb_rc rc = RDB_OK;
+
+	for (i = 0; i < n && rc == RDB_OK; i++) {
+		for (c = 0; c < tb->ncols; c++)
+			row[c] = cr_val(r, tb->cols[c].type);
+		row[tb->ncols] = tv_null();
+		if (tb->ipk && tu_rand_below(&r->rng, 2))
+			row[tb->pk[0]] = tv_null();
+		rc = cr_err(r, "tbl_insert", tbl_insert(r->d.t, r->d.cx, tb,
+				row, TBL_REPLACE, NULL));
+	}
+	return rc;
+}
+
+/* Walk the table, deleting or rewriting (non-key value) some rows. */
+static rdb_rc cr_walk(crig *r, const tbl_table *tb, int del)
+{
+	tbl_cursor *c = NULL;
+	const tbl_value *row;
+	tbl_value nw[4];
+	int vc = cr_vcol(tb), i;
+	rdb_rc rc = cr_err(r, "tbl_cursor_open", tbl_cursor_open(r->d.t, tb,
+							NULL, &c));
+
+	while (rc == RDB_OK && (rc = tbl_cursor_next(c)) == RDB_ROW) {
+		rc = cr_err(r, "tbl_cursor_row", tbl_cursor_row(c, &row));
+		if (rc != RDB_OK || tu_rand_below(&r->rng, 3) != 0)
+			continue;
+		for (i = 0; i < tbl_nvals(tb); i++)
+			nw[i] = row[i];
+		nw[vc] = cr_val(r, tb->cols[vc].type);
+		rc = del ? cr_err(r, "tbl_delete", tbl_delete(r->d.t, r->d.cx,
+				  tb, row))
+			 : cr_err(r, "tbl_update", tbl_update(r->d.t, r->d.cx,
+				  tb, row, nw, TBL_ABORT, NULL));
+	}
+	tbl_cursor_close(c);
+	return rc == RDB_DONE ? RDB_OK : cr_err(r, "tbl_cursor_next", rc);
+}
+
+/* One statement on table n. */
+static rdb_rc cr_op(crig *r)
+{
+	int n = (int)tu_rand_below(&r->rng, 4);
+	const tbl_table *tb = tbl_schema_table(r->d.s, cr_tables[n]);
+	uint64_t c = tu_rand_below(&r->rng, 100);
+	rdb_rc rc;
+
+	r->ops++;
+	if (tb == NULL)
+		rc = cr_err(r, "tbl_create_table", cr_create(r, n));
+	else if (c < 8)
+		rc = cr_err(r, "tbl_drop_table", tbl_drop_table(r->d.t,
+				r->d.s, tb->name));
+	else if (c < 20)
+		rc = cr_err(r, "index", cr_index(r, tb));
+	else if (c < 70)
+		return cr_insert(r, tb);
+	else
+		return cr_walk(r, tb, c < 85);
+	if (rc == RDB_OK) {
+		tbl_schema *ns = NULL;
+
+		rc = cr_err(r, "tbl_schema_get", tbl_schema_get(r->d.t, r->d.s,
+							       &ns));
+		if (ns != NULL) {
+			tbl_schema_unref(r->d.s);
+			r->d.s = ns;
+		}
+	}
+	return rc;
+}
+
+static rdb_rc cr_txn(crig *r)
+{
+	uint64_t K = r->last_ok + 1;
+	int n = 1 + (int)tu_rand_below(&r->rng, 5), i;
+	char *dump;
+	rdb_rc rc;
+
+	rdb_err_clear(&r->d.terr);
+	rc = cr_err(r, "tdb_begin", tdb_begin(&r->d, 1));
+	if (rc != RDB_OK)
+		return rc;
+	for (i = 0; i < n && rc == RDB_OK; i++)
+		rc = cr_op(r);
+	if (rc == RDB_OK)
+		rc = cr_err(r, "pager_set_anchor", pager_set_anchor(r->d.t,
+				CR_ANCHOR, K));
+	dump = rc == RDB_OK ? tdb_dump(&r->d, &rc) : NULL;
+	if (rc != RDB_OK || dump == NULL) {
+		cr_err(r, "tdb_dump", rc);
+		tdb_rollback(&r->d);
+		return rc ? rc : RDB_IOERR;
+	}
+	ck_assert_int_lt(K, CR_MAXC + 4);
+	free(r->snap[K]);
+	r->snap[K] = dump;
+	r->last_try = K;
+	rc = cr_err(r, "pager_commit", tdb_commit(&r->d));
+	if (rc == RDB_OK)
+		r->last_ok = K;
+	return rc;
+}
+
+/* The reopened database holds commit last_ok (or last_try if that commit
+ * failed) exactly, and passes the census. */
+static void cr_verify(crig *r, int inflight)
+{
+	uint64_t K;
+	const char *why;
+	char *dump;
+	rdb_rc rc;
+
+	r->armed = 0;
+	rc = tdb_begin(&r->d, 0);
+	CR_CHECK(r, rc == RDB_OK, "read transaction: rc %d (%s)", rc,
+		 r->d.terr.msg);
+	K = pager_anchor(r->d.t, CR_ANCHOR);
+	CR_CHECK(r, K == r->last_ok || (inflight && K == r->last_try),
+		 "database is at commit %llu; allowed %llu%s (last tried "
+		 "%llu)", (unsigned long long)K,
+		 (unsigned long long)r->last_ok, inflight ? " or the failed "
+		 "commit after it" : " only", (unsigned long long)r->last_try);
+	dump = tdb_dump(&r->d, &rc);
+	CR_CHECK(r, dump != NULL, "dump: rc %d (%s)", rc, r->d.terr.msg);
+	CR_CHECK(r, strcmp(dump, r->snap[K]) == 0, "contents at commit %llu "
+		 "differ from what that commit wrote",
+		 (unsigned long long)K);
+	free(dump);
+	why = tdb_census(&r->d);
+	CR_CHECK(r, why == NULL, "census at commit %llu: %s",
+		 (unsigned long long)K, why ? why : "");
+	tdb_rollback(&r->d);
+	r->last_ok = r->last_try = K;
+}
+
+static void cr_reopen(crig *r)
+{
+	rdb_rc rc;
+
+	tbl_schema_unref(r->d.s);
+	r->d.s = NULL;
+	rc = pager_open(r->d.vfs, r->d.path, &r->d.opts, &r->d.err, &r->d.p);
+	CR_CHECK(r, rc == RDB_OK, "pager_open: rc %d (%s)", rc, r->d.err.msg);
+}
+
+/* A fresh in-memory database (page size 1024 or 4096, small caches and
+ * checkpoints), its empty dump as commit 0, then 1..2 transactions. */
+static void cr_setup(crig *r, uint64_t seed, long idx)
+{
+	rdb_rc rc;
+	int i, n;
+
+	memset(r, 0, sizeof(*r));
+	r->rng = seed | 1;
+	for (i = 0; i < (int)sizeof(cr_text); i++)
+		cr_text[i] = (char)('a' + i * 7 % 26);
+	tdb_open(&r->d, tu_rand_below(&r->rng, 2) ? 1024 : 4096, 1);
+	snprintf(r->ctx, sizeof(r->ctx), "catalog crash trial %ld, seed "
+		 "%llu, page size %u", idx, (unsigned long long)seed,
+		 r->d.opts.page_size);
+	tdb_rollback(&r->d);
+	(void)pager_close(r->d.p);
+	r->d.opts.cache_pages = 16 + (uint32_t)tu_rand_below(&r->rng, 33);
+	r->d.opts.ckpt_frames = 8 + (uint32_t)tu_rand_below(&r->rng, 57);
+	cr_reopen(r);
+	ck_assert_int_eq(tdb_begin(&r->d, 0), RDB_OK);
+	r->snap[0] = tdb_dump(&r->d, &rc);
+	ck_assert_ptr_nonnull(r->snap[0]);
+	tdb_rollback(&r->d);
+	n = 1 + (int)tu_rand_below(&r->rng, 2);
+	for (i = 0; i < n; i++)
+		CR_CHECK(r, cr_txn(r) == RDB_OK, "setup transaction %d", i);
+}
+
+static void cr_workload(crig *r)
+{
+	int n = 2 + (int)tu_rand_below(&r->rng, 5), i;
+	rdb_rc rc = RDB_OK;
+
+	for (i = 0; i < n && rc == RDB_OK; i++)
+		rc = cr_txn(r);
+}
+
+static void cr_done(crig *r)
+{
+	int i;
+
+	for (i = 0; i < CR_MAXC + 4; i++)
+		free(r->snap[i]);
+	tdb_close(&r->d);
+}
+
+/* Calls of the fault-free workload and close. */
+static uint64_t cr_measure(uint64_t seed, long idx)
+{
+	crig *r = calloc(1, sizeof(*r));
+	uint64_t calls;
+
+	ck_assert_ptr_nonnull(r);
+	cr_setup(r, seed, idx);
+	os_mem_set_fault(r->d.vfs, OS_FAULT_NONE, 0, 0, 0);
+	cr_workload(r);
+	CR_CHECK(r, pager_close(r->d.p) == RDB_OK, "fault-free close");
+	r->d.p = NULL;
+	calls = os_mem_calls(r->d.vfs);
+	cr_done(r);
+	free(r);
+	return calls;
+}
+
+/* One trial: fault, close, reboot, verify; one more transaction on the
+ * recovered database, verified after a clean reopen.  Returns whether
+ * the fault fired. */
+static int cr_run(uint64_t seed, long idx, os_fault kind, uint64_t at,
+		  long *ops)
+{
+	crig *r = calloc(1, sizeof(*r));
+	int fired;
+	rdb_rc rc;
+
+	ck_assert_ptr_nonnull(r);
+	cr_setup(r, seed, idx);
+	os_mem_set_fault(r->d.vfs, kind, at, 0, seed);
+	r->armed = 1;
+	cr_workload(r);
+	tdb_rollback(&r->d);
+	rc = pager_close(r->d.p);
+	r->d.p = NULL;
+	fired = os_mem_fault_fired(r->d.vfs);
+	CR_CHECK(r, fired == (rc != RDB_OK || r->first_op != NULL),
+		 "close returned %d; the fault %s", rc,
+		 fired ? "had fired" : "never fired");
+	os_mem_restart(r->d.vfs);
+	cr_reopen(r);
+	cr_verify(r, 1);
+	CR_CHECK(r, cr_txn(r) == RDB_OK, "transaction after recovery");
+	CR_CHECK(r, pager_close(r->d.p) == RDB_OK, "clean close");
+	cr_reopen(r);
+	cr_verify(r, 0);
+	*ops += r->ops;
+	cr_done(r);
+	free(r);
+	return fired;
+}
+
+/* At scale 1: 120 trials of about 17 statements each (2000 statements:
+ * DDL and row changes); the faults of nearly all of them fire. */
+START_TEST(test_catalog_crash_trials_reopen_at_a_committed_state)
+{
+	static const os_fault kinds[] = { OS_FAULT_CRASH, OS_FAULT_POWERLOSS,
+					  OS_FAULT_TORN };
+	long n = tu_scaled(120, 12), i, fired = 0, run = 0, ops = 0;
+	const char *env = getenv("RDB_CATALOG_CRASH_TRIAL");
+	long only = env ? atol(env) : -1;
+	uint64_t base = tu_seed(), seed, s, calls;
+
+	tu_seed_note("catalog crash trials", base);
+	for (i = 0; i < n; i++) {
+		if (only >= 0 && i != only)
+			continue;
+		seed = base + (uint64_t)i * 0x9E3779B97F4A7C15ull;
+		calls = cr_measure(seed, i);
+		s = seed ^ 0xfa17;
+		fired += cr_run(seed, i, kinds[i % 3],
+				1 + tu_rand_below(&s, calls), &ops);
+		run++;
+	}
+	ck_assert_msg(run > 0 && fired * 10 >= run * 8, "seed %llu: %ld "
+		      "trials, %ld faults fired, %ld statements",
+		      (unsigned long long)base, run, fired, ops);
+}
+END_TEST
+
 /* ==== suite ================================================================== */
 
 static TCase *tcase(Suite *s, const char *name, int timeout)
@@ -788,5 +1193,7 @@ Suite *catalog_suite(void)
 	tcase_add_test(tc, test_catalog_reader_keeps_snapshot_of_dropped_table);
 	tcase_add_test(tc, test_catalog_schema_cached_by_version);
 	tcase_add_test(tc, test_catalog_row_estimate_follows_changes);
+	tc = tcase(s, "crash", 600);
+	tcase_add_test(tc, test_catalog_crash_trials_reopen_at_a_committed_state);
 	return s;
 }
