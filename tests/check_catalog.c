@@ -1162,6 +1162,232 @@ START_TEST(test_catalog_crash_trials_reopen_at_a_committed_state)
 }
 END_TEST
 
+/* ==== errors: an allocation failure at every allocation ================= *
+ * A fixed sequence of steps, each in its own write transaction, runs with
+ * its nth allocation failing for n = 1, 2, ... until a run makes no
+ * failing call: every failed run returns RDB_NOMEM, and after its
+ * rollback the database holds exactly what it held before the step and
+ * passes the census. */
+
+#define NM_STEPS 10
+
+static rdb_rc nm_refresh(void)
+{
+	tbl_schema *s = NULL;
+	rdb_rc rc = tbl_schema_get(D.t, D.s, &s);
+
+	if (rc == RDB_OK) {
+		tbl_schema_unref(D.s);
+		D.s = s;
+	}
+	return rc;
+}
+
+static rdb_rc nm_insert(const char *table, int from, int n, tbl_conflict on)
+{
+	static char big[900];
+	const tbl_table *tb = tbl_schema_table(D.s, table);
+	tbl_value row[5];
+	char v[16];
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	memset(big, 'b', sizeof(big));
+	for (i = from; i < from + n && rc == RDB_OK; i++) {
+		snprintf(v, sizeof(v), "v%d", i % 7);
+		row[0] = tv_int(i);
+		row[1] = i % 5 == 4 ? tv_blob(big, sizeof(big)) : tv_text(v);
+		row[1].cls = TBL_TEXT;
+		row[2] = i % 3 ? tv_int(i * 10) : tv_null();
+		row[3] = tv_real(i / 2.0);
+		row[tb->ncols] = tv_null();
+		rc = tbl_insert(D.t, D.cx, tb, row, on, NULL);
+	}
+	return rc;
+}
+
+/* Scan table (or its index ix) in both directions. */
+static rdb_rc nm_scan(const tbl_table *tb, const tbl_index *ix)
+{
+	tbl_cursor *c = NULL;
+	const tbl_value *row;
+	tbl_value lo = tv_int(3);
+	tbl_bound b = { &lo, 1, 0 };
+	rdb_rc rc = tbl_cursor_open(D.t, tb, ix, &c);
+	int rev;
+
+	for (rev = 0; rev < 2 && rc == RDB_OK; rev++) {
+		rc = tbl_cursor_range(c, ix ? NULL : &b, NULL, rev);
+		while (rc == RDB_OK && (rc = tbl_cursor_next(c)) == RDB_ROW)
+			rc = tbl_cursor_row(c, &row);
+		rc = rc == RDB_DONE ? RDB_OK : rc;
+	}
+	tbl_cursor_close(c);
+	return rc;
+}
+
+static rdb_rc nm_step0(void)
+{
+	tbl_column c[4] = { tcol("k", "INTEGER", 0, 0), tcol("v", "TEXT", 1, 0),
+			    tcol("w", "INTEGER", 0, 1), tcol("z", "REAL", 0, 0) };
+	uint16_t pk[1] = { 0 };
+	tbl_table t = { .name = "t", .ncols = 4, .cols = c, .npk = 1,
+			.pk = pk };
+
+	c[1].has_dflt = 1;
+	c[1].dflt = tv_text("x");
+	return tbl_create_table(D.t, D.s, &t);
+}
+
+static rdb_rc nm_step3(void)
+{
+	const tbl_table *tb = tbl_schema_table(D.s, "t");
+	tbl_value old[5], nw[5];
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	for (i = 0; i < 6 && rc == RDB_OK; i++) {
+		old[0] = tv_int(i);
+		nw[0] = tv_int(i % 2 ? i + 100 : i);
+		nw[1] = tv_text(i % 3 ? "changed" : "v1");
+		nw[2] = tv_int(i + 1000);
+		nw[3] = tv_null();
+		rc = tbl_update(D.t, D.cx, tb, old, nw, TBL_ABORT, NULL);
+	}
+	return rc;
+}
+
+static rdb_rc nm_step4(void)
+{
+	const tbl_table *tb = tbl_schema_table(D.s, "t");
+	const tbl_value *row;
+	tbl_value key = tv_int(8);
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	for (i = 6; i < 9 && rc == RDB_OK; i++) {
+		key = tv_int(i);
+		rc = tbl_delete(D.t, D.cx, tb, &key);
+	}
+	if (rc == RDB_OK)
+		rc = nm_scan(tb, NULL);
+	if (rc == RDB_OK)
+		rc = nm_scan(tb, &tb->idx[0]);
+	key = tv_int(10);
+	return rc == RDB_OK ? tbl_get(D.t, D.cx, tb, &key, &row) : rc;
+}
+
+static rdb_rc nm_step5(void)
+{
+	tbl_column c[2] = { tcol("a", "TEXT", 0, 1), tcol("b", "ANY", 0, 0) };
+	tbl_table u = { .name = "u", .ncols = 2, .cols = c };
+	tbl_value row[3] = { tv_text("one"), tv_real(1.5), tv_null() };
+	rdb_rc rc = tbl_note_rows(D.t, tbl_schema_table(D.s, "t"), 500);
+
+	if (rc == RDB_OK)
+		rc = tbl_create_table(D.t, D.s, &u);
+	if (rc == RDB_OK)
+		rc = nm_refresh();
+	if (rc == RDB_OK)
+		rc = tbl_insert(D.t, D.cx, tbl_schema_table(D.s, "u"), row,
+				TBL_ABORT, NULL);
+	return rc;
+}
+
+static rdb_rc nm_step(int i)
+{
+	uint16_t cols[2] = { 1, 3 };
+	uint8_t desc[2] = { 0, 1 };
+	tbl_index ix = { .name = "t_vz", .ncols = 2, .cols = cols,
+			 .desc = desc };
+	tbl_schema *s = NULL;
+	rdb_rc rc;
+
+	switch (i) {
+	case 0:
+		return nm_step0();
+	case 1:
+		rc = nm_insert("t", 0, 12, TBL_ABORT);
+		if (rc == RDB_OK)
+			rc = nm_insert("t", 3, 2, TBL_REPLACE);
+		return rc == RDB_OK ? nm_insert("t", 4, 2, TBL_IGNORE) : rc;
+	case 2:
+		return tbl_create_index(D.t, D.s, "t", &ix);
+	case 3:
+		return nm_step3();
+	case 4:
+		return nm_step4();
+	case 5:
+		return nm_step5();
+	case 6:
+		return tbl_drop_index(D.t, D.s, "t_vz");
+	case 7:
+		return tbl_check(D.t, D.s, NULL);
+	case 8:
+		return tbl_drop_table(D.t, D.s, "t");
+	default:
+		rc = tbl_schema_get(D.t, NULL, &s);
+		tbl_schema_unref(s);
+		return rc;
+	}
+}
+
+static char *nm_state(void)
+{
+	const char *why;
+	char *dump;
+	rdb_rc rc;
+
+	ck_assert_int_eq(tdb_begin(&D, 0), RDB_OK);
+	dump = tdb_dump(&D, &rc);
+	ck_assert_msg(dump != NULL, "dump: rc %d: %s", rc, D.terr.msg);
+	why = tdb_census(&D);
+	ck_assert_msg(why == NULL, "%s", why ? why : "");
+	tdb_rollback(&D);
+	return dump;
+}
+
+/* The ten steps make about 420 runs with a failed allocation. */
+START_TEST(test_catalog_alloc_failure_at_every_allocation_changes_nothing)
+{
+	char *before, *after;
+	long n, runs = 0;
+	int i, failed;
+	rdb_rc rc;
+
+	for (i = 0; i < NM_STEPS; i++) {
+		before = nm_state();
+		for (n = 1;; n++) {
+			OK(tdb_begin(&D, 1));
+			rdb_mem_fail_at(n, 0);
+			rc = nm_step(i);
+			failed = rdb_mem_failed();
+			rdb_mem_fail_at(0, 0);
+			if (rc == RDB_OK) {
+				OK(tdb_commit(&D));
+				break;
+			}
+			ck_assert_msg(rc == RDB_NOMEM && failed, "step %d, "
+				      "allocation %ld: rc %d (%s)", i, n, rc,
+				      D.terr.msg);
+			tdb_rollback(&D);
+			after = nm_state();
+			ck_assert_msg(strcmp(before, after) == 0, "step %d, "
+				      "allocation %ld: contents changed", i,
+				      n);
+			free(after);
+			runs++;
+		}
+		free(before);
+		ck_assert_msg(n > 1 || i == 7 || i == 9, "step %d allocated "
+			      "nothing", i);
+	}
+	after = nm_state();
+	free(after);
+	ck_assert_msg(runs > 100, "%ld runs with a failed allocation", runs);
+}
+END_TEST
+
 /* ==== suite ================================================================== */
 
 static TCase *tcase(Suite *s, const char *name, int timeout)
@@ -1195,5 +1421,8 @@ Suite *catalog_suite(void)
 	tcase_add_test(tc, test_catalog_row_estimate_follows_changes);
 	tc = tcase(s, "crash", 600);
 	tcase_add_test(tc, test_catalog_crash_trials_reopen_at_a_committed_state);
+	tc = tcase(s, "errors", 600);
+	tcase_add_test(tc,
+		test_catalog_alloc_failure_at_every_allocation_changes_nothing);
 	return s;
 }
