@@ -162,7 +162,8 @@ rdb_rc tbl_cursor_range(tbl_cursor *c, const tbl_bound *lo,
 
 static int cmp_bytes(const void *a, size_t an, const void *b, size_t bn)
 {
-	int r = memcmp(a, b, an < bn ? an : bn);
+	size_t n = an < bn ? an : bn;
+	int r = n > 0 ? memcmp(a, b, n) : 0;
 
 	return r != 0 ? r : (an > bn) - (an < bn);
 }
