@@ -61,6 +61,14 @@
 #define FMT_KV_NS_USER 0x75u     /* 'u' */
 #define FMT_KV_NS_SYS 0x73u      /* 's' */
 
+/* System tables (src/table/systab.c): a row's KV key is FMT_KV_NS_SYS,
+ * the table's tag, then the row's encoded primary key; the value is the
+ * row's encoding. */
+#define FMT_SYS_TABLES 1u        /* rdb_tables */
+#define FMT_SYS_COLUMNS 2u       /* rdb_columns */
+#define FMT_SYS_INDEXES 3u       /* rdb_indexes */
+#define FMT_SYS_INDEX_COLUMNS 4u /* rdb_index_columns */
+
 /* ---- free-list trunk page ------------------------------------------- *
  * | page header | 16 next trunk u32 | 20 count u32 | 24 pgno u32 x count | */
 #define FMT_FREE_NEXT 16u

@@ -88,9 +88,12 @@ int tbl_sys_id(const tbl_table *tb)
 
 void tbl_sys_prefix(int id, unsigned char out[2])
 {
+	static const unsigned char tags[TBL_NSYS] = { FMT_SYS_TABLES,
+		FMT_SYS_COLUMNS, FMT_SYS_INDEXES, FMT_SYS_INDEX_COLUMNS };
+
 	assert(id >= 0 && id < TBL_NSYS);
 	out[0] = FMT_KV_NS_SYS;
-	out[1] = (unsigned char)(id + 1);
+	out[1] = tags[id];
 }
 
 rdb_rc tbl_sys_key(rdb_buf *b, int id, const tbl_value *row)
