@@ -175,6 +175,19 @@ START_TEST(test_catalog_system_tables_describe_themselves)
 	}
 	tbl_cursor_close(c);
 	ck_assert_int_eq(n, 4);
+	/* Point lookups work on system tables too. */
+	{
+		tbl_value key[2] = { tv_text("people"), tv_int(3) };
+
+		OK(tbl_get(D.t, D.cx, tdb_table(&D, "rdb_columns"), key,
+			   &row));
+		ck_assert(text_is(&row[2], "email") && row[9].i == 1);
+		key[1] = tv_int(7);
+		ck_assert_int_eq(tbl_get(D.t, D.cx, tdb_table(&D,
+				 "rdb_columns"), key, &row), RDB_NOTFOUND);
+		OK(tbl_get(D.t, D.cx, tb, key, &row));
+		ck_assert(text_is(&row[1], "table") && row[4].i == 0);
+	}
 	OK(tdb_commit(&D));
 }
 END_TEST

@@ -610,64 +610,78 @@ rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name)
 	return rc;
 }
 
+/* Working memory of fill_index(). */
+typedef struct filler {
+	pager_txn *t;
+	const tbl_table *tb;
+	const tbl_index *ix;
+	tbl_layout l;
+	tbl_value *row;           /* owned: tbl_nvals values */
+	rdb_buf key, val, ent, scr, other;
+} filler;
+
+/* Add the entry of the row under cursor c to the index. */
+static rdb_rc fill_one(filler *f, bt_cursor *c)
+{
+	size_t kn, vn, plen, max = tbl_max_key(f->t);
+	const void *k, *v;
+	int found = 0;
+	rdb_rc rc;
+
+	if ((rc = bt_key(c, &k, &kn)) != RDB_OK ||
+	    (rc = bt_value(c, &v, &vn)) != RDB_OK)
+		return rc;
+	rdb_buf_reset(&f->key);
+	rdb_buf_reset(&f->val);
+	rdb_buf_reset(&f->ent);
+	if (rdb_buf_append(&f->key, k, kn) || rdb_buf_append(&f->val, v, vn))
+		return RDB_NOMEM;
+	rc = tbl_row_load(f->tb, f->key.p, f->key.n, f->val.p, f->val.n,
+			  f->row, &f->scr);
+	if (rc == RDB_CORRUPT)
+		return rdb_err_set(E(f->t), RDB_CORRUPT, "table '%s': "
+				   "malformed row", f->tb->name);
+	if (rc == RDB_OK)
+		rc = tbl_layout_encode(&f->l, 0, f->l.nix, f->row, &f->ent);
+	plen = f->ent.n;
+	if (rc == RDB_OK)
+		rc = rdb_buf_append(&f->ent, f->key.p, f->key.n);
+	if (rc == RDB_OK && f->ent.n > max)
+		return rdb_err_set(E(f->t), RDB_TOOBIG, "entry of %zu bytes is "
+				   "too long for index '%s' (maximum %zu)",
+				   f->ent.n, f->ix->name, max);
+	if (rc == RDB_OK && f->ix->unique && !tbl_ix_has_null(f->ix, f->row))
+		rc = tbl_ix_conflict(f->t, f->ix, f->ent.p, plen, NULL, 0,
+				     &f->other, &found);
+	if (rc == RDB_OK && found)
+		return tbl_unique_error(f->t, f->tb, f->ix);
+	if (rc == RDB_OK)
+		rc = bt_insert(f->t, f->ix->root, f->ent.p, f->ent.n, "", 0);
+	return rc;
+}
+
 /* Fill index ix (its tree created) from tb's rows; RDB_CONSTRAINT on a
  * unique violation, RDB_TOOBIG for an entry over the key limit. */
 static rdb_rc fill_index(pager_txn *t, const tbl_table *tb,
 			 const tbl_index *ix)
 {
-	rdb_buf key = { 0 }, val = { 0 }, ent = { 0 }, scr = { 0 };
-	rdb_buf other = { 0 };
-	tbl_value *row = rdb_calloc((size_t)tbl_nvals(tb), sizeof(tbl_value));
+	filler f = { .t = t, .tb = tb, .ix = ix };
 	bt_cursor *c = NULL;
-	tbl_layout l;
-	size_t plen, max = tbl_max_key(t);
-	int found = 0;
-	rdb_rc rc = row ? bt_cursor_open(t, tb->root, &c) : RDB_NOMEM;
+	rdb_rc rc;
 
-	tbl_layout_of(tb, ix, &l);
+	tbl_layout_of(tb, ix, &f.l);
+	f.row = rdb_calloc((size_t)tbl_nvals(tb), sizeof(tbl_value));
+	rc = f.row ? bt_cursor_open(t, tb->root, &c) : RDB_NOMEM;
 	for (rc = rc ? rc : bt_first(c); rc == RDB_OK;
-	     rc = rc ? rc : bt_next(c)) {
-		const void *k, *v;
-		size_t kn, vn;
-
-		rdb_buf_reset(&key);
-		rdb_buf_reset(&val);
-		rdb_buf_reset(&ent);
-		if ((rc = bt_key(c, &k, &kn)) != RDB_OK ||
-		    (rc = bt_value(c, &v, &vn)) != RDB_OK)
-			break;
-		if (rdb_buf_append(&key, k, kn) || rdb_buf_append(&val, v, vn)) {
-			rc = RDB_NOMEM;
-			break;
-		}
-		rc = tbl_row_load(tb, key.p, key.n, val.p, val.n, row, &scr);
-		if (rc == RDB_CORRUPT)
-			rc = rdb_err_set(E(t), RDB_CORRUPT, "table '%s': "
-					 "malformed row", tb->name);
-		if (rc == RDB_OK)
-			rc = tbl_layout_encode(&l, 0, l.nix, row, &ent);
-		plen = ent.n;
-		if (rc == RDB_OK)
-			rc = rdb_buf_append(&ent, key.p, key.n);
-		if (rc == RDB_OK && ent.n > max)
-			rc = rdb_err_set(E(t), RDB_TOOBIG, "entry of %zu bytes "
-					 "is too long for index '%s' (maximum "
-					 "%zu)", ent.n, ix->name, max);
-		if (rc == RDB_OK && ix->unique && !tbl_ix_has_null(ix, row))
-			rc = tbl_ix_conflict(t, ix, ent.p, plen, NULL, 0,
-					     &other, &found);
-		if (rc == RDB_OK && found)
-			rc = tbl_unique_error(t, tb, ix);
-		if (rc == RDB_OK)
-			rc = bt_insert(t, ix->root, ent.p, ent.n, "", 0);
-	}
+	     rc = rc ? rc : bt_next(c))
+		rc = fill_one(&f, c);
 	bt_cursor_close(c);
-	rdb_free(row);
-	rdb_buf_free(&key);
-	rdb_buf_free(&val);
-	rdb_buf_free(&ent);
-	rdb_buf_free(&scr);
-	rdb_buf_free(&other);
+	rdb_free(f.row);
+	rdb_buf_free(&f.key);
+	rdb_buf_free(&f.val);
+	rdb_buf_free(&f.ent);
+	rdb_buf_free(&f.scr);
+	rdb_buf_free(&f.other);
 	if (rc == RDB_NOMEM)
 		return tbl_nomem(t);
 	return rc == RDB_NOTFOUND ? RDB_OK : rc;

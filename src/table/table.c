@@ -572,26 +572,57 @@ rdb_rc tbl_delete(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	return rc;
 }
 
+/* A system table's row, from the KV store (cx->okey holds its key). */
+static rdb_rc sys_get(pager_txn *t, tbl_ctx *cx, const tbl_table *tb)
+{
+	rdb_buf *v = &cx->oval;
+	size_t n = 0;
+	rdb_rc rc;
+
+	rdb_buf_reset(v);
+	rc = kv_get_into(t, NULL, cx->okey.p, cx->okey.n, v->p, v->cap, &n);
+	if (rc == RDB_RANGE) {
+		if (rdb_buf_reserve(v, n) != RDB_OK)
+			return tbl_nomem(t);
+		rc = kv_get_into(t, NULL, cx->okey.p, cx->okey.n, v->p,
+				 v->cap, &n);
+	}
+	if (rc == RDB_NOTFOUND)
+		return rdb_err_set(pager_txn_err(t), RDB_NOTFOUND,
+				   "no such row in table '%s'", tb->name);
+	if (rc == RDB_OK)
+		rc = tbl_row_load(tb, cx->okey.p + 2, cx->okey.n - 2, v->p, n,
+				  cx->row, &cx->oscr);
+	if (rc == RDB_CORRUPT)
+		return rdb_err_set(pager_txn_err(t), RDB_CORRUPT, "catalog: "
+				   "malformed row in '%s'", tb->name);
+	return rc;
+}
+
 rdb_rc tbl_get(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	       const tbl_value *key, const tbl_value **row)
 {
+	int i, sys = tbl_sys_id(tb);
 	tbl_layout l;
 	rdb_rc rc = RDB_OK;
-	int i;
 
 	assert(t != NULL && cx != NULL && tb != NULL && row != NULL);
 	*row = NULL;
-	if (tb->system)
-		return rdb_err_set(pager_txn_err(t), RDB_MISUSE, "tbl_get on "
-				   "system table '%s': use a cursor",
-				   tb->name);
 	tbl_layout_of(tb, NULL, &l);
 	rdb_buf_reset(&cx->okey);
+	if (sys >= 0) {
+		unsigned char pre[2];
+
+		tbl_sys_prefix(sys, pre);
+		rc = rdb_buf_append(&cx->okey, pre, 2);
+	}
 	for (i = 0; i < l.n && rc == RDB_OK; i++)
 		rc = tbl_key_append(&cx->okey, &key[i], l.desc[i]);
 	if (rc == RDB_OK)
 		rc = ctx_fit(t, cx, tb);
-	if (rc == RDB_OK)
+	if (rc == RDB_OK && sys >= 0)
+		rc = sys_get(t, cx, tb);
+	else if (rc == RDB_OK)
 		rc = load_stored(t, tb, cx->okey.p, cx->okey.n, cx->row,
 				 &cx->oval, &cx->oscr);
 	if (rc == RDB_OK)

@@ -250,15 +250,18 @@ rdb_rc tbl_update(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 rdb_rc tbl_delete(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 		  const tbl_value *old);
 
-/* Look a row up by its key (npk values, or one rowid value).  On RDB_OK
- * *row (tbl_nvals values) is borrowed from cx until its next call.
- * RDB_NOTFOUND if missing. */
+/* Look a row up by its key (npk values, or one rowid value), in a user
+ * or system table.  On RDB_OK *row (tbl_nvals values) is borrowed from cx
+ * until its next call.  RDB_NOTFOUND if missing. */
 rdb_rc tbl_get(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	       const tbl_value *key, const tbl_value **row);
 
 /* Adjust the row-count estimate kept in rdb_tables by delta (called once
- * per statement; writes only when the estimate moves by more than an
- * eighth).  Does not change the catalog version. */
+ * per statement).  Exact while under 64 or when delta is more than an
+ * eighth of it; smaller deltas move it by an eighth with the probability
+ * that makes the expected change delta (so few statements write the
+ * catalog).  A no-op for system tables.  Does not change the catalog
+ * version. */
 rdb_rc tbl_note_rows(pager_txn *t, const tbl_table *tb, int64_t delta);
 
 /* ---- cursors ------------------------------------------------------------- */
