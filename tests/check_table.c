@@ -717,6 +717,231 @@ START_TEST(test_table_model_random_ops_match_reference)
 }
 END_TEST
 
+/* ==== rows: focused cases =================================================== */
+
+static tdb R;
+
+static void rsetup(void) { tdb_open(&R, 4096, 0); }
+static void rteardown(void) { tdb_close(&R); }
+
+#define ROK(call) do {							\
+	rdb_rc rc_ = (call);						\
+	ck_assert_msg(rc_ == RDB_OK, "%s: rc %d: %s", #call, rc_,	\
+		      R.terr.msg);					\
+} while (0)
+
+/* t(id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'anon', tag TEXT
+ * UNIQUE) and r(x INTEGER, y TEXT) without a key. */
+static void rtables(void)
+{
+	tbl_column c[3] = { tcol("id", "INTEGER", 0, 0),
+			    tcol("name", "TEXT", 1, 0), tcol("tag", "TEXT", 0, 1) };
+	tbl_column d[2] = { tcol("x", "INTEGER", 0, 0), tcol("y", "TEXT", 0, 0) };
+	uint16_t pk[1] = { 0 };
+	tbl_table t = { .name = "t", .ncols = 3, .cols = c, .npk = 1,
+			.pk = pk };
+	tbl_table r = { .name = "r", .ncols = 2, .cols = d };
+
+	c[1].has_dflt = 1;
+	c[1].dflt = tv_text("anon");
+	ROK(tdb_begin(&R, 1));
+	ROK(tbl_create_table(R.t, R.s, &t));
+	tdb_refresh(&R);
+	ROK(tbl_create_table(R.t, R.s, &r));
+	tdb_refresh(&R);
+}
+
+START_TEST(test_table_rowids_are_max_plus_one_and_written_back)
+{
+	const tbl_table *t, *r;
+	tbl_value row[3];
+	int done = 0;
+
+	rtables();
+	t = tdb_table(&R, "t");
+	r = tdb_table(&R, "r");
+	ck_assert(t->ipk && r->npk == 0);
+	row[0] = tv_null();
+	row[1] = tv_text("a");
+	row[2] = tv_null();
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, &done));
+	ck_assert(done && row[0].cls == TBL_INT && row[0].i == 1);
+	row[0] = tv_int(41);
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	row[0] = tv_null();
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	ck_assert_int_eq(row[0].i, 42);
+	/* The rowid of a keyless table is its last value. */
+	row[0] = tv_int(7);
+	row[1] = tv_text("y");
+	row[2] = tv_null();
+	ROK(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL));
+	ck_assert(row[2].cls == TBL_INT && row[2].i == 1);
+	row[2] = tv_int(-5);
+	ROK(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL));
+	row[2] = tv_int(-5);
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL),
+			 RDB_CONSTRAINT);
+	ck_assert_str_eq(R.terr.msg, "UNIQUE constraint failed: r.rowid");
+	row[2] = tv_text("nine");
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL),
+			 RDB_MISMATCH);
+	row[2] = tv_int(INT64_MAX);
+	ROK(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL));
+	row[2] = tv_null();
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, r, row, TBL_ABORT, NULL),
+			 RDB_FULL);
+	tdb_rollback(&R);
+}
+END_TEST
+
+START_TEST(test_table_conflict_modes_follow_sqlite)
+{
+	const tbl_table *t;
+	const tbl_value *got;
+	tbl_value row[3], key;
+	int done = -1;
+
+	rtables();
+	t = tdb_table(&R, "t");
+	row[0] = tv_int(1);
+	row[1] = tv_text("one");
+	row[2] = tv_text("x");
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	row[0] = tv_int(2);
+	row[1] = tv_text("two");
+	row[2] = tv_text("x");
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, &done),
+			 RDB_CONSTRAINT);
+	ck_assert_str_eq(R.terr.msg, "UNIQUE constraint failed: t.tag");
+	ck_assert_int_eq(done, 0);
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_IGNORE, &done));
+	ck_assert_int_eq(done, 0);
+	/* REPLACE deletes the row that holds tag 'x' (id 1). */
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_REPLACE, &done));
+	ck_assert_int_eq(done, 1);
+	key = tv_int(1);
+	ck_assert_int_eq(tbl_get(R.t, R.cx, t, &key, &got), RDB_NOTFOUND);
+	row[0] = tv_int(2);
+	row[1] = tv_text("dup");
+	row[2] = tv_null();
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL),
+			 RDB_CONSTRAINT);
+	ck_assert_str_eq(R.terr.msg, "UNIQUE constraint failed: t.id");
+	/* NOT NULL: ABORT fails, IGNORE skips, REPLACE takes the default. */
+	row[0] = tv_int(3);
+	row[1] = tv_null();
+	ck_assert_int_eq(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL),
+			 RDB_CONSTRAINT);
+	ck_assert_str_eq(R.terr.msg, "NOT NULL constraint failed: t.name");
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_IGNORE, &done));
+	ck_assert_int_eq(done, 0);
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_REPLACE, &done));
+	key = tv_int(3);
+	ROK(tbl_get(R.t, R.cx, t, &key, &got));
+	ck_assert(tv_same(&got[1], &(tbl_value){ .cls = TBL_TEXT,
+		  .p = "anon", .n = 4 }));
+	/* NULLs in a unique column never conflict. */
+	row[0] = tv_int(4);
+	row[1] = tv_text("n");
+	row[2] = tv_null();
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	row[0] = tv_int(5);
+	ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	ck_assert_ptr_null(tdb_census(&R));
+	tdb_rollback(&R);
+}
+END_TEST
+
+START_TEST(test_table_update_moves_key_and_index_entries)
+{
+	const tbl_table *t;
+	const tbl_value *got, *ent;
+	tbl_value row[3], nw[3], key;
+	tbl_cursor *c = NULL;
+	int n;
+
+	rtables();
+	t = tdb_table(&R, "t");
+	for (n = 1; n <= 3; n++) {
+		row[0] = tv_int(n);
+		row[1] = tv_text("v");
+		row[2] = tv_text(n == 1 ? "a" : n == 2 ? "b" : "c");
+		ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	}
+	/* Only old's key is needed. */
+	key = tv_int(2);
+	nw[0] = tv_int(20);
+	nw[1] = tv_text("moved");
+	nw[2] = tv_text("z");
+	ROK(tbl_update(R.t, R.cx, t, &key, nw, TBL_ABORT, NULL));
+	ck_assert_int_eq(tbl_get(R.t, R.cx, t, &key, &got), RDB_NOTFOUND);
+	key = tv_int(20);
+	ROK(tbl_get(R.t, R.cx, t, &key, &got));
+	ck_assert(tv_same(&got[1], &nw[1]));
+	/* The unique index now has a, c, z in order, pointing at 1, 3, 20. */
+	ROK(tbl_cursor_open(R.t, t, &t->idx[0], &c));
+	for (n = 0; tbl_cursor_next(c) == RDB_ROW; n++) {
+		int k;
+
+		ROK(tbl_cursor_entry(c, &ent, &k));
+		ck_assert_int_eq(k, 2);
+		ck_assert_int_eq(ent[1].i, n == 0 ? 1 : n == 1 ? 3 : 20);
+		ROK(tbl_cursor_row(c, &got));
+		ck_assert_int_eq(got[0].i, ent[1].i);
+	}
+	ck_assert_int_eq(n, 3);
+	tbl_cursor_close(c);
+	/* Moving onto another row's tag conflicts and changes nothing. */
+	key = tv_int(1);
+	nw[0] = tv_int(1);
+	nw[2] = tv_text("c");
+	ck_assert_int_eq(tbl_update(R.t, R.cx, t, &key, nw, TBL_ABORT, NULL),
+			 RDB_CONSTRAINT);
+	key = tv_int(99);
+	ck_assert_int_eq(tbl_update(R.t, R.cx, t, &key, nw, TBL_ABORT, NULL),
+			 RDB_NOTFOUND);
+	ck_assert_int_eq(tbl_delete(R.t, R.cx, t, &key), RDB_NOTFOUND);
+	ck_assert_ptr_null(tdb_census(&R));
+	tdb_rollback(&R);
+}
+END_TEST
+
+/* A scan that deletes every row it visits sees each row once. */
+START_TEST(test_table_cursor_survives_changes_through_the_table)
+{
+	const tbl_table *t;
+	const tbl_value *got;
+	tbl_value row[3];
+	tbl_cursor *c = NULL;
+	char tag[16];
+	int n, seen = 0;
+	rdb_rc rc;
+
+	rtables();
+	t = tdb_table(&R, "t");
+	for (n = 0; n < 2000; n++) {
+		snprintf(tag, sizeof(tag), "tag%05d", n);
+		row[0] = tv_null();
+		row[1] = tv_text("some longer text to fill pages quickly");
+		row[2] = tv_text(tag);
+		ROK(tbl_insert(R.t, R.cx, t, row, TBL_ABORT, NULL));
+	}
+	ROK(tbl_cursor_open(R.t, t, NULL, &c));
+	while ((rc = tbl_cursor_next(c)) == RDB_ROW) {
+		ROK(tbl_cursor_row(c, &got));
+		ck_assert_int_eq(got[0].i, seen + 1);
+		ROK(tbl_delete(R.t, R.cx, t, got));
+		seen++;
+	}
+	ck_assert_int_eq(rc, RDB_DONE);
+	ck_assert_int_eq(seen, 2000);
+	tbl_cursor_close(c);
+	ck_assert_ptr_null(tdb_census(&R));
+	tdb_rollback(&R);
+}
+END_TEST
+
 Suite *table_suite(void)
 {
 	Suite *s = suite_create("table");
@@ -724,6 +949,13 @@ Suite *table_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_table_model_random_ops_match_reference);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rows");
+	tcase_add_checked_fixture(tc, rsetup, rteardown);
+	tcase_add_test(tc, test_table_rowids_are_max_plus_one_and_written_back);
+	tcase_add_test(tc, test_table_conflict_modes_follow_sqlite);
+	tcase_add_test(tc, test_table_update_moves_key_and_index_entries);
+	tcase_add_test(tc, test_table_cursor_survives_changes_through_the_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
