@@ -8,6 +8,7 @@
  * prints to a fixed point).
  */
 #include <check.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,76 @@ START_TEST(test_sqlparse_tree_ddl_fields)
 			 "UPDATE u SET x = new.a");
 	ck_assert_uint_eq(s->u.create_trigger.body[1]->pos.line, 3);
 	ck_assert_str_eq(s->u.create_trigger.update_cols.names[0], "a");
+	sql_stmt_free(s);
+}
+END_TEST
+
+START_TEST(test_sqlparse_tree_joins_compounds_subqueries)
+{
+	sql_stmt *s = parse1("SELECT * FROM a NATURAL LEFT JOIN b, c CROSS JOIN "
+			     "(SELECT 1) AS d JOIN e USING (x, y) RIGHT JOIN f "
+			     "ON f.z = e.z UNION ALL SELECT 1 INTERSECT VALUES (2) "
+			     "EXCEPT SELECT 3 ORDER BY 1 DESC NULLS FIRST LIMIT 1, 2");
+	const sql_select *sel = s->u.select;
+	const sql_core *c = &sel->cores[0];
+
+	ck_assert_int_eq(sel->n_cores, 4);
+	ck_assert_int_eq(sel->cores[0].op, SQL_COMPOUND_NONE);
+	ck_assert_int_eq(sel->cores[1].op, SQL_UNION_ALL);
+	ck_assert_int_eq(sel->cores[2].op, SQL_INTERSECT);
+	ck_assert_int_eq(sel->cores[2].n_rows, 1);
+	ck_assert_int_eq(sel->cores[2].n_cols, 0);
+	ck_assert_int_eq(sel->cores[3].op, SQL_EXCEPT);
+	ck_assert_int_eq(sel->n_order, 1);
+	ck_assert_int_eq(sel->order[0].desc, 1);
+	ck_assert_int_eq(sel->order[0].nulls, SQL_NULLS_FIRST);
+	ck_assert_int_eq(sel->limit->u.i, 2);
+	ck_assert_int_eq(sel->offset->u.i, 1);
+	ck_assert_int_eq(c->n_src, 6);
+	ck_assert_int_eq(c->src[0].join, SQL_JOIN_NONE);
+	ck_assert_int_eq(c->src[1].join, SQL_JOIN_LEFT);
+	ck_assert_int_eq(c->src[1].natural, 1);
+	ck_assert_int_eq(c->src[2].join, SQL_JOIN_COMMA);
+	ck_assert_int_eq(c->src[3].join, SQL_JOIN_CROSS);
+	ck_assert_ptr_nonnull(c->src[3].subquery);
+	ck_assert_ptr_null(c->src[3].name);
+	ck_assert_str_eq(c->src[3].alias, "d");
+	ck_assert_int_eq(c->src[4].join, SQL_JOIN_INNER);
+	ck_assert_int_eq(c->src[4].using_cols.n, 2);
+	ck_assert_str_eq(c->src[4].using_cols.names[1], "y");
+	ck_assert_int_eq(c->src[5].join, SQL_JOIN_RIGHT);
+	ck_assert_int_eq(c->src[5].on->op, SQL_E_EQ);
+	sql_stmt_free(s);
+
+	s = parse1("SELECT x IN (1, 2), x NOT IN (SELECT y FROM t), x IN t, "
+		   "EXISTS (SELECT 1), (SELECT 2), (1, 2), x NOT LIKE 'a' "
+		   "ESCAPE '!', x NOT BETWEEN 1 AND 2, CASE x WHEN 1 THEN 2 END, "
+		   "count(DISTINCT x), count(*), CAST(x AS VARCHAR(10))");
+	c = &s->u.select->cores[0];
+	ck_assert_int_eq(c->cols[0].expr->op, SQL_E_IN_LIST);
+	ck_assert_int_eq(c->cols[0].expr->list.n, 2);
+	ck_assert_int_eq(c->cols[1].expr->op, SQL_E_IN_SELECT);
+	ck_assert_int_eq(c->cols[1].expr->flags & SQL_EF_NOT, SQL_EF_NOT);
+	ck_assert_int_eq(c->cols[2].expr->op, SQL_E_IN_TABLE);
+	ck_assert_str_eq(c->cols[2].expr->u.col.table, "t");
+	ck_assert_int_eq(c->cols[3].expr->op, SQL_E_EXISTS);
+	ck_assert_int_eq(c->cols[4].expr->op, SQL_E_SUBQUERY);
+	ck_assert_int_eq(c->cols[4].expr->height, 2);
+	ck_assert_int_eq(c->cols[5].expr->op, SQL_E_VECTOR);
+	ck_assert_int_eq(c->cols[6].expr->op, SQL_E_LIKE);
+	ck_assert_int_eq(c->cols[6].expr->u.like.kind, SQL_LIKE);
+	ck_assert_str_eq(c->cols[6].expr->u.like.escape->u.str.p, "!");
+	ck_assert_int_eq(c->cols[7].expr->op, SQL_E_BETWEEN);
+	ck_assert_int_eq(c->cols[7].expr->u.between.hi->u.i, 2);
+	ck_assert_int_eq(c->cols[8].expr->op, SQL_E_CASE);
+	ck_assert_int_eq(c->cols[8].expr->list.n, 2);
+	ck_assert_int_eq(c->cols[9].expr->flags, SQL_EF_DISTINCT);
+	ck_assert_int_eq(c->cols[10].expr->flags, SQL_EF_STAR);
+	ck_assert_int_eq(c->cols[10].expr->list.n, 0);
+	ck_assert_str_eq(c->cols[11].expr->u.type, "VARCHAR(10)");
+	/* the binder may allocate in the statement's arena */
+	ck_assert_ptr_nonnull(sql_stmt_alloc(s, 100000));
+	ck_assert_ptr_nonnull(sql_stmt_alloc(s, 8));
 	sql_stmt_free(s);
 }
 END_TEST
@@ -745,17 +816,20 @@ static char *read_all(const char *path)
 	return z;
 }
 
-/* Is this condition line one that excludes SQLite ("onlyif mysql",
- * "skipif sqlite")? */
+/* Does this condition line exclude the next record from what the parser
+ * must handle?  Records for other engines ("onlyif mysql") and records
+ * SQLite or rdb skip ("skipif sqlite", "skipif rdb") are excluded. */
 static int excludes_sqlite(const char *line)
 {
 	char verb[16], engine[32];
+	int ours;
 
 	if (sscanf(line, "%15s %31s", verb, engine) != 2)
 		return 0;
+	ours = strcmp(engine, "sqlite") == 0 || strcmp(engine, "rdb") == 0;
 	if (strcmp(verb, "onlyif") == 0)
-		return strcmp(engine, "sqlite") != 0;
-	return strcmp(verb, "skipif") == 0 && strcmp(engine, "sqlite") == 0;
+		return !ours;
+	return strcmp(verb, "skipif") == 0 && ours;
 }
 
 /* Run one .test file of the sqllogictest format through the parser. */
@@ -868,6 +942,7 @@ START_TEST(test_sqlparse_corpus_every_record_parses_and_reprints)
 	struct timespec t0, t1;
 	char path[1024];
 	double secs;
+	glob_t own;
 	size_t i;
 
 	ck_assert_msg(dir != NULL, "sqllogictest corpus not found: set "
@@ -877,6 +952,12 @@ START_TEST(test_sqlparse_corpus_every_record_parses_and_reprints)
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		corpus_file(path, &st);
 	}
+	/* the project's own files (run from the top of the tree) */
+	ck_assert_int_eq(glob("tests/slt/*.test", 0, NULL, &own), 0);
+	ck_assert_uint_gt(own.gl_pathc, 0);
+	for (i = 0; i < own.gl_pathc; i++)
+		corpus_file(own.gl_pathv[i], &st);
+	globfree(&own);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -934,6 +1015,7 @@ Suite *sqlparse_suite(void)
 	tcase_add_test(tc, test_sqlparse_tree_select_fields_and_spans);
 	tcase_add_test(tc, test_sqlparse_tree_params_numbered_as_sqlite);
 	tcase_add_test(tc, test_sqlparse_tree_ddl_fields);
+	tcase_add_test(tc, test_sqlparse_tree_joins_compounds_subqueries);
 	tcase_add_test(tc, test_sqlparse_tree_script_and_empty_statements);
 	suite_add_tcase(s, tc);
 
