@@ -385,6 +385,7 @@ static rdb_rc create_view(parser *p, sql_stmt *s, int temp)
 
 	s->kind = SQL_CREATE_VIEW;
 	cv->temp = temp;
+	p->no_params = "parameters are not allowed in views";
 	if ((rc = if_not_exists(p, &cv->if_not_exists)) != RDB_OK ||
 	    (rc = qualified(p, &cv->schema, &cv->name)) != RDB_OK)
 		return rc;
@@ -479,6 +480,7 @@ static rdb_rc create_trigger(parser *p, sql_stmt *s, int temp)
 
 	s->kind = SQL_CREATE_TRIGGER;
 	tr->temp = temp;
+	p->no_params = "trigger cannot use variables";
 	if ((rc = if_not_exists(p, &tr->if_not_exists)) != RDB_OK ||
 	    (rc = qualified(p, &tr->schema, &tr->name)) != RDB_OK ||
 	    (rc = trigger_event(p, tr)) != RDB_OK)

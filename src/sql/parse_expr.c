@@ -244,6 +244,9 @@ static rdb_rc param(parser *p, sql_expr **out)
 
 	if (e == NULL)
 		return p->rc;
+	/* a stored trigger or view would have no values for them */
+	if (p->no_params != NULL)
+		return p_error(p, RDB_ERROR, t, "%s", p->no_params);
 	if (t->len > 1 && (name = p_copy(p, z, t->len)) == NULL)
 		return p->rc;
 	if (z[0] == '?' && t->len > 1) {

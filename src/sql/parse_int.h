@@ -224,6 +224,8 @@ typedef struct parser {
 	int cap_params;
 	const char **param_names; /* in the arena, [cap_params] */
 	int in_trigger;     /* parsing a trigger body */
+	const char *no_params; /* non-NULL: parameters refused, this says
+				  why (CREATE VIEW, CREATE TRIGGER) */
 } parser;
 
 void *arena_alloc(sql_arena *a, size_t n);        /* zeroed; NULL: no mem */
