@@ -529,6 +529,42 @@ START_TEST(test_tblenc_key_tuples_order_and_round_trip)
 }
 END_TEST
 
+/* Range bounds: a key prefix followed by 0x00 sorts before, and followed
+ * by 0xFF after, every key that extends the prefix with more components
+ * (format.h: no tag is 0x00 or 0xFF in either direction). */
+START_TEST(test_tblenc_key_prefix_bounds_enclose_extensions)
+{
+	uint64_t seed = tu_seed(), s = seed;
+	rdb_buf full = { 0 }, lo = { 0 }, hi = { 0 };
+	long i, n = tu_scaled(20000, 200);
+	uint8_t desc[MAXC];
+	tuple t;
+	int k, j;
+
+	tu_seed_note("key bounds", seed);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < MAXC; j++)
+			desc[j] = (uint8_t)tu_rand_below(&s, 2);
+		rand_tuple(&s, &t, 2 + (int)tu_rand_below(&s, MAXC - 1));
+		tuple_encode(&full, &t, desc);
+		k = (int)tu_rand_below(&s, (uint64_t)t.n);   /* 0..n-1 */
+		rdb_buf_reset(&lo);
+		for (j = 0; j < k; j++)
+			ck_assert_int_eq(tbl_key_append(&lo, &t.v[j], desc[j]),
+					 RDB_OK);
+		rdb_buf_reset(&hi);
+		ck_assert_int_eq(rdb_buf_append(&hi, lo.p, lo.n), RDB_OK);
+		ck_assert_int_eq(rdb_buf_putc(&lo, 0x00), RDB_OK);
+		ck_assert_int_eq(rdb_buf_putc(&hi, 0xff), RDB_OK);
+		ck_assert_int_lt(key_cmp(&lo, &full), 0);
+		ck_assert_int_gt(key_cmp(&hi, &full), 0);
+	}
+	rdb_buf_free(&full);
+	rdb_buf_free(&lo);
+	rdb_buf_free(&hi);
+}
+END_TEST
+
 START_TEST(test_tblenc_key_equal_numbers_encode_equal)
 {
 	rdb_buf a = { 0 }, b = { 0 };
@@ -1751,6 +1787,7 @@ Suite *tblenc_suite(void)
 	tcase_add_test(tc, test_tblenc_key_order_matches_cmp);
 	tcase_add_test(tc, test_tblenc_key_round_trip_single_values);
 	tcase_add_test(tc, test_tblenc_key_tuples_order_and_round_trip);
+	tcase_add_test(tc, test_tblenc_key_prefix_bounds_enclose_extensions);
 	tcase_add_test(tc, test_tblenc_key_equal_numbers_encode_equal);
 	tcase_add_test(tc, test_tblenc_key_decode_by_declared_type);
 	tcase_add_test(tc, test_tblenc_key_text_escapes_and_scratch);
