@@ -1284,6 +1284,58 @@ START_TEST(test_sqlfunc_aggregates_match_sqlite)
 }
 END_TEST
 
+/* "SELECT i, max(x)": the bare column comes from the row SQLite loads. */
+START_TEST(test_sqlfunc_minmax_bare_column_row_matches_sqlite)
+{
+	static unsigned char bufs[30][STORE];
+	sqlite3_stmt *ins, *st[2];
+	sql_value vals[30], got;
+	long g, groups = iters(300);
+	int k, i, nv, row;
+
+	tu_seed_note("bare_column", seed);
+	exec("CREATE TABLE h(i, x)");
+	ins = prepare("INSERT INTO h VALUES(?1, ?2)");
+	st[0] = prepare("SELECT i, min(x) FROM h");
+	st[1] = prepare("SELECT i, max(x) FROM h");
+	for (g = 0; g < groups; g++) {
+		exec("DELETE FROM h");
+		nv = 1 + (int)tu_rand_below(&seed, 30);
+		for (i = 0; i < nv; i++) {
+			gen_agg_value(&seed, 2, bufs[i], &vals[i]);
+			if (tu_rand_below(&seed, 3) == 0)
+				gen_value(&seed, bufs[i], &vals[i]);
+			sqlite3_bind_int(ins, 1, i);
+			bind_value(ins, 2, &vals[i]);
+			ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+			sqlite3_reset(ins);
+		}
+		for (k = 0; k < 2; k++) {
+			const sql_func *f;
+			sql_agg a;
+
+			ck_assert_int_eq(sql_func_find(k ? "max" : "min", 3, 1,
+						       &err, &f), RDB_OK);
+			ck_assert_int_eq(sql_agg_init(&cx, &a, f, 0), RDB_OK);
+			row = -1;
+			for (i = 0; i < nv; i++) {
+				ck_assert_int_eq(sql_agg_step(&cx, &a, 1,
+							      &vals[i]), RDB_OK);
+				if (a.load_row)
+					row = i;
+			}
+			sql_agg_free(&a);
+			sql_value_int(&got, row);
+			expect_same(st[k], k ? "max bare" : "min bare", vals,
+				    nv < 8 ? nv : 8, RDB_OK, &got);
+		}
+	}
+	sqlite3_finalize(st[0]);
+	sqlite3_finalize(st[1]);
+	sqlite3_finalize(ins);
+}
+END_TEST
+
 START_TEST(test_sqlfunc_distinct_set_keeps_one_of_each_value)
 {
 	sql_distinct *d;
@@ -1510,6 +1562,7 @@ Suite *sqlfunc_suite(void)
 	tcase_add_test(tc, test_sqlfunc_random_values_stay_in_range);
 	CASE("aggregates");
 	tcase_add_test(tc, test_sqlfunc_aggregates_match_sqlite);
+	tcase_add_test(tc, test_sqlfunc_minmax_bare_column_row_matches_sqlite);
 	tcase_add_test(tc, test_sqlfunc_distinct_set_keeps_one_of_each_value);
 	CASE("lookup");
 	tcase_add_test(tc, test_sqlfunc_lookup_errors_read_like_sqlite);

@@ -83,6 +83,10 @@ typedef struct sql_agg {
 	uint8_t approx;           /* a non-integer was summed */
 	uint8_t overflow;         /* the integer sum overflowed */
 	uint8_t started;          /* group_concat: a value was appended */
+	uint8_t load_row;         /* min/max: after a step, 1 if SQLite would
+				     take the group's bare columns from this
+				     row (a new best, or a NULL before any
+				     value); see sql_agg_step() */
 	sql_value best;           /* min/max: owned copy of the best so far */
 	rdb_buf text;             /* group_concat: owned */
 } sql_agg;
@@ -90,7 +94,9 @@ typedef struct sql_agg {
 /* Prepare a for the aggregate f (f->agg != SQL_AGG_NONE). */
 rdb_rc sql_agg_init(sql_ctx *cx, sql_agg *a, const sql_func *f,
 		    int distinct);
-/* Feed one row's arguments (argc as looked up; 0 for count(*)). */
+/* Feed one row's arguments (argc as looked up; 0 for count(*)).  For
+ * min and max, a->load_row then tells whether the other columns of a
+ * "SELECT a, max(b)" group come from this row, as in SQLite. */
 rdb_rc sql_agg_step(sql_ctx *cx, sql_agg *a, int argc,
 		    const sql_value *argv);
 /* The result for the rows fed so far (*out owns its bytes).  Errors:

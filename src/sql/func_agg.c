@@ -171,6 +171,9 @@ static rdb_rc minmax_step(sql_ctx *cx, sql_agg *a, const sql_value *x)
 {
 	int c;
 
+	/* SQLite loads the bare columns from every row until the first
+	 * value, then only from rows that improve on the best. */
+	a->load_row = a->best.v.cls == TBL_NULL;
 	if (x->v.cls == TBL_NULL)
 		return RDB_OK;
 	if (a->best.v.cls != TBL_NULL) {
@@ -178,6 +181,7 @@ static rdb_rc minmax_step(sql_ctx *cx, sql_agg *a, const sql_value *x)
 		if (a->kind == SQL_AGG_MAX ? c >= 0 : c <= 0)
 			return RDB_OK;
 	}
+	a->load_row = 1;
 	sql_value_free(&a->best);
 	return sql_value_copy(cx, &a->best, x);
 }
