@@ -12,6 +12,7 @@
  * crash trial i.  Contract under test: src/table/table.h.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -740,6 +741,65 @@ START_TEST(test_catalog_schema_cached_by_version)
 }
 END_TEST
 
+/* Threads sharing one schema: each takes references through its own read
+ * transaction and drops them (run under SANITIZE=thread too). */
+typedef struct sharer {
+	pager *p;
+	tbl_schema *shared;
+	int ok;
+} sharer;
+
+static void *share_schema(void *arg)
+{
+	sharer *sh = arg;
+	pager_txn *t = NULL;
+	tbl_schema *s;
+	rdb_err e = { 0 };
+	int i;
+
+	if (pager_begin(sh->p, 0, &e, &t) != RDB_OK)
+		return NULL;
+	for (i = 0; i < 2000; i++) {
+		s = NULL;
+		if (tbl_schema_get(t, sh->shared, &s) != RDB_OK ||
+		    s != sh->shared || tbl_schema_table(s, "people") == NULL)
+			break;
+		tbl_schema_unref(s);
+	}
+	sh->ok = i == 2000;
+	pager_rollback(t);
+	return NULL;
+}
+
+START_TEST(test_catalog_schema_shared_between_threads)
+{
+	pthread_t th[4];
+	sharer sh[4];
+	int i;
+
+	OK(tdb_begin(&D, 1));
+	create_people();
+	OK(tdb_commit(&D));
+	OK(tdb_begin(&D, 0));
+	for (i = 0; i < 4; i++) {
+		sh[i] = (sharer){ D.p, D.s, 0 };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, share_schema,
+						&sh[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(sh[i].ok, "thread %d", i);
+	}
+	/* A lost or an extra reference would show under SANITIZE=address
+	 * as a leak or a use after free when the schema goes. */
+	tdb_rollback(&D);
+	tdb_reopen(&D);
+	OK(tdb_begin(&D, 0));
+	ck_assert_ptr_nonnull(tbl_schema_table(D.s, "people"));
+	tdb_rollback(&D);
+}
+END_TEST
+
 START_TEST(test_catalog_row_estimate_follows_changes)
 {
 	const tbl_table *tb;
@@ -1431,6 +1491,7 @@ Suite *catalog_suite(void)
 	tc = tcase(s, "snapshot", 60);
 	tcase_add_test(tc, test_catalog_reader_keeps_snapshot_of_dropped_table);
 	tcase_add_test(tc, test_catalog_schema_cached_by_version);
+	tcase_add_test(tc, test_catalog_schema_shared_between_threads);
 	tcase_add_test(tc, test_catalog_row_estimate_follows_changes);
 	tc = tcase(s, "crash", 600);
 	tcase_add_test(tc, test_catalog_crash_trials_reopen_at_a_committed_state);
