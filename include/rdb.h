@@ -93,6 +93,7 @@ typedef struct rdb_open_opts {
 				    default 4096 */
 	long cache_pages;        /* buffer pool frames; default 2000 */
 	int sync;                /* RDB_SYNC_*; default RDB_SYNC_FULL */
+	unsigned busy_timeout_ms; /* wait for another writer; default 5000 */
 } rdb_open_opts;
 
 #define RDB_OPEN_READONLY 0x01
@@ -152,6 +153,8 @@ int rdb_bind_int64(rdb_stmt *st, int i, int64_t v);
 int rdb_bind_double(rdb_stmt *st, int i, double v);
 int rdb_bind_text(rdb_stmt *st, int i, const char *s, int n);
 int rdb_bind_blob(rdb_stmt *st, int i, const void *p, int n);
+/* A boolean is the integer 0 or 1, as in SQLite. */
+int rdb_bind_bool(rdb_stmt *st, int i, int v);
 int rdb_clear_bindings(rdb_stmt *st);
 int rdb_bind_parameter_count(rdb_stmt *st);
 int rdb_bind_parameter_index(rdb_stmt *st, const char *name);
@@ -194,6 +197,9 @@ void rdb_free_msg(char *msg);               /* NULL-safe */
  * or DELETE, and since the database was opened. */
 int64_t rdb_changes(rdb *db);
 int64_t rdb_total_changes(rdb *db);
+/* The rowid (or INTEGER PRIMARY KEY) of the last row inserted on db, 0 if
+ * none. */
+int64_t rdb_last_insert_rowid(rdb *db);
 /* 1 outside an explicit transaction (BEGIN ... COMMIT), else 0. */
 int rdb_get_autocommit(rdb *db);
 /* Make the running statement of db stop soon with RDB_INTERRUPT (and

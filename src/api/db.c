@@ -8,6 +8,7 @@
  * The SQL layer will extend this file's handle (see ARCHITECTURE.md).
  */
 #include "rdb.h"
+#include "api_int.h"
 #include <pthread.h>
 #include <string.h>
 #include "btree/btree.h"
@@ -16,30 +17,71 @@
 #include "mem.h"
 #include "pager/pager.h"
 
-struct rdb {
-	pager *p;                 /* owned; NULL if the open failed */
-	rdb_err err;              /* the last call's outcome */
-	rdb_err terr;             /* the current transaction's */
-	kv_ctx kv;                /* owned: compression state, scratch */
-	pthread_mutex_t mu;       /* serialises calls (and guards kv) */
-};
-
 int rdb_open(const char *path, rdb **out)
 {
+	return rdb_open_v2(path, out, NULL);
+}
+
+/* Translate the public options into the pager's; RDB_MISUSE if invalid. */
+static rdb_rc open_opts(const rdb_open_opts *in, pager_opts *o)
+{
+	int flags = in != NULL && in->flags != 0
+			    ? in->flags : RDB_OPEN_READWRITE | RDB_OPEN_CREATE;
+
+	pager_opts_default(o);
+	o->readonly = (flags & RDB_OPEN_READONLY) != 0;
+	o->create = (flags & RDB_OPEN_CREATE) != 0 && !o->readonly;
+	if ((flags & RDB_OPEN_READONLY) && (flags & RDB_OPEN_READWRITE))
+		return RDB_MISUSE;
+	if (in == NULL)
+		return RDB_OK;
+	if (in->page_size != 0)
+		o->page_size = in->page_size;
+	if (in->cache_pages < 0 || in->cache_pages > 0x7fffffffL)
+		return RDB_MISUSE;
+	if (in->cache_pages > 0)
+		o->cache_pages = (uint32_t)in->cache_pages;
+	if (in->busy_timeout_ms > 0)
+		o->busy_timeout_ms = in->busy_timeout_ms;
+	switch (in->sync) {
+	case 0: break;
+	case RDB_SYNC_OFF: o->sync = PAGER_SYNC_OFF; break;
+	case RDB_SYNC_NORMAL: o->sync = PAGER_SYNC_NORMAL; break;
+	case RDB_SYNC_FULL: o->sync = PAGER_SYNC_FULL; break;
+	default: return RDB_MISUSE;
+	}
+	return RDB_OK;
+}
+
+int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts)
+{
 	pager_opts o;
+	os_vfs *vfs;
 	rdb *db;
 	rdb_rc rc;
+	int memory = opts != NULL && (opts->flags & RDB_OPEN_MEMORY);
 
 	if (out == NULL)
 		return RDB_MISUSE;
 	*out = NULL;
-	if (path == NULL)
+	if ((path == NULL && !memory) || open_opts(opts, &o) != RDB_OK)
 		return RDB_MISUSE;
 	if ((db = rdb_calloc(1, sizeof(*db))) == NULL)
 		return RDB_NOMEM;
 	pthread_mutex_init(&db->mu, NULL);
-	pager_opts_default(&o);
-	rc = pager_open(os_unix_vfs(), path, &o, &db->err, &db->p);
+	vfs = os_unix_vfs();
+	if (memory) {
+		path = "memory.rdb";
+		o.create = 1;
+		o.readonly = 0;
+		if ((vfs = db->mem = os_mem_new()) == NULL) {
+			rdb_close(db);
+			return RDB_NOMEM;
+		}
+	}
+	rc = pager_open(vfs, path, &o, &db->err, &db->p);
+	if (rc == RDB_OK)
+		rc = sql_conn_new(db->p, &db->err, &db->sql);
 	*out = db;
 	return rc;
 }
@@ -50,11 +92,21 @@ int rdb_close(rdb *db)
 
 	if (db == NULL)
 		return RDB_OK;
+	if (db->n_stmts > 0) {
+		rdb_err_set(&db->err, RDB_MISUSE,
+			    "unable to close due to unfinalized statements");
+		return RDB_MISUSE;
+	}
+	if (db->sql != NULL && sql_conn_free(db->sql) != RDB_OK)
+		return RDB_MISUSE;
+	db->sql = NULL;
 	rc = pager_close(db->p);
 	if (rc == RDB_MISUSE) {
-		/* An iterator is still open: nothing is closed. */
+		/* A KV iterator is still open: the handle stays usable. */
+		(void)sql_conn_new(db->p, &db->err, &db->sql);
 		return rc;
 	}
+	os_mem_free(db->mem);
 	kv_ctx_free(&db->kv);
 	pthread_mutex_destroy(&db->mu);
 	rdb_free(db);
@@ -76,7 +128,7 @@ const char *rdb_errmsg(rdb *db)
 
 /* ---- transactions around one call ------------------------------------ */
 
-typedef rdb_rc (*txn_fn)(pager_txn *t, void *arg);
+typedef sql_txn_fn txn_fn;
 static rdb_rc run_txn(rdb *db, int write, txn_fn fn, void *arg);
 
 /* Record the outcome of a call in db->err and return it. */
@@ -103,6 +155,13 @@ static rdb_rc in_txn(rdb *db, int write, txn_fn fn, void *arg)
 	pthread_mutex_lock(&db->mu);
 	rdb_err_clear(&db->terr);
 	rdb_err_clear(&db->err);
+	if ((t = sql_conn_txn(db->sql)) != NULL) {
+		/* Inside BEGIN ... COMMIT: part of that transaction. */
+		rc = sql_conn_run(db->sql, fn, arg);
+		rc = finish(db, rc);
+		pthread_mutex_unlock(&db->mu);
+		return rc;
+	}
 	rc = pager_begin(db->p, write, &db->terr, &t);
 	if (rc == RDB_OK) {
 		rc = fn(t, arg);

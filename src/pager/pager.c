@@ -714,6 +714,10 @@ rdb_rc pager_set_anchor(pager_txn *t, unsigned idx, uint64_t value)
 
 int pager_txn_is_write(const pager_txn *t) { return t->write; }
 uint64_t pager_txn_version(const pager_txn *t) { return t->version; }
+uint64_t pager_txn_snapshot(const pager_txn *t)
+{
+	return t->write ? t->h_begin.change : t->h.change;
+}
 pager *pager_txn_pager(const pager_txn *t) { return t->p; }
 rdb_err *pager_txn_err(const pager_txn *t) { return t->err; }
 rdb_pgno pager_txn_page_count(const pager_txn *t) { return t->h.page_count; }

@@ -145,6 +145,9 @@ rdb_err *pager_txn_err(const pager_txn *t);
  * and pager_free_page call, successful or not).  A cursor that remembers
  * it can tell that pages it holds may be stale. */
 uint64_t pager_txn_version(const pager_txn *t);
+/* The committed write transactions visible to t when it began: two
+ * transactions with the same number saw the same database. */
+uint64_t pager_txn_snapshot(const pager_txn *t);
 /* Pages in the transaction's snapshot, including page 0. */
 rdb_pgno pager_txn_page_count(const pager_txn *t);
 /* Free pages in the transaction's snapshot. */

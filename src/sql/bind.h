@@ -1,0 +1,53 @@
+/*
+ * bind.h -- the binder and planner's shared declarations (bind.c,
+ * bind_select.c, plan.c).  Internal to src/sql.
+ */
+#ifndef RDB_SQL_BIND_H
+#define RDB_SQL_BIND_H
+#include "exec.h"
+
+typedef struct binder {
+	sql_stmt *ast;            /* borrowed: the tree being bound */
+	tbl_schema *s;            /* borrowed */
+	rdb_err *err;             /* borrowed */
+	int nparams;              /* largest parameter index seen */
+	int depth;                /* nesting of queries */
+} binder;
+
+/* Flags of bind_expr(). */
+#define BF_AGG 0x01               /* aggregates allowed here */
+#define BF_IN_AGG 0x02            /* inside an aggregate's arguments */
+#define BF_ALIAS 0x04             /* result aliases resolve after columns */
+#define BF_ALIAS_FIRST 0x08       /* result aliases resolve before columns */
+
+xinfo *bind_ann(binder *b, sql_expr *e);
+void *bind_alloc(binder *b, size_t n);
+rdb_rc bind_error(binder *b, const sql_expr *e, const char *fmt,
+		  const char *name);
+rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags);
+rdb_rc bind_add_agg(binder *b, query *q, sql_expr *e, const sql_func *f);
+void bind_mark_correlated(query *q, int up);
+const char *src_col_name(const qsrc *s, int i);
+int src_find(const qsrc *s, const char *name);
+
+/* Bind a (compound) select; parent is the enclosing query for correlated
+ * references (NULL at the top).  On RDB_OK *out is owned by the program
+ * (freed by query_free()). */
+rdb_rc bind_select(binder *b, sql_select *sel, query *parent, query **out);
+/* Bind a table as the single source of an UPDATE or DELETE. */
+rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
+			sql_expr *where, query **out);
+/* Choose access paths, place the WHERE conjuncts (conj[0..n), already
+ * bound), decide on sorting. */
+rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n);
+/* Decide whether q's ORDER BY needs a sort (after binding it). */
+rdb_rc plan_order(binder *b, query *q);
+/* A pre-bound reference to slot `slot` of source `src` of q. */
+sql_expr *mk_col(binder *b, query *q, int src, int slot);
+sql_expr *mk_binary(binder *b, sql_op op, sql_expr *l, sql_expr *r);
+/* Append the AND-conjuncts of e to a growing array. */
+rdb_rc conj_split(binder *b, sql_expr *e, sql_expr ***arr, int *n,
+		  int *cap);
+void query_free(query *q);                          /* NULL-safe */
+
+#endif /* RDB_SQL_BIND_H */

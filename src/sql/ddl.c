@@ -1,0 +1,266 @@
+/*
+ * ddl.c -- CREATE TABLE, CREATE INDEX, DROP TABLE and DROP INDEX: the
+ * parse tree becomes a table-layer definition (the statement's text is
+ * what the catalog keeps).  Design: src/sql/README.md ("Schema
+ * statements"); differences from SQLite: docs/sql.md.
+ */
+#include "bind.h"
+#include <string.h>
+#include <strings.h>
+#include "mem.h"
+
+typedef struct ddl {
+	sql_prog *p;
+	tbl_schema *s;            /* the catalog as it is in p->t (owned) */
+	tbl_table def;
+	tbl_column *cols;         /* owned */
+	uint16_t pk[TBL_MAX_KEY_COLS];
+	sql_value *dflt;          /* owned: evaluated defaults */
+} ddl;
+
+static rdb_rc unsupported(sql_prog *p, const char *what)
+{
+	return rdb_err_set(p->cx.err, RDB_ERROR, "%s not supported", what);
+}
+
+static int find_col(const ddl *d, const char *name)
+{
+	int i;
+
+	for (i = 0; i < d->def.ncols; i++)
+		if (strcasecmp(d->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Evaluate a DEFAULT: a constant expression (no columns). */
+static rdb_rc eval_default(ddl *d, sql_expr *e, sql_value *out)
+{
+	binder b = { .ast = d->p->ast, .s = d->s, .err = d->p->cx.err };
+	query none;
+	rdb_rc rc;
+
+	memset(&none, 0, sizeof(none));
+	if ((rc = bind_expr(&b, &none, e, 0)) != RDB_OK)
+		return rdb_err_set(d->p->cx.err, RDB_ERROR, "default value of "
+				   "column is not constant");
+	if (b.nparams > 0)
+		return rdb_err_set(d->p->cx.err, RDB_ERROR, "default value of "
+				   "column is not constant");
+	return eval(d->p, &none, e, out);
+}
+
+static rdb_rc column_def(ddl *d, const sql_column_def *cd, int i)
+{
+	tbl_column *c = &d->cols[i];
+	const char *sql = d->p->ast->sql;
+	rdb_rc rc;
+
+	c->name = (char *)cd->name;
+	c->decl = (char *)(cd->type != NULL ? cd->type : "ANY");
+	if ((rc = tbl_type_parse(c->decl, &c->type, &c->maxlen,
+				 d->p->cx.err)) != RDB_OK)
+		return rc;
+	c->notnull = cd->not_null != 0;
+	c->unique = cd->unique != 0;
+	if (cd->checks.n > 0)
+		return unsupported(d->p, "CHECK constraints are");
+	if (cd->collation != NULL && strcasecmp(cd->collation, "BINARY") != 0)
+		return unsupported(d->p, "collations other than BINARY are");
+	if (cd->primary_key) {
+		if (d->def.npk > 0)
+			return rdb_err_set(d->p->cx.err, RDB_ERROR, "table \"%s\" "
+					   "has more than one primary key",
+					   d->def.name);
+		d->pk[d->def.npk++] = (uint16_t)i;
+		c->pk_desc = cd->pk_desc != 0;
+	}
+	if (cd->default_value != NULL) {
+		sql_expr *e = cd->default_value;
+
+		if ((rc = eval_default(d, e, &d->dflt[i])) != RDB_OK)
+			return rc;
+		c->has_dflt = 1;
+		c->dflt = sql_value_tbl(&d->dflt[i]);
+		if (e->pos.off + e->pos.len <= d->p->ast->n_sql) {
+			char *t = sql_stmt_alloc(d->p->ast, e->pos.len + 1);
+
+			if (t == NULL)
+				return rdb_err_set(d->p->cx.err, RDB_NOMEM,
+						   "out of memory");
+			memcpy(t, sql + e->pos.off, e->pos.len);
+			c->dflt_sql = t;
+		}
+	}
+	return RDB_OK;
+}
+
+static rdb_rc table_cons(ddl *d, const sql_table_cons *tc)
+{
+	int i, k;
+
+	switch (tc->kind) {
+	case SQL_TC_CHECK:
+		return unsupported(d->p, "CHECK constraints are");
+	case SQL_TC_FOREIGN_KEY:
+		return RDB_OK;     /* parsed and not enforced, as SQLite */
+	case SQL_TC_PRIMARY_KEY:
+		if (d->def.npk > 0)
+			return rdb_err_set(d->p->cx.err, RDB_ERROR, "table \"%s\" "
+					   "has more than one primary key",
+					   d->def.name);
+		break;
+	default:
+		break;
+	}
+	if (tc->n_cols > TBL_MAX_KEY_COLS)
+		return rdb_err_set(d->p->cx.err, RDB_ERROR, "too many columns "
+				   "in a key");
+	for (i = 0; i < tc->n_cols; i++) {
+		if (tc->cols[i].name == NULL)
+			return unsupported(d->p, "expressions in a key are");
+		if ((k = find_col(d, tc->cols[i].name)) < 0)
+			return rdb_err_set(d->p->cx.err, RDB_ERROR, "no such "
+					   "column: %s", tc->cols[i].name);
+		if (tc->kind == SQL_TC_PRIMARY_KEY) {
+			d->pk[d->def.npk++] = (uint16_t)k;
+			d->cols[k].pk_desc = tc->cols[i].desc != 0;
+		}
+	}
+	if (tc->kind == SQL_TC_UNIQUE && tc->n_cols == 1)
+		d->cols[find_col(d, tc->cols[0].name)].unique = 1;
+	else if (tc->kind == SQL_TC_UNIQUE)
+		return unsupported(d->p, "UNIQUE constraints on several "
+				   "columns are (use CREATE UNIQUE INDEX)");
+	return RDB_OK;
+}
+
+static rdb_rc create_table(sql_prog *p, tbl_schema *s)
+{
+	sql_create_table *ct = &p->ast->u.create_table;
+	ddl d;
+	int i;
+	rdb_rc rc = RDB_OK;
+
+	if (tbl_schema_table(s, ct->name) != NULL && ct->if_not_exists)
+		return RDB_OK;
+	if (ct->as_select != NULL)
+		return unsupported(p, "CREATE TABLE ... AS SELECT is");
+	if (ct->temp)
+		return unsupported(p, "TEMP tables are");
+	memset(&d, 0, sizeof(d));
+	d.p = p;
+	d.s = s;
+	d.def.name = (char *)ct->name;
+	d.def.sql = (char *)p->ast->sql;
+	d.def.ncols = (uint16_t)ct->n_cols;
+	d.cols = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.cols));
+	d.dflt = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.dflt));
+	if (d.cols == NULL || d.dflt == NULL)
+		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < ct->n_cols && rc == RDB_OK; i++)
+		rc = column_def(&d, &ct->cols[i], i);
+	for (i = 0; i < ct->n_cons && rc == RDB_OK; i++)
+		rc = table_cons(&d, &ct->cons[i]);
+	if (rc == RDB_OK) {
+		d.def.cols = d.cols;
+		d.def.pk = d.pk;
+		rc = tbl_create_table(p->t, s, &d.def);
+	}
+	for (i = 0; d.dflt != NULL && i < ct->n_cols; i++)
+		sql_value_free(&d.dflt[i]);
+	rdb_free(d.dflt);
+	rdb_free(d.cols);
+	return rc;
+}
+
+static rdb_rc create_index(sql_prog *p, tbl_schema *s)
+{
+	sql_create_index *ci = &p->ast->u.create_index;
+	const tbl_table *tb;
+	uint16_t cols[TBL_MAX_KEY_COLS];
+	uint8_t desc[TBL_MAX_KEY_COLS];
+	tbl_index def;
+	qsrc src;
+	int i, k;
+
+	if (tbl_schema_index(s, ci->name, NULL) != NULL && ci->if_not_exists)
+		return RDB_OK;
+	if ((tb = tbl_schema_table(s, ci->table)) == NULL)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "no such table: %s",
+				   ci->table);
+	if (ci->where != NULL)
+		return unsupported(p, "partial indexes are");
+	if (ci->n_cols > TBL_MAX_KEY_COLS)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "too many columns in "
+				   "index %s", ci->name);
+	memset(&src, 0, sizeof(src));
+	src.tb = tb;
+	src.nvals = tbl_nvals(tb);
+	for (i = 0; i < ci->n_cols; i++) {
+		if (ci->cols[i].name == NULL)
+			return unsupported(p, "indexes on expressions are");
+		if (ci->cols[i].collation != NULL &&
+		    strcasecmp(ci->cols[i].collation, "BINARY") != 0)
+			return unsupported(p, "collations other than BINARY "
+					   "are");
+		k = src_find(&src, ci->cols[i].name);
+		if (k < 0 || k >= tb->ncols)
+			return rdb_err_set(p->cx.err, RDB_ERROR, "no such column: "
+					   "%s", ci->cols[i].name);
+		cols[i] = (uint16_t)k;
+		desc[i] = ci->cols[i].desc != 0;
+	}
+	memset(&def, 0, sizeof(def));
+	def.name = (char *)ci->name;
+	def.sql = (char *)p->ast->sql;
+	def.unique = ci->unique != 0;
+	def.origin = 'c';
+	def.ncols = (uint16_t)ci->n_cols;
+	def.cols = cols;
+	def.desc = desc;
+	return tbl_create_index(p->t, s, tb->name, &def);
+}
+
+static rdb_rc drop(sql_prog *p, tbl_schema *s)
+{
+	sql_drop *d = &p->ast->u.drop;
+
+	switch (d->object) {
+	case SQL_OBJ_TABLE:
+		if (tbl_schema_table(s, d->name) == NULL)
+			return d->if_exists ? RDB_OK
+				: rdb_err_set(p->cx.err, RDB_ERROR, "no such "
+					      "table: %s", d->name);
+		return tbl_drop_table(p->t, s, d->name);
+	case SQL_OBJ_INDEX:
+		if (tbl_schema_index(s, d->name, NULL) == NULL)
+			return d->if_exists ? RDB_OK
+				: rdb_err_set(p->cx.err, RDB_ERROR, "no such "
+					      "index: %s", d->name);
+		return tbl_drop_index(p->t, s, d->name);
+	default:
+		return d->if_exists ? RDB_OK
+			: rdb_err_set(p->cx.err, RDB_ERROR, "no such %s: %s",
+				      d->object == SQL_OBJ_VIEW ? "view"
+								: "trigger",
+				      d->name);
+	}
+}
+
+/* Run a schema statement against the catalog as it is in p->t. */
+rdb_rc ddl_run(sql_prog *p)
+{
+	tbl_schema *s;
+	rdb_rc rc;
+
+	if ((rc = tbl_schema_get(p->t, NULL, &s)) != RDB_OK)
+		return rc;
+	switch (p->ast->kind) {
+	case SQL_CREATE_TABLE: rc = create_table(p, s); break;
+	case SQL_CREATE_INDEX: rc = create_index(p, s); break;
+	default: rc = drop(p, s); break;
+	}
+	tbl_schema_unref(s);
+	return rc;
+}

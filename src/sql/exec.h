@@ -1,0 +1,273 @@
+/*
+ * exec.h -- compiled statements of the sql layer: bound expressions,
+ * query plans (sources with their access paths, grouping, ordering) and
+ * the programs that run them.  Internal to src/sql.  Design:
+ * src/sql/README.md ("Binding and planning", "Execution").
+ *
+ * Ownership: a program (sql_prog) owns its parse tree, and everything the
+ * binder adds lives in that tree's arena or is owned by the program; all
+ * of it is freed by prog_free().  Runtime state (cursors, materialized
+ * rows) is owned by the program between prog_start() and prog_stop().
+ */
+#ifndef RDB_SQL_EXEC_H
+#define RDB_SQL_EXEC_H
+#include "sql_int.h"
+#include "sql/ast.h"
+#include "sql/value.h"
+#include "sql/func.h"
+
+typedef struct query query;
+typedef struct run run;
+
+/* ---- materialized rows (sorting, grouping, compounds, subqueries) ---------
+ * Rows of `width` tbl_values whose text and blob bytes live in chunks the
+ * set owns: pointers into it stay valid until mrows_free(), even while the
+ * set grows (mrows.c). */
+typedef struct mchunk mchunk;
+
+typedef struct mrows {
+	int width;                /* values per row */
+	long n, cap;              /* rows */
+	tbl_value *v;             /* owned: n * width values */
+	mchunk *bytes;            /* owned: where their bytes live */
+} mrows;
+
+void mrows_init(mrows *m, int width);
+/* Append a row: copies of vals[0..width) and their bytes. */
+rdb_rc mrows_add(mrows *m, const tbl_value *vals, rdb_err *err);
+/* Append one value to a row being built value by value (see mrows_row). */
+rdb_rc mrows_copy_bytes(mrows *m, tbl_value *v, rdb_err *err);
+static inline tbl_value *mrows_row(const mrows *m, long i)
+{
+	return m->v + (size_t)i * (size_t)m->width;
+}
+void mrows_reset(mrows *m);               /* drop the rows, keep width */
+void mrows_free(mrows *m);                /* NULL-safe */
+/* Sort rows by the given columns (desc / nulls_first per column, n
+ * columns), stable; or, with ncols 0, by every column ascending. */
+rdb_rc mrows_sort(mrows *m, int ncols, const int *cols, const int *desc,
+		  const int *nulls_first, rdb_err *err);
+/* After mrows_sort() with ncols 0: drop rows equal to their predecessor. */
+void mrows_dedupe(mrows *m);
+
+
+/* ---- bound expressions ------------------------------------------------------
+ * The binder hangs an xinfo on every expression node (sql_expr.aux_p). */
+typedef enum xkind {
+	XK_PLAIN = 0,             /* evaluated from its operands */
+	XK_COL,                   /* a column of a source (up levels out) */
+	XK_AGG,                   /* an aggregate's result in the group */
+	XK_FUNC,                  /* a scalar function */
+	XK_SUBQ,                  /* scalar subquery, EXISTS, IN (select) */
+	XK_OUTCOL,                /* ORDER BY naming a result column */
+	XK_ALIAS                  /* a result alias: evaluates target */
+} xkind;
+
+typedef struct xinfo {
+	xkind kind;
+	int up;                   /* XK_COL: query levels outwards */
+	int src;                  /* XK_COL: source of that query */
+	int slot;                 /* XK_COL: value slot; XK_AGG: aggregate;
+				     XK_OUTCOL: result column */
+	sql_aff aff;              /* the expression's affinity */
+	const sql_func *fn;       /* XK_FUNC, XK_AGG */
+	const char *decl;         /* XK_COL: declared type, or NULL */
+	const sql_expr *target;   /* XK_ALIAS: the aliased expression */
+	query *sub;               /* XK_SUBQ */
+	int correlated;           /* XK_SUBQ: uses outer columns */
+	int constant;             /* no columns, no aggregates, no subquery
+				     that changes: same value all run */
+	int cached;               /* runtime: cache (or list) is valid */
+	mrows list;               /* runtime, IN (select): sorted values */
+	int list_null;            /* runtime: the list holds a NULL */
+	sql_value cache;          /* runtime, owned */
+	struct xinfo *next_cached;/* list of caches to clear per run */
+} xinfo;
+
+static inline xinfo *xi(const sql_expr *e)
+{
+	return (xinfo *)e->aux_p;
+}
+
+/* ---- sources and access paths ---------------------------------------------- */
+
+typedef enum access {
+	ACC_SCAN = 0,             /* every row of the table (or index) */
+	ACC_RANGE,                /* key prefix equalities and/or a range */
+	ACC_ROWS                  /* a materialized subquery */
+} access;
+
+typedef struct qsrc {
+	const char *name;         /* alias, else table name (borrowed) */
+	const tbl_table *tb;      /* borrowed from the schema; NULL for a
+				     subquery */
+	query *sub;               /* FROM (select): materialized */
+	int left;                 /* LEFT JOIN: NULL row if nothing matches */
+	int nvals;                /* values per row */
+	const char **colnames;    /* subquery: its result names */
+	uint8_t *using_hidden;    /* per slot: merged by USING/NATURAL into
+				     an earlier source (arena), or NULL */
+	sql_expr **on;            /* LEFT JOIN: ON conjuncts (arena) */
+	int non;
+	/* access path */
+	access acc;
+	const tbl_index *ix;      /* NULL: the table's own key */
+	int nkey;                 /* components of the chosen key */
+	int key_slot[2 * TBL_MAX_KEY_COLS];   /* their row slots ... */
+	uint8_t key_desc[2 * TBL_MAX_KEY_COLS];  /* ... and directions */
+	int neq;                  /* leading key columns fixed by equality */
+	sql_expr *eq[TBL_MAX_KEY_COLS];   /* the values (not the terms) */
+	sql_aff eq_aff[TBL_MAX_KEY_COLS]; /* affinity applied to them */
+	sql_expr *in;             /* IN (list) term on key column neq */
+	sql_aff in_aff;
+	sql_expr *lo, *hi;        /* range values on key column neq */
+	sql_aff lo_aff, hi_aff;
+	int lo_incl, hi_incl;
+	int reverse;              /* scan backwards (ORDER BY ... DESC) */
+	int covering;             /* index entries hold every needed column */
+	sql_expr **filt;          /* conjuncts checked once this source has
+				     a row (arena) */
+	int nfilt;
+	/* runtime */
+	tbl_cursor *cur;          /* owned while open */
+	int in_pos;               /* next IN list item */
+	int matched;              /* LEFT JOIN: a row matched this round */
+	int null_row;             /* LEFT JOIN: emitting the NULL row */
+	int null_done;            /* LEFT JOIN: the NULL row was produced */
+	int exhausted;            /* no more rows this round */
+	mrows inv;                /* owned: IN list values in key order */
+	mrows sub_rows;           /* owned: a FROM subquery's rows */
+	int sub_ready;            /* sub_rows holds this run's rows */
+	const tbl_value *row;     /* current row: nvals values */
+	tbl_value *nulls;         /* owned: nvals NULLs */
+	long sub_pos;             /* ACC_ROWS: next materialized row */
+	sql_value eqv[TBL_MAX_KEY_COLS + 2];  /* owned bound values */
+} qsrc;
+
+/* ---- aggregates -------------------------------------------------------------- */
+
+typedef struct qagg {
+	sql_expr *call;           /* the SQL_E_FUNC node (borrowed) */
+	const sql_func *fn;
+	int distinct;
+	int argc;
+} qagg;
+
+/* ---- queries ----------------------------------------------------------------- */
+
+/* One SELECT core, or a compound of cores (terms). */
+struct query {
+	query *parent;            /* enclosing query for correlated refs */
+	int nsrc;
+	qsrc *src;                /* owned array */
+	int nout;                 /* result columns */
+	sql_expr **out;           /* bound result expressions (arena) */
+	const char **names;       /* result names (arena) */
+	const char **alias;       /* result aliases or NULL (arena) */
+	const char **decltypes;   /* declared types or NULL (arena) */
+	sql_expr **where_const;   /* conjuncts using no source (arena) */
+	int nwhere_const;
+	sql_expr_list *values;    /* VALUES rows (borrowed from the tree) */
+	int nvalues;
+	/* grouping */
+	int agg;                  /* aggregate query (GROUP BY or aggs) */
+	int ngroup;
+	sql_expr **group;         /* GROUP BY expressions */
+	sql_expr *having;
+	int nagg;
+	qagg *aggs;               /* arena */
+	int cagg;
+	int correlated;           /* refers to an enclosing query's rows */
+	int distinct;
+	/* ordering (of the whole query) */
+	int norder;
+	sql_expr **order;         /* bound ORDER BY expressions */
+	int *order_desc;
+	int *order_nulls_first;
+	int sort;                 /* a sort is needed */
+	sql_expr *limit, *offset;
+	/* compound */
+	int nterms;               /* > 1 for a compound select */
+	query **terms;            /* owned */
+	sql_compound *ops;        /* ops[i] joins terms[i] to those before */
+	/* runtime */
+	run *r;                   /* owned while running */
+};
+
+/* The running state of a query (select.c). */
+struct run {
+	sql_prog *p;              /* borrowed */
+	int level;                /* join depth being advanced; -1: done */
+	int started;
+	sql_value *aggv;          /* owned: the current group's results */
+	mrows m;                  /* materialized output (sort, group,
+				     compound); each row: nout results then
+				     sort keys */
+	long mpos;
+	int mready;               /* m is complete: emit from it */
+	sql_distinct *seen;       /* owned: DISTINCT output rows */
+	rdb_buf kbuf;             /* owned: scratch for keys */
+	int64_t limit, offset;    /* -1: no limit */
+	int64_t emitted;
+	sql_value *outv;          /* owned: nout values of the current row */
+	int term;                 /* compound: the term being read */
+};
+
+/* ---- programs ------------------------------------------------------------------ */
+
+typedef enum prog_op {
+	OP_SELECT, OP_INSERT, OP_UPDATE, OP_DELETE, OP_DDL, OP_BEGIN,
+	OP_COMMIT, OP_ROLLBACK, OP_PRAGMA, OP_EXPLAIN
+} prog_op;
+
+struct sql_prog {
+	prog_op op;
+	sql_stmt *ast;            /* owned parse tree (its arena holds the
+				     binder's annotations) */
+	tbl_schema *schema;       /* owned reference it was bound against */
+	query *q;                 /* SELECT, EXPLAIN, INSERT ... SELECT */
+	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target */
+	int *ins_map;             /* INSERT: table column -> value index */
+	int nins;
+	int n_cols;               /* result columns */
+	const char **names, **decltypes;
+	xinfo *caches;            /* expressions caching per run */
+	/* runtime */
+	sql_ctx cx;               /* owned evaluation context */
+	tbl_ctx *tcx;             /* owned table-layer scratch */
+	pager_txn *t;             /* borrowed while running */
+	const tbl_value *params;  /* borrowed while running */
+	int nparams;
+	sql_conn *c;              /* borrowed */
+	int64_t changes;
+	sql_value *outv;          /* owned: the current result row */
+	tbl_value *outt;          /* owned: its tbl_value view */
+	mrows result;             /* materialized result (PRAGMA, EXPLAIN,
+				     DML done in the first step) */
+	long result_pos;
+	int done;
+};
+
+/* eval.c: evaluate e for the current rows of q (and its enclosing
+ * queries).  *out may borrow from rows, parameters and the tree; free it
+ * with sql_value_free(). */
+rdb_rc eval(sql_prog *p, query *q, const sql_expr *e, sql_value *out);
+/* 1 true, 0 false, -1 NULL. */
+rdb_rc eval_truth(sql_prog *p, query *q, const sql_expr *e, int *truth);
+sql_aff expr_aff(const sql_expr *e);
+void eval_clear_caches(sql_prog *p);
+/* subq.c: scalar subquery, EXISTS, IN (SELECT). */
+rdb_rc subq_eval(sql_prog *p, query *q, const sql_expr *e, sql_value *out);
+void subq_free_list(xinfo *x);
+
+/* prep.c calls these. */
+rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
+		    sql_prog **out);
+rdb_rc prog_start(sql_prog *p, pager_txn *t, const tbl_value *params,
+		  int nparams);
+/* RDB_ROW (row in p->outt), RDB_DONE, or an error. */
+rdb_rc prog_next(sql_prog *p);
+void prog_stop(sql_prog *p);
+void prog_free(sql_prog *p);
+
+#endif /* RDB_SQL_EXEC_H */

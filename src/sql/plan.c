@@ -1,0 +1,440 @@
+/*
+ * plan.c -- the planner: places each WHERE conjunct at the first join
+ * level where its columns are known, chooses per table an access path
+ * (a SEARCH on a prefix of the primary key or of an index with equality,
+ * IN and range bounds, else a SCAN), and decides whether ORDER BY needs a
+ * sort.  Design: src/sql/README.md ("Binding and planning").
+ */
+#include "bind.h"
+#include <string.h>
+
+/* ---- which sources an expression uses ------------------------------------- */
+
+#define ALL_SOURCES (~(uint64_t)0)
+
+static uint64_t expr_mask(const sql_expr *e);
+
+static uint64_t list_mask(const sql_expr_list *l)
+{
+	uint64_t m = 0;
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		m |= expr_mask(l->items[i]);
+	return m;
+}
+
+/* Bits of the sources of this query that e reads (a correlated subquery
+ * counts as reading all of them). */
+static uint64_t expr_mask(const sql_expr *e)
+{
+	const xinfo *x = xi(e);
+	uint64_t m = 0;
+
+	if (e == NULL)
+		return 0;
+	if (x != NULL && x->kind == XK_COL)
+		return x->up == 0 ? (uint64_t)1 << (x->src & 63) : 0;
+	if (x != NULL && x->kind == XK_ALIAS)
+		return expr_mask(x->target);
+	if (x != NULL && x->kind == XK_SUBQ && x->correlated)
+		m = ALL_SOURCES;
+	m |= expr_mask(e->left) | expr_mask(e->right) | list_mask(&e->list);
+	if (e->op == SQL_E_BETWEEN)
+		m |= expr_mask(e->u.between.lo) | expr_mask(e->u.between.hi);
+	if (e->op == SQL_E_LIKE && e->u.like.escape != NULL)
+		m |= expr_mask(e->u.like.escape);
+	return m;
+}
+
+static int top_bit(uint64_t m)
+{
+	int i = -1;
+
+	while (m != 0) {
+		i++;
+		m >>= 1;
+	}
+	return i;
+}
+
+static rdb_rc add_filter(binder *b, qsrc *s, sql_expr *e)
+{
+	sql_expr **a;
+
+	if ((a = bind_alloc(b, (size_t)(s->nfilt + 1) * sizeof(*a))) == NULL)
+		return RDB_NOMEM;
+	if (s->nfilt > 0)
+		memcpy(a, s->filt, (size_t)s->nfilt * sizeof(*a));
+	a[s->nfilt++] = e;
+	s->filt = a;
+	return RDB_OK;
+}
+
+/* ---- usable terms ------------------------------------------------------------ */
+
+typedef struct term {
+	int slot;                 /* the column of source k */
+	sql_op op;                /* EQ, LT, LE, GT, GE, or IN_LIST */
+	sql_expr *val;            /* the other side (IN: the IN node) */
+	sql_aff aff;              /* applied to the value before seeking */
+} term;
+
+/* The slot of e if it is a plain column of source k of this query. */
+static int col_of(const sql_expr *e, int k)
+{
+	const xinfo *x = xi(e);
+
+	if (x != NULL && x->kind == XK_ALIAS)
+		return col_of(x->target, k);
+	if (e->op != SQL_E_COLUMN || x == NULL || x->kind != XK_COL ||
+	    x->up != 0 || x->src != k)
+		return -1;
+	return x->slot;
+}
+
+/* May a comparison with affinity caff seek in a column of type ty?  The
+ * seek compares encoded values, so it must agree with the comparison. */
+static int aff_ok(const qsrc *s, int slot, sql_aff caff)
+{
+	tbl_type ty = slot < s->tb->ncols ? s->tb->cols[slot].type
+					  : TBL_TY_INTEGER;
+
+	switch (ty) {
+	case TBL_TY_INTEGER: case TBL_TY_REAL: case TBL_TY_BOOLEAN:
+	case TBL_TY_BLOB:
+		return 1;
+	case TBL_TY_TEXT:
+		return caff == SQL_AFF_TEXT || caff == SQL_AFF_NONE ||
+		       caff == SQL_AFF_BLOB;
+	default:
+		return caff == SQL_AFF_NONE || caff == SQL_AFF_BLOB;
+	}
+}
+
+static sql_op flip(sql_op op)
+{
+	switch (op) {
+	case SQL_E_LT: return SQL_E_GT;
+	case SQL_E_LE: return SQL_E_GE;
+	case SQL_E_GT: return SQL_E_LT;
+	case SQL_E_GE: return SQL_E_LE;
+	default: return op;
+	}
+}
+
+static int make_term(const qsrc *s, int k, int slot, sql_op op,
+		     sql_expr *col, sql_expr *val, term *t)
+{
+	uint64_t before = k >= 63 ? ALL_SOURCES >> 1
+				  : (((uint64_t)1 << k) - 1);
+
+	if (slot < 0 || (expr_mask(val) & ~before) != 0)
+		return 0;
+	t->slot = slot;
+	t->op = op;
+	t->val = val;
+	t->aff = sql_aff_compare(expr_aff(col), expr_aff(val));
+	return aff_ok(s, slot, t->aff);
+}
+
+/* Turn conjunct e into up to two terms usable by source k. */
+static int terms_of(const qsrc *s, int k, sql_expr *e, term out[2])
+{
+	int n = 0, slot;
+
+	switch (e->op) {
+	case SQL_E_EQ: case SQL_E_LT: case SQL_E_LE: case SQL_E_GT:
+	case SQL_E_GE:
+		if (make_term(s, k, col_of(e->left, k), e->op, e->left,
+			      e->right, &out[0]))
+			return 1;
+		return make_term(s, k, col_of(e->right, k), flip(e->op),
+				 e->right, e->left, &out[0]);
+	case SQL_E_BETWEEN:
+		if (e->flags & SQL_EF_NOT)
+			return 0;
+		slot = col_of(e->left, k);
+		n += make_term(s, k, slot, SQL_E_GE, e->left,
+			       e->u.between.lo, &out[n]);
+		n += make_term(s, k, slot, SQL_E_LE, e->left,
+			       e->u.between.hi, &out[n]);
+		return n;
+	case SQL_E_IN_LIST:
+		if ((e->flags & SQL_EF_NOT) || e->list.n == 0)
+			return 0;
+		slot = col_of(e->left, k);
+		if (slot < 0 || (list_mask(&e->list) &
+				 ~((((uint64_t)1) << k) - 1)) != 0)
+			return 0;
+		out[0].slot = slot;
+		out[0].op = SQL_E_IN_LIST;
+		out[0].val = e;
+		/* "x IN (list)": the list takes x's affinity. */
+		out[0].aff = expr_aff(e->left);
+		return aff_ok(s, slot, out[0].aff);
+	default:
+		return 0;
+	}
+}
+
+/* ---- choosing a key ---------------------------------------------------------- */
+
+typedef struct cand {
+	const tbl_index *ix;
+	int nkey;
+	int slot[2 * TBL_MAX_KEY_COLS];
+	uint8_t desc[2 * TBL_MAX_KEY_COLS];
+	int unique_cols;          /* leading columns that are unique */
+} cand;
+
+/* The key of the table (ix NULL) or of an index (its columns, then the
+ * table's key). */
+static void cand_of(const tbl_table *tb, const tbl_index *ix, cand *c)
+{
+	int i;
+
+	c->ix = ix;
+	c->nkey = 0;
+	if (ix != NULL) {
+		for (i = 0; i < ix->ncols; i++) {
+			c->slot[c->nkey] = ix->cols[i];
+			c->desc[c->nkey++] = ix->desc[i];
+		}
+	}
+	if (tb->npk == 0) {
+		c->slot[c->nkey] = tb->ncols;
+		c->desc[c->nkey++] = 0;
+	}
+	for (i = 0; i < tb->npk; i++) {
+		c->slot[c->nkey] = tb->pk[i];
+		c->desc[c->nkey++] = tb->cols[tb->pk[i]].pk_desc;
+	}
+	c->unique_cols = ix != NULL ? (ix->unique ? ix->ncols : c->nkey)
+				    : c->nkey;
+}
+
+typedef struct choice {
+	int score;
+	int neq;
+	term *eq[TBL_MAX_KEY_COLS];
+	term *in, *lo, *hi;
+} choice;
+
+static term *find_term(term *t, int n, int slot, int eq_only)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].slot == slot && (t[i].op == SQL_E_EQ || !eq_only))
+			return &t[i];
+	return NULL;
+}
+
+static void score(const cand *c, term *t, int n, choice *ch)
+{
+	int i;
+
+	memset(ch, 0, sizeof(*ch));
+	while (ch->neq < c->nkey && ch->neq < TBL_MAX_KEY_COLS &&
+	       (ch->eq[ch->neq] = find_term(t, n, c->slot[ch->neq], 1)))
+		ch->neq++;
+	ch->score = ch->neq * 10;
+	if (ch->neq >= c->unique_cols) {
+		ch->score += 100;
+		return;
+	}
+	for (i = 0; i < n && ch->neq < c->nkey; i++) {
+		if (t[i].slot != c->slot[ch->neq])
+			continue;
+		if (t[i].op == SQL_E_IN_LIST && ch->in == NULL)
+			ch->in = &t[i];
+		else if ((t[i].op == SQL_E_GT || t[i].op == SQL_E_GE) &&
+			 ch->lo == NULL)
+			ch->lo = &t[i];
+		else if ((t[i].op == SQL_E_LT || t[i].op == SQL_E_LE) &&
+			 ch->hi == NULL)
+			ch->hi = &t[i];
+	}
+	if (ch->in != NULL) {
+		ch->lo = ch->hi = NULL;
+		ch->score += 8;
+	}
+	ch->score += (ch->lo != NULL ? 3 : 0) + (ch->hi != NULL ? 3 : 0);
+}
+
+static void apply_choice(qsrc *s, const cand *c, const choice *ch)
+{
+	int i;
+
+	s->ix = c->ix;
+	s->nkey = c->nkey;
+	memcpy(s->key_slot, c->slot, sizeof(c->slot));
+	memcpy(s->key_desc, c->desc, sizeof(c->desc));
+	s->acc = ch->score > 0 ? ACC_RANGE : ACC_SCAN;
+	s->neq = ch->neq;
+	for (i = 0; i < ch->neq; i++) {
+		s->eq[i] = ch->eq[i]->val;
+		s->eq_aff[i] = ch->eq[i]->aff;
+	}
+	s->in = ch->in != NULL ? ch->in->val : NULL;
+	s->in_aff = ch->in != NULL ? ch->in->aff : SQL_AFF_NONE;
+	s->lo = ch->lo != NULL ? ch->lo->val : NULL;
+	s->lo_aff = ch->lo != NULL ? ch->lo->aff : SQL_AFF_NONE;
+	s->lo_incl = ch->lo != NULL && ch->lo->op == SQL_E_GE;
+	s->hi = ch->hi != NULL ? ch->hi->val : NULL;
+	s->hi_aff = ch->hi != NULL ? ch->hi->aff : SQL_AFF_NONE;
+	s->hi_incl = ch->hi != NULL && ch->hi->op == SQL_E_LE;
+}
+
+/* Pick the best key of source k from its filters (and ON terms). */
+static rdb_rc choose_access(binder *b, query *q, int k)
+{
+	qsrc *s = &q->src[k];
+	term *t;
+	int i, n = 0, cap = 2 * (s->nfilt + s->non) + 1;
+	cand c, best_c;
+	choice ch, best;
+
+	if (s->tb == NULL)
+		return RDB_OK;
+	if ((t = bind_alloc(b, (size_t)cap * sizeof(*t))) == NULL)
+		return RDB_NOMEM;
+	for (i = 0; i < s->nfilt; i++)
+		n += terms_of(s, k, s->filt[i], &t[n]);
+	for (i = 0; i < s->non; i++)
+		n += terms_of(s, k, s->on[i], &t[n]);
+	cand_of(s->tb, NULL, &best_c);
+	score(&best_c, t, n, &best);
+	for (i = 0; i < s->tb->nidx; i++) {
+		cand_of(s->tb, &s->tb->idx[i], &c);
+		score(&c, t, n, &ch);
+		if (ch.score > best.score) {
+			best = ch;
+			best_c = c;
+		}
+	}
+	apply_choice(s, &best_c, &best);
+	return RDB_OK;
+}
+
+/* ---- placing conjuncts --------------------------------------------------------- */
+
+static rdb_rc place(binder *b, query *q, sql_expr *e)
+{
+	uint64_t m = expr_mask(e);
+	int lvl;
+
+	if (m == 0 || q->nsrc == 0) {
+		sql_expr **a = bind_alloc(b, (size_t)(q->nwhere_const + 1) *
+					     sizeof(*a));
+
+		if (a == NULL)
+			return RDB_NOMEM;
+		if (q->nwhere_const > 0)
+			memcpy(a, q->where_const,
+			       (size_t)q->nwhere_const * sizeof(*a));
+		a[q->nwhere_const++] = e;
+		q->where_const = a;
+		return RDB_OK;
+	}
+	lvl = m == ALL_SOURCES ? q->nsrc - 1 : top_bit(m);
+	if (lvl >= q->nsrc)
+		lvl = q->nsrc - 1;
+	return add_filter(b, &q->src[lvl], e);
+}
+
+rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
+{
+	int i;
+	rdb_rc rc;
+
+	if (q->nsrc > 63)
+		return rdb_err_set(b->err, RDB_ERROR, "at most 63 tables in a "
+				   "join");
+	for (i = 0; i < n; i++)
+		if ((rc = place(b, q, conj[i])) != RDB_OK)
+			return rc;
+	for (i = 0; i < q->nsrc; i++)
+		if ((rc = choose_access(b, q, i)) != RDB_OK)
+			return rc;
+	return RDB_OK;
+}
+
+/* ---- ORDER BY ---------------------------------------------------------------- */
+
+/* The slot of source 0 that ORDER BY term e reads, or -1. */
+static int order_slot(const query *q, const sql_expr *e)
+{
+	const xinfo *x = xi(e);
+
+	if (x != NULL && x->kind == XK_OUTCOL)
+		e = q->out[x->slot];
+	return col_of(e, 0);
+}
+
+/* Does reading source 0 in key order (or backwards) give the ORDER BY? */
+static int key_gives_order(const query *q, const cand *c, int neq,
+			   int *reverse)
+{
+	int i, j = neq, dir = -1, slot, d, k;
+
+	for (i = 0; i < q->norder; i++) {
+		if ((slot = order_slot(q, q->order[i])) < 0)
+			return 0;
+		for (k = 0; k < neq && c->slot[k] != slot; k++)
+			;
+		if (k < neq)
+			continue;                 /* fixed by equality */
+		if (j >= c->unique_cols)
+			break;            /* one row per key prefix: done */
+		if (j >= c->nkey || c->slot[j] != slot)
+			return 0;
+		if (q->order_nulls_first[i] != !q->order_desc[i])
+			return 0;
+		d = q->order_desc[i] ^ c->desc[j];
+		if (dir >= 0 && d != dir)
+			return 0;
+		dir = d;
+		j++;
+	}
+	*reverse = dir > 0;
+	return 1;
+}
+
+rdb_rc plan_order(binder *b, query *q)
+{
+	qsrc *s;
+	cand c;
+	int i, rev;
+
+	(void)b;
+	q->sort = q->norder > 0;
+	if (q->norder == 0 || q->nterms > 1 || q->agg || q->nsrc == 0 ||
+	    q->nvalues > 0)
+		return RDB_OK;
+	s = &q->src[0];
+	if (s->tb == NULL || s->in != NULL)
+		return RDB_OK;
+	cand_of(s->tb, s->ix, &c);
+	if (key_gives_order(q, &c, s->neq, &rev)) {
+		q->sort = 0;
+		s->reverse = rev;
+		return RDB_OK;
+	}
+	if (s->acc != ACC_SCAN)
+		return RDB_OK;
+	for (i = 0; i < s->tb->nidx; i++) {
+		cand_of(s->tb, &s->tb->idx[i], &c);
+		if (key_gives_order(q, &c, 0, &rev)) {
+			choice none;
+
+			memset(&none, 0, sizeof(none));
+			apply_choice(s, &c, &none);
+			q->sort = 0;
+			s->reverse = rev;
+			return RDB_OK;
+		}
+	}
+	return RDB_OK;
+}

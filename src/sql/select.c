@@ -1,0 +1,657 @@
+/*
+ * select.c -- running a query: result rows straight from the join, or
+ * through a materialization for GROUP BY / aggregates, a sort for ORDER
+ * BY, or the set operations of a compound select; then DISTINCT, OFFSET
+ * and LIMIT.  Design: src/sql/README.md ("Execution").
+ */
+#include "select.h"
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include "mem.h"
+
+/* ---- run state ------------------------------------------------------------ */
+
+static void free_outv(run *r, int n)
+{
+	int i;
+
+	for (i = 0; r->outv != NULL && i < n; i++)
+		sql_value_free(&r->outv[i]);
+}
+
+static void free_aggv(run *r, int n)
+{
+	int i;
+
+	for (i = 0; r->aggv != NULL && i < n; i++)
+		sql_value_free(&r->aggv[i]);
+}
+
+void query_close(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	int i;
+
+	(void)p;
+	if (r == NULL)
+		return;
+	for (i = 0; i < q->nsrc; i++)
+		src_close(&q->src[i]);
+	for (i = 0; i < q->nterms; i++)
+		query_close(p, q->terms[i]);
+	free_outv(r, q->nout);
+	free_aggv(r, q->nagg);
+	rdb_free(r->outv);
+	rdb_free(r->aggv);
+	mrows_free(&r->m);
+	sql_distinct_free(r->seen);
+	rdb_buf_free(&r->kbuf);
+	rdb_free(r);
+	q->r = NULL;
+}
+
+/* LIMIT and OFFSET as SQLite reads them: integers (a negative limit is no
+ * limit), other values are an error. */
+static rdb_rc eval_count(sql_prog *p, query *q, const sql_expr *e,
+			 int64_t *out, const char *what)
+{
+	sql_value v, n;
+	rdb_rc rc;
+
+	if ((rc = eval(p, q, e, &v)) != RDB_OK)
+		return rc;
+	rc = sql_cast(&p->cx, &v, SQL_AFF_NUMERIC, &n);
+	if (rc == RDB_OK && sql_value_class(&n) != TBL_INT)
+		rc = rdb_err_set(p->cx.err, RDB_MISMATCH, "datatype mismatch "
+				 "in %s", what);
+	if (rc == RDB_OK)
+		*out = n.v.i;
+	sql_value_free(&v);
+	sql_value_free(&n);
+	return rc;
+}
+
+rdb_rc query_open(sql_prog *p, query *q)
+{
+	run *r;
+	rdb_rc rc = RDB_OK;
+
+	query_close(p, q);
+	if ((r = rdb_calloc(1, sizeof(*r))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	q->r = r;
+	r->p = p;
+	r->limit = -1;
+	r->outv = rdb_calloc((size_t)q->nout + 1, sizeof(sql_value));
+	if (q->nagg > 0)
+		r->aggv = rdb_calloc((size_t)q->nagg, sizeof(sql_value));
+	if (r->outv == NULL || (q->nagg > 0 && r->aggv == NULL))
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	mrows_init(&r->m, q->nout + q->norder);
+	if (q->limit != NULL)
+		rc = eval_count(p, q, q->limit, &r->limit, "LIMIT");
+	if (rc == RDB_OK && q->offset != NULL)
+		rc = eval_count(p, q, q->offset, &r->offset, "OFFSET");
+	if (r->offset < 0)
+		r->offset = 0;
+	if (rc == RDB_OK && q->distinct)
+		rc = sql_distinct_new(&p->cx, &r->seen);
+	return rc;
+}
+
+/* ---- result rows ------------------------------------------------------------- */
+
+static rdb_rc compute_out(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	int i;
+	rdb_rc rc;
+
+	free_outv(r, q->nout);
+	for (i = 0; i < q->nout; i++)
+		if ((rc = eval(p, q, q->out[i], &r->outv[i])) != RDB_OK)
+			return rc;
+	return RDB_OK;
+}
+
+/* Append the current result row and its ORDER BY keys to r->m. */
+static rdb_rc push_row(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	tbl_value stack[64], *row = stack;
+	sql_value *keys = NULL;
+	int i, w = q->nout + q->norder;
+	rdb_rc rc;
+
+	if ((rc = compute_out(p, q)) != RDB_OK)
+		return rc;
+	if (w > 64 && (row = rdb_malloc((size_t)w * sizeof(*row))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	if (q->norder > 0 &&
+	    (keys = rdb_calloc((size_t)q->norder, sizeof(*keys))) == NULL)
+		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < q->nout && rc == RDB_OK; i++)
+		row[i] = sql_value_tbl(&r->outv[i]);
+	for (i = 0; i < q->norder && rc == RDB_OK; i++) {
+		const xinfo *x = xi(q->order[i]);
+
+		if (x != NULL && x->kind == XK_OUTCOL)
+			row[q->nout + i] = row[x->slot];
+		else if ((rc = eval(p, q, q->order[i], &keys[i])) == RDB_OK)
+			row[q->nout + i] = sql_value_tbl(&keys[i]);
+	}
+	if (rc == RDB_OK)
+		rc = mrows_add(&r->m, row, p->cx.err);
+	for (i = 0; keys != NULL && i < q->norder; i++)
+		sql_value_free(&keys[i]);
+	rdb_free(keys);
+	if (row != stack)
+		rdb_free(row);
+	return rc;
+}
+
+/* Sort r->m by its ORDER BY key columns. */
+static rdb_rc sort_m(sql_prog *p, query *q, int key_base)
+{
+	int cols[64], *c = cols, i;
+	rdb_rc rc;
+
+	if (q->norder > 64 &&
+	    (c = rdb_malloc((size_t)q->norder * sizeof(int))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < q->norder; i++) {
+		const xinfo *x = xi(q->order[i]);
+
+		c[i] = key_base < 0 ? x->slot : key_base + i;
+	}
+	rc = mrows_sort(&q->r->m, q->norder, c, q->order_desc,
+			q->order_nulls_first, p->cx.err);
+	if (c != cols)
+		rdb_free(c);
+	return rc;
+}
+
+static rdb_rc materialize_sorted(sql_prog *p, query *q)
+{
+	rdb_rc rc;
+
+	while ((rc = join_next(p, q)) == RDB_ROW)
+		if ((rc = push_row(p, q)) != RDB_OK)
+			return rc;
+	if (rc != RDB_DONE)
+		return rc;
+	return sort_m(p, q, q->nout);
+}
+
+/* ---- GROUP BY ----------------------------------------------------------------- */
+
+typedef struct group {
+	const unsigned char *key;  /* in the store's chunks */
+	size_t klen;
+	sql_agg *aggs;             /* owned: nagg */
+	tbl_value *rep;            /* owned: the first row of every source */
+} group;
+
+typedef struct grouping {
+	group *g;
+	long n, cap;
+	long *slots;               /* hash table: group index + 1, 0 free */
+	long nslots;
+	mrows store;               /* owns the keys' and rows' bytes */
+	int width;                 /* values of all sources */
+} grouping;
+
+static void grouping_free(grouping *gr, int nagg)
+{
+	long i;
+	int j;
+
+	for (i = 0; i < gr->n; i++) {
+		for (j = 0; gr->g[i].aggs != NULL && j < nagg; j++)
+			sql_agg_free(&gr->g[i].aggs[j]);
+		rdb_free(gr->g[i].aggs);
+		rdb_free(gr->g[i].rep);
+	}
+	rdb_free(gr->g);
+	rdb_free(gr->slots);
+	mrows_free(&gr->store);
+}
+
+/* The encoded GROUP BY key of the current row into r->kbuf. */
+static rdb_rc group_key(sql_prog *p, query *q)
+{
+	rdb_buf *b = &q->r->kbuf;
+	sql_value v;
+	tbl_value t;
+	int i;
+	rdb_rc rc;
+
+	rdb_buf_reset(b);
+	for (i = 0; i < q->ngroup; i++) {
+		if ((rc = eval(p, q, q->group[i], &v)) != RDB_OK)
+			return rc;
+		t = sql_value_tbl(&v);
+		rc = tbl_key_append(b, &t, 0);
+		sql_value_free(&v);
+		if (rc != RDB_OK)
+			return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	}
+	return RDB_OK;
+}
+
+static rdb_rc grow_slots(sql_prog *p, grouping *gr)
+{
+	long n = gr->nslots ? 2 * gr->nslots : 256, i, j;
+	long *s = rdb_calloc((size_t)n, sizeof(*s));
+
+	if (s == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < gr->n; i++) {
+		j = (long)(XXH3_64bits(gr->g[i].key, gr->g[i].klen) &
+			   (uint64_t)(n - 1));
+		while (s[j] != 0)
+			j = (j + 1) & (n - 1);
+		s[j] = i + 1;
+	}
+	rdb_free(gr->slots);
+	gr->slots = s;
+	gr->nslots = n;
+	return RDB_OK;
+}
+
+/* Copy the current rows of every source as the group's representative. */
+static rdb_rc copy_rep(sql_prog *p, query *q, grouping *gr, group *g)
+{
+	int i, j, k = 0;
+	rdb_rc rc;
+
+	if ((g->rep = rdb_malloc(((size_t)gr->width + 1) *
+				 sizeof(tbl_value))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < q->nsrc; i++)
+		for (j = 0; j < q->src[i].nvals; j++, k++) {
+			g->rep[k] = q->src[i].null_row || !q->src[i].row
+					    ? q->src[i].nulls[j]
+					    : q->src[i].row[j];
+			if ((rc = mrows_copy_bytes(&gr->store, &g->rep[k],
+						   p->cx.err)) != RDB_OK)
+				return rc;
+		}
+	return RDB_OK;
+}
+
+static rdb_rc new_group(sql_prog *p, query *q, grouping *gr, long *idx,
+			int with_rep)
+{
+	rdb_buf *b = &q->r->kbuf;
+	tbl_value kv = { .cls = TBL_BLOB, .p = b->p, .n = b->n };
+	group *g;
+	int j;
+	rdb_rc rc;
+
+	if (gr->n == gr->cap) {
+		long cap = gr->cap ? 2 * gr->cap : 64;
+		group *ng = rdb_realloc(gr->g, (size_t)cap * sizeof(*ng));
+
+		if (ng == NULL)
+			return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+		gr->g = ng;
+		gr->cap = cap;
+	}
+	g = &gr->g[gr->n];
+	memset(g, 0, sizeof(*g));
+	gr->n++;
+	if ((rc = mrows_copy_bytes(&gr->store, &kv, p->cx.err)) != RDB_OK)
+		return rc;
+	g->key = kv.p;
+	g->klen = kv.n;
+	if ((g->aggs = rdb_calloc((size_t)q->nagg + 1, sizeof(sql_agg))) ==
+	    NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (j = 0; j < q->nagg; j++)
+		if ((rc = sql_agg_init(&p->cx, &g->aggs[j], q->aggs[j].fn,
+				       q->aggs[j].distinct)) != RDB_OK)
+			return rc;
+	*idx = gr->n - 1;
+	return with_rep ? copy_rep(p, q, gr, g) : RDB_OK;
+}
+
+/* The group of the key in r->kbuf, created on first sight. */
+static rdb_rc find_group(sql_prog *p, query *q, grouping *gr, long *idx)
+{
+	rdb_buf *b = &q->r->kbuf;
+	long j;
+	rdb_rc rc;
+
+	if ((gr->n + 1) * 2 > gr->nslots && (rc = grow_slots(p, gr)) != RDB_OK)
+		return rc;
+	j = (long)(XXH3_64bits(b->p, b->n) & (uint64_t)(gr->nslots - 1));
+	for (; gr->slots[j] != 0; j = (j + 1) & (gr->nslots - 1)) {
+		group *g = &gr->g[gr->slots[j] - 1];
+
+		if (g->klen == b->n && memcmp(g->key, b->p, b->n) == 0) {
+			*idx = gr->slots[j] - 1;
+			return RDB_OK;
+		}
+	}
+	if ((rc = new_group(p, q, gr, idx, 1)) != RDB_OK)
+		return rc;
+	gr->slots[j] = *idx + 1;
+	return RDB_OK;
+}
+
+/* Feed the current row to every aggregate of group g. */
+static rdb_rc agg_step(sql_prog *p, query *q, group *g)
+{
+	sql_value args[8];
+	int j, i, n;
+	rdb_rc rc = RDB_OK;
+
+	for (j = 0; j < q->nagg && rc == RDB_OK; j++) {
+		const qagg *a = &q->aggs[j];
+
+		n = a->argc < 8 ? a->argc : 8;
+		if (a->argc > 8)
+			return rdb_err_set(p->cx.err, RDB_ERROR, "too many "
+					   "arguments to %s()", a->fn->name);
+		for (i = 0; i < n && rc == RDB_OK; i++)
+			if ((rc = eval(p, q, a->call->list.items[i],
+				       &args[i])) != RDB_OK)
+				n = i;
+		if (rc == RDB_OK)
+			rc = sql_agg_step(&p->cx, &g->aggs[j], n, args);
+		for (i = 0; i < n; i++)
+			sql_value_free(&args[i]);
+	}
+	return rc;
+}
+
+static int cmp_groups(const void *a, const void *b, void *arg)
+{
+	const group *g = arg;
+	const group *x = &g[*(const long *)a], *y = &g[*(const long *)b];
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = n ? memcmp(x->key, y->key, n) : 0;
+
+	return c != 0 ? c : (x->klen > y->klen) - (x->klen < y->klen);
+}
+
+/* Make group g's row current: representative rows and aggregate
+ * results; then HAVING and the result row. */
+static rdb_rc emit_group(sql_prog *p, query *q, grouping *gr, group *g)
+{
+	run *r = q->r;
+	int i, j, k = 0, t = 1;
+	rdb_rc rc;
+
+	for (i = 0; i < q->nsrc; i++) {
+		q->src[i].row = g->rep != NULL ? g->rep + k : q->src[i].nulls;
+		q->src[i].null_row = g->rep == NULL;
+		k += q->src[i].nvals;
+	}
+	(void)gr;
+	free_aggv(r, q->nagg);
+	for (j = 0; j < q->nagg; j++)
+		if ((rc = sql_agg_final(&p->cx, &g->aggs[j], &r->aggv[j])) !=
+		    RDB_OK)
+			return rc;
+	if (q->having != NULL &&
+	    (rc = eval_truth(p, q, q->having, &t)) != RDB_OK)
+		return rc;
+	return t == 1 ? push_row(p, q) : RDB_OK;
+}
+
+static rdb_rc emit_groups(sql_prog *p, query *q, grouping *gr)
+{
+	long *order, i;
+	rdb_rc rc = RDB_OK;
+
+	if ((order = rdb_malloc(((size_t)gr->n + 1) * sizeof(long))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < gr->n; i++)
+		order[i] = i;
+	qsort_r(order, (size_t)gr->n, sizeof(long), cmp_groups, gr->g);
+	for (i = 0; i < gr->n && rc == RDB_OK; i++)
+		rc = emit_group(p, q, gr, &gr->g[order[i]]);
+	rdb_free(order);
+	for (i = 0; i < q->nsrc; i++) {
+		q->src[i].row = NULL;
+		q->src[i].null_row = 0;
+	}
+	return rc;
+}
+
+static rdb_rc materialize_groups(sql_prog *p, query *q)
+{
+	grouping gr;
+	long idx;
+	int i;
+	rdb_rc rc;
+
+	memset(&gr, 0, sizeof(gr));
+	mrows_init(&gr.store, 0);
+	for (i = 0; i < q->nsrc; i++)
+		gr.width += q->src[i].nvals;
+	while ((rc = join_next(p, q)) == RDB_ROW) {
+		if ((rc = group_key(p, q)) != RDB_OK ||
+		    (rc = find_group(p, q, &gr, &idx)) != RDB_OK ||
+		    (rc = agg_step(p, q, &gr.g[idx])) != RDB_OK)
+			break;
+	}
+	if (rc == RDB_DONE && gr.n == 0 && q->ngroup == 0) {
+		/* An aggregate over no rows still gives one row. */
+		rdb_buf_reset(&q->r->kbuf);
+		rc = new_group(p, q, &gr, &idx, 0);
+		if (rc == RDB_OK)
+			rc = RDB_DONE;
+	}
+	if (rc == RDB_DONE)
+		rc = emit_groups(p, q, &gr);
+	grouping_free(&gr, q->nagg);
+	if (rc == RDB_OK && q->sort)
+		rc = sort_m(p, q, q->nout);
+	return rc;
+}
+
+/* ---- compound selects ----------------------------------------------------------- */
+
+static rdb_rc term_rows(sql_prog *p, query *t, mrows *out)
+{
+	tbl_value stack[64], *row = stack;
+	int i;
+	rdb_rc rc;
+
+	if (t->nout > 64 &&
+	    (row = rdb_malloc((size_t)t->nout * sizeof(*row))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	rc = query_open(p, t);
+	while (rc == RDB_OK && (rc = query_next(p, t)) == RDB_ROW) {
+		for (i = 0; i < t->nout; i++)
+			row[i] = sql_value_tbl(&t->r->outv[i]);
+		rc = mrows_add(out, row, p->cx.err);
+	}
+	query_close(p, t);
+	if (row != stack)
+		rdb_free(row);
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+static int row_cmp(const tbl_value *a, const tbl_value *b, int w)
+{
+	int i, c;
+
+	for (i = 0; i < w; i++)
+		if ((c = tbl_value_cmp(&a[i], &b[i])) != 0)
+			return c;
+	return 0;
+}
+
+static rdb_rc set_dedupe(sql_prog *p, mrows *m)
+{
+	rdb_rc rc = mrows_sort(m, 0, NULL, NULL, NULL, p->cx.err);
+
+	if (rc == RDB_OK)
+		mrows_dedupe(m);
+	return rc;
+}
+
+/* acc = acc INTERSECT t (keep = 1) or acc EXCEPT t (keep = 0); both
+ * sorted and without duplicates. */
+static rdb_rc set_merge(sql_prog *p, mrows *acc, mrows *t, int keep)
+{
+	mrows out;
+	long i = 0, j = 0;
+	int c;
+	rdb_rc rc = RDB_OK;
+
+	mrows_init(&out, acc->width);
+	while (i < acc->n && rc == RDB_OK) {
+		c = j < t->n ? row_cmp(mrows_row(acc, i), mrows_row(t, j),
+				       acc->width) : -1;
+		if (c > 0) {
+			j++;
+			continue;
+		}
+		if ((c == 0) == keep)
+			rc = mrows_add(&out, mrows_row(acc, i), p->cx.err);
+		i++;
+		if (c == 0)
+			j++;
+	}
+	if (rc != RDB_OK) {
+		mrows_free(&out);
+		return rc;
+	}
+	mrows_free(acc);
+	*acc = out;
+	return RDB_OK;
+}
+
+static rdb_rc combine(sql_prog *p, sql_compound op, mrows *acc, mrows *t)
+{
+	long i;
+	rdb_rc rc = RDB_OK;
+
+	switch (op) {
+	case SQL_UNION_ALL: case SQL_UNION:
+		for (i = 0; i < t->n && rc == RDB_OK; i++)
+			rc = mrows_add(acc, mrows_row(t, i), p->cx.err);
+		if (rc == RDB_OK && op == SQL_UNION)
+			rc = set_dedupe(p, acc);
+		return rc;
+	default:
+		if ((rc = set_dedupe(p, acc)) != RDB_OK ||
+		    (rc = set_dedupe(p, t)) != RDB_OK)
+			return rc;
+		return set_merge(p, acc, t, op == SQL_INTERSECT);
+	}
+}
+
+static rdb_rc materialize_compound(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	mrows t;
+	int i;
+	rdb_rc rc = RDB_OK;
+
+	mrows_free(&r->m);
+	mrows_init(&r->m, q->nout);
+	for (i = 0; i < q->nterms && rc == RDB_OK; i++) {
+		mrows_init(&t, q->nout);
+		rc = term_rows(p, q->terms[i], i == 0 ? &r->m : &t);
+		if (rc == RDB_OK && i > 0)
+			rc = combine(p, q->ops[i], &r->m, &t);
+		mrows_free(&t);
+	}
+	if (rc == RDB_OK && q->norder > 0)
+		rc = sort_m(p, q, -1);
+	return rc;
+}
+
+/* ---- the next row ---------------------------------------------------------------- */
+
+/* Produce the next candidate row into outv (before DISTINCT/LIMIT). */
+static rdb_rc next_candidate(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	const tbl_value *row;
+	int i;
+	rdb_rc rc;
+
+	if (!r->mready && (q->nterms > 1 || q->agg || q->sort)) {
+		rc = q->nterms > 1 ? materialize_compound(p, q)
+		     : q->agg ? materialize_groups(p, q)
+			      : materialize_sorted(p, q);
+		if (rc != RDB_OK)
+			return rc;
+		r->mready = 1;
+	}
+	if (r->mready) {
+		if (r->mpos >= r->m.n)
+			return RDB_DONE;
+		row = mrows_row(&r->m, r->mpos++);
+		free_outv(r, q->nout);
+		for (i = 0; i < q->nout; i++)
+			sql_value_from_tbl(&r->outv[i], &row[i]);
+		return RDB_ROW;
+	}
+	if (q->nvalues > 0) {
+		if (r->mpos >= q->nvalues)
+			return RDB_DONE;
+		free_outv(r, q->nout);
+		for (i = 0; i < q->nout; i++)
+			if ((rc = eval(p, q, q->values[r->mpos].items[i],
+				       &r->outv[i])) != RDB_OK)
+				return rc;
+		r->mpos++;
+		return RDB_ROW;
+	}
+	if ((rc = join_next(p, q)) != RDB_ROW)
+		return rc;
+	return compute_out(p, q) == RDB_OK ? RDB_ROW : p->cx.err->rc;
+}
+
+/* Is the row in outv new?  (DISTINCT) */
+static rdb_rc is_new(sql_prog *p, query *q, int *added)
+{
+	run *r = q->r;
+	sql_value key;
+	tbl_value t;
+	int i;
+
+	rdb_buf_reset(&r->kbuf);
+	for (i = 0; i < q->nout; i++) {
+		t = sql_value_tbl(&r->outv[i]);
+		if (tbl_key_append(&r->kbuf, &t, 0) != RDB_OK)
+			return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	}
+	sql_value_borrow(&key, TBL_BLOB, r->kbuf.p, r->kbuf.n);
+	return sql_distinct_add(&p->cx, r->seen, &key, added);
+}
+
+rdb_rc query_next(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	int added;
+	rdb_rc rc;
+
+	for (;;) {
+		if (r->limit >= 0 && r->emitted >= r->limit)
+			return RDB_DONE;
+		if ((rc = next_candidate(p, q)) != RDB_ROW)
+			return rc;
+		if (q->distinct) {
+			if ((rc = is_new(p, q, &added)) != RDB_OK)
+				return rc;
+			if (!added)
+				continue;
+		}
+		if (r->offset > 0) {
+			r->offset--;
+			continue;
+		}
+		r->emitted++;
+		return RDB_ROW;
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * sql_int.h -- what the files of src/sql share: the connection, the
+ * statement, and the compiled program a statement runs.  Design:
+ * src/sql/README.md ("Statements and transactions", "Execution").
+ */
+#ifndef RDB_SQL_INT_H
+#define RDB_SQL_INT_H
+#include <stdatomic.h>
+#include "sql.h"
+#include "buf.h"
+
+typedef struct sql_prog sql_prog;     /* a compiled statement (exec.h) */
+
+/* What a statement does to the transaction state. */
+typedef enum prep_kind {
+	PREP_QUERY = 0,          /* reads (SELECT, EXPLAIN, read PRAGMAs) */
+	PREP_WRITE,              /* changes rows or schema */
+	PREP_BEGIN,
+	PREP_COMMIT,
+	PREP_ROLLBACK
+} prep_kind;
+
+struct sql_conn {
+	pager *p;                 /* borrowed */
+	rdb_err *err;             /* borrowed: the handle's error */
+	pager_txn *txn;           /* owned: the explicit transaction's, or
+				     NULL (also NULL after a deferred BEGIN
+				     until its first statement) */
+	int in_txn;               /* between BEGIN and COMMIT/ROLLBACK */
+	int immediate;            /* BEGIN IMMEDIATE/EXCLUSIVE */
+	int txn_failed;           /* an error left txn fit only for rollback */
+	tbl_schema *schema;       /* owned reference: the last schema seen */
+	int64_t changes, total_changes;
+	int64_t last_rowid;       /* of the last row inserted */
+	atomic_int interrupt;
+	long n_stmts;             /* statements not finalized */
+	long n_busy;              /* statements running inside txn */
+};
+
+struct sql_prep {
+	sql_conn *c;              /* borrowed */
+	char *text;               /* owned, NUL-terminated copy */
+	size_t len;
+	sql_prog *prog;           /* owned; NULL when it must be compiled */
+	prep_kind kind;
+	int readonly;
+	int busy;                 /* started, not finished */
+	pager_txn *t;             /* the transaction it runs in */
+	int own_txn;              /* t is this statement's own (autocommit) */
+	uint32_t savepoint;       /* inside an explicit write transaction */
+	int has_savepoint;
+	tbl_schema *schema;       /* owned reference while busy */
+	int n_params;
+	char **param_names;       /* owned: n_params entries (NULL: unnamed) */
+	tbl_value *params;        /* owned, with owned bytes: n_params */
+	int n_cols;
+	char **col_names;         /* owned */
+	char **col_types;         /* owned (entries may be NULL) */
+	const tbl_value *row;     /* borrowed from prog until the next step */
+	rdb_buf *col_text;        /* owned: n_cols text conversions */
+	uint64_t *text_gen;       /* owned: the row each conversion is of */
+	uint64_t gen;             /* counts rows produced */
+	int64_t changes;          /* rows changed by this run */
+};
+
+#endif /* RDB_SQL_INT_H */
