@@ -1,0 +1,494 @@
+/*
+ * check_sql.c -- SQL through the public API (include/rdb.h): statements
+ * of every kind, expressions against the planner's access paths,
+ * transactions and statement atomicity, prepared statements and
+ * parameters, errors and API misuse.  Cases: ddl, dml, select, plan,
+ * txn, api, errors.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rdb.h"
+#include "test_util.h"
+
+static char path[256];
+static rdb *db;
+
+static void setup(void)
+{
+	tu_tmp_path(path, sizeof(path));
+	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
+}
+
+static void teardown(void)
+{
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	tu_unlink_db(path);
+}
+
+/* Run sql (one or more statements) and fail the test on error. */
+static void ok(const char *sql)
+{
+	char *msg = NULL;
+	int rc = rdb_exec(db, sql, NULL, NULL, &msg);
+
+	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
+	rdb_free_msg(msg);
+}
+
+/* Run sql expecting error code want; return the message. */
+static const char *fails(const char *sql, int want)
+{
+	int rc = rdb_exec(db, sql, NULL, NULL, NULL);
+
+	ck_assert_msg(rc == want, "%s: got %d (%s), want %d", sql, rc,
+		      rdb_errmsg(db), want);
+	return rdb_errmsg(db);
+}
+
+/* The rows of a query as "a|b\nc|d" (NULL as "NULL"). */
+static char out[65536];
+
+static int collect(void *arg, int n, char **vals, char **names)
+{
+	size_t len = strlen(out);
+	int i;
+
+	(void)arg;
+	(void)names;
+	if (len > 0)
+		out[len++] = '\n';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+					i ? "|" : "", vals[i] ? vals[i]
+							      : "NULL");
+	out[len] = '\0';
+	return 0;
+}
+
+static const char *q(const char *sql)
+{
+	char *msg = NULL;
+	int rc;
+
+	out[0] = '\0';
+	rc = rdb_exec(db, sql, collect, NULL, &msg);
+	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
+	rdb_free_msg(msg);
+	return out;
+}
+
+#define QEQ(sql, want) ck_assert_str_eq(q(sql), want)
+
+/* ---- ddl ------------------------------------------------------------------ */
+
+START_TEST(test_sql_create_insert_select_roundtrip)
+{
+	ok("CREATE TABLE users(id INTEGER PRIMARY KEY, username VARCHAR(20),"
+	   " first_name TEXT, last_name TEXT)");
+	ok("INSERT INTO users VALUES (1, 'ironman', 'Tony', 'Stark'),"
+	   " (2, 'hulk', 'Bruce', 'Banner')");
+	QEQ("SELECT * FROM users", "1|ironman|Tony|Stark\n2|hulk|Bruce|Banner");
+	QEQ("SELECT username FROM users WHERE id = 2", "hulk");
+	ck_assert_int_eq(rdb_changes(db), 2);
+}
+END_TEST
+
+START_TEST(test_sql_catalog_lists_tables_and_columns)
+{
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT NOT NULL DEFAULT 'x')");
+	QEQ("SELECT name, type FROM rdb_tables WHERE name = 't'", "t|table");
+	QEQ("SELECT name, type, notnull, dflt FROM rdb_columns "
+	    "WHERE table_name = 't' ORDER BY cid",
+	    "a|INTEGER|0|NULL\nb|TEXT|1|'x'");
+}
+END_TEST
+
+START_TEST(test_sql_create_if_not_exists_and_drop_if_exists)
+{
+	ok("CREATE TABLE t(a INTEGER)");
+	fails("CREATE TABLE t(a INTEGER)", RDB_ERROR);
+	ok("CREATE TABLE IF NOT EXISTS t(a INTEGER)");
+	ok("DROP TABLE t");
+	fails("DROP TABLE t", RDB_ERROR);
+	ok("DROP TABLE IF EXISTS t");
+	ck_assert_ptr_nonnull(strstr(fails("SELECT * FROM t", RDB_ERROR),
+				     "no such table: t"));
+}
+END_TEST
+
+START_TEST(test_sql_index_created_on_filled_table_is_used)
+{
+	int i;
+	char sql[128];
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)");
+	ok("BEGIN");
+	for (i = 0; i < 200; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO t VALUES (%d, 'n%d')",
+			 i, i % 50);
+		ok(sql);
+	}
+	ok("COMMIT");
+	ok("CREATE INDEX tb ON t(b)");
+	QEQ("SELECT count(*) FROM t WHERE b = 'n7'", "4");
+	QEQ("EXPLAIN QUERY PLAN SELECT a FROM t WHERE b = 'n7'",
+	    "2|0|0|SEARCH t USING INDEX tb (b=?)");
+	ok("DROP INDEX tb");
+	QEQ("EXPLAIN QUERY PLAN SELECT a FROM t WHERE b = 'n7'",
+	    "2|0|0|SCAN t");
+}
+END_TEST
+
+/* ---- dml ------------------------------------------------------------------ */
+
+START_TEST(test_sql_update_changes_key_and_values)
+{
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER)");
+	ok("INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)");
+	ok("UPDATE t SET a = a + 10, b = b * 2 WHERE a >= 2");
+	ck_assert_int_eq(rdb_changes(db), 2);
+	QEQ("SELECT a, b FROM t ORDER BY a", "1|10\n12|40\n13|60");
+	ok("DELETE FROM t WHERE b > 30");
+	ck_assert_int_eq(rdb_changes(db), 2);
+	QEQ("SELECT * FROM t", "1|10");
+}
+END_TEST
+
+START_TEST(test_sql_insert_or_replace_and_ignore)
+{
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT UNIQUE)");
+	ok("INSERT INTO t VALUES (1, 'x'), (2, 'y')");
+	fails("INSERT INTO t VALUES (1, 'z')", RDB_CONSTRAINT);
+	ok("INSERT OR IGNORE INTO t VALUES (1, 'z')");
+	ck_assert_int_eq(rdb_changes(db), 0);
+	ok("INSERT OR REPLACE INTO t VALUES (3, 'x')");
+	QEQ("SELECT * FROM t ORDER BY a", "2|y\n3|x");
+	ok("REPLACE INTO t VALUES (2, 'w')");
+	QEQ("SELECT * FROM t ORDER BY a", "2|w\n3|x");
+}
+END_TEST
+
+START_TEST(test_sql_insert_with_columns_uses_defaults)
+{
+	ok("CREATE TABLE t(a INTEGER, b TEXT DEFAULT 'd', c REAL DEFAULT 1.5)");
+	ok("INSERT INTO t(a) VALUES (1)");
+	ok("INSERT INTO t(c, a) VALUES (2.5, 2)");
+	QEQ("SELECT a, b, c, rowid FROM t ORDER BY a", "1|d|1.5|1\n2|d|2.5|2");
+	ck_assert_int_eq(rdb_last_insert_rowid(db), 2);
+}
+END_TEST
+
+START_TEST(test_sql_insert_select_copies_rows)
+{
+	ok("CREATE TABLE s(a INTEGER, b TEXT)");
+	ok("INSERT INTO s VALUES (1, 'a'), (2, 'b'), (3, 'c')");
+	ok("INSERT INTO s SELECT a + 10, b || b FROM s WHERE a > 1");
+	QEQ("SELECT a, b FROM s ORDER BY a", "1|a\n2|b\n3|c\n12|bb\n13|cc");
+}
+END_TEST
+
+START_TEST(test_sql_failed_multirow_insert_leaves_nothing)
+{
+	char sql[16384];
+	size_t n;
+	int i;
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY)");
+	n = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO t VALUES (0)");
+	for (i = 1; i < 1000; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, ",(%d)",
+				      i == 899 ? 5 : i);
+	fails(sql, RDB_CONSTRAINT);
+	QEQ("SELECT count(*) FROM t", "0");
+	ok("BEGIN");
+	ok("INSERT INTO t VALUES (-1)");
+	fails(sql, RDB_CONSTRAINT);
+	ok("COMMIT");
+	QEQ("SELECT count(*), min(a) FROM t", "1|-1");
+}
+END_TEST
+
+START_TEST(test_sql_strict_types_reject_lossy_values)
+{
+	ok("CREATE TABLE t(a INTEGER, b VARCHAR(3))");
+	ok("INSERT INTO t VALUES ('12', 'abc')");
+	QEQ("SELECT a, typeof(a) FROM t", "12|integer");
+	fails("INSERT INTO t VALUES ('x', 'a')", RDB_CONSTRAINT);
+	fails("INSERT INTO t VALUES (1, 'abcd')", RDB_CONSTRAINT);
+	QEQ("SELECT count(*) FROM t", "1");
+}
+END_TEST
+
+/* ---- select ---------------------------------------------------------------- */
+
+static void fill_emp(void)
+{
+	ok("CREATE TABLE emp(id INTEGER PRIMARY KEY, name TEXT, dept TEXT,"
+	   " salary INTEGER)");
+	ok("INSERT INTO emp VALUES (1,'ann','eng',100),(2,'bob','eng',80),"
+	   "(3,'cy','ops',70),(4,'di','ops',NULL),(5,'ed','hr',50)");
+}
+
+START_TEST(test_sql_group_by_having_order_limit)
+{
+	fill_emp();
+	QEQ("SELECT dept, count(*), sum(salary), avg(salary) FROM emp "
+	    "GROUP BY dept ORDER BY dept",
+	    "eng|2|180|90.0\nhr|1|50|50.0\nops|2|70|70.0");
+	QEQ("SELECT dept FROM emp GROUP BY dept HAVING count(*) > 1 "
+	    "ORDER BY 1 DESC", "ops\neng");
+	QEQ("SELECT name FROM emp ORDER BY salary DESC LIMIT 2 OFFSET 1",
+	    "bob\ncy");
+	QEQ("SELECT count(*), count(salary), max(name) FROM emp", "5|4|ed");
+	QEQ("SELECT count(*) FROM emp WHERE id > 100", "0");
+	QEQ("SELECT sum(salary) FROM emp WHERE id > 100", "NULL");
+}
+END_TEST
+
+START_TEST(test_sql_distinct_and_expressions)
+{
+	fill_emp();
+	QEQ("SELECT DISTINCT dept FROM emp ORDER BY dept", "eng\nhr\nops");
+	QEQ("SELECT name || '@' || dept, salary / 3, salary % 3 FROM emp "
+	    "WHERE id = 1", "ann@eng|33|1");
+	QEQ("SELECT id FROM emp WHERE salary IS NULL", "4");
+	QEQ("SELECT id FROM emp WHERE name LIKE 'B%' OR name GLOB 'c*'",
+	    "2\n3");
+	QEQ("SELECT id FROM emp WHERE id IN (5, 1, 3) ORDER BY id", "1\n3\n5");
+	QEQ("SELECT id FROM emp WHERE id BETWEEN 2 AND 3", "2\n3");
+	QEQ("SELECT CASE WHEN salary > 75 THEN 'hi' ELSE 'lo' END FROM emp "
+	    "WHERE id < 4", "hi\nhi\nlo");
+	QEQ("SELECT 1 + 1, 'a' < 'b', NULL IS NULL, CAST('7' AS INTEGER) * 2",
+	    "2|1|1|14");
+}
+END_TEST
+
+START_TEST(test_sql_join_subquery_compound)
+{
+	fill_emp();
+	ok("CREATE TABLE dept(name TEXT PRIMARY KEY, floor INTEGER)");
+	ok("INSERT INTO dept VALUES ('eng', 3), ('ops', 1)");
+	QEQ("SELECT e.name, d.floor FROM emp e JOIN dept d ON d.name = e.dept"
+	    " ORDER BY e.id", "ann|3\nbob|3\ncy|1\ndi|1");
+	QEQ("SELECT e.name, d.floor FROM emp e LEFT JOIN dept d "
+	    "ON d.name = e.dept WHERE e.id >= 4 ORDER BY e.id",
+	    "di|1\ned|NULL");
+	QEQ("SELECT name FROM emp WHERE salary = (SELECT max(salary) FROM emp)",
+	    "ann");
+	QEQ("SELECT name FROM emp WHERE dept IN (SELECT name FROM dept "
+	    "WHERE floor > 2)", "ann\nbob");
+	QEQ("SELECT name FROM emp e WHERE EXISTS (SELECT 1 FROM dept d "
+	    "WHERE d.name = e.dept AND d.floor = 1)", "cy\ndi");
+	QEQ("SELECT dept FROM emp UNION SELECT name FROM dept", "eng\nhr\nops");
+	QEQ("SELECT dept FROM emp EXCEPT SELECT name FROM dept", "hr");
+	QEQ("SELECT 1 UNION ALL SELECT 1 ORDER BY 1", "1\n1");
+}
+END_TEST
+
+/* ---- plan ------------------------------------------------------------------ */
+
+START_TEST(test_sql_plan_uses_key_bounds_and_skips_sort)
+{
+	ok("CREATE TABLE t(a INTEGER, b INTEGER, c TEXT, PRIMARY KEY(a, b))");
+	QEQ("EXPLAIN QUERY PLAN SELECT * FROM t WHERE a = 1 AND b > 2",
+	    "2|0|0|SEARCH t USING PRIMARY KEY (a=? AND b>?)");
+	QEQ("EXPLAIN QUERY PLAN SELECT * FROM t ORDER BY a DESC, b DESC",
+	    "2|0|0|SCAN t");
+	QEQ("EXPLAIN QUERY PLAN SELECT * FROM t ORDER BY c",
+	    "2|0|0|SCAN t\n3|0|0|USE TEMP B-TREE FOR ORDER BY");
+	ok("INSERT INTO t VALUES (1,1,'x'),(1,3,'y'),(1,5,'z'),(2,4,'w')");
+	QEQ("SELECT c FROM t WHERE a = 1 AND b > 2 ORDER BY b DESC", "z\ny");
+	QEQ("SELECT c FROM t WHERE a IN (2, 1) AND b >= 3", "y\nz\nw");
+}
+END_TEST
+
+/* ---- txn ------------------------------------------------------------------- */
+
+START_TEST(test_sql_rollback_discards_commit_keeps)
+{
+	ok("CREATE TABLE t(a INTEGER)");
+	ck_assert_int_eq(rdb_get_autocommit(db), 1);
+	ok("BEGIN");
+	ck_assert_int_eq(rdb_get_autocommit(db), 0);
+	ok("INSERT INTO t VALUES (1)");
+	ok("ROLLBACK");
+	QEQ("SELECT count(*) FROM t", "0");
+	ok("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT");
+	QEQ("SELECT a FROM t", "2");
+	fails("COMMIT", RDB_ERROR);
+	ok("BEGIN; CREATE TABLE u(x INTEGER); ROLLBACK");
+	fails("SELECT * FROM u", RDB_ERROR);
+}
+END_TEST
+
+START_TEST(test_sql_data_survives_reopen)
+{
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)");
+	ok("CREATE INDEX tb ON t(b)");
+	ok("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
+	QEQ("SELECT a FROM t WHERE b = 'two'", "2");
+	QEQ("PRAGMA integrity_check", "ok");
+}
+END_TEST
+
+/* ---- api ------------------------------------------------------------------- */
+
+START_TEST(test_sql_prepared_statement_binds_and_resets)
+{
+	rdb_stmt *st;
+	const char *tail;
+	int i;
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)");
+	ck_assert_int_eq(rdb_prepare(db, "INSERT INTO t VALUES (?1, :name);"
+				     " SELECT 1", -1, &st, &tail), RDB_OK);
+	ck_assert_str_eq(tail, " SELECT 1");
+	ck_assert_int_eq(rdb_bind_parameter_count(st), 2);
+	ck_assert_int_eq(rdb_bind_parameter_index(st, ":name"), 2);
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_eq(rdb_bind_int64(st, 1, i), RDB_OK);
+		ck_assert_int_eq(rdb_bind_text(st, 2, "v", -1), RDB_OK);
+		ck_assert_int_eq(rdb_step(st), RDB_DONE);
+		ck_assert_int_eq(rdb_reset(st), RDB_OK);
+	}
+	ck_assert_int_eq(rdb_bind_int64(st, 3, 0), RDB_RANGE);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	ck_assert_int_eq(rdb_prepare(db, "SELECT a, b FROM t WHERE a >= ?",
+				     -1, &st, NULL), RDB_OK);
+	ck_assert_int_eq(rdb_bind_int64(st, 1, 3), RDB_OK);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_column_count(st), 2);
+	ck_assert_str_eq(rdb_column_name(st, 1), "b");
+	ck_assert_int_eq(rdb_column_type(st, 0), RDB_INTEGER);
+	ck_assert_int_eq(rdb_column_int64(st, 0), 3);
+	ck_assert_str_eq((const char *)rdb_column_text(st, 0), "3");
+	ck_assert_str_eq((const char *)rdb_column_text(st, 1), "v");
+	ck_assert_int_eq(rdb_column_bytes(st, 1), 1);
+	ck_assert_int_eq(rdb_bind_int64(st, 1, 0), RDB_MISUSE);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_step(st), RDB_DONE);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+}
+END_TEST
+
+START_TEST(test_sql_close_with_open_statement_is_misuse)
+{
+	rdb_stmt *st;
+
+	ck_assert_int_eq(rdb_prepare(db, "SELECT 1", -1, &st, NULL), RDB_OK);
+	ck_assert_int_eq(rdb_close(db), RDB_MISUSE);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	ck_assert_int_eq(rdb_finalize(NULL), RDB_OK);
+	ck_assert_int_eq(rdb_step(NULL), RDB_MISUSE);
+}
+END_TEST
+
+START_TEST(test_sql_schema_change_recompiles_statement)
+{
+	rdb_stmt *st;
+
+	ok("CREATE TABLE t(a INTEGER)");
+	ok("INSERT INTO t VALUES (1)");
+	ck_assert_int_eq(rdb_prepare(db, "SELECT * FROM t", -1, &st, NULL),
+			 RDB_OK);
+	ok("DROP TABLE t; CREATE TABLE t(a INTEGER, b INTEGER);"
+	   " INSERT INTO t VALUES (5, 6)");
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_column_count(st), 2);
+	ck_assert_int_eq(rdb_column_int64(st, 1), 6);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+}
+END_TEST
+
+START_TEST(test_sql_memory_database_works)
+{
+	rdb *m;
+	rdb_open_opts o = { .flags = RDB_OPEN_MEMORY };
+	char *msg = NULL;
+
+	ck_assert_int_eq(rdb_open_v2(NULL, &m, &o), RDB_OK);
+	ck_assert_int_eq(rdb_exec(m, "CREATE TABLE t(a INTEGER);"
+				  "INSERT INTO t VALUES (1)", NULL, NULL, &msg),
+			 RDB_OK);
+	ck_assert_int_eq(rdb_close(m), RDB_OK);
+}
+END_TEST
+
+/* ---- errors ------------------------------------------------------------------- */
+
+START_TEST(test_sql_errors_name_the_problem)
+{
+	ok("CREATE TABLE t(a INTEGER)");
+	ck_assert_str_eq(fails("SELECT * FORM t", RDB_ERROR),
+			 "near \"FORM\": syntax error at 1:10");
+	ck_assert_str_eq(fails("SELECT b FROM t", RDB_ERROR),
+			 "no such column: b");
+	ck_assert_str_eq(fails("SELECT x()", RDB_ERROR),
+			 "no such function: x");
+	fails("INSERT INTO rdb_tables VALUES ('x','table',0,'',0)", RDB_ERROR);
+	fails("CREATE TABLE u(a NOSUCHTYPE)", RDB_ERROR);
+	fails("CREATE TABLE u(a INTEGER, a TEXT)", RDB_ERROR);
+	fails("SELECT count(*) FROM t WHERE count(*) > 1", RDB_ERROR);
+}
+END_TEST
+
+Suite *sql_suite(void)
+{
+	Suite *s = suite_create("sql");
+	TCase *tc;
+
+	tc = tcase_create("ddl");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_create_insert_select_roundtrip);
+	tcase_add_test(tc, test_sql_catalog_lists_tables_and_columns);
+	tcase_add_test(tc, test_sql_create_if_not_exists_and_drop_if_exists);
+	tcase_add_test(tc, test_sql_index_created_on_filled_table_is_used);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("dml");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_update_changes_key_and_values);
+	tcase_add_test(tc, test_sql_insert_or_replace_and_ignore);
+	tcase_add_test(tc, test_sql_insert_with_columns_uses_defaults);
+	tcase_add_test(tc, test_sql_insert_select_copies_rows);
+	tcase_add_test(tc, test_sql_failed_multirow_insert_leaves_nothing);
+	tcase_add_test(tc, test_sql_strict_types_reject_lossy_values);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("select");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_group_by_having_order_limit);
+	tcase_add_test(tc, test_sql_distinct_and_expressions);
+	tcase_add_test(tc, test_sql_join_subquery_compound);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("plan");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_plan_uses_key_bounds_and_skips_sort);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("txn");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_rollback_discards_commit_keeps);
+	tcase_add_test(tc, test_sql_data_survives_reopen);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("api");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_prepared_statement_binds_and_resets);
+	tcase_add_test(tc, test_sql_close_with_open_statement_is_misuse);
+	tcase_add_test(tc, test_sql_schema_change_recompiles_statement);
+	tcase_add_test(tc, test_sql_memory_database_works);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_sql_errors_name_the_problem);
+	suite_add_tcase(s, tc);
+	return s;
+}
