@@ -56,6 +56,7 @@ sql_aff expr_aff(const sql_expr *e)
 		e = e->left;
 	if (e->aux_p != NULL && (xi(e)->kind == XK_COL ||
 				 xi(e)->kind == XK_SUBQ ||
+				 xi(e)->kind == XK_ALIAS ||
 				 e->op == SQL_E_CAST))
 		return xi(e)->aff;
 	return SQL_AFF_NONE;
@@ -501,7 +502,7 @@ rdb_rc eval(sql_prog *p, query *q, const sql_expr *e, sql_value *out)
 	if (atomic_load_explicit(&p->c->interrupt, memory_order_relaxed))
 		return rdb_err_set(p->cx.err, RDB_INTERRUPT, "interrupted");
 	if (x != NULL) {
-		if (x->cached)
+		if (x->cached && x->constant)
 			return sql_value_pass(&p->cx, out, &x->cache);
 		switch (x->kind) {
 		case XK_COL: return column(p, q, x, out);

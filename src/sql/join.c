@@ -324,6 +324,10 @@ rdb_rc join_next(sql_prog *p, query *q)
 			return rc;
 	}
 	while (r->level >= 0) {
+		if (atomic_load_explicit(&p->c->interrupt,
+					 memory_order_relaxed))
+			return rdb_err_set(p->cx.err, RDB_INTERRUPT,
+					   "interrupted");
 		rc = src_step(p, q, r->level);
 		if (rc == RDB_DONE) {
 			r->level--;
