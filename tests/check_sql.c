@@ -99,7 +99,7 @@ START_TEST(test_sql_catalog_lists_tables_and_columns)
 {
 	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT NOT NULL DEFAULT 'x')");
 	QEQ("SELECT name, type FROM rdb_tables WHERE name = 't'", "t|table");
-	QEQ("SELECT name, type, notnull, dflt FROM rdb_columns "
+	QEQ("SELECT name, type, \"notnull\", dflt FROM rdb_columns "
 	    "WHERE table_name = 't' ORDER BY cid",
 	    "a|INTEGER|0|NULL\nb|TEXT|1|'x'");
 }

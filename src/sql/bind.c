@@ -324,9 +324,57 @@ static rdb_rc bind_cast(binder *b, query *q, sql_expr *e, int flags)
 	return bind_expr(b, q, e->left, flags);
 }
 
+/* Does e give the same value for every row of a run (no columns,
+ * aggregates, correlated subqueries or random functions)? */
+static int is_const(const sql_expr *e)
+{
+	const xinfo *x;
+	int i;
+
+	if (e == NULL)
+		return 1;
+	x = xi(e);
+	if (x != NULL && (x->kind == XK_COL || x->kind == XK_AGG ||
+			  x->kind == XK_ALIAS || x->kind == XK_OUTCOL ||
+			  (x->kind == XK_SUBQ && x->correlated) ||
+			  (x->kind == XK_FUNC &&
+			   !(x->fn->flags & SQL_FUNC_DETERMINISTIC))))
+		return 0;
+	if (e->op == SQL_E_CTIME)
+		return 0;
+	if (!is_const(e->left) || !is_const(e->right))
+		return 0;
+	for (i = 0; i < e->list.n; i++)
+		if (!is_const(e->list.items[i]))
+			return 0;
+	if (e->op == SQL_E_BETWEEN)
+		return is_const(e->u.between.lo) && is_const(e->u.between.hi);
+	return e->op != SQL_E_LIKE || is_const(e->u.like.escape);
+}
+
+static rdb_rc bind_in_list(binder *b, query *q, sql_expr *e, int flags)
+{
+	rdb_rc rc = bind_kids(b, q, e, flags);
+	xinfo *x;
+	int i, c = 1;
+
+	if (rc != RDB_OK || e->list.n < 4)
+		return rc;
+	for (i = 0; i < e->list.n && c; i++)
+		c = is_const(e->list.items[i]);
+	if (c) {
+		if ((x = bind_ann(b, e)) == NULL)
+			return RDB_NOMEM;
+		x->const_list = 1;
+	}
+	return RDB_OK;
+}
+
 rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags)
 {
 	switch (e->op) {
+	case SQL_E_IN_LIST:
+		return bind_in_list(b, q, e, flags);
 	case SQL_E_COLUMN:
 		return bind_column(b, q, e, flags);
 	case SQL_E_FUNC:

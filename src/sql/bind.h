@@ -12,6 +12,8 @@ typedef struct binder {
 	rdb_err *err;             /* borrowed */
 	int nparams;              /* largest parameter index seen */
 	int depth;                /* nesting of queries */
+	query **all;              /* owned: every query made (query_new) */
+	int nall, call;
 } binder;
 
 /* Flags of bind_expr(). */
@@ -30,9 +32,13 @@ void bind_mark_correlated(query *q, int up);
 const char *src_col_name(const qsrc *s, int i);
 int src_find(const qsrc *s, const char *name);
 
+/* A new empty query, registered in b->all (which owns it). */
+query *query_new(binder *b, query *parent);
+/* Free the n queries of a registry and the registry. */
+void query_free_all(query **all, int n);
+
 /* Bind a (compound) select; parent is the enclosing query for correlated
- * references (NULL at the top).  On RDB_OK *out is owned by the program
- * (freed by query_free()). */
+ * references (NULL at the top).  *out is owned by b->all. */
 rdb_rc bind_select(binder *b, sql_select *sel, query *parent, query **out);
 /* Bind a table as the single source of an UPDATE or DELETE. */
 rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
@@ -48,6 +54,5 @@ sql_expr *mk_binary(binder *b, sql_op op, sql_expr *l, sql_expr *r);
 /* Append the AND-conjuncts of e to a growing array. */
 rdb_rc conj_split(binder *b, sql_expr *e, sql_expr ***arr, int *n,
 		  int *cap);
-void query_free(query *q);                          /* NULL-safe */
 
 #endif /* RDB_SQL_BIND_H */

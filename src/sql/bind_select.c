@@ -80,32 +80,51 @@ rdb_rc conj_split(binder *b, sql_expr *e, sql_expr ***arr, int *n, int *cap)
 
 /* ---- the query object ------------------------------------------------------ */
 
-void query_free(query *q)
+static void query_free(query *q)
 {
 	int i;
 
-	if (q == NULL)
-		return;
 	for (i = 0; i < q->nsrc; i++) {
-		query_free(q->src[i].sub);
 		rdb_free(q->src[i].nulls);
+		mrows_free(&q->src[i].sub_rows);
+		mrows_free(&q->src[i].inv);
 	}
 	rdb_free(q->src);
-	for (i = 0; i < q->nterms; i++)
-		query_free(q->terms[i]);
 	rdb_free(q->terms);
 	rdb_free(q->ops);
 	rdb_free(q);
 }
 
-static query *query_new(binder *b, query *parent)
+void query_free_all(query **all, int n)
 {
-	query *q = rdb_calloc(1, sizeof(*q));
+	int i;
 
-	if (q == NULL)
+	for (i = 0; i < n; i++)
+		query_free(all[i]);
+	rdb_free(all);
+}
+
+query *query_new(binder *b, query *parent)
+{
+	query *q;
+
+	if (b->nall == b->call) {
+		int cap = b->call ? 2 * b->call : 8;
+		query **a = rdb_realloc(b->all, (size_t)cap * sizeof(*a));
+
+		if (a == NULL) {
+			rdb_err_set(b->err, RDB_NOMEM, "out of memory");
+			return NULL;
+		}
+		b->all = a;
+		b->call = cap;
+	}
+	if ((q = rdb_calloc(1, sizeof(*q))) == NULL) {
 		rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	else
-		q->parent = parent;
+		return NULL;
+	}
+	q->parent = parent;
+	b->all[b->nall++] = q;
 	return q;
 }
 
@@ -612,10 +631,8 @@ rdb_rc bind_select(binder *b, sql_select *sel, query *parent, query **out)
 	if (rc == RDB_OK && sel->n_cores == 1)
 		rc = plan_order(b, q);
 	b->depth--;
-	if (rc != RDB_OK) {
-		query_free(q);
+	if (rc != RDB_OK)
 		return rc;
-	}
 	*out = q;
 	return RDB_OK;
 }

@@ -41,10 +41,11 @@ static rdb_rc eval_default(ddl *d, sql_expr *e, sql_value *out)
 	rdb_rc rc;
 
 	memset(&none, 0, sizeof(none));
-	if ((rc = bind_expr(&b, &none, e, 0)) != RDB_OK)
-		return rdb_err_set(d->p->cx.err, RDB_ERROR, "default value of "
-				   "column is not constant");
-	if (b.nparams > 0)
+	rc = bind_expr(&b, &none, e, 0);
+	if (rc == RDB_OK && (b.nparams > 0 || b.nall > 0))
+		rc = RDB_ERROR;
+	query_free_all(b.all, b.nall);
+	if (rc != RDB_OK)
 		return rdb_err_set(d->p->cx.err, RDB_ERROR, "default value of "
 				   "column is not constant");
 	return eval(d->p, &none, e, out);

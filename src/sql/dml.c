@@ -39,11 +39,10 @@ rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
 	rdb_rc rc;
 
 	*out = NULL;
-	if ((q = rdb_calloc(1, sizeof(*q))) == NULL ||
-	    (q->src = rdb_calloc(1, sizeof(qsrc))) == NULL) {
-		rdb_free(q);
+	if ((q = query_new(b, NULL)) == NULL)
+		return RDB_NOMEM;
+	if ((q->src = rdb_calloc(1, sizeof(qsrc))) == NULL)
 		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	}
 	*out = q;
 	q->nsrc = 1;
 	if ((q->src[0].tb = target(b, table)) == NULL)
@@ -89,6 +88,8 @@ rdb_rc dml_bind_insert(binder *b, sql_prog *p)
 	for (i = 0; i < nv; i++)
 		p->ins_map[i] = -1;
 	n = in->cols.n > 0 ? in->cols.n : tb->ncols;
+	if (in->select == NULL)
+		n = 0;                      /* DEFAULT VALUES */
 	for (i = 0; i < n; i++) {
 		k = in->cols.n > 0 ? column_of(tb, in->cols.names[i]) : i;
 		if (k < 0)

@@ -296,6 +296,9 @@ static void vals_put(sql_value *v, sql_value *stack)
 		rdb_free(v);
 }
 
+static rdb_rc in_const_list(sql_prog *p, query *q, const sql_expr *e,
+			    sql_value *out);
+
 static rdb_rc in_list(sql_prog *p, query *q, const sql_expr *e,
 		      sql_value *out)
 {
@@ -303,6 +306,8 @@ static rdb_rc in_list(sql_prog *p, query *q, const sql_expr *e,
 	int n = e->list.n;
 	rdb_rc rc;
 
+	if (n > 0 && xi(e) != NULL && xi(e)->const_list)
+		return in_const_list(p, q, e, out);
 	if (n == 0) {
 		/* SQLite: x IN () is false and x NOT IN () true, even for a
 		 * NULL x. */
@@ -323,6 +328,57 @@ static rdb_rc in_list(sql_prog *p, query *q, const sql_expr *e,
 	vals_put(vals, stack);
 	sql_value_free(&x);
 	return rc;
+}
+
+/* x IN (constants): the list is evaluated once per run, given x's
+ * affinity, sorted, and searched by bisection. */
+static rdb_rc in_const_list(sql_prog *p, query *q, const sql_expr *e,
+			    sql_value *out)
+{
+	xinfo *xl = xi(e);
+	sql_aff aff = expr_aff(e->left);
+	sql_value x, v;
+	tbl_value t;
+	int i;
+	rdb_rc rc = RDB_OK;
+
+	if (!xl->cached) {
+		subq_free_list(xl);
+		mrows_init(&xl->list, 1);
+		for (i = 0; i < e->list.n && rc == RDB_OK; i++) {
+			if ((rc = eval(p, q, e->list.items[i], &v)) != RDB_OK)
+				break;
+			sql_value_apply_aff(&v, aff);
+			t = sql_value_tbl(&v);
+			if (t.cls == TBL_NULL)
+				xl->list_null = 1;
+			else
+				rc = mrows_add(&xl->list, &t, p->cx.err);
+			sql_value_free(&v);
+		}
+		if (rc == RDB_OK)
+			rc = mrows_sort(&xl->list, 0, NULL, NULL, NULL,
+					p->cx.err);
+		if (rc != RDB_OK)
+			return rc;
+		xl->cached = 1;
+		xl->next_cached = p->caches;
+		p->caches = xl;
+	}
+	if ((rc = eval(p, q, e->left, &x)) != RDB_OK)
+		return rc;
+	t = sql_value_tbl(&x);
+	if (t.cls == TBL_NULL)
+		sql_value_null(out);
+	else if (mrows_find(&xl->list, &t))
+		sql_value_int(out, 1);
+	else if (xl->list_null)
+		sql_value_null(out);
+	else
+		sql_value_int(out, 0);
+	sql_value_free(&x);
+	maybe_not(e, out);
+	return RDB_OK;
 }
 
 static rdb_rc case_expr(sql_prog *p, query *q, const sql_expr *e,

@@ -49,6 +49,8 @@ rdb_rc mrows_sort(mrows *m, int ncols, const int *cols, const int *desc,
 		  const int *nulls_first, rdb_err *err);
 /* After mrows_sort() with ncols 0: drop rows equal to their predecessor. */
 void mrows_dedupe(mrows *m);
+/* Is v in the sorted one-column rows of m (tbl_value_cmp equality)? */
+int mrows_find(const mrows *m, const tbl_value *v);
 
 
 /* ---- bound expressions ------------------------------------------------------
@@ -75,6 +77,7 @@ typedef struct xinfo {
 	const sql_expr *target;   /* XK_ALIAS: the aliased expression */
 	query *sub;               /* XK_SUBQ */
 	int correlated;           /* XK_SUBQ: uses outer columns */
+	int const_list;           /* IN (list) of constants: sorted once */
 	int constant;             /* no columns, no aggregates, no subquery
 				     that changes: same value all run */
 	int cached;               /* runtime: cache (or list) is valid */
@@ -138,6 +141,9 @@ typedef struct qsrc {
 	mrows inv;                /* owned: IN list values in key order */
 	mrows sub_rows;           /* owned: a FROM subquery's rows */
 	int sub_ready;            /* sub_rows holds this run's rows */
+	int cache_scan;           /* an inner full scan: read the table once
+				     into sub_rows, then from memory */
+	int cache_off;            /* runtime: the table was too big for it */
 	const tbl_value *row;     /* current row: nvals values */
 	tbl_value *nulls;         /* owned: nvals NULLs */
 	long sub_pos;             /* ACC_ROWS: next materialized row */
@@ -160,6 +166,7 @@ struct query {
 	query *parent;            /* enclosing query for correlated refs */
 	int nsrc;
 	qsrc *src;                /* owned array */
+	int *jorder;              /* join order: level -> source (arena) */
 	int nout;                 /* result columns */
 	sql_expr **out;           /* bound result expressions (arena) */
 	const char **names;       /* result names (arena) */
@@ -225,7 +232,10 @@ struct sql_prog {
 	sql_stmt *ast;            /* owned parse tree (its arena holds the
 				     binder's annotations) */
 	tbl_schema *schema;       /* owned reference it was bound against */
-	query *q;                 /* SELECT, EXPLAIN, INSERT ... SELECT */
+	query *q;                 /* SELECT, EXPLAIN, INSERT ... SELECT
+				     (one of queries) */
+	query **queries;          /* owned: every query of the statement */
+	int nqueries;
 	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target */
 	int *ins_map;             /* INSERT: table column -> value index */
 	int nins;

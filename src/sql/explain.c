@@ -149,7 +149,7 @@ static rdb_rc explain_query(explainer *x, const query *q, int parent)
 	if (q->nvalues > 0)
 		return line(x, parent, "SCAN CONSTANT ROW", &id);
 	for (i = 0; i < q->nsrc && rc == RDB_OK; i++)
-		rc = explain_source(x, &q->src[i], parent);
+		rc = explain_source(x, &q->src[q->jorder[i]], parent);
 	if (rc == RDB_OK && q->agg && q->ngroup > 0)
 		rc = line(x, parent, "USE TEMP B-TREE FOR GROUP BY", &id);
 	if (rc == RDB_OK && q->distinct)

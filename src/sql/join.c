@@ -174,6 +174,49 @@ static rdb_rc eval_bounds(sql_prog *p, query *q, qsrc *s, int *empty)
 
 /* ---- one source ------------------------------------------------------------ */
 
+#define SCAN_CACHE_MAX (64u << 20)   /* bytes of rows kept per source */
+
+/* Read the whole table of an inner full scan into s->sub_rows; if it is
+ * too big, give up and scan it each time instead. */
+static rdb_rc scan_materialize(sql_prog *p, qsrc *s)
+{
+	size_t bytes = 0;
+	int i;
+	rdb_rc rc;
+
+	mrows_free(&s->sub_rows);
+	mrows_init(&s->sub_rows, s->nvals);
+	if (s->cur == NULL &&
+	    (rc = tbl_cursor_open(p->t, s->tb, s->ix, &s->cur)) != RDB_OK)
+		return rc;
+	if ((rc = tbl_cursor_range(s->cur, NULL, NULL, s->reverse)) != RDB_OK)
+		return rc;
+	while ((rc = tbl_cursor_next(s->cur)) == RDB_ROW) {
+		if ((rc = tbl_cursor_row(s->cur, &s->row)) != RDB_OK ||
+		    (rc = mrows_add(&s->sub_rows, s->row, p->cx.err)) !=
+		    RDB_OK)
+			return rc;
+		bytes += (size_t)s->nvals * sizeof(tbl_value);
+		for (i = 0; i < s->nvals; i++)
+			bytes += s->row[i].cls >= TBL_TEXT ? s->row[i].n : 0;
+		if (bytes > SCAN_CACHE_MAX) {
+			mrows_free(&s->sub_rows);
+			s->cache_off = 1;
+			return tbl_cursor_range(s->cur, NULL, NULL, s->reverse);
+		}
+	}
+	if (rc != RDB_DONE)
+		return rc;
+	s->sub_ready = 1;
+	return RDB_OK;
+}
+
+static int from_memory(const qsrc *s)
+{
+	return s->acc == ACC_ROWS ||
+	       (s->cache_scan && !s->cache_off && s->sub_ready);
+}
+
 static rdb_rc src_open(sql_prog *p, query *q, int k)
 {
 	qsrc *s = &q->src[k];
@@ -189,6 +232,12 @@ static rdb_rc src_open(sql_prog *p, query *q, int k)
 		if (s->sub_ready && !s->sub->correlated)
 			return RDB_OK;
 		return sub_materialize(p, s);
+	}
+	if (s->cache_scan && !s->cache_off) {
+		s->sub_pos = 0;
+		if (s->sub_ready)
+			return RDB_OK;
+		return scan_materialize(p, s);
 	}
 	if (s->cur == NULL &&
 	    (rc = tbl_cursor_open(p->t, s->tb, s->ix, &s->cur)) != RDB_OK)
@@ -210,7 +259,7 @@ static rdb_rc src_raw(sql_prog *p, qsrc *s)
 
 	if (s->exhausted)
 		return RDB_DONE;
-	if (s->acc == ACC_ROWS) {
+	if (from_memory(s)) {
 		if (s->sub_pos >= s->sub_rows.n)
 			return RDB_DONE;
 		s->row = mrows_row(&s->sub_rows, s->sub_pos++);
@@ -320,7 +369,7 @@ rdb_rc join_next(sql_prog *p, query *q)
 			return RDB_ROW;       /* SELECT without FROM: one row */
 		}
 		r->level = 0;
-		if ((rc = src_open(p, q, 0)) != RDB_OK)
+		if ((rc = src_open(p, q, q->jorder[0])) != RDB_OK)
 			return rc;
 	}
 	while (r->level >= 0) {
@@ -328,7 +377,7 @@ rdb_rc join_next(sql_prog *p, query *q)
 					 memory_order_relaxed))
 			return rdb_err_set(p->cx.err, RDB_INTERRUPT,
 					   "interrupted");
-		rc = src_step(p, q, r->level);
+		rc = src_step(p, q, q->jorder[r->level]);
 		if (rc == RDB_DONE) {
 			r->level--;
 			continue;
@@ -338,7 +387,7 @@ rdb_rc join_next(sql_prog *p, query *q)
 		if (r->level == q->nsrc - 1)
 			return RDB_ROW;
 		r->level++;
-		if ((rc = src_open(p, q, r->level)) != RDB_OK)
+		if ((rc = src_open(p, q, q->jorder[r->level])) != RDB_OK)
 			return rc;
 	}
 	return RDB_DONE;

@@ -28,11 +28,12 @@ static uint64_t list_mask(const sql_expr_list *l)
  * counts as reading all of them). */
 static uint64_t expr_mask(const sql_expr *e)
 {
-	const xinfo *x = xi(e);
+	const xinfo *x;
 	uint64_t m = 0;
 
 	if (e == NULL)
 		return 0;
+	x = xi(e);
 	if (x != NULL && x->kind == XK_COL)
 		return x->up == 0 ? (uint64_t)1 << (x->src & 63) : 0;
 	if (x != NULL && x->kind == XK_ALIAS)
@@ -45,17 +46,6 @@ static uint64_t expr_mask(const sql_expr *e)
 	if (e->op == SQL_E_LIKE && e->u.like.escape != NULL)
 		m |= expr_mask(e->u.like.escape);
 	return m;
-}
-
-static int top_bit(uint64_t m)
-{
-	int i = -1;
-
-	while (m != 0) {
-		i++;
-		m >>= 1;
-	}
-	return i;
 }
 
 static rdb_rc add_filter(binder *b, qsrc *s, sql_expr *e)
@@ -123,12 +113,9 @@ static sql_op flip(sql_op op)
 	}
 }
 
-static int make_term(const qsrc *s, int k, int slot, sql_op op,
+static int make_term(const qsrc *s, uint64_t before, int slot, sql_op op,
 		     sql_expr *col, sql_expr *val, term *t)
 {
-	uint64_t before = k >= 63 ? ALL_SOURCES >> 1
-				  : (((uint64_t)1 << k) - 1);
-
 	if (slot < 0 || (expr_mask(val) & ~before) != 0)
 		return 0;
 	t->slot = slot;
@@ -138,34 +125,35 @@ static int make_term(const qsrc *s, int k, int slot, sql_op op,
 	return aff_ok(s, slot, t->aff);
 }
 
-/* Turn conjunct e into up to two terms usable by source k. */
-static int terms_of(const qsrc *s, int k, sql_expr *e, term out[2])
+/* Turn conjunct e into up to two terms usable by source k when the
+ * sources in `before` have rows. */
+static int terms_of(const qsrc *s, int k, uint64_t before, sql_expr *e,
+		    term out[2])
 {
 	int n = 0, slot;
 
 	switch (e->op) {
 	case SQL_E_EQ: case SQL_E_LT: case SQL_E_LE: case SQL_E_GT:
 	case SQL_E_GE:
-		if (make_term(s, k, col_of(e->left, k), e->op, e->left,
+		if (make_term(s, before, col_of(e->left, k), e->op, e->left,
 			      e->right, &out[0]))
 			return 1;
-		return make_term(s, k, col_of(e->right, k), flip(e->op),
+		return make_term(s, before, col_of(e->right, k), flip(e->op),
 				 e->right, e->left, &out[0]);
 	case SQL_E_BETWEEN:
 		if (e->flags & SQL_EF_NOT)
 			return 0;
 		slot = col_of(e->left, k);
-		n += make_term(s, k, slot, SQL_E_GE, e->left,
+		n += make_term(s, before, slot, SQL_E_GE, e->left,
 			       e->u.between.lo, &out[n]);
-		n += make_term(s, k, slot, SQL_E_LE, e->left,
+		n += make_term(s, before, slot, SQL_E_LE, e->left,
 			       e->u.between.hi, &out[n]);
 		return n;
 	case SQL_E_IN_LIST:
 		if ((e->flags & SQL_EF_NOT) || e->list.n == 0)
 			return 0;
 		slot = col_of(e->left, k);
-		if (slot < 0 || (list_mask(&e->list) &
-				 ~((((uint64_t)1) << k) - 1)) != 0)
+		if (slot < 0 || (list_mask(&e->list) & ~before) != 0)
 			return 0;
 		out[0].slot = slot;
 		out[0].op = SQL_E_IN_LIST;
@@ -287,8 +275,9 @@ static void apply_choice(qsrc *s, const cand *c, const choice *ch)
 	s->hi_incl = ch->hi != NULL && ch->hi->op == SQL_E_LE;
 }
 
-/* Pick the best key of source k from its filters (and ON terms). */
-static rdb_rc choose_access(binder *b, query *q, int k)
+/* Pick the best key of source k from its filters (and ON terms), the
+ * sources in `before` having rows. */
+static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 {
 	qsrc *s = &q->src[k];
 	term *t;
@@ -301,9 +290,9 @@ static rdb_rc choose_access(binder *b, query *q, int k)
 	if ((t = bind_alloc(b, (size_t)cap * sizeof(*t))) == NULL)
 		return RDB_NOMEM;
 	for (i = 0; i < s->nfilt; i++)
-		n += terms_of(s, k, s->filt[i], &t[n]);
+		n += terms_of(s, k, before, s->filt[i], &t[n]);
 	for (i = 0; i < s->non; i++)
-		n += terms_of(s, k, s->on[i], &t[n]);
+		n += terms_of(s, k, before, s->on[i], &t[n]);
 	cand_of(s->tb, NULL, &best_c);
 	score(&best_c, t, n, &best);
 	for (i = 0; i < s->tb->nidx; i++) {
@@ -320,10 +309,22 @@ static rdb_rc choose_access(binder *b, query *q, int k)
 
 /* ---- placing conjuncts --------------------------------------------------------- */
 
-static rdb_rc place(binder *b, query *q, sql_expr *e)
+/* The join level of the latest source in mask m. */
+static int level_of(const query *q, const int *pos, uint64_t m)
+{
+	int i, lvl = 0;
+
+	if (m == ALL_SOURCES)
+		return q->nsrc - 1;
+	for (i = 0; i < q->nsrc && i < 64; i++)
+		if ((m >> i) & 1)
+			lvl = pos[i] > lvl ? pos[i] : lvl;
+	return lvl;
+}
+
+static rdb_rc place(binder *b, query *q, const int *pos, sql_expr *e)
 {
 	uint64_t m = expr_mask(e);
-	int lvl;
 
 	if (m == 0 || q->nsrc == 0) {
 		sql_expr **a = bind_alloc(b, (size_t)(q->nwhere_const + 1) *
@@ -338,39 +339,116 @@ static rdb_rc place(binder *b, query *q, sql_expr *e)
 		q->where_const = a;
 		return RDB_OK;
 	}
-	lvl = m == ALL_SOURCES ? q->nsrc - 1 : top_bit(m);
-	if (lvl >= q->nsrc)
-		lvl = q->nsrc - 1;
-	return add_filter(b, &q->src[lvl], e);
+	return add_filter(b, &q->src[q->jorder[level_of(q, pos, m)]], e);
+}
+
+/* How well source k can be read once the sources in `before` have rows:
+ * its best key's score, else 1 if a conjunct links it to them. */
+static int join_score(binder *b, query *q, int k, uint64_t before,
+		      sql_expr **conj, int n)
+{
+	qsrc *s = &q->src[k];
+	uint64_t bit = (uint64_t)1 << k, m;
+	term t[2];
+	cand c;
+	choice ch;
+	int i, j, nt = 0, linked = 0, best = 0;
+	term *all;
+
+	if (s->tb == NULL)
+		return 0;
+	if ((all = bind_alloc(b, (size_t)(2 * n + 1) * sizeof(*all))) == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		m = expr_mask(conj[i]);
+		if (!(m & bit) || m == ALL_SOURCES || (m & ~(before | bit)))
+			continue;
+		linked = 1;
+		j = terms_of(s, k, before, conj[i], t);
+		memcpy(&all[nt], t, (size_t)j * sizeof(*t));
+		nt += j;
+	}
+	for (i = -1; i < s->tb->nidx; i++) {
+		cand_of(s->tb, i < 0 ? NULL : &s->tb->idx[i], &c);
+		score(&c, all, nt, &ch);
+		best = ch.score > best ? ch.score : best;
+	}
+	return best > 0 ? best + 1 : linked;
+}
+
+/* Choose the join order greedily: at each level the source that can be
+ * read best given the sources before it (a key lookup beats a linked
+ * scan beats a cross product); FROM order breaks ties.  With a LEFT JOIN
+ * the FROM order is kept. */
+static rdb_rc join_order(binder *b, query *q, sql_expr **conj, int n,
+			 int *pos)
+{
+	uint64_t before = 0;
+	int lvl, k, best, bs, sc, left = 0;
+
+	if ((q->jorder = bind_alloc(b, (size_t)(q->nsrc + 1) * sizeof(int))) ==
+	    NULL)
+		return RDB_NOMEM;
+	for (k = 0; k < q->nsrc; k++)
+		left |= q->src[k].left || q->src[k].tb == NULL;
+	for (lvl = 0; lvl < q->nsrc; lvl++) {
+		best = -1;
+		bs = -1;
+		for (k = 0; k < q->nsrc; k++) {
+			if ((before >> k) & 1)
+				continue;
+			if (left) {
+				best = k;
+				break;
+			}
+			sc = join_score(b, q, k, before, conj, n);
+			if (sc > bs) {
+				bs = sc;
+				best = k;
+			}
+		}
+		q->jorder[lvl] = best;
+		pos[best] = lvl;
+		before |= (uint64_t)1 << best;
+	}
+	return RDB_OK;
 }
 
 rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
 {
-	int i;
+	int i, pos[64];
+	uint64_t before = 0;
 	rdb_rc rc;
 
-	if (q->nsrc > 63)
-		return rdb_err_set(b->err, RDB_ERROR, "at most 63 tables in a "
+	if (q->nsrc > 64)
+		return rdb_err_set(b->err, RDB_ERROR, "at most 64 tables in a "
 				   "join");
+	if ((rc = join_order(b, q, conj, n, pos)) != RDB_OK)
+		return rc;
 	for (i = 0; i < n; i++)
-		if ((rc = place(b, q, conj[i])) != RDB_OK)
+		if ((rc = place(b, q, pos, conj[i])) != RDB_OK)
 			return rc;
-	for (i = 0; i < q->nsrc; i++)
-		if ((rc = choose_access(b, q, i)) != RDB_OK)
+	for (i = 0; i < q->nsrc; i++) {
+		qsrc *s = &q->src[q->jorder[i]];
+
+		if ((rc = choose_access(b, q, q->jorder[i], before)) != RDB_OK)
 			return rc;
+		before |= (uint64_t)1 << q->jorder[i];
+		s->cache_scan = i > 0 && s->tb != NULL && s->acc == ACC_SCAN;
+	}
 	return RDB_OK;
 }
 
 /* ---- ORDER BY ---------------------------------------------------------------- */
 
-/* The slot of source 0 that ORDER BY term e reads, or -1. */
+/* The slot of the outermost source that ORDER BY term e reads, or -1. */
 static int order_slot(const query *q, const sql_expr *e)
 {
 	const xinfo *x = xi(e);
 
 	if (x != NULL && x->kind == XK_OUTCOL)
 		e = q->out[x->slot];
-	return col_of(e, 0);
+	return col_of(e, q->jorder[0]);
 }
 
 /* Does reading source 0 in key order (or backwards) give the ORDER BY? */
@@ -413,7 +491,7 @@ rdb_rc plan_order(binder *b, query *q)
 	if (q->norder == 0 || q->nterms > 1 || q->agg || q->nsrc == 0 ||
 	    q->nvalues > 0)
 		return RDB_OK;
-	s = &q->src[0];
+	s = &q->src[q->jorder[0]];
 	if (s->tb == NULL || s->in != NULL)
 		return RDB_OK;
 	cand_of(s->tb, s->ix, &c);

@@ -26,7 +26,7 @@ void prog_free(sql_prog *p)
 		return;
 	prog_stop(p);
 	eval_clear_caches(p);
-	query_free(p->q);
+	query_free_all(p->queries, p->nqueries);
 	rdb_free(p->ins_map);
 	rdb_free(p->outt);
 	mrows_free(&p->result);
@@ -121,6 +121,8 @@ rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
 		rc = rdb_err_set(c->err, RDB_NOMEM, "out of memory");
 	if (rc == RDB_OK)
 		rc = bind_stmt(&b, p);
+	p->queries = b.all;
+	p->nqueries = b.nall;
 	if (rc == RDB_OK && ast->explain) {
 		if (p->op == OP_BEGIN || p->op == OP_COMMIT ||
 		    p->op == OP_ROLLBACK)

@@ -36,8 +36,12 @@ void query_close(sql_prog *p, query *q)
 	(void)p;
 	if (r == NULL)
 		return;
-	for (i = 0; i < q->nsrc; i++)
+	for (i = 0; i < q->nsrc; i++) {
 		src_close(&q->src[i]);
+		mrows_free(&q->src[i].sub_rows);
+		q->src[i].sub_ready = 0;
+		q->src[i].cache_off = 0;
+	}
 	for (i = 0; i < q->nterms; i++)
 		query_close(p, q->terms[i]);
 	free_outv(r, q->nout);
@@ -154,7 +158,7 @@ static rdb_rc push_row(sql_prog *p, query *q)
 /* Sort r->m by its ORDER BY key columns. */
 static rdb_rc sort_m(sql_prog *p, query *q, int key_base)
 {
-	int cols[64], *c = cols, i;
+	int cols[64] = { 0 }, *c = cols, i;
 	rdb_rc rc;
 
 	if (q->norder > 64 &&
@@ -330,7 +334,8 @@ static rdb_rc find_group(sql_prog *p, query *q, grouping *gr, long *idx)
 	for (; gr->slots[j] != 0; j = (j + 1) & (gr->nslots - 1)) {
 		group *g = &gr->g[gr->slots[j] - 1];
 
-		if (g->klen == b->n && memcmp(g->key, b->p, b->n) == 0) {
+		if (g->klen == b->n &&
+		    (b->n == 0 || memcmp(g->key, b->p, b->n) == 0)) {
 			*idx = gr->slots[j] - 1;
 			return RDB_OK;
 		}

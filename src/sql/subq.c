@@ -82,7 +82,7 @@ static rdb_rc build_list(sql_prog *p, const sql_expr *e, xinfo *x,
 	return rc;
 }
 
-static int in_sorted(const mrows *m, const tbl_value *v)
+int mrows_find(const mrows *m, const tbl_value *v)
 {
 	long lo = 0, hi = m->n - 1, mid;
 	int c;
@@ -130,7 +130,7 @@ static rdb_rc in_select(sql_prog *p, query *q, const sql_expr *e,
 		t = sql_value_tbl(&v);
 		if (t.cls == TBL_NULL)
 			sql_value_null(out);
-		else if (in_sorted(&x->list, &t))
+		else if (mrows_find(&x->list, &t))
 			sql_value_int(out, 1);
 		else if (x->list_null)
 			sql_value_null(out);
