@@ -137,31 +137,41 @@ static inline int tbl_nvals(const tbl_table *tb)
  * two values (or of tuples, component by component) orders them as
  * tbl_value_cmp() does; desc reverses a component's order.  Each
  * component is self-delimiting, so a tuple's encoding never is a prefix
- * of another tuple's unless the first tuple is a prefix of the second. */
+ * of another tuple's unless the first tuple is a prefix of the second.
+ * No component starts with 0x00 or 0xFF: a prefix + 0x00 (+ 0xFF) sorts
+ * below (above) every key extending the prefix.  RDB_NOMEM leaves b as
+ * it was. */
 rdb_rc tbl_key_append(rdb_buf *b, const tbl_value *v, int desc);
 
 /* Decode n components of the given declared types (TBL_TY_ANY decodes a
  * number as TBL_INT when it is integral and fits, else TBL_REAL) from key.
  * Text and blobs point into key or into scratch (reset, then filled);
  * both must outlive the values.  *used (may be NULL) gets the bytes
- * consumed.  Malformed bytes are RDB_CORRUPT. */
+ * consumed.  Malformed bytes, or a number the declared type cannot hold
+ * exactly, are RDB_CORRUPT; a value needing scratch when scratch is NULL
+ * is RDB_MISUSE; on any failure out[0..n) are NULLs. */
 rdb_rc tbl_key_decode(const void *key, size_t klen, int n,
 		      const tbl_type *types, const uint8_t *desc,
 		      tbl_value *out, rdb_buf *scratch, size_t *used);
 
-/* Encode the non-key columns of row (tbl_nvals values, already coerced). */
+/* Append the encoding of the non-key columns of row (tbl_nvals values,
+ * already coerced) to out.  A value the column's type cannot hold is
+ * RDB_MISMATCH; on failure out is as it was. */
 rdb_rc tbl_row_encode(const tbl_table *tb, const tbl_value *row,
 		      rdb_buf *out);
 /* Decode the non-key columns of an encoded row into row[]; key columns are
- * left untouched.  Text and blobs point into data.  RDB_CORRUPT if the
- * bytes do not fit the table's columns. */
+ * left untouched.  Text and blobs point into data.  A record holding fewer
+ * columns than the table (written before columns were added) gives the
+ * others their default (bytes borrowed from tb) or NULL.  RDB_CORRUPT if
+ * the bytes do not fit the table's columns. */
 rdb_rc tbl_row_decode(const tbl_table *tb, const void *data, size_t n,
 		      tbl_value *row);
 
 /* Apply column col's type to v in place (SQLite STRICT rules; see
  * docs/sql.md): a lossless conversion or RDB_CONSTRAINT naming the table,
- * column and value; VARCHAR/CHAR length; NOT NULL.  A converted text value
- * is written to scratch (at least TBL_SCRATCH bytes) and v points to it. */
+ * column and value; VARCHAR/CHAR length; NOT NULL (the column's notnull
+ * flag only).  A converted text value is written to scratch (at least
+ * TBL_SCRATCH bytes) and v points to it.  err may be NULL. */
 #define TBL_SCRATCH 32
 rdb_rc tbl_value_apply(const tbl_table *tb, int col, tbl_value *v,
 		       char *scratch, rdb_err *err);
