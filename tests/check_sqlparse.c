@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "sql/ast.h"
 #include "mem.h"
 #include "test_util.h"
@@ -975,6 +976,156 @@ START_TEST(test_sqlparse_corpus_every_record_parses_and_reprints)
 }
 END_TEST
 
+/* ---- against SQLite ------------------------------------------------------ */
+
+/* A random constant expression of SQLite's operators, at most depth d
+ * more levels deep, appended to buf (cap bytes). */
+static void random_expr(uint64_t *seed, int d, char *buf, size_t cap)
+{
+	static const char *const lits[] = {
+		"1", "0", "2", "3", "-1", "NULL", "'a'", "'1'", "1.5", "5", "7",
+		"x'01'", "'%'",
+	};
+	static const char *const ops[] = {
+		"+", "-", "*", "/", "%", "||", "<<", ">>", "&", "|", "<", "<=",
+		">", ">=", "=", "==", "!=", "<>", "AND", "OR", "IS", "IS NOT",
+		"COLLATE nocase ||",
+	};
+	static const char *const unary[] = { "-", "+", "~", "NOT " };
+	static const char *const post[] = {
+		" ISNULL", " NOTNULL", " NOT NULL", " IS NULL", " IS NOT NULL",
+		" COLLATE rtrim",
+	};
+	size_t n = strlen(buf);
+	int k = d <= 0 ? 0 : (int)tu_rand_below(seed, 12);
+
+#define PICK(a) a[tu_rand_below(seed, sizeof(a) / sizeof(a[0]))]
+#define ADD(str) snprintf(buf + strlen(buf), cap - strlen(buf), "%s", str)
+#define SUB() random_expr(seed, d - 1, buf, cap)
+	if (cap - n < 64) {
+		ADD("1");
+		return;
+	}
+	switch (k) {
+	case 0: case 1: ADD(PICK(lits)); break;
+	case 2: case 3: case 4: case 5:
+		SUB(); ADD(" "); ADD(PICK(ops)); ADD(" "); SUB();
+		break;
+	case 6: ADD(PICK(unary)); SUB(); break;
+	case 7:
+		SUB(); ADD(tu_rand_below(seed, 2) ? " NOT BETWEEN " :
+			   " BETWEEN ");
+		SUB(); ADD(" AND "); SUB();
+		break;
+	case 8:
+		SUB(); ADD(tu_rand_below(seed, 2) ? " NOT IN (" : " IN (");
+		SUB(); ADD(", "); SUB(); ADD(")");
+		break;
+	case 9:
+		SUB(); ADD(tu_rand_below(seed, 2) ? " NOT LIKE " : " GLOB ");
+		SUB();
+		break;
+	case 10: SUB(); ADD(PICK(post)); break;
+	default:
+		ADD(tu_rand_below(seed, 2) ? "(" : "CASE WHEN ");
+		SUB();
+		ADD(strchr(buf + n, '(') == buf + n ? ")" : " THEN 1 ELSE 0 END");
+		break;
+	}
+#undef PICK
+#undef ADD
+#undef SUB
+}
+
+/* The single value of sql run by SQLite as text ("type:value"), or the
+ * error. */
+static void sqlite_value(sqlite3 *db, const char *sql, char *out, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, cap, "%d:%s", sqlite3_column_type(st, 0),
+			 t != NULL ? (const char *)t : "");
+	} else {
+		snprintf(out, cap, "error: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+}
+
+/* Our tree has SQLite's operator levels if SQLite computes the same value
+ * from the original text and from our printed text, whose parentheses
+ * spell out our tree. */
+START_TEST(test_sqlparse_sqlite_same_values_from_printed_expressions)
+{
+	uint64_t seed = tu_seed();
+	long n = tu_scaled(20000, 500), i, n_compared = 0;
+	sqlite3 *db;
+
+	tu_seed_note("sqlparse vs sqlite", seed);
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		char sql[4096] = "SELECT ", want[512], got[512];
+		sql_stmt *s = NULL;
+		rdb_buf b = { 0 };
+		size_t tail;
+
+		random_expr(&seed, 5, sql, sizeof(sql));
+		if (sql_parse(sql, strlen(sql), NULL, &s, &tail) != RDB_OK) {
+			sqlite_value(db, sql, want, sizeof(want));
+			ck_assert_msg(strncmp(want, "error", 5) == 0,
+				      "[%s] is SQL to SQLite (%s)", sql, want);
+			continue;
+		}
+		ck_assert_int_eq(sql_print_stmt(s, &b), RDB_OK);
+		ck_assert_int_eq(rdb_buf_terminate(&b), RDB_OK);
+		sql_stmt_free(s);
+		sqlite_value(db, sql, want, sizeof(want));
+		sqlite_value(db, (const char *)b.p, got, sizeof(got));
+		ck_assert_msg(strcmp(want, got) == 0, "[%s] gives %s, printed "
+			      "as [%s] it gives %s", sql, want, b.p, got);
+		rdb_buf_free(&b);
+		n_compared++;
+	}
+	sqlite3_close(db);
+	ck_assert_int_gt(n_compared, n / 2);
+}
+END_TEST
+
+START_TEST(test_sqlparse_sqlite_complete_agrees)
+{
+	static const char *const parts[] = {
+		"CREATE", " ", "TEMP", "TRIGGER", "BEGIN", "END", ";",
+		"select 1", "EXPLAIN", "'a;b'", "\"x;\"", "[;]", "`;`",
+		"/* ; */", "-- ;\n", "\n", "x", "(", ")", "CASE", "'", "\"",
+		"/*", "--", "temporary", "create trigger t update on x begin",
+		"end;", "tRiGgEr", "eNd", "e", "nd",
+	};
+	uint64_t seed = tu_seed();
+	long n = tu_scaled(20000, 500), i;
+
+	tu_seed_note("sqlparse complete", seed);
+	for (i = 0; i < n; i++) {
+		char text[1024] = "";
+		int k = (int)tu_rand_below(&seed, 12) + 1;
+
+		while (k-- > 0 && strlen(text) < sizeof(text) - 64) {
+			strcat(text, parts[tu_rand_below(&seed,
+				sizeof(parts) / sizeof(parts[0]))]);
+			if (tu_rand_below(&seed, 2))
+				strcat(text, " ");
+		}
+		ck_assert_msg(sql_complete(text) == sqlite3_complete(text),
+			      "[%s]: ours %d, SQLite %d", text,
+			      sql_complete(text), sqlite3_complete(text));
+	}
+}
+END_TEST
+
 /* ---- speed ----------------------------------------------------------------- */
 
 START_TEST(test_sqlparse_speed_parses_a_large_insert_quickly)
@@ -1029,6 +1180,12 @@ Suite *sqlparse_suite(void)
 
 	tc = tcase_create("complete");
 	tcase_add_test(tc, test_sqlparse_complete_like_sqlite);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sqlite");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_sqlparse_sqlite_same_values_from_printed_expressions);
+	tcase_add_test(tc, test_sqlparse_sqlite_complete_agrees);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hostile");
