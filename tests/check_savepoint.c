@@ -5,9 +5,9 @@
  * allocations, frees, anchors and spills in a small pool, committed and
  * reopened (model); B+ trees and the KV store rolled back to savepoints
  * (layers); readers running while savepoints roll back (threads); crash
- * trials across transactions that use savepoints (crash);
- * an allocation failure at every allocation of a workload of savepoint
- * operations (nomem).
+ * trials across transactions that use savepoints (crash); an allocation
+ * failure at every allocation of a workload of savepoint operations, and
+ * a rollback failing at each of its steps (nomem).
  *
  * Replay: RDB_TEST_SEED=<seed> reruns the randomized tests.
  */
@@ -1285,6 +1285,78 @@ START_TEST(test_savepoint_nomem_at_each_allocation_rolls_back)
 }
 END_TEST
 
+/* A rollback that must spill to give pages their frames back (fresh
+ * pages, each restored from its copy, more than the pool holds), with the
+ * Nth file call (or allocation) failing inside it, for every N: either it
+ * succeeds with the savepoint's state, or it fails and leaves a
+ * transaction that refuses every change and commit, and rolling it back
+ * keeps the last commit. */
+static int failing_rollback(pager *p, const mstate *base, uint32_t n, int io)
+{
+	pager_txn *t = begin_ok(p, 1);
+	mstate m, at;
+	uint64_t g = 5000;
+	uint32_t i, id;
+	rdb_rc rc;
+
+	ms_init(&m);
+	ms_init(&at);
+	ms_copy(&m, base);
+	for (i = 0; i < 100; i++)
+		OK(op_alloc(t, &m, ++g));
+	OK(pager_savepoint(t, &id));
+	ms_copy(&at, &m);
+	for (i = base->page_count; i < m.page_count; i++)
+		OK(op_rewrite(t, &m, i, ++g));
+	if (io)
+		os_mem_set_fault(vfs, OS_FAULT_EIO, n, 1, 0);
+	else
+		rdb_mem_fail_at(n, 1);
+	rc = pager_savepoint_rollback(t, id);
+	os_mem_set_fault(vfs, OS_FAULT_NONE, 0, 0, 0);
+	rdb_mem_fail_at(0, 0);
+	if (rc == RDB_OK) {
+		ms_verify(t, &at, "after the rollback");
+		pager_rollback(t);
+	} else {
+		ck_assert_int_eq(rc, io ? RDB_IOERR : RDB_NOMEM);
+		ck_assert_int_eq(op_rewrite(t, &m, 1, ++g), rc);
+		ck_assert_int_eq(pager_set_anchor(t, 2, 1), rc);
+		ck_assert_int_eq(pager_savepoint_rollback(t, id), rc);
+		ck_assert_int_eq(pager_commit(t), rc);
+	}
+	ms_free(&m);
+	ms_free(&at);
+	return rc != RDB_OK;
+}
+
+START_TEST(test_savepoint_failed_rollback_leaves_only_rollback)
+{
+	pager_opts o = opts(16, 1000000);
+	pager *p = open_ok(&o);
+	pager_txn *t = begin_ok(p, 1);
+	mstate m;
+	uint32_t i, n, failed = 0;
+	int io;
+
+	ms_init(&m);
+	for (i = 1; i <= 200; i++)
+		OK(op_alloc(t, &m, i));
+	OK(pager_commit(t));
+	for (io = 0; io <= 1; io++) {
+		for (n = 1; n < 200 && failing_rollback(p, &m, n, io); n++)
+			failed++;
+		ck_assert_msg(n < 200, "the rollback never succeeds");
+		t = begin_ok(p, 0);
+		ms_verify(t, &m, "the last commit");
+		pager_rollback(t);
+	}
+	ck_assert_msg(failed >= 2, "only %u rollbacks failed", failed);
+	OK(pager_close(p));
+	ms_free(&m);
+}
+END_TEST
+
 Suite *savepoint_suite(void)
 {
 	Suite *s = suite_create("savepoint");
@@ -1332,6 +1404,7 @@ Suite *savepoint_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_savepoint_nomem_at_each_allocation_rolls_back);
+	tcase_add_test(tc, test_savepoint_failed_rollback_leaves_only_rollback);
 	suite_add_tcase(s, tc);
 	return s;
 }

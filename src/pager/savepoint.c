@@ -113,15 +113,28 @@ static void free_entries(sp_entry *e)
 	}
 }
 
+/* A map this small is cleared in place; a larger one is freed, so that
+ * releasing a savepoint costs what its statement journalled, not what the
+ * largest one before it did. */
+#define MAP_KEEP 256u
+
 /* Forget every entry (no savepoint is open any more). */
 static void journal_clear(sp_state *s)
 {
 	free_entries(s->top);
 	s->top = NULL;
 	s->next_seq = 0;
-	if (s->mcap > 0) {
+	if (s->mused == 0)
+		return;
+	if (s->mcap <= MAP_KEEP) {
 		memset(s->mkey, 0, sizeof(*s->mkey) * s->mcap);
 		memset(s->mval, 0, sizeof(*s->mval) * s->mcap);
+	} else {
+		rdb_free(s->mkey);
+		rdb_free(s->mval);
+		s->mkey = NULL;
+		s->mval = NULL;
+		s->mcap = 0;
 	}
 	s->mused = 0;
 }
