@@ -246,8 +246,8 @@ SLT_CORPUS = $(if $(SLT_CORPUS_DIR),$(shell find $(SLT_CORPUS_DIR) \
 # SLT_RDB_EXPECT names an expectation file (then: when a record it lists
 # as passing fails; write it with `make slt-write-expect`).
 # SLT_RDB_EXCEPTIONS is the list of records rdb fails on purpose.
-SLT_RDB ?= 0
-SLT_RDB_EXPECT ?=
+SLT_RDB ?= 1
+SLT_RDB_EXPECT ?= tests/slt/expected.txt
 SLT_RDB_EXCEPTIONS ?= tests/slt/exceptions.txt
 SLT_RDB_ARGS = --engine rdb $(if $(SLT_RDB_EXCEPTIONS),--exceptions \
 	$(SLT_RDB_EXCEPTIONS))

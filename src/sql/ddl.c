@@ -58,6 +58,9 @@ static rdb_rc column_def(ddl *d, const sql_column_def *cd, int i)
 	rdb_rc rc;
 
 	c->name = (char *)cd->name;
+	if (cd->type == NULL && d->p->ast->u.create_table.strict)
+		return rdb_err_set(d->p->cx.err, RDB_ERROR, "missing datatype "
+				   "for %s.%s", d->def.name, cd->name);
 	c->decl = (char *)(cd->type != NULL ? cd->type : "ANY");
 	if ((rc = tbl_type_parse(c->decl, &c->type, &c->maxlen,
 				 d->p->cx.err)) != RDB_OK)
