@@ -113,7 +113,7 @@ ALL_CFLAGS = $(strip $(BASE_CFLAGS) $(LIB_PC_CFLAGS) $(CPPFLAGS) $(CFLAGS) \
 TEST_CFLAGS = $(strip $(ALL_CFLAGS) -UNDEBUG -Itests -I$(B)/gen $(CHECK_CFLAGS))
 BENCH_CFLAGS = $(strip $(ALL_CFLAGS) $(PEER_CFLAGS))
 ALL_LDFLAGS = $(strip -pthread $(LDFLAGS) $(SAN_FLAGS))
-LIB_LIBS = $(strip $(LIB_PC_LIBS) -lpthread)
+LIB_LIBS = $(strip $(LIB_PC_LIBS) -lpthread -lm)
 # Catch a missing -l for the shared library, except under sanitizers
 # whose runtimes are linked into executables only (clang).
 SO_DEFS := $(if $(SANITIZE),,-Wl,-z,defs)

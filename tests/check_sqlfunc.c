@@ -1102,6 +1102,14 @@ START_TEST(test_sqlfunc_scalar_functions_match_sqlite)
 		{ "sign", 1 }, { "substr", 2 }, { "substr", 3 },
 		{ "substring", 3 }, { "typeof", 1 }, { "unicode", 1 },
 		{ "zeroblob", 1 }, { "printf", 0 }, { "printf", 1 },
+		{ "acos", 1 }, { "acosh", 1 }, { "asin", 1 }, { "asinh", 1 },
+		{ "atan", 1 }, { "atan2", 2 }, { "atanh", 1 }, { "ceil", 1 },
+		{ "ceiling", 1 }, { "cos", 1 }, { "cosh", 1 }, { "degrees", 1 },
+		{ "exp", 1 }, { "floor", 1 }, { "ln", 1 }, { "log", 1 },
+		{ "log", 2 }, { "log10", 1 }, { "log2", 1 }, { "mod", 2 },
+		{ "pi", 0 }, { "pow", 2 }, { "power", 2 }, { "radians", 1 },
+		{ "sin", 1 }, { "sinh", 1 }, { "sqrt", 1 }, { "tan", 1 },
+		{ "tanh", 1 }, { "trunc", 1 },
 	};
 	long n = iters(2500);
 	size_t k;

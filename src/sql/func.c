@@ -799,16 +799,187 @@ static rdb_rc f_glob(sql_ctx *cx, int argc, const sql_value *argv,
 	return sql_glob(cx, &argv[1], &argv[0], out);
 }
 
+/* ---- math functions (SQLite's SQLITE_ENABLE_MATH_FUNCTIONS set) ------------ */
+
+/* The number x reads as for the math functions (sqlite3_value_numeric_
+ * type): integers and reals, and text that is entirely a number. */
+static int math_arg(const sql_value *x, sql_value *num)
+{
+	*num = *x;
+	if (num->v.cls == TBL_TEXT)
+		sql_value_apply_aff(num, SQL_AFF_NUMERIC);
+	return num->v.cls == TBL_INT || num->v.cls == TBL_REAL;
+}
+
+typedef double (*math1_fn)(double);
+
+static double deg2rad(double x) { return x * (M_PI / 180.0); }
+static double rad2deg(double x) { return x * (180.0 / M_PI); }
+
+static const struct {
+	const char *name;
+	math1_fn fn;
+} math1[] = {
+	{ "acos", acos }, { "acosh", acosh }, { "asin", asin },
+	{ "asinh", asinh }, { "atan", atan }, { "atanh", atanh },
+	{ "cos", cos }, { "cosh", cosh }, { "degrees", rad2deg },
+	{ "exp", exp }, { "radians", deg2rad }, { "sin", sin },
+	{ "sinh", sinh }, { "sqrt", sqrt }, { "tan", tan }, { "tanh", tanh },
+	{ "ceil", ceil }, { "ceiling", ceil }, { "floor", floor },
+	{ "trunc", trunc },
+};
+
+/* The body of the one-argument math functions; k indexes math1[] (the
+ * wrappers below fix it).  NULL unless the argument reads as a number;
+ * a NaN result (sqrt(-1)) is NULL too. */
+static rdb_rc math1_call(sql_ctx *cx, int k, const sql_value *arg,
+			 sql_value *out)
+{
+	sql_value x;
+
+	sql_value_null(out);
+	if (!math_arg(arg, &x))
+		return RDB_OK;
+	/* ceil, floor and trunc give an integer argument back as it is */
+	if (k >= 16 && x.v.cls == TBL_INT)
+		return sql_value_pass(cx, out, &x);
+	sql_value_real(out, math1[k].fn(sql_value_to_real(&x)));
+	return RDB_OK;
+}
+
+#define MATH1(k, f) \
+	static rdb_rc f(sql_ctx *cx, int argc, const sql_value *argv, \
+			sql_value *out) \
+	{ \
+		(void)argc; \
+		return math1_call(cx, k, argv, out); \
+	}
+MATH1(0, f_acos) MATH1(1, f_acosh) MATH1(2, f_asin) MATH1(3, f_asinh)
+MATH1(4, f_atan) MATH1(5, f_atanh) MATH1(6, f_cos) MATH1(7, f_cosh)
+MATH1(8, f_degrees) MATH1(9, f_exp) MATH1(10, f_radians) MATH1(11, f_sin)
+MATH1(12, f_sinh) MATH1(13, f_sqrt) MATH1(14, f_tan) MATH1(15, f_tanh)
+MATH1(16, f_ceil) MATH1(18, f_floor) MATH1(19, f_trunc)
+#undef MATH1
+
+/* atan2(Y, X), pow(X, Y), mod(X, Y): NULL unless both are numbers. */
+static rdb_rc math2(const sql_value *argv, sql_value *out,
+		    double (*fn)(double, double))
+{
+	sql_value x, y;
+
+	sql_value_null(out);
+	if (!math_arg(&argv[0], &x) || !math_arg(&argv[1], &y))
+		return RDB_OK;
+	sql_value_real(out, fn(sql_value_to_real(&x), sql_value_to_real(&y)));
+	return RDB_OK;
+}
+
+static rdb_rc f_atan2(sql_ctx *cx, int argc, const sql_value *argv,
+		      sql_value *out)
+{
+	(void)cx;
+	(void)argc;
+	return math2(argv, out, atan2);
+}
+
+static rdb_rc f_pow(sql_ctx *cx, int argc, const sql_value *argv,
+		    sql_value *out)
+{
+	(void)cx;
+	(void)argc;
+	return math2(argv, out, pow);
+}
+
+static rdb_rc f_mod(sql_ctx *cx, int argc, const sql_value *argv,
+		    sql_value *out)
+{
+	(void)cx;
+	(void)argc;
+	return math2(argv, out, fmod);
+}
+
+static rdb_rc f_pi(sql_ctx *cx, int argc, const sql_value *argv,
+		   sql_value *out)
+{
+	(void)cx;
+	(void)argc;
+	(void)argv;
+	sql_value_real(out, M_PI);
+	return RDB_OK;
+}
+
+/* ln(X), log10(X), log2(X), log(X) = log10(X), log(B, X).  As in SQLite,
+ * log(B, X) checks B twice and X's sign but not that X is a number, and
+ * the one-argument forms divide the natural logarithm (by 1, ln 10 or
+ * ln 2). */
+static rdb_rc logs(const sql_value *argv, int argc, sql_value *out,
+		   double base)
+{
+	sql_value x;
+	double v, b;
+
+	sql_value_null(out);
+	if (!math_arg(&argv[0], &x) || (v = sql_value_to_real(&x)) <= 0.0)
+		return RDB_OK;
+	if (argc == 1) {
+		sql_value_real(out, base == 1.0 ? log(v) : log(v) / base);
+		return RDB_OK;
+	}
+	b = log(v);
+	if (b <= 0.0)
+		return RDB_OK;
+	v = sql_value_to_real(&argv[1]);
+	if (v <= 0.0)
+		return RDB_OK;
+	sql_value_real(out, log(v) / b);
+	return RDB_OK;
+}
+
+static rdb_rc f_ln(sql_ctx *cx, int argc, const sql_value *argv,
+		   sql_value *out)
+{
+	(void)cx;
+	return logs(argv, argc, out, 1.0);
+}
+
+static rdb_rc f_log10(sql_ctx *cx, int argc, const sql_value *argv,
+		      sql_value *out)
+{
+	(void)cx;
+	return logs(argv, argc, out, M_LN10);
+}
+
+static rdb_rc f_log2(sql_ctx *cx, int argc, const sql_value *argv,
+		     sql_value *out)
+{
+	(void)cx;
+	return logs(argv, argc, out, M_LN2);
+}
+
 /* ---- the table ---------------------------------------------------------------------- */
 
 #define D SQL_FUNC_DETERMINISTIC
 
 static const sql_func funcs[] = {
 	{ "abs", 1, 1, D, SQL_AGG_NONE, f_abs },
+	{ "acos", 1, 1, D, SQL_AGG_NONE, f_acos },
+	{ "acosh", 1, 1, D, SQL_AGG_NONE, f_acosh },
+	{ "asin", 1, 1, D, SQL_AGG_NONE, f_asin },
+	{ "asinh", 1, 1, D, SQL_AGG_NONE, f_asinh },
+	{ "atan", 1, 1, D, SQL_AGG_NONE, f_atan },
+	{ "atan2", 2, 2, D, SQL_AGG_NONE, f_atan2 },
+	{ "atanh", 1, 1, D, SQL_AGG_NONE, f_atanh },
 	{ "avg", 1, 1, D, SQL_AGG_AVG, NULL },
+	{ "ceil", 1, 1, D, SQL_AGG_NONE, f_ceil },
+	{ "ceiling", 1, 1, D, SQL_AGG_NONE, f_ceil },
 	{ "char", 0, -1, D, SQL_AGG_NONE, f_char },
 	{ "coalesce", 2, -1, D, SQL_AGG_NONE, f_coalesce },
+	{ "cos", 1, 1, D, SQL_AGG_NONE, f_cos },
+	{ "cosh", 1, 1, D, SQL_AGG_NONE, f_cosh },
 	{ "count", 0, 1, D, SQL_AGG_COUNT, NULL },
+	{ "degrees", 1, 1, D, SQL_AGG_NONE, f_degrees },
+	{ "exp", 1, 1, D, SQL_AGG_NONE, f_exp },
+	{ "floor", 1, 1, D, SQL_AGG_NONE, f_floor },
 	{ "format", 0, -1, D, SQL_AGG_NONE, f_printf },
 	{ "glob", 2, 2, D, SQL_AGG_NONE, f_glob },
 	{ "group_concat", 1, 2, D, SQL_AGG_GROUP_CONCAT, NULL },
@@ -819,26 +990,41 @@ static const sql_func funcs[] = {
 	{ "length", 1, 1, D, SQL_AGG_NONE, f_length },
 	{ "like", 2, 3, D, SQL_AGG_NONE, f_like },
 	{ "likely", 1, 1, D, SQL_AGG_NONE, f_likely },
+	{ "ln", 1, 1, D, SQL_AGG_NONE, f_ln },
+	{ "log", 1, 2, D, SQL_AGG_NONE, f_log10 },
+	{ "log10", 1, 1, D, SQL_AGG_NONE, f_log10 },
+	{ "log2", 1, 1, D, SQL_AGG_NONE, f_log2 },
 	{ "lower", 1, 1, D, SQL_AGG_NONE, f_lower },
 	{ "ltrim", 1, 2, D, SQL_AGG_NONE, f_ltrim },
 	{ "max", 1, 1, D, SQL_AGG_MAX, NULL },
 	{ "max", 2, -1, D, SQL_AGG_NONE, f_max },
 	{ "min", 1, 1, D, SQL_AGG_MIN, NULL },
 	{ "min", 2, -1, D, SQL_AGG_NONE, f_min },
+	{ "mod", 2, 2, D, SQL_AGG_NONE, f_mod },
 	{ "nullif", 2, 2, D, SQL_AGG_NONE, f_nullif },
+	{ "pi", 0, 0, D, SQL_AGG_NONE, f_pi },
+	{ "pow", 2, 2, D, SQL_AGG_NONE, f_pow },
+	{ "power", 2, 2, D, SQL_AGG_NONE, f_pow },
 	{ "printf", 0, -1, D, SQL_AGG_NONE, f_printf },
 	{ "quote", 1, 1, D, SQL_AGG_NONE, f_quote },
+	{ "radians", 1, 1, D, SQL_AGG_NONE, f_radians },
 	{ "random", 0, 0, 0, SQL_AGG_NONE, f_random },
 	{ "randomblob", 1, 1, 0, SQL_AGG_NONE, f_randomblob },
 	{ "replace", 3, 3, D, SQL_AGG_NONE, f_replace },
 	{ "round", 1, 2, D, SQL_AGG_NONE, f_round },
 	{ "rtrim", 1, 2, D, SQL_AGG_NONE, f_rtrim },
 	{ "sign", 1, 1, D, SQL_AGG_NONE, f_sign },
+	{ "sin", 1, 1, D, SQL_AGG_NONE, f_sin },
+	{ "sinh", 1, 1, D, SQL_AGG_NONE, f_sinh },
+	{ "sqrt", 1, 1, D, SQL_AGG_NONE, f_sqrt },
 	{ "substr", 2, 3, D, SQL_AGG_NONE, f_substr },
 	{ "substring", 2, 3, D, SQL_AGG_NONE, f_substr },
 	{ "sum", 1, 1, D, SQL_AGG_SUM, NULL },
+	{ "tan", 1, 1, D, SQL_AGG_NONE, f_tan },
+	{ "tanh", 1, 1, D, SQL_AGG_NONE, f_tanh },
 	{ "total", 1, 1, D, SQL_AGG_TOTAL, NULL },
 	{ "trim", 1, 2, D, SQL_AGG_NONE, f_trim },
+	{ "trunc", 1, 1, D, SQL_AGG_NONE, f_trunc },
 	{ "typeof", 1, 1, D, SQL_AGG_NONE, f_typeof },
 	{ "unicode", 1, 1, D, SQL_AGG_NONE, f_unicode },
 	{ "unlikely", 1, 1, D, SQL_AGG_NONE, f_likely },
