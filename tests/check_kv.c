@@ -1096,6 +1096,106 @@ START_TEST(test_kv_batch_with_toobig_fifth_op_applies_none)
 }
 END_TEST
 
+/* A large batch (its values compressed ahead on a helper thread): text
+ * and random values, a value given twice, deletes and overwrites between,
+ * a bad key at op `bad` (or none for bad < 0). */
+#define AH_N 96u
+static void ahead_ops(rdb_kv_op *ops, char (*keys)[16], unsigned char **v,
+		      vdesc *d, int bad)
+{
+	unsigned i;
+
+	for (i = 0; i < AH_N; i++) {
+		d[i] = (vdesc){ i % 3 == 2 ? VK_RAND : VK_TEXT, 100 + i,
+				(i * 7919u) % (40 * KIB) + 200 };
+		v[i] = gen_alloc(&d[i]);
+		snprintf(keys[i], 16, "ah%03u", i % 80);    /* 16 rewrites */
+		ops[i] = (rdb_kv_op){ 0, keys[i], strlen(keys[i]), v[i],
+				      d[i].len };
+		if (i % 17 == 16)      /* delete what op i - 1 put */
+			ops[i] = (rdb_kv_op){ 1, keys[i - 1],
+					      strlen(keys[i - 1]), NULL, 0 };
+		if (i % 23 == 22)      /* op i - 2's value again */
+			ops[i].val = v[i - 2], ops[i].vlen = d[i - 2].len;
+	}
+	if (bad >= 0)
+		ops[bad].klen = 0;
+}
+
+static void ahead_free(unsigned char **v)
+{
+	unsigned i;
+
+	for (i = 0; i < AH_N; i++)
+		free(v[i]);
+}
+
+START_TEST(test_kv_batch_compressed_ahead_stores_what_single_puts_store)
+{
+	static rdb_kv_op ops[AH_N];
+	static char keys[AH_N][16];
+	static unsigned char *v[AH_N];
+	static vdesc d[AH_N];
+	rdb *a = db_open(path), *b = db_open(path2);
+	rdb_kv_stats sa, sb;
+	void *got, *want;
+	size_t gl, wl;
+	unsigned i;
+	int ex;
+
+	ahead_ops(ops, keys, v, d, -1);
+	OK(a, rdb_kv_batch(a, ops, AH_N));
+	for (i = 0; i < AH_N; i++)
+		if (ops[i].del)
+			OK(b, rdb_kv_delete(b, ops[i].key, ops[i].klen, &ex));
+		else
+			OK(b, rdb_kv_put(b, ops[i].key, ops[i].klen,
+					 ops[i].val, ops[i].vlen));
+	a = db_reopen(a, path);
+	sa = stats_of(a);
+	sb = stats_of(b);
+	ck_assert_uint_eq(sa.live_keys, sb.live_keys);
+	ck_assert_uint_eq(sa.live_bytes, sb.live_bytes);
+	ck_assert_uint_eq(sa.saved_bytes, sb.saved_bytes);
+	ck_assert_uint_gt(sa.saved_bytes, 0);
+	for (i = 0; i < 80; i++) {
+		snprintf(keys[0], 16, "ah%03u", i);
+		RC(a, rdb_kv_get_alloc(b, keys[0], 5, &want, &wl),
+		   rdb_kv_get_alloc(a, keys[0], 5, &got, &gl));
+		if (want != NULL)
+			ck_assert_msg(gl == wl && memcmp(got, want, gl) == 0,
+				      "key %s differs", keys[0]);
+		rdb_kv_free(got);
+		rdb_kv_free(want);
+	}
+	ahead_free(v);
+	db_close(a);
+	db_close(b);
+}
+END_TEST
+
+START_TEST(test_kv_batch_compressed_ahead_with_bad_op_applies_none)
+{
+	static rdb_kv_op ops[AH_N];
+	static char keys[AH_N][16];
+	static unsigned char *v[AH_N];
+	static vdesc d[AH_N];
+	rdb *db = db_open(path);
+	int bad = _i == 0 ? 1 : _i == 1 ? (int)AH_N / 2 : (int)AH_N - 1;
+
+	put_str(db, "ah000", "old");
+	ahead_ops(ops, keys, v, d, bad);
+	RC(db, RDB_TOOBIG, rdb_kv_batch(db, ops, AH_N));
+	expect_str(db, "ah000", "old");
+	ck_assert_uint_eq(stats_of(db).live_keys, 1);
+	ops[bad].klen = strlen(ops[bad].key);
+	OK(db, rdb_kv_batch(db, ops, AH_N));
+	expect_d(db, "ah001", 5, &d[81]);     /* op 81 rewrote op 1 */
+	ahead_free(v);
+	db_close(db);
+}
+END_TEST
+
 START_TEST(test_kv_batch_with_empty_key_applies_none)
 {
 	rdb *db = db_open(path);
@@ -3830,6 +3930,10 @@ Suite *kv_suite(void)
 	tcase_add_test(tc, test_kv_batch_applies_ops_in_order);
 	tcase_add_test(tc, test_kv_batch_with_toobig_fifth_op_applies_none);
 	tcase_add_test(tc, test_kv_batch_with_empty_key_applies_none);
+	tcase_add_test(tc,
+		test_kv_batch_compressed_ahead_stores_what_single_puts_store);
+	tcase_add_loop_test(tc,
+		test_kv_batch_compressed_ahead_with_bad_op_applies_none, 0, 3);
 	tcase_add_test(tc, test_kv_rename_moves_value_and_replaces_target);
 	tcase_add_test(tc,
 		test_kv_rename_missing_is_notfound_same_name_is_misuse);

@@ -379,6 +379,7 @@ static rdb_rc do_batch(pager_txn *t, void *arg)
 	ukey u;
 	rdb_rc rc = RDB_OK;
 
+	kv_ahead_begin(a->cx, a->ops, a->n_ops);
 	for (i = 0; i < a->n_ops && rc == RDB_OK; i++) {
 		const rdb_kv_op *op = &a->ops[i];
 
@@ -394,6 +395,7 @@ static rdb_rc do_batch(pager_txn *t, void *arg)
 		else
 			rc = kv_put(t, a->cx, u.b, u.n, op->val, op->vlen);
 	}
+	kv_ahead_end(a->cx);
 	return rc;
 }
 

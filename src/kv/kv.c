@@ -13,9 +13,6 @@
 #include "kv/kv_int.h"
 #include "mem.h"
 
-/* Values shorter than this are stored as they are. */
-#define KV_COMPRESS_MIN 128u
-#define KV_ZSTD_LEVEL 1
 
 _Static_assert(KV_NS_USER == FMT_KV_NS_USER && KV_NS_SYS == FMT_KV_NS_SYS,
 	       "kv.h repeats format.h's namespaces");
@@ -291,6 +288,7 @@ void kv_ctx_free(kv_ctx *cx)
 {
 	if (cx == NULL)
 		return;
+	kv_ahead_end(cx);
 	ZSTD_freeCCtx(cx->cz);
 	ZSTD_freeDCtx(cx->dz);
 	rdb_free(cx->buf);
@@ -312,38 +310,25 @@ static rdb_rc scratch(pager_txn *t, kv_ctx *cx, size_t n, unsigned char **out)
 	return RDB_OK;
 }
 
-/* Bytes a 4 KiB sample of a value must shrink to for compressing the
- * whole to be worth trying (random bytes do not shrink). */
-#define SAMPLE 4096u
-
-/* Compress val with cx's context into cx's scratch if that saves space:
- * *out points at it (borrowed from cx) with *n bytes, else *out = NULL. */
+/* The stored form of val: *out (borrowed from cx until its next use) with
+ * *n bytes, or *out = NULL to store the value as it is. */
 static rdb_rc maybe_compress(pager_txn *t, kv_ctx *cx, const void *val,
 			     size_t vlen, const unsigned char **out, size_t *n)
 {
 	unsigned char *buf = NULL;
-	size_t bound, c;
+	size_t bound;
 	rdb_rc rc;
 
 	*out = NULL;
-	if (vlen < KV_COMPRESS_MIN)
+	if (vlen < KV_COMPRESS_MIN || kv_ahead_take(cx, val, vlen, out, n))
 		return RDB_OK;
-	if (cx->cz == NULL && (cx->cz = ZSTD_createCCtx()) == NULL)
+	if (cx->cz == NULL && (cx->cz = kv_cz_new()) == NULL)
 		return nomem(t);
-	bound = ZSTD_compressBound(vlen);
+	bound = kv_zip_bound(vlen);
 	if ((rc = scratch(t, cx, bound, &buf)) != RDB_OK)
 		return rc;
-	if (vlen >= 2 * SAMPLE) {
-		c = ZSTD_compressCCtx(cx->cz, buf, bound, val, SAMPLE,
-				      KV_ZSTD_LEVEL);
-		if (ZSTD_isError(c) || c > SAMPLE - SAMPLE / 16)
-			return RDB_OK;
-	}
-	c = ZSTD_compressCCtx(cx->cz, buf, bound, val, vlen, KV_ZSTD_LEVEL);
-	if (ZSTD_isError(c) || c >= vlen)
-		return RDB_OK;
-	*out = buf;
-	*n = c;
+	if ((*n = kv_zip(cx->cz, buf, bound, val, vlen)) != 0)
+		*out = buf;
 	return RDB_OK;
 }
 
@@ -447,16 +432,18 @@ static rdb_rc sput_pull(sput *s, kv_reader read, void *arg)
 			return rdb_err_set(E(s->t), RDB_MISUSE,
 					   "KV reader returned too many bytes");
 		if (first && got >= KV_COMPRESS_MIN) {
-			size_t c = ZSTD_compress(s->out, s->out_cap, s->in, got,
-						 KV_ZSTD_LEVEL);
+			size_t c;
 
-			if (!ZSTD_isError(c) && c < got - got / 10) {
-				s->cz = ZSTD_createCCtx();
-				if (s->cz == NULL)
-					return nomem(s->t);
-				ZSTD_CCtx_setParameter(s->cz,
-					ZSTD_c_compressionLevel,
-					KV_ZSTD_LEVEL);
+			if ((s->cz = kv_cz_new()) == NULL)
+				return nomem(s->t);
+			c = ZSTD_compress2(s->cz, s->out, s->out_cap, s->in,
+					   got);
+			if (ZSTD_isError(c) || c >= got - got / 10) {
+				ZSTD_freeCCtx(s->cz);
+				s->cz = NULL;
+			} else {
+				/* The stream starts a frame of its own. */
+				ZSTD_CCtx_reset(s->cz, ZSTD_reset_session_only);
 			}
 		}
 		first = 0;
@@ -554,9 +541,9 @@ rdb_rc kv_value_len(pager_txn *t, const void *key, size_t klen,
 	return rc;
 }
 
-/* Decompress stored bytes from r to write, in chunks.  zstd may hold
- * output back after its input is used up, so the loop runs until the
- * frame is complete, not until the input ends. */
+/* Decompress stored bytes (one or more zstd frames) from r to write, in
+ * chunks.  zstd may hold output back after its input is used up, so the
+ * loop runs until the last frame is complete, not until the input ends. */
 static rdb_rc unzstd_stream(kv_rec *r, pager_txn *t, unsigned char *in,
 			    unsigned char *out, kv_writer write, void *arg)
 {
@@ -591,9 +578,12 @@ static rdb_rc unzstd_stream(kv_rec *r, pager_txn *t, unsigned char *in,
 			rc = rdb_err_set(E(t), RDB_INTERRUPT,
 					 "KV streaming get stopped by its "
 					 "writer");
-		/* Done: frame complete, or no input left and no progress. */
-		if (ret == 0 ||
-		    (ib.pos == ib.size && r->left == 0 && ob.pos < ob.size))
+		/* Done when no input is left and the last frame is complete
+		 * or nothing more comes out.  A value may be several frames
+		 * (maybe_compress()): a complete frame with input left is
+		 * followed by the next. */
+		if (ib.pos == ib.size && r->left == 0 &&
+		    (ret == 0 || ob.pos < ob.size))
 			break;
 	}
 	ZSTD_freeDCtx(dz);

@@ -59,13 +59,28 @@ typedef int (*kv_writer)(void *arg, const void *buf, size_t n);
  * many calls (one per connection).  Zero-initialise; free with
  * kv_ctx_free().  Calls that take one accept NULL (then they make their
  * own, more slowly).  Not shared between threads. */
+typedef struct kv_ahead kv_ahead;
 typedef struct kv_ctx {
 	void *cz;                 /* owned ZSTD_CCtx */
 	void *dz;                 /* owned ZSTD_DCtx */
 	unsigned char *buf;       /* owned scratch */
 	size_t cap;
+	kv_ahead *ahead;          /* owned: a batch's, see kv_ahead_begin() */
 } kv_ctx;
 void kv_ctx_free(kv_ctx *cx);
+
+/*
+ * A batch: the caller is about to kv_put() the values of ops[0..n) (the
+ * puts among them) through cx, in this order.  For a batch with enough to
+ * compress, a helper thread compresses its values ahead while the caller
+ * appends, and kv_put() takes the results (the stored bytes are the same
+ * as without).  ops and the values are borrowed until kv_ahead_end(cx),
+ * which the caller must call (on failure too) before it changes or frees
+ * them, and before cx is used by another thread.  Never fails: without
+ * memory or a thread the batch is compressed by the caller as usual.
+ */
+void kv_ahead_begin(kv_ctx *cx, const rdb_kv_op *ops, size_t n);
+void kv_ahead_end(kv_ctx *cx);            /* no-op without a batch */
 
 size_t kv_max_key(const pager_txn *t);
 

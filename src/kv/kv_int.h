@@ -68,6 +68,35 @@ typedef struct kv_meta {
 	kv_count user;            /* keys of the user namespace */
 } kv_meta;
 
+/* ---- zip.c: compression ------------------------------------------------ */
+
+/* Values shorter than this are stored as they are. */
+#define KV_COMPRESS_MIN 128u
+/* zstd's fast strategy with acceleration 7 (a negative level) and matches
+ * of at least 7 bytes: about half the size of text, compressed and
+ * decompressed about a third faster than level 1, which shrank text twice
+ * as much but made puts and gets wait for zstd (docs/benchmarks.md). */
+#define KV_ZSTD_LEVEL (-7)
+#define KV_ZSTD_MIN_MATCH 7
+/* Values of two samples or more are tried on their first KV_SAMPLE bytes,
+ * which must shrink by 1/16 for the rest to be compressed. */
+#define KV_SAMPLE 4096u
+
+/* A new ZSTD_CCtx with the store's parameters (free with ZSTD_freeCCtx),
+ * or NULL without memory. */
+void *kv_cz_new(void);
+/* Bytes kv_zip() may write for a value of vlen bytes. */
+size_t kv_zip_bound(size_t vlen);
+/* The stored form of val into buf (cap >= kv_zip_bound(vlen)) with cz:
+ * its length, or 0 if the value is to be stored as it is. */
+size_t kv_zip(void *cz, unsigned char *buf, size_t cap, const void *val,
+	      size_t vlen);
+/* If val is the next value of cx's batch (kv_ahead_begin()), its stored
+ * form: 1 with *out (NULL: store it as it is; else borrowed until the next
+ * call on cx) and *n; 0 if the caller must compress it itself. */
+int kv_ahead_take(kv_ctx *cx, const void *val, size_t vlen,
+		  const unsigned char **out, size_t *n);
+
 /* ---- log.c: appending ------------------------------------------------- */
 
 /* Appends bytes at the end of the log of meta m (write transaction). */
