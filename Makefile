@@ -1,7 +1,8 @@
 # Makefile -- build, test, benchmark and install rdb.
 #
 #   make            build/lib/librdb.a and build/lib/librdb.so
-#   make check      build and run every Check suite (asserts on)
+#   make check      build and run every Check suite (asserts on), the
+#                   sqllogictest runs and the examples/ programs
 #   make bench      build every bench/bench_*.c (-O2 -DNDEBUG) and run it
 #   make install    PREFIX (default /usr/local), DESTDIR honoured
 #   make layers     fail if an #include in src/ goes up a layer
@@ -123,7 +124,7 @@ FLAGS_TEXT = $(CC) | $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LIB_LIBS)
 
 # ---- targets ---------------------------------------------------------
 
-.PHONY: all check bench clean install layers deps slt slt-corpus \
+.PHONY: all check bench clean install layers deps slt slt-corpus examples \
 	slt-write-expect FORCE
 
 all: $(LIB_A) $(LIB_SO)
@@ -208,9 +209,30 @@ TEST_WRAP := $(if $(SANITIZE),$$(setarch $$(uname -m) -R true 2>/dev/null \
 
 # The sqllogictest step (see "sqllogictest" below) runs first, unless
 # CK_RUN_SUITE or CK_RUN_CASE pick Check tests.
-check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt)
+check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt \
+	$(if $(SANITIZE),,examples))
 	@echo '== $(TEST_BIN) (suites: $(SUITES))'
 	$(TEST_ENV) $(TEST_WRAP) $(TEST_BIN)
+
+# ---- examples --------------------------------------------------------
+
+# Each examples/*.c is built as a user would build it -- against a staged
+# `make install` through `pkg-config --cflags --libs rdb` -- and run; it
+# must exit 0.
+EXAMPLES := $(sort $(wildcard examples/*.c))
+STAGE := $(abspath $(B)/stage)
+
+examples: all
+	@rm -rf '$(STAGE)' $(B)/examples && mkdir -p $(B)/examples
+	@$(MAKE) --no-print-directory install PREFIX='$(STAGE)' >/dev/null
+	@set -e; for src in $(EXAMPLES); do \
+		x=$(B)/examples/$$(basename $$src .c); \
+		echo "== $$src"; \
+		$(CC) -std=c11 -Wall -Wextra -Werror $$src -o $$x \
+			$$(PKG_CONFIG_PATH='$(STAGE)/lib/pkgconfig' \
+			$(PKG_CONFIG) --cflags --libs rdb); \
+		LD_LIBRARY_PATH='$(STAGE)/lib' $$x $$x.rdb; \
+	done
 
 # ---- sqllogictest ----------------------------------------------------
 
