@@ -271,6 +271,51 @@ START_TEST(test_tblenc_cmp_random_is_a_total_order)
 }
 END_TEST
 
+static void bind_value_at(sqlite3_stmt *st, int i, const tbl_value *v);
+
+/* Random pairs of non-NULL values compared by SQLite (bound parameters
+ * have no affinity, so SQLite compares them as stored, with BINARY): the
+ * same sign as tbl_value_cmp. */
+START_TEST(test_tblenc_cmp_matches_sqlite)
+{
+	uint64_t seed = tu_seed(), s = seed;
+	unsigned char ma[8], mb[8];
+	long i, n = tu_scaled(100000, 1000);
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	char da[64], db_[64];
+
+	tu_seed_note("cmp vs sqlite", seed);
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (?1 > ?2) - (?1 < ?2)",
+					    -1, &st, NULL), SQLITE_OK);
+	for (i = 0; i < n; i++) {
+		tbl_value a = rand_value(&s, ma, sizeof(ma));
+		tbl_value b = rand_value(&s, mb, sizeof(mb));
+
+		if (a.cls == TBL_NULL || b.cls == TBL_NULL)
+			continue;
+		if (tu_rand_below(&s, 2) && a.cls == TBL_INT) {
+			b = rval((double)a.i);   /* near-equal mixed pairs */
+			if (tu_rand_below(&s, 2))
+				b.r = nextafter(b.r, tu_rand_below(&s, 2) ?
+						INFINITY : -INFINITY);
+		}
+		bind_value_at(st, 1, &a);
+		bind_value_at(st, 2, &b);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		describe(&a, da, sizeof(da));
+		describe(&b, db_, sizeof(db_));
+		ck_assert_msg(sqlite3_column_int(st, 0) ==
+			      sign(tbl_value_cmp(&a, &b)), "%s vs %s: sqlite %d",
+			      da, db_, sqlite3_column_int(st, 0));
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_tblenc_type_names_parse_case_and_space_insensitive)
 {
 	static const struct { const char *decl; tbl_type t; uint32_t len; }
@@ -1244,22 +1289,27 @@ static tbl_value rand_diff_value(uint64_t *s, char *mem, size_t cap)
 	return v;
 }
 
-static void bind_value(sqlite3_stmt *st, const tbl_value *v)
+static void bind_value_at(sqlite3_stmt *st, int i, const tbl_value *v)
 {
 	int rc = SQLITE_OK;
 
 	switch (v->cls) {
-	case TBL_NULL: rc = sqlite3_bind_null(st, 1); break;
-	case TBL_INT: rc = sqlite3_bind_int64(st, 1, v->i); break;
-	case TBL_REAL: rc = sqlite3_bind_double(st, 1, v->r); break;
-	case TBL_TEXT: rc = sqlite3_bind_text(st, 1, v->n ? v->p : "",
+	case TBL_NULL: rc = sqlite3_bind_null(st, i); break;
+	case TBL_INT: rc = sqlite3_bind_int64(st, i, v->i); break;
+	case TBL_REAL: rc = sqlite3_bind_double(st, i, v->r); break;
+	case TBL_TEXT: rc = sqlite3_bind_text(st, i, v->n ? v->p : "",
 					      (int)v->n, SQLITE_TRANSIENT);
 		break;
-	case TBL_BLOB: rc = sqlite3_bind_blob(st, 1, v->n ? v->p : "",
+	case TBL_BLOB: rc = sqlite3_bind_blob(st, i, v->n ? v->p : "",
 					      (int)v->n, SQLITE_TRANSIENT);
 		break;
 	}
 	ck_assert_int_eq(rc, SQLITE_OK);
+}
+
+static void bind_value(sqlite3_stmt *st, const tbl_value *v)
+{
+	bind_value_at(st, 1, v);
 }
 
 /* What SQLite stored: column 0 of a row of st, as a tbl_value whose bytes
@@ -1778,6 +1828,7 @@ Suite *tblenc_suite(void)
 	tcase_add_test(tc, test_tblenc_cmp_classes_order_null_number_text_blob);
 	tcase_add_test(tc, test_tblenc_cmp_bytes_by_memcmp_then_length);
 	tcase_add_test(tc, test_tblenc_cmp_random_is_a_total_order);
+	tcase_add_test(tc, test_tblenc_cmp_matches_sqlite);
 	tcase_add_test(tc, test_tblenc_type_names_parse_case_and_space_insensitive);
 	tcase_add_test(tc, test_tblenc_type_unknown_names_are_errors);
 	tcase_add_test(tc, test_tblenc_type_name_round_trips);
