@@ -1002,6 +1002,9 @@ START_TEST(test_shell_dot_table_finds_names_and_prefixes)
 	ck_assert_int_eq(sh_bool("ON"), 1);
 	ck_assert_int_eq(sh_bool("no"), 0);
 	ck_assert_int_eq(sh_bool("maybe"), -1);
+	ck_assert_int_eq(sh_bool("2"), 1);
+	ck_assert_int_eq(sh_bool("-0"), 0);
+	ck_assert_int_eq(sh_bool("1x"), -1);
 }
 END_TEST
 

@@ -307,7 +307,11 @@ int sh_bool(const char *z)
 {
 	static const char *const yes[] = {"on", "yes", "1", "true"};
 	static const char *const no[] = {"off", "no", "0", "false"};
+	const char *p = z + (*z == '-' || *z == '+');
 	int i;
+
+	if (isdigit((unsigned char)*p) && p[strspn(p, "0123456789")] == '\0')
+		return strtol(z, NULL, 10) != 0;
 
 	for (i = 0; i < 4; i++) {
 		if (strcasecmp(z, yes[i]) == 0)

@@ -238,7 +238,8 @@ extern const sh_dot sh_dots[];
 /* .help [TOPIC]: every command, or those whose name starts with topic
  * (with their details).  Returns how many were printed. */
 int sh_dot_help(FILE *out, const char *topic);
-/* "on"/"yes"/"1"/"true" -> 1, "off"/"no"/"0"/"false" -> 0, else -1. */
+/* "on"/"yes"/"true" or a non-zero integer -> 1, "off"/"no"/"false"/0 ->
+ * 0, else -1. */
 int sh_bool(const char *z);
 
 /* ---- statements from input lines (input.c) -------------------------- */
