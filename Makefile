@@ -30,6 +30,8 @@ SHELL := /bin/bash
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 CFLAGS ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
@@ -65,10 +67,14 @@ LIB_A := $(B)/lib/librdb.a
 LIB_SO := $(B)/lib/librdb.so
 
 # The shell (src/shell, not in the library): the test program links every
-# file but main.c, the rdb program all of them.
+# file but main.c and dot.c (the two that call the database), the rdb
+# program all of them.
 SHELL_SRCS := $(sort $(wildcard src/shell/*.c))
-SHELL_LIB_SRCS := $(filter-out src/shell/main.c,$(SHELL_SRCS))
+SHELL_APP_SRCS := src/shell/main.c src/shell/dot.c
+SHELL_LIB_SRCS := $(filter-out $(SHELL_APP_SRCS),$(SHELL_SRCS))
 SHELL_LIB_OBJS := $(SHELL_LIB_SRCS:%.c=$(B)/obj/%.o)
+SHELL_OBJS := $(SHELL_SRCS:%.c=$(B)/obj/%.o)
+RDB_BIN := $(B)/bin/rdb
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 SUITES := $(patsubst tests/check_%.c,%,$(filter-out tests/check_main.c,\
@@ -102,6 +108,7 @@ CHECK_CFLAGS = $(eval CHECK_CFLAGS := \
 	$$(call pkgq,--cflags,$(TEST_PKGS)))$(CHECK_CFLAGS)
 CHECK_LIBS = $(eval CHECK_LIBS := \
 	$$(call pkgq,--libs,$(TEST_PKGS)))$(CHECK_LIBS)
+EDIT_LIBS = $(eval EDIT_LIBS := $$(call pkgq,--libs,libedit))$(EDIT_LIBS)
 PEER_CFLAGS = $(eval PEER_CFLAGS := \
 	$$(call pkgq,--cflags,sqlite3 lmdb))$(PEER_CFLAGS)
 PEER_LIBS = $(eval PEER_LIBS := \
@@ -124,10 +131,10 @@ FLAGS_TEXT = $(CC) | $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LIB_LIBS)
 
 # ---- targets ---------------------------------------------------------
 
-.PHONY: all check bench clean install layers deps slt slt-corpus examples \
+.PHONY: all check bench clean install layers deps run slt slt-corpus examples \
 	slt-write-expect FORCE
 
-all: $(LIB_A) $(LIB_SO)
+all: $(LIB_A) $(LIB_SO) $(RDB_BIN)
 
 deps:
 	@bash scripts/deps.sh
@@ -163,6 +170,20 @@ $(LIB_SO): $(PIC_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -shared -Wl,-soname,librdb.so $(SO_DEFS) -o $@ $^ \
 		$(ALL_LDFLAGS) $(LIB_LIBS)
+
+# ---- the rdb shell ---------------------------------------------------
+
+$(RDB_BIN): $(SHELL_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(SHELL_OBJS) $(LIB_A) $(ALL_LDFLAGS) $(EDIT_LIBS) \
+		$(LIB_LIBS) -lm
+
+# The quick start: build, create demo.rdb (a users table) when missing,
+# and open the shell on it.
+run: all
+	@[ -e demo.rdb ] || { $(RDB_BIN) demo.rdb < scripts/demo.sql && \
+		echo 'created demo.rdb (table users; try: SELECT * FROM users;)'; }
+	@$(RDB_BIN) demo.rdb
 
 # ---- tests -----------------------------------------------------------
 
@@ -364,6 +385,9 @@ install: all
 	install -m 755 $(LIB_SO) '$(DESTDIR)$(LIBDIR)/librdb.so'
 	install -m 644 include/rdb.h '$(DESTDIR)$(INCLUDEDIR)/rdb.h'
 	install -m 644 $(B)/rdb.pc '$(DESTDIR)$(LIBDIR)/pkgconfig/rdb.pc'
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MANDIR)/man1'
+	install -m 755 $(RDB_BIN) '$(DESTDIR)$(BINDIR)/rdb'
+	install -m 644 rdb.1 '$(DESTDIR)$(MANDIR)/man1/rdb.1'
 
 clean:
 	rm -rf build
