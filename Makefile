@@ -1,10 +1,12 @@
 # Makefile -- build, test, benchmark and install rdb.
 #
-#   make            build/lib/librdb.a and build/lib/librdb.so
+#   make            build/lib/librdb.a, build/lib/librdb.so, build/bin/rdb
+#   make run        build, create demo.rdb if missing, open the shell on it
 #   make check      build and run every Check suite (asserts on), the
-#                   sqllogictest runs and the examples/ programs
+#                   sqllogictest runs, the shell scripts and the examples/
 #   make bench      build every bench/bench_*.c (-O2 -DNDEBUG) and run it
-#   make install    PREFIX (default /usr/local), DESTDIR honoured
+#   make install    library, rdb and rdb.1; PREFIX (default /usr/local),
+#                   DESTDIR honoured
 #   make layers     fail if an #include in src/ goes up a layer
 #   make slt        the sqllogictest runner over tests/slt/*.test
 #   make slt-corpus the runner over the shared sqllogictest corpus
@@ -181,8 +183,10 @@ $(RDB_BIN): $(SHELL_OBJS) $(LIB_A)
 # The quick start: build, create demo.rdb (a users table) when missing,
 # and open the shell on it.
 run: all
-	@[ -e demo.rdb ] || { $(RDB_BIN) demo.rdb < scripts/demo.sql && \
-		echo 'created demo.rdb (table users; try: SELECT * FROM users;)'; }
+	@[ -e demo.rdb ] || { rm -f demo.rdb.tmp demo.rdb.tmp-wal && \
+		$(RDB_BIN) -bail demo.rdb.tmp < scripts/demo.sql && \
+		mv demo.rdb.tmp demo.rdb && \
+		echo 'created demo.rdb (try: SELECT * FROM users;)'; }
 	@$(RDB_BIN) demo.rdb
 
 # ---- tests -----------------------------------------------------------
