@@ -233,11 +233,15 @@ TEST_WRAP := $(if $(SANITIZE),$$(setarch $$(uname -m) -R true 2>/dev/null \
 	&& echo setarch $$(uname -m) -R))
 
 # The sqllogictest step (see "sqllogictest" below) runs first, unless
-# CK_RUN_SUITE or CK_RUN_CASE pick Check tests.
+# CK_RUN_SUITE or CK_RUN_CASE pick Check tests.  The shell's batch scripts
+# (tests/shell/run.sh) run with the shell suite.
 check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt \
 	$(if $(SANITIZE),,examples))
 	@echo '== $(TEST_BIN) (suites: $(SUITES))'
-	$(TEST_ENV) $(TEST_WRAP) $(TEST_BIN)
+	$(TEST_ENV) RDB_SHELL_BIN='$(CURDIR)/$(RDB_BIN)' $(TEST_WRAP) $(TEST_BIN)
+	@if [ -z '$(CK_RUN_SUITE)' ] || [ '$(CK_RUN_SUITE)' = shell ]; then \
+		echo '== tests/shell/run.sh $(RDB_BIN)'; \
+		$(TEST_WRAP) bash tests/shell/run.sh $(RDB_BIN); fi
 
 # ---- examples --------------------------------------------------------
 
