@@ -18,7 +18,7 @@ typedef struct shell {
 	int header_set;          /* headers chosen explicitly */
 	FILE *out;               /* stdout, or .output/.once's file */
 	int out_pipe;            /* out came from popen() */
-	int once;                /* restore stdout after one statement */
+	int once;                /* .once: commands left before stdout */
 	int bail, echo, timer, changes;
 	int interactive;
 	int n_err;               /* errors so far (batch exit status) */
@@ -29,7 +29,9 @@ typedef struct shell {
 
 /* The one shell (for the SIGINT handler). */
 extern shell *sh_app;
-extern volatile sig_atomic_t sh_interrupts;
+extern volatile sig_atomic_t sh_interrupts;  /* Ctrl-C since the last
+						   command started */
+extern volatile sig_atomic_t sh_running;     /* a statement is running */
 
 /* Run every statement of sql (its first line is line, for messages;
  * 0: no line number).  Returns 0, or 1 after reporting an error. */

@@ -237,7 +237,7 @@ static int do_output(shell *sh, int argc, char **argv, int once)
 	}
 	sh->out = f;
 	sh->out_pipe = name[0] == '|';
-	sh->once = once;
+	sh->once = once ? 2 : 0;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 
 shell *sh_app;
 volatile sig_atomic_t sh_interrupts;
+volatile sig_atomic_t sh_running;
 
 /* ====================================================================
  * Errors, opening
@@ -187,6 +188,14 @@ static void cpu_times(double *user, double *sys)
 	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
+/* .once sets once to 2: its own end counts one, the next command's end
+ * sends the output back to stdout. */
+static void once_done(shell *sh)
+{
+	if (sh->once > 0 && --sh->once == 0)
+		app_output_reset(sh);
+}
+
 /* One complete SQL text: echo, timer, run, and .once's end. */
 static int run_text(shell *sh, const char *sql, long line)
 {
@@ -205,22 +214,27 @@ static int run_text(shell *sh, const char *sql, long line)
 		cpu_times(&u0, &s0);
 	}
 	sh_interrupts = 0;
+	sh_running = 1;
 	rc = app_run_sql(sh, sql, line);
+	sh_running = 0;
 	if (sh->timer) {
 		cpu_times(&u1, &s1);
 		fprintf(sh->out, "Run Time: real %.3f user %f sys %f\n",
 			now_real() - r0, u1 - u0, s1 - s0);
 	}
-	if (sh->once)
-		app_output_reset(sh);
+	once_done(sh);
 	return rc;
 }
 
 static int run_dot(shell *sh, const char *line)
 {
+	int rc;
+
 	if (sh->echo)
 		fprintf(sh->out, "%s\n", line);
-	return app_dot(sh, line);
+	rc = app_dot(sh, line);
+	once_done(sh);
+	return rc;
 }
 
 /* Has completion for the rest of input.c's rule: rdb_complete(). */
@@ -242,6 +256,10 @@ int app_process(shell *sh, FILE *in, int interactive)
 	(void)interactive;
 	sh_input_init(&inp, complete);
 	while (!sh->quit && sh_read_line(in, &line)) {
+		if (sh_interrupts > 0) {   /* Ctrl-C stops a batch */
+			n_err++;
+			break;
+		}
 		k = sh_input_feed(&inp, line.p, &text, &start);
 		if (k == SH_LINE_DOT) {
 			rc = run_dot(sh, text);
@@ -258,7 +276,7 @@ int app_process(shell *sh, FILE *in, int interactive)
 				break;
 		}
 	}
-	if (!sh->quit && !(n_err && sh->bail) &&
+	if (!sh->quit && !(n_err && sh->bail) && sh_interrupts == 0 &&
 	    sh_input_finish(&inp, &text, &start) == SH_LINE_SQL)
 		n_err += run_text(sh, text, start);
 	sh_input_free(&inp);
@@ -397,6 +415,7 @@ static int interactive_loop(shell *sh)
 			break;
 		}
 		k = sh_input_feed(&inp, line, &text, &start);
+		sh_interrupts = 0;
 		if (k == SH_LINE_DOT) {
 			remember(text);
 			rc = run_dot(sh, text);
@@ -423,7 +442,7 @@ static void on_sigint(int sig)
 {
 	(void)sig;
 	sh_interrupts++;
-	if (sh_app && sh_app->db)
+	if (sh_running && sh_app && sh_app->db)
 		rdb_interrupt(sh_app->db);
 	if (sh_interrupts > 2 && sh_app && !sh_app->interactive)
 		_exit(1);
