@@ -133,6 +133,23 @@ static int print_rows(shell *sh, rdb_stmt *st)
 	return rc;
 }
 
+/* EXPLAIN QUERY PLAN: its rows (id, parent, notused, detail) as a tree,
+ * as sqlite3 shows them whatever the mode. */
+static int print_plan(shell *sh, rdb_stmt *st)
+{
+	sh_eqp e = {0};
+	int rc;
+
+	if (rdb_column_count(st) < 4)
+		return print_rows(sh, st);
+	while ((rc = rdb_step(st)) == RDB_ROW)
+		sh_eqp_add(&e, (int)rdb_column_int64(st, 0),
+			   (int)rdb_column_int64(st, 1),
+			   (const char *)rdb_column_text(st, 3));
+	sh_eqp_render(&e, rc == RDB_DONE ? sh->out : NULL);
+	return rc;
+}
+
 int app_run_sql(shell *sh, const char *sql, long line)
 {
 	const char *p = sql, *tail = NULL;
@@ -148,7 +165,7 @@ int app_run_sql(shell *sh, const char *sql, long line)
 		}
 		if (st == NULL)
 			break;
-		rc = print_rows(sh, st);
+		rc = sh_is_eqp(p) ? print_plan(sh, st) : print_rows(sh, st);
 		if (rc != RDB_DONE) {
 			app_error(sh, line, "%s", rc == RDB_INTERRUPT ?
 				  "interrupted" : rdb_errmsg(sh->db));
