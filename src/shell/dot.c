@@ -99,8 +99,14 @@ static int set_flag(shell *sh, const sh_dot *d, int argc, char **argv)
 {
 	int v;
 
-	if (argc != 2 || (v = sh_bool(argv[1])) < 0)
+	if (argc != 2)
 		return usage(d);
+	if ((v = sh_bool(argv[1])) < 0) {
+		/* sqlite3 warns and carries on */
+		fprintf(stderr, "ERROR: Not a boolean value: \"%s\". "
+			"Assuming \"no\".\n", argv[1]);
+		v = 0;
+	}
 	if (strcmp(d->name, "bail") == 0)
 		sh->bail = v;
 	else if (strcmp(d->name, "echo") == 0)
@@ -208,9 +214,9 @@ static void do_show(shell *sh)
 	fprintf(o, "%12.12s: ", "rowseparator");
 	print_c_string(o, sh->fmt.rowsep);
 	fprintf(o, "%12.12s: %s\n", "timer", sh->timer ? "on" : "off");
-	fprintf(o, "%12.12s:", "width");
+	fprintf(o, "%12.12s: ", "width");
 	for (i = 0; i < sh->fmt.n_widths; i++)
-		fprintf(o, " %d", sh->fmt.widths[i]);
+		fprintf(o, "%d ", sh->fmt.widths[i]);
 	fprintf(o, "\n%12.12s: %s\n", "filename",
 		sh->path ? sh->path : ":memory:");
 }
@@ -348,7 +354,6 @@ static int do_tables(shell *sh, int argc, char **argv)
 static int do_indexes(shell *sh, int argc, char **argv)
 {
 	char **names;
-	int i;
 
 	if (argc > 2)
 		return usage(sh_dot_find("indexes"));
@@ -357,8 +362,7 @@ static int do_indexes(shell *sh, int argc, char **argv)
 		  "ORDER BY name"
 		: "SELECT name FROM rdb_indexes ORDER BY name",
 		argc > 1 ? argv[1] : NULL);
-	for (i = 0; names[i]; i++)
-		fprintf(sh->out, "%s\n", names[i]);
+	print_names(sh->out, names);
 	sh_argv_free(names);
 	return 0;
 }
