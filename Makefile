@@ -241,7 +241,7 @@ check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt \
 	$(TEST_ENV) RDB_SHELL_BIN='$(CURDIR)/$(RDB_BIN)' $(TEST_WRAP) $(TEST_BIN)
 	@if [ -z '$(CK_RUN_SUITE)' ] || [ '$(CK_RUN_SUITE)' = shell ]; then \
 		echo '== tests/shell/run.sh $(RDB_BIN)'; \
-		$(TEST_WRAP) bash tests/shell/run.sh $(RDB_BIN); fi
+		$(TEST_ENV) $(TEST_WRAP) bash tests/shell/run.sh $(RDB_BIN); fi
 
 # ---- examples --------------------------------------------------------
 
