@@ -137,6 +137,9 @@ sed 's/$/\r/' "$dir/complete.out" >"$tmp/crlf.test"
 run 0 --engine sqlite "$tmp/crlf.test" "$tmp/crlf.test" &&
 	has "$tmp/out" "10 passed, 0 failed" "CRLF script, twice"
 run 0 --engine sqlite --file "$tmp/crlf.test"
+run 0 --engine sqlite --timing "$tmp/crlf.test" &&
+	has "$tmp/out" "0 skipped (" "--timing" &&
+	has "$tmp/out" "s; slowest record: line " "--timing"
 
 # Bad usage.
 run 2 --engine nosuch "$mixed"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_HASH_THRESHOLD 8
@@ -23,6 +24,7 @@ typedef struct options {
 	int verbose;
 	int use_file;            /* a temporary file, not memory */
 	int complete;            /* print the scripts with fresh results */
+	int timing;              /* per-file time and slowest record */
 	const char *expect_path;
 	const char *write_path;
 	slt_list *expect;        /* owned, or NULL */
@@ -74,6 +76,8 @@ typedef struct run {
 	unsigned char *out;      /* owned */
 	size_t n_rec, cap_rec;
 	int ex_entry;            /* entry in o->exceptions, or -1 */
+	double slowest;          /* --timing: seconds of the slowest record */
+	int slowest_line;
 } run;
 
 /* ---- scripts -------------------------------------------------------- */
@@ -539,6 +543,14 @@ static int run_record(run *ru, const record *r)
 	return R_EXCEPT;
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Handle one record; returns 1 when the script halts. */
 static int dispatch(run *ru, record *r, int halted)
 {
@@ -559,7 +571,13 @@ static int dispatch(run *ru, record *r, int halted)
 		return halted;
 	}
 	if (is_rec) {
+		double t0 = now();
+
 		add_outcome(ru, r->head + 1, run_record(ru, r));
+		if (now() - t0 > ru->slowest) {
+			ru->slowest = now() - t0;
+			ru->slowest_line = r->head + 1;
+		}
 		return 0;
 	}
 	if (halted || r->skip || kind[0] == '\0')
@@ -678,6 +696,7 @@ static void run_file(const options *o, const char *path, totals *t)
 	run ru = {.o = o, .s = &s, .threshold = DEFAULT_HASH_THRESHOLD};
 	long c[4] = {0};
 	size_t i;
+	double t0 = now();
 
 	if (script_load(&s, path)) {
 		t->io_errors++;
@@ -693,6 +712,9 @@ static void run_file(const options *o, const char *path, totals *t)
 		       c[R_PASS], c[R_FAIL], c[R_SKIP]);
 		if (c[R_EXCEPT] > 0)
 			printf(", %ld excepted", c[R_EXCEPT]);
+		if (o->timing)
+			printf(" (%.2f s; slowest record: line %d, %.3f s)",
+			       now() - t0, ru.slowest_line, ru.slowest);
 		printf("\n");
 		fflush(stdout);
 	}
@@ -732,6 +754,7 @@ static void usage(FILE *f)
 "  --exceptions FILE     records that fail on purpose (each with its\n"
 "                        docs/sql.md section and reason): counted apart\n"
 "  --file                use a temporary database file, not memory\n"
+"  --timing              add each file's run time and its slowest record\n"
 "  --complete            print each script with the results the engine\n"
 "                        computes (to write expected results)\n"
 "Prints 'file: P passed, F failed, S skipped' per file, then\n"
@@ -780,6 +803,8 @@ static int parse_args(int argc, char **argv, options *o)
 			exc = argv[++i];
 		else if (strcmp(a, "--file") == 0)
 			o->use_file = 1;
+		else if (strcmp(a, "--timing") == 0)
+			o->timing = 1;
 		else if (strcmp(a, "--complete") == 0)
 			o->complete = 1;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
