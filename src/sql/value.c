@@ -431,7 +431,11 @@ void sql_value_text(const sql_value *x, char tmp[SQL_NUM_TEXT],
 		return;
 	case TBL_TEXT:
 	case TBL_BLOB:
+		/* Never NULL for a text or blob, even one built by hand with
+		 * p == NULL and n == 0: NULL means SQL NULL to callers. */
 		*p = sql_value_ptr(x);
+		if (*p == NULL)
+			*p = (const unsigned char *)"";
 		*n = x->v.n;
 		return;
 	default:
@@ -620,14 +624,21 @@ int sql_value_cmp(const sql_value *a, const sql_value *b)
 	}
 }
 
+/* Would applying aff change x? */
+static int aff_changes(const sql_value *x, sql_aff aff)
+{
+	if (aff_numeric(aff))
+		return x->v.cls == TBL_TEXT;
+	return aff == SQL_AFF_TEXT &&
+		(x->v.cls == TBL_INT || x->v.cls == TBL_REAL);
+}
+
 void sql_compare(sql_cmp_op op, const sql_value *a, const sql_value *b,
 		 sql_aff aff, sql_value *out)
 {
-	sql_value x = *a, y = *b;
+	sql_value x, y;
 	int c, r;
 
-	/* Copies for the affinity: inline and borrowed bytes copy with =,
-	 * and a heap value is only read through x (never freed). */
 	if (a->v.cls == TBL_NULL || b->v.cls == TBL_NULL) {
 		if (op == SQL_CMP_IS || op == SQL_CMP_ISNOT) {
 			r = a->v.cls == b->v.cls;
@@ -637,9 +648,19 @@ void sql_compare(sql_cmp_op op, const sql_value *a, const sql_value *b,
 		}
 		return;
 	}
-	sql_value_apply_aff(&x, aff);
-	sql_value_apply_aff(&y, aff);
-	c = sql_value_cmp(&x, &y);
+	/* Converted copies only where the affinity changes an operand (a
+	 * copy made with = only reads a heap value, never frees it). */
+	if (aff_changes(a, aff)) {
+		x = *a;
+		sql_value_apply_aff(&x, aff);
+		a = &x;
+	}
+	if (aff_changes(b, aff)) {
+		y = *b;
+		sql_value_apply_aff(&y, aff);
+		b = &y;
+	}
+	c = sql_value_cmp(a, b);
 	switch (op) {
 	case SQL_CMP_EQ: case SQL_CMP_IS: r = c == 0; break;
 	case SQL_CMP_NE: case SQL_CMP_ISNOT: r = c != 0; break;

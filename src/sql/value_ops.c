@@ -110,6 +110,10 @@ static void arith(sql_binop op, const sql_value *a, const sql_value *b,
 {
 	sql_value x, y;
 
+	/* The common case first: two integers, no copies. */
+	if (a->v.cls == TBL_INT && b->v.cls == TBL_INT &&
+	    int_math(op, a->v.i, b->v.i, out))
+		return;
 	if (a->v.cls == TBL_NULL || b->v.cls == TBL_NULL) {
 		sql_value_null(out);
 		return;
