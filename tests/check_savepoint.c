@@ -469,19 +469,37 @@ END_TEST
 
 START_TEST(test_savepoint_pinned_page_is_stale_after_rollback)
 {
-	pager_opts o = opts(32, 1000);
+	pager_opts o = opts(16, 1000);
 	pager *p = open_ok(&o);
 	pager_txn *t = begin_ok(p, 1);
-	pager_page *pg;
-	uint32_t id;
+	pager_page *pg, *old;
+	mstate m;
+	uint64_t g = 0;
+	uint32_t id, i;
 
+	ms_init(&m);
+	/* A private page pinned across the rollback. */
 	OK(pager_savepoint(t, &id));
 	OK(pager_alloc(t, FMT_PT_BT_LEAF, &pg));
 	OK(pager_savepoint_rollback(t, id));
 	ck_assert_uint_eq(pager_txn_page_count(t), 1);
 	ck_assert_int_eq(pager_write(t, &pg), RDB_MISUSE);
 	pager_unref(pg);
+	for (i = 0; i < 60; i++)
+		OK(op_alloc(t, &m, ++g));
 	OK(pager_commit(t));
+	/* A page spilled after the savepoint (a log slot the rollback takes
+	 * back), pinned across it. */
+	t = begin_ok(p, 1);
+	OK(pager_savepoint(t, &id));
+	for (i = 1; i <= 60; i++)
+		OK(op_rewrite(t, &m, i, ++g));
+	OK(pager_get(t, 1, &old));
+	OK(pager_savepoint_rollback(t, id));
+	ck_assert_int_eq(pager_write(t, &old), RDB_MISUSE);
+	pager_unref(old);
+	OK(pager_commit(t));
+	ms_free(&m);
 	OK(pager_close(p));
 }
 END_TEST

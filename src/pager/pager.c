@@ -593,16 +593,8 @@ static rdb_rc make_private(pager_txn *t, pager_page **pg)
 	pager_page *f = *pg, *nf;
 	rdb_rc rc;
 
-	if (f->ver == VER_PRIVATE) {
-		/* Only a savepoint rollback takes a private frame away from
-		 * under its pin. */
-		if (!f->in_hash)
-			return rdb_err_set(t->err, RDB_MISUSE,
-					   "page %u is stale: a savepoint was "
-					   "rolled back while it was pinned",
-					   f->pgno);
+	if (f->ver == VER_PRIVATE)
 		return RDB_OK;
-	}
 	rc = private_frame(t, f->pgno, &nf);
 	if (rc != RDB_OK)
 		return rc;
@@ -622,6 +614,13 @@ rdb_rc pager_write(pager_txn *t, pager_page **pg)
 		return rdb_err_set(t->err, RDB_MISUSE,
 				   "page %u written in a read transaction",
 				   (*pg)->pgno);
+	/* Within a write transaction only a savepoint rollback takes a
+	 * frame the writer has pinned out of the hash (and only the writer
+	 * does, so no lock is needed to look). */
+	if (!(*pg)->in_hash)
+		return rdb_err_set(t->err, RDB_MISUSE,
+				   "page %u is stale: a savepoint was rolled "
+				   "back while it was pinned", (*pg)->pgno);
 	if (t->n_sp != 0 && (rc = sp_note_page(t, *pg)) != RDB_OK)
 		return rc;
 	return make_private(t, pg);
