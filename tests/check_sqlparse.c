@@ -377,6 +377,39 @@ START_TEST(test_sqlparse_tree_joins_compounds_subqueries)
 }
 END_TEST
 
+/* SQLite's sqlite_schema.sql text for each statement (from SQLite 3.40). */
+static const char *const schema_cases[][2] = {
+	{ "create   table if not exists main.\"t\" (a)  ", "CREATE TABLE \"t\" (a)" },
+	{ "CREATE unique INDEX   IF NOT EXISTS i ON t(a)", "CREATE UNIQUE INDEX i ON t(a)" },
+	{ "create index i2 on t(b) where b > 0", "CREATE INDEX i2 on t(b) where b > 0" },
+	{ "create temp view  v as select 1", "CREATE VIEW v as select 1" },
+	{ "create  TRIGGER if not exists main.r  after insert on t begin select 1; end",
+	  "CREATE TRIGGER r  after insert on t begin select 1; end" },
+	{ "create temporary table w(b) /* c */", "CREATE TABLE w(b)" },
+	{ "  CREATE TABLE x(a) -- hi", "CREATE TABLE x(a)" },
+};
+
+START_TEST(test_sqlparse_tree_schema_text_like_sqlite)
+{
+	sql_stmt *s = parse1(schema_cases[_i][0]);
+	rdb_buf b = { 0 };
+
+	ck_assert_int_eq(sql_schema_text(s, &b), RDB_OK);
+	ck_assert_int_eq(rdb_buf_terminate(&b), RDB_OK);
+	ck_assert_str_eq((const char *)b.p, schema_cases[_i][1]);
+	rdb_buf_free(&b);
+	sql_stmt_free(s);
+	s = parse1("CREATE TABLE t AS SELECT 1");
+	ck_assert_int_eq(sql_schema_text(s, &b), RDB_MISUSE);
+	sql_stmt_free(s);
+	s = parse1("DROP TABLE main.t");
+	ck_assert_int_eq(sql_schema_text(s, &b), RDB_MISUSE);
+	ck_assert_str_eq(s->sql + s->object_off, "t");
+	sql_stmt_free(s);
+	rdb_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_sqlparse_tree_script_and_empty_statements)
 {
 	const char *sql = " ;; SELECT 1 ; -- c\n /* d */ INSERT INTO t "
@@ -1170,6 +1203,8 @@ Suite *sqlparse_suite(void)
 	tcase_add_test(tc, test_sqlparse_tree_params_numbered_as_sqlite);
 	tcase_add_test(tc, test_sqlparse_tree_ddl_fields);
 	tcase_add_test(tc, test_sqlparse_tree_joins_compounds_subqueries);
+	tcase_add_loop_test(tc, test_sqlparse_tree_schema_text_like_sqlite, 0,
+			    (int)(sizeof(schema_cases) / sizeof(schema_cases[0])));
 	tcase_add_test(tc, test_sqlparse_tree_script_and_empty_statements);
 	suite_add_tcase(s, tc);
 

@@ -425,6 +425,8 @@ struct sql_stmt {
 				     NUL-terminated; CREATE statements are
 				     stored in the catalog as this text */
 	size_t n_sql;
+	uint32_t object_off;      /* CREATE, DROP: offset in sql of the
+				     object's name (after any "schema.") */
 	sql_pos pos;              /* of the first token */
 	int n_params;             /* largest parameter index used */
 	const char **param_names; /* [n_params]; [i] is the name of index
@@ -487,6 +489,16 @@ int sql_complete(const char *text);
  * Returns RDB_OK or RDB_NOMEM (out keeps what was appended so far).
  */
 rdb_rc sql_print_stmt(const sql_stmt *s, rdb_buf *out);
+
+/*
+ * Append the text SQLite keeps in sqlite_schema.sql for a CREATE TABLE
+ * (not AS SELECT), INDEX, VIEW or TRIGGER statement: "CREATE TABLE ",
+ * "CREATE UNIQUE INDEX ", ... followed by the statement's own text from
+ * the object's name on -- so TEMP, IF NOT EXISTS, a schema qualifier and
+ * the spacing and case of the first words are normalized, the rest is kept
+ * as written.  RDB_MISUSE for other statements; RDB_NOMEM.
+ */
+rdb_rc sql_schema_text(const sql_stmt *s, rdb_buf *out);
 rdb_rc sql_print_select(const sql_select *s, rdb_buf *out);
 rdb_rc sql_print_expr(const sql_expr *e, rdb_buf *out);
 

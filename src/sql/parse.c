@@ -648,6 +648,7 @@ static rdb_rc stmt_finish(parser *p, sql_stmt *s, const token *first)
 	s->pos.len = (uint32_t)s->n_sql;
 	s->n_params = p->n_params;
 	s->param_names = p->param_names;
+	s->object_off = p->object_off;
 	return s->sql != NULL ? RDB_OK : p->rc;
 }
 

@@ -7,13 +7,17 @@
 #include <string.h>
 #include <strings.h>
 
-/* [schema.]name */
+/* [schema.]name; the offset of name's token goes to p->object_off (the
+ * catalog's text of a CREATE statement starts there). */
 static rdb_rc qualified(parser *p, const char **schema, const char **name)
 {
-	rdb_rc rc = p_name(p, name);
+	rdb_rc rc;
 
+	p->object_off = (uint32_t)(p->tok.off - p->stmt_off);
+	rc = p_name(p, name);
 	if (rc == RDB_OK && p_accept(p, TK_DOT)) {
 		*schema = *name;
+		p->object_off = (uint32_t)(p->tok.off - p->stmt_off);
 		rc = p_name(p, name);
 	}
 	return rc;

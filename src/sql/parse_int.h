@@ -224,6 +224,7 @@ typedef struct parser {
 	int cap_params;
 	const char **param_names; /* in the arena, [cap_params] */
 	int in_trigger;     /* parsing a trigger body */
+	uint32_t object_off; /* CREATE/DROP: offset of the object's name */
 	const char *no_params; /* non-NULL: parameters refused, this says
 				  why (CREATE VIEW, CREATE TRIGGER) */
 } parser;

@@ -6,6 +6,7 @@
  * README.md ("Parser", "Printing").
  */
 #include "sql/parse_int.h"
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -950,4 +951,30 @@ rdb_rc sql_print_stmt(const sql_stmt *s, rdb_buf *out)
 
 	stmt(&w, s);
 	return w.rc;
+}
+
+rdb_rc sql_schema_text(const sql_stmt *s, rdb_buf *out)
+{
+	const char *head;
+	rdb_rc rc;
+
+	switch (s->kind) {
+	case SQL_CREATE_TABLE:
+		if (s->u.create_table.as_select != NULL)
+			return RDB_MISUSE;
+		head = "CREATE TABLE ";
+		break;
+	case SQL_CREATE_INDEX:
+		head = s->u.create_index.unique ? "CREATE UNIQUE INDEX " :
+		       "CREATE INDEX ";
+		break;
+	case SQL_CREATE_VIEW: head = "CREATE VIEW "; break;
+	case SQL_CREATE_TRIGGER: head = "CREATE TRIGGER "; break;
+	default: return RDB_MISUSE;
+	}
+	assert(s->object_off <= s->n_sql);
+	if ((rc = rdb_buf_puts(out, head)) != RDB_OK)
+		return rc;
+	return rdb_buf_append(out, s->sql + s->object_off,
+			      s->n_sql - s->object_off);
 }
