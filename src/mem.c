@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+static atomic_int armed;         /* rdb_mem_fail_at() was ever called */
 static atomic_long fail_at;      /* 0 = never fail */
 static atomic_long n_calls;      /* allocations since rdb_mem_fail_at() */
 static atomic_int fail_sticky;
@@ -15,8 +16,13 @@ static atomic_int fail_fired;
  * must fail. */
 static int should_fail(void)
 {
-	long n = atomic_fetch_add(&n_calls, 1) + 1;
-	long at = atomic_load(&fail_at);
+	long n, at;
+
+	/* Programs that never use the injector pay one relaxed load. */
+	if (!atomic_load_explicit(&armed, memory_order_relaxed))
+		return 0;
+	n = atomic_fetch_add(&n_calls, 1) + 1;
+	at = atomic_load(&fail_at);
 
 	if (at == 0 || n < at)
 		return 0;
@@ -57,6 +63,7 @@ void rdb_free(void *p)
 
 void rdb_mem_fail_at(long n, int sticky)
 {
+	atomic_store(&armed, 1);
 	atomic_store(&fail_at, 0);
 	atomic_store(&n_calls, 0);
 	atomic_store(&fail_sticky, sticky != 0);

@@ -20,7 +20,9 @@ void rdb_free(void *p);
  * counted from this call fail (n >= 1); with sticky every later one fails
  * too.  n == 0 turns failures off.  rdb_mem_count() is the number of
  * allocation calls made since the last rdb_mem_fail_at(); rdb_mem_failed()
- * tells whether an injected failure has happened since then.
+ * tells whether an injected failure has happened since then.  Counting
+ * starts with the first rdb_mem_fail_at() call of the process: before it,
+ * allocations cost no shared-counter update.
  */
 void rdb_mem_fail_at(long n, int sticky);
 long rdb_mem_count(void);

@@ -7,6 +7,7 @@
 #include "sql_int.h"
 #include "kv/kv.h"
 #include "sql/ast.h"
+#include <string.h>
 #include "mem.h"
 
 rdb_rc sql_conn_new(pager *p, rdb_err *err, sql_conn **out)
@@ -31,9 +32,69 @@ rdb_rc sql_conn_free(sql_conn *c)
 		return rdb_err_set(c->err, RDB_MISUSE, "unable to close due "
 				   "to unfinalized statements");
 	pager_rollback(c->txn);
+	conn_drop_rows(c);
+	rdb_free(c->deltas);
 	tbl_schema_unref(c->schema);
 	rdb_free(c);
 	return RDB_OK;
+}
+
+/* ---- row-count estimates ---------------------------------------------------- */
+
+void conn_note_rows(sql_conn *c, const char *table, int64_t delta)
+{
+	struct row_delta *d;
+	size_t n;
+	int i;
+
+	if (delta == 0)
+		return;
+	for (i = 0; i < c->ndeltas; i++)
+		if (strcmp(c->deltas[i].table, table) == 0) {
+			c->deltas[i].delta += delta;
+			return;
+		}
+	if (c->ndeltas == c->cdeltas) {
+		int cap = c->cdeltas ? 2 * c->cdeltas : 8;
+
+		if ((d = rdb_realloc(c->deltas, (size_t)cap * sizeof(*d))) ==
+		    NULL)
+			return;           /* an estimate may be missed */
+		c->deltas = d;
+		c->cdeltas = cap;
+	}
+	n = strlen(table);
+	if ((c->deltas[c->ndeltas].table = rdb_malloc(n + 1)) == NULL)
+		return;
+	memcpy(c->deltas[c->ndeltas].table, table, n + 1);
+	c->deltas[c->ndeltas++].delta = delta;
+}
+
+void conn_drop_rows(sql_conn *c)
+{
+	int i;
+
+	for (i = 0; i < c->ndeltas; i++)
+		rdb_free(c->deltas[i].table);
+	c->ndeltas = 0;
+}
+
+rdb_rc conn_flush_rows(sql_conn *c, pager_txn *t)
+{
+	tbl_schema *s = NULL;
+	const tbl_table *tb;
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	if (c->ndeltas > 0)
+		rc = tbl_schema_get(t, c->schema, &s);
+	for (i = 0; i < c->ndeltas && rc == RDB_OK; i++)
+		if ((tb = tbl_schema_table(s, c->deltas[i].table)) != NULL &&
+		    !tb->system)
+			rc = tbl_note_rows(t, tb, c->deltas[i].delta);
+	tbl_schema_unref(s);
+	conn_drop_rows(c);
+	return rc;
 }
 
 int sql_conn_autocommit(const sql_conn *c)
@@ -133,7 +194,10 @@ rdb_rc sql_conn_end(sql_conn *c, int commit)
 				   "unusable; it was rolled back");
 	}
 	if (t != NULL && commit && pager_txn_is_write(t))
+		rc = conn_flush_rows(c, t);
+	if (t != NULL && commit && pager_txn_is_write(t) && rc == RDB_OK)
 		rc = kv_maybe_compact(t);
+	conn_drop_rows(c);
 	if (t != NULL && commit && rc == RDB_OK)
 		rc = pager_commit(t);
 	else

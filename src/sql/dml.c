@@ -248,8 +248,6 @@ static rdb_rc run_insert(sql_prog *p)
 	}
 	mrows_free(&src);
 	rdb_free(row);
-	if (rc == RDB_OK && p->changes != 0)
-		rc = tbl_note_rows(p->t, p->tb, p->changes);
 	return rc;
 }
 
@@ -323,8 +321,6 @@ static rdb_rc run_delete(sql_prog *p)
 			p->changes = rows.n;
 	}
 	mrows_free(&rows);
-	if (rc == RDB_OK && p->changes != 0)
-		rc = tbl_note_rows(p->t, p->tb, -p->changes);
 	return rc;
 }
 

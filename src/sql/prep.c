@@ -244,6 +244,7 @@ static void abandon(sql_prep *st)
 		prog_stop(st->prog);
 	if (st->own_txn) {
 		pager_rollback(st->t);
+		conn_drop_rows(c);
 	} else if (st->has_savepoint) {
 		if (pager_savepoint_rollback(st->t, st->savepoint) != RDB_OK ||
 		    pager_savepoint_release(st->t, st->savepoint) != RDB_OK)
@@ -264,8 +265,14 @@ static rdb_rc finish(sql_prep *st)
 	rdb_rc rc = RDB_OK;
 
 	prog_stop(st->prog);
+	if (st->prog->op == OP_INSERT || st->prog->op == OP_DELETE)
+		conn_note_rows(c, st->prog->tb->name,
+			       st->prog->op == OP_INSERT ? st->prog->changes
+							 : -st->prog->changes);
 	if (st->own_txn && pager_txn_is_write(st->t)) {
-		rc = kv_maybe_compact(st->t);
+		rc = conn_flush_rows(c, st->t);
+		if (rc == RDB_OK)
+			rc = kv_maybe_compact(st->t);
 		if (rc == RDB_OK)
 			rc = pager_commit(st->t);
 		else

@@ -34,6 +34,13 @@ struct sql_conn {
 	int64_t last_rowid;       /* of the last row inserted */
 	atomic_int interrupt;
 	long n_stmts;             /* statements not finalized */
+	struct row_delta {
+		char *table;      /* owned */
+		int64_t delta;
+	} *deltas;                /* owned: rows added (or removed) per table
+				     by the transaction's statements, for
+				     the estimates in rdb_tables */
+	int ndeltas, cdeltas;
 	long n_busy;              /* statements running inside txn */
 };
 
@@ -62,5 +69,11 @@ struct sql_prep {
 	uint64_t gen;             /* counts rows produced */
 	int64_t changes;          /* rows changed by this run */
 };
+
+/* conn.c: row-count estimates, noted per statement and written to the
+ * catalog once, just before the transaction commits. */
+void conn_note_rows(sql_conn *c, const char *table, int64_t delta);
+rdb_rc conn_flush_rows(sql_conn *c, pager_txn *t);
+void conn_drop_rows(sql_conn *c);
 
 #endif /* RDB_SQL_INT_H */
