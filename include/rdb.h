@@ -206,6 +206,24 @@ int rdb_get_autocommit(rdb *db);
  * roll back); safe to call from another thread or a signal handler. */
 void rdb_interrupt(rdb *db);
 
+/* Figures of an open database (rdb_stats_get). */
+typedef struct rdb_stats {
+	unsigned page_size;
+	unsigned page_count;     /* pages in the file, as last committed */
+	unsigned free_pages;     /* of which free, as last committed */
+	unsigned cache_pages;    /* buffer-pool frames */
+	uint64_t cache_hits;     /* page requests served from the pool */
+	uint64_t cache_misses;   /* page requests that read a file */
+	uint64_t cache_evictions;
+	uint64_t wal_frames;     /* frames in the WAL now (0 after a full
+				    checkpoint) */
+	uint64_t commits;        /* write transactions committed */
+	uint64_t checkpoints;
+	uint64_t syncs;          /* fsyncs of the WAL or the database */
+} rdb_stats;
+/* Fill *out (counters since the database was opened). */
+int rdb_stats_get(rdb *db, rdb_stats *out);
+
 /* Is sql one or more complete statements (ending with ';')?  For shells
  * that read a statement over several lines. */
 int rdb_complete(const char *sql);

@@ -405,6 +405,25 @@ START_TEST(test_sql_schema_change_recompiles_statement)
 }
 END_TEST
 
+START_TEST(test_sql_stats_and_page_pragmas_agree)
+{
+	rdb_stats st;
+	char want[64];
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)");
+	ok("INSERT INTO t VALUES (1, 'x')");
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_eq(st.page_size, 4096);
+	ck_assert_uint_ge(st.commits, 2);
+	ck_assert_uint_gt(st.cache_hits + st.cache_misses, 0);
+	snprintf(want, sizeof(want), "%u", st.page_count);
+	QEQ("PRAGMA page_count", want);
+	snprintf(want, sizeof(want), "%u", st.free_pages);
+	QEQ("PRAGMA freelist_count", want);
+	ck_assert_int_eq(rdb_stats_get(NULL, &st), RDB_MISUSE);
+}
+END_TEST
+
 START_TEST(test_sql_memory_database_works)
 {
 	rdb *m;
@@ -484,6 +503,7 @@ Suite *sql_suite(void)
 	tcase_add_test(tc, test_sql_close_with_open_statement_is_misuse);
 	tcase_add_test(tc, test_sql_schema_change_recompiles_statement);
 	tcase_add_test(tc, test_sql_memory_database_works);
+	tcase_add_test(tc, test_sql_stats_and_page_pragmas_agree);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -113,6 +113,28 @@ int rdb_close(rdb *db)
 	return rc;
 }
 
+int rdb_stats_get(rdb *db, rdb_stats *out)
+{
+	pager_stats ps;
+
+	if (db == NULL || db->p == NULL || out == NULL)
+		return RDB_MISUSE;
+	pager_get_stats(db->p, &ps);
+	memset(out, 0, sizeof(*out));
+	out->page_size = ps.page_size;
+	out->page_count = ps.page_count;
+	out->free_pages = ps.free_pages;
+	out->cache_pages = ps.cache_pages;
+	out->cache_hits = ps.hits;
+	out->cache_misses = ps.misses;
+	out->cache_evictions = ps.evictions;
+	out->wal_frames = ps.wal_frames_now;
+	out->commits = ps.commits;
+	out->checkpoints = ps.checkpoints;
+	out->syncs = ps.syncs;
+	return RDB_OK;
+}
+
 int rdb_errcode(rdb *db)
 {
 	return db == NULL ? RDB_MISUSE : (int)db->err.rc;

@@ -539,14 +539,32 @@ static void stat_pragma(shell *sh, const char *label, const char *pragma)
 	rdb_finalize(st);
 }
 
+static void stat_line(shell *sh, const char *label, unsigned long long v)
+{
+	fprintf(sh->out, "%-22s %llu\n", label, v);
+}
+
 static int do_stats(shell *sh)
 {
 	rdb_kv_stats ks;
+	rdb_stats st;
 	int rc;
 
 	stat_pragma(sh, "page size:", "PRAGMA page_size");
 	stat_pragma(sh, "page count:", "PRAGMA page_count");
 	stat_pragma(sh, "free pages:", "PRAGMA freelist_count");
+	if ((rc = rdb_stats_get(sh->db, &st)) != RDB_OK) {
+		app_error(sh, 0, "%s", rdb_errmsg(sh->db));
+		return 1;
+	}
+	stat_line(sh, "cache pages:", st.cache_pages);
+	stat_line(sh, "cache hits:", st.cache_hits);
+	stat_line(sh, "cache misses:", st.cache_misses);
+	stat_line(sh, "cache evictions:", st.cache_evictions);
+	stat_line(sh, "wal frames:", st.wal_frames);
+	stat_line(sh, "commits:", st.commits);
+	stat_line(sh, "checkpoints:", st.checkpoints);
+	stat_line(sh, "syncs:", st.syncs);
 	if ((rc = rdb_kv_stats_get(sh->db, &ks)) != RDB_OK) {
 		app_error(sh, 0, "%s", rdb_errmsg(sh->db));
 		return 1;

@@ -14,7 +14,8 @@
 
 typedef enum pragma_id {
 	PR_UNKNOWN, PR_PAGE_SIZE, PR_CACHE_SIZE, PR_SYNCHRONOUS,
-	PR_INTEGRITY, PR_TABLE_INFO, PR_INDEX_LIST, PR_INDEX_INFO
+	PR_INTEGRITY, PR_TABLE_INFO, PR_INDEX_LIST, PR_INDEX_INFO,
+	PR_PAGE_COUNT, PR_FREELIST_COUNT
 } pragma_id;
 
 static const struct pragma_def {
@@ -33,6 +34,8 @@ static const struct pragma_def {
 	{ "index_list", PR_INDEX_LIST, 5,
 	  { "seq", "name", "unique", "origin", "partial" } },
 	{ "index_info", PR_INDEX_INFO, 3, { "seqno", "cid", "name" } },
+	{ "page_count", PR_PAGE_COUNT, 1, { "page_count" } },
+	{ "freelist_count", PR_FREELIST_COUNT, 1, { "freelist_count" } },
 };
 
 static const struct pragma_def *find(const char *name)
@@ -254,6 +257,16 @@ rdb_rc pragma_run(sql_prog *p)
 	case PR_TABLE_INFO: return table_info(p, v);
 	case PR_INDEX_LIST: return index_list(p, v);
 	case PR_INDEX_INFO: return index_info(p, v);
+	case PR_PAGE_COUNT: {
+		tbl_value row = vint(pager_txn_page_count(p->t));
+
+		return add(p, &row);
+	}
+	case PR_FREELIST_COUNT: {
+		tbl_value row = vint(pager_txn_free_count(p->t));
+
+		return add(p, &row);
+	}
 	default: return RDB_OK;
 	}
 }
