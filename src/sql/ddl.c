@@ -18,6 +18,17 @@ typedef struct ddl {
 	sql_value *dflt;          /* owned: evaluated defaults */
 } ddl;
 
+/* The text the catalog keeps for a CREATE statement: SQLite's form (as in
+ * sqlite_schema.sql), so .schema and .dump read as sqlite3's do.  The
+ * caller owns b's memory. */
+static rdb_rc schema_text(sql_prog *p, rdb_buf *b)
+{
+	if (sql_schema_text(p->ast, b) != RDB_OK ||
+	    rdb_buf_terminate(b) != RDB_OK)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	return RDB_OK;
+}
+
 static rdb_rc unsupported(sql_prog *p, const char *what)
 {
 	return rdb_err_set(p->cx.err, RDB_ERROR, "%s not supported", what);
@@ -143,6 +154,7 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 {
 	sql_create_table *ct = &p->ast->u.create_table;
 	ddl d;
+	rdb_buf text = { 0 };
 	int i;
 	rdb_rc rc = RDB_OK;
 
@@ -156,7 +168,9 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 	d.p = p;
 	d.s = s;
 	d.def.name = (char *)ct->name;
-	d.def.sql = (char *)p->ast->sql;
+	if ((rc = schema_text(p, &text)) != RDB_OK)
+		return rc;
+	d.def.sql = (char *)text.p;
 	d.def.ncols = (uint16_t)ct->n_cols;
 	d.cols = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.cols));
 	d.dflt = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.dflt));
@@ -175,6 +189,7 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 		sql_value_free(&d.dflt[i]);
 	rdb_free(d.dflt);
 	rdb_free(d.cols);
+	rdb_buf_free(&text);
 	return rc;
 }
 
@@ -186,7 +201,9 @@ static rdb_rc create_index(sql_prog *p, tbl_schema *s)
 	uint8_t desc[TBL_MAX_KEY_COLS];
 	tbl_index def;
 	qsrc src;
+	rdb_buf text = { 0 };
 	int i, k;
+	rdb_rc rc;
 
 	if (tbl_schema_index(s, ci->name, NULL) != NULL && ci->if_not_exists)
 		return RDB_OK;
@@ -217,13 +234,17 @@ static rdb_rc create_index(sql_prog *p, tbl_schema *s)
 	}
 	memset(&def, 0, sizeof(def));
 	def.name = (char *)ci->name;
-	def.sql = (char *)p->ast->sql;
+	if ((rc = schema_text(p, &text)) != RDB_OK)
+		return rc;
+	def.sql = (char *)text.p;
 	def.unique = ci->unique != 0;
 	def.origin = 'c';
 	def.ncols = (uint16_t)ci->n_cols;
 	def.cols = cols;
 	def.desc = desc;
-	return tbl_create_index(p->t, s, tb->name, &def);
+	rc = tbl_create_index(p->t, s, tb->name, &def);
+	rdb_buf_free(&text);
+	return rc;
 }
 
 static rdb_rc drop(sql_prog *p, tbl_schema *s)
