@@ -158,14 +158,16 @@ static size_t count_jobs(const rdb_kv_op *ops, size_t n)
 	uint64_t bytes = 0;
 	size_t i, jobs = 0;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return 0;
 	for (i = 0; i < n; i++)
 		if (eligible(&ops[i])) {
 			jobs++;
 			bytes += ops[i].vlen;
 		}
-	return jobs >= 2 && bytes >= AHEAD_MIN_BYTES ? jobs : 0;
+	/* Asked only for batches that qualify: it reads a file. */
+	if (jobs < 2 || bytes < AHEAD_MIN_BYTES ||
+	    sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	return jobs;
 }
 
 void kv_ahead_begin(kv_ctx *cx, const rdb_kv_op *ops, size_t n)
