@@ -177,6 +177,8 @@ START_TEST(test_sql_insert_with_columns_uses_defaults)
 	ok("INSERT INTO t(c, a) VALUES (2.5, 2)");
 	QEQ("SELECT a, b, c, rowid FROM t ORDER BY a", "1|d|1.5|1\n2|d|2.5|2");
 	ck_assert_int_eq(rdb_last_insert_rowid(db), 2);
+	QEQ("SELECT last_insert_rowid(), changes(), total_changes()",
+	    "2|1|2");
 }
 END_TEST
 

@@ -197,6 +197,22 @@ static rdb_rc bind_column(binder *b, query *q, sql_expr *e, int flags)
 
 /* ---- functions and aggregates -------------------------------------------- */
 
+/* Functions of the connection rather than of their arguments. */
+static const char *const conn_funcs[] = { "changes", "total_changes",
+					  "last_insert_rowid" };
+
+static int conn_func(const sql_expr *e)
+{
+	size_t i;
+
+	if (e->list.n != 0 || (e->flags & (SQL_EF_STAR | SQL_EF_DISTINCT)))
+		return -1;
+	for (i = 0; i < sizeof(conn_funcs) / sizeof(conn_funcs[0]); i++)
+		if (strcasecmp(e->u.func.name, conn_funcs[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 static rdb_rc bind_func(binder *b, query *q, sql_expr *e, int flags)
 {
 	const sql_func *f;
@@ -204,6 +220,14 @@ static rdb_rc bind_func(binder *b, query *q, sql_expr *e, int flags)
 	xinfo *x;
 	rdb_rc rc;
 	int i;
+
+	if ((i = conn_func(e)) >= 0) {
+		if ((x = bind_ann(b, e)) == NULL)
+			return RDB_NOMEM;
+		x->kind = XK_CONN;
+		x->slot = i;
+		return RDB_OK;
+	}
 
 	rc = sql_func_find(e->u.func.name, strlen(e->u.func.name), argc,
 			   b->err, &f);

@@ -563,6 +563,11 @@ rdb_rc eval(sql_prog *p, query *q, const sql_expr *e, sql_value *out)
 		switch (x->kind) {
 		case XK_COL: return column(p, q, x, out);
 		case XK_ALIAS: return eval(p, q, x->target, out);
+		case XK_CONN:
+			sql_value_int(out, x->slot == 0 ? p->c->changes
+					   : x->slot == 1 ? p->c->total_changes
+							  : p->c->last_rowid);
+			return RDB_OK;
 		case XK_AGG:
 			if (q->r != NULL && q->r->aggv != NULL)
 				return sql_value_pass(&p->cx, out,

@@ -62,7 +62,9 @@ typedef enum xkind {
 	XK_FUNC,                  /* a scalar function */
 	XK_SUBQ,                  /* scalar subquery, EXISTS, IN (select) */
 	XK_OUTCOL,                /* ORDER BY naming a result column */
-	XK_ALIAS                  /* a result alias: evaluates target */
+	XK_ALIAS,                 /* a result alias: evaluates target */
+	XK_CONN                   /* changes(), total_changes(),
+				     last_insert_rowid(): slot says which */
 } xkind;
 
 typedef struct xinfo {
