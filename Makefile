@@ -10,6 +10,13 @@
 #   make layers     fail if an #include in src/ goes up a layer
 #   make slt        the sqllogictest runner over tests/slt/*.test
 #   make slt-corpus the runner over the shared sqllogictest corpus
+#   make fuzz       build the libFuzzer targets of fuzz/ (clang, ASan and
+#                   UBSan, in build/fuzz) and run each FUZZ_TIME seconds
+#   make coverage   make check with gcov (build/coverage), then line and
+#                   branch coverage per module (gcovr); fails below the
+#                   gate (COV_GATE_LIB, COV_GATE_STORAGE)
+#   make fuzz-replay  feed fuzz/corpus and fuzz/crashes to the targets
+#                   without libFuzzer (part of make check)
 #   make deps       install missing Debian packages (scripts/deps.sh)
 #   make clean      remove build/
 #
@@ -51,6 +58,12 @@ cfg := $(subst $(space),-,$(strip $(cc_tag) $(san_tag)))
 ifeq ($(RDB_BENCH),1)
 B := build/bench$(if $(cfg),-$(cfg))
 MODE_FLAGS := -O2 -DNDEBUG
+else ifeq ($(RDB_FUZZ),1)
+B := build/fuzz
+MODE_FLAGS := -fsanitize=fuzzer-no-link
+else ifeq ($(RDB_COVERAGE),1)
+B := build/coverage
+MODE_FLAGS := --coverage -O0
 else
 B := build$(if $(cfg),/$(cfg))
 MODE_FLAGS :=
@@ -122,7 +135,8 @@ ALL_CFLAGS = $(strip $(BASE_CFLAGS) $(LIB_PC_CFLAGS) $(CPPFLAGS) $(CFLAGS) \
 	$(MODE_FLAGS) $(SAN_FLAGS))
 TEST_CFLAGS = $(strip $(ALL_CFLAGS) -UNDEBUG -Itests -I$(B)/gen $(CHECK_CFLAGS))
 BENCH_CFLAGS = $(strip $(ALL_CFLAGS) $(PEER_CFLAGS))
-ALL_LDFLAGS = $(strip -pthread $(LDFLAGS) $(SAN_FLAGS))
+ALL_LDFLAGS = $(strip -pthread $(LDFLAGS) $(SAN_FLAGS) \
+	$(if $(filter 1,$(RDB_COVERAGE)),--coverage))
 LIB_LIBS = $(strip $(LIB_PC_LIBS) -lpthread -lm)
 # Catch a missing -l for the shared library, except under sanitizers
 # whose runtimes are linked into executables only (clang).
@@ -134,7 +148,7 @@ FLAGS_TEXT = $(CC) | $(ALL_CFLAGS) | $(ALL_LDFLAGS) | $(LIB_LIBS)
 # ---- targets ---------------------------------------------------------
 
 .PHONY: all check bench clean install layers deps run slt slt-corpus examples \
-	slt-write-expect FORCE
+	slt-write-expect fuzz fuzz-replay fuzz-seeds coverage FORCE
 
 all: $(LIB_A) $(LIB_SO) $(RDB_BIN)
 
@@ -235,7 +249,7 @@ TEST_WRAP := $(if $(SANITIZE),$$(setarch $$(uname -m) -R true 2>/dev/null \
 # The sqllogictest step (see "sqllogictest" below) runs first, unless
 # CK_RUN_SUITE or CK_RUN_CASE pick Check tests.  The shell's batch scripts
 # (tests/shell/run.sh) run with the shell suite.
-check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt \
+check: all $(TEST_BIN) $(if $(CK_RUN_SUITE)$(CK_RUN_CASE),,slt fuzz-replay \
 	$(if $(SANITIZE),,examples))
 	@echo '== $(TEST_BIN) (suites: $(SUITES))'
 	$(TEST_ENV) RDB_SHELL_BIN='$(CURDIR)/$(RDB_BIN)' $(TEST_WRAP) $(TEST_BIN)
@@ -382,6 +396,95 @@ bench:
 	@$(MAKE) --no-print-directory RDB_BENCH=1 bench
 endif
 
+# ---- fuzzing ---------------------------------------------------------
+
+# fuzz/fz_<t>.c defines LLVMFuzzerTestOneInput for target <t>
+# (docs/testing.md, "Fuzzing").  Linked with fuzz/replay.c in every
+# configuration (make check replays fuzz/corpus/<t> and fuzz/crashes/<t>);
+# with libFuzzer in build/fuzz (make fuzz: clang, ASan, UBSan).  New
+# corpus entries go to build/fuzz/corpus/<t>; inputs that crash are
+# written to fuzz/crashes/<t>/ and must be kept there once fixed.
+FUZZ_TARGETS := $(sort $(patsubst fuzz/fz_%.c,%,$(wildcard fuzz/fz_*.c)))
+FUZZ_CFLAGS = $(strip $(ALL_CFLAGS) -UNDEBUG -Ifuzz)
+FUZZ_UTIL_OBJ := $(B)/obj/fuzz/fuzz_util.o
+REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
+FUZZ_TIME ?= 60
+FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2560
+# Inputs up to 16 KiB (64 KiB for the targets that take whole files).
+
+$(B)/obj/fuzz/%.o: fuzz/%.c $(B)/.flags | deps
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+.SECONDARY: $(FUZZ_TARGETS:%=$(B)/obj/fuzz/fz_%.o) $(FUZZ_UTIL_OBJ) \
+	$(B)/obj/fuzz/replay.o
+$(B)/fuzz/replay_%: $(B)/obj/fuzz/fz_%.o $(B)/obj/fuzz/replay.o \
+		$(FUZZ_UTIL_OBJ) $(SHELL_LIB_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) -lm
+
+fuzz-replay: $(REPLAY_BINS)
+	@echo '== fuzz corpus replay ($(FUZZ_TARGETS))'
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(TEST_ENV) $(TEST_WRAP) $(B)/fuzz/replay_$$t \
+			fuzz/corpus/$$t fuzz/crashes/$$t; done
+
+# The generated seeds (databases, logs) of fuzz/corpus/{file,wal,kv}.
+fuzz-seeds: $(B)/fuzz/seeds
+	$(B)/fuzz/seeds fuzz/corpus
+
+$(B)/fuzz/seeds: $(B)/obj/fuzz/seeds.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) -lm
+
+ifeq ($(RDB_FUZZ),1)
+$(B)/fuzz/fz_%: $(B)/obj/fuzz/fz_%.o $(FUZZ_UTIL_OBJ) $(SHELL_LIB_OBJS) \
+		$(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer -o $@ $^ $(ALL_LDFLAGS) $(LIB_LIBS) -lm
+
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fz_%)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/corpus/$$t fuzz/crashes/$$t; \
+		echo "== fuzz $$t for $(FUZZ_TIME) s"; \
+		max_len=16384; case $$t in file|wal|kv) max_len=65536;; esac; \
+		$(TEST_ENV) $(TEST_WRAP) $(B)/fuzz/fz_$$t $(FUZZ_FLAGS) \
+			-max_len=$$max_len \
+			-max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=fuzz/crashes/$$t/ \
+			$(B)/corpus/$$t fuzz/corpus/$$t; done
+else
+fuzz:
+	@bash scripts/deps.sh --fuzz --sanitizers
+	@$(MAKE) --no-print-directory RDB_FUZZ=1 CC=clang \
+		SANITIZE=address,undefined fuzz
+endif
+
+# ---- coverage --------------------------------------------------------
+
+# make check in build/coverage (--coverage -O0), then scripts/coverage.py
+# sums gcovr's per-file counts by module and applies the gate: branch
+# coverage of the library (src/ but the shell) >= COV_GATE_LIB, of each of
+# pager, btree and kv >= COV_GATE_STORAGE.  Lines holding assert( are left
+# out (their failure branch is never meant to run).  docs/testing.md.
+COV_GATE_LIB ?= 85
+COV_GATE_STORAGE ?= 90
+ifeq ($(RDB_COVERAGE),1)
+coverage:
+	@find $(B) -name '*.gcda' -delete 2>/dev/null || true
+	$(MAKE) --no-print-directory RDB_COVERAGE=1 check
+	gcovr -r . --object-directory $(B) --filter 'src/' \
+		--exclude-lines-by-pattern '.*\bassert\(.*' \
+		--exclude-unreachable-branches --json $(B)/coverage.json \
+		--html-details $(B)/coverage.html
+	python3 scripts/coverage.py $(B)/coverage.json $(COV_GATE_LIB) \
+		$(COV_GATE_STORAGE)
+else
+coverage:
+	@bash scripts/deps.sh --coverage
+	@$(MAKE) --no-print-directory RDB_COVERAGE=1 CC=gcc coverage
+endif
+
 # ---- install ---------------------------------------------------------
 
 RDB_VERSION_TEXT = $(shell sed -n \
@@ -487,4 +590,4 @@ layers:
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(TEST_OBJS:.o=.d) \
 	$(SHELL_SRCS:%.c=$(B)/obj/%.d) \
 	$(BENCH_MAINS:%.c=$(B)/obj/%.d) $(BENCH_COMMON_OBJS:.o=.d) \
-	$(SLT_OBJS:.o=.d)
+	$(SLT_OBJS:.o=.d) $(wildcard $(B)/obj/fuzz/*.d)

@@ -2,13 +2,15 @@
 # deps.sh -- make sure the Debian packages that rdb's build, tests and
 # benchmarks need are installed, and install the missing ones.
 #
-#   bash scripts/deps.sh [--sanitizers]
+#   bash scripts/deps.sh [--sanitizers] [--coverage] [--fuzz]
 #
 # Silent and fast (one dpkg-query) when everything is present; `make`,
 # `make check` and `make bench` call it every time.  As root it runs
 # apt-get; otherwise it uses sudo, or prints the command to run and fails.
 # --sanitizers also checks the ASan/UBSan/TSan runtimes of gcc (and of
-# clang, if clang is installed).  Off Debian (no dpkg) it only checks
+# clang, if clang is installed).  --coverage also installs gcovr (make
+# coverage), --fuzz clang (make fuzz; libFuzzer comes with clang's
+# runtime, see --sanitizers).  Off Debian (no dpkg) it only checks
 # with pkg-config and asks you to install what is missing.
 set -euo pipefail
 
@@ -18,10 +20,13 @@ PC_MODULES=(libxxhash libzstd check libedit sqlite3 lmdb libmd)
 TOOLS=(cc make pkg-config sqlite3)
 
 sanitizers=0
+optional=()
 for arg in "$@"; do
 	case $arg in
 	--sanitizers) sanitizers=1 ;;
-	-h|--help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	--coverage) optional+=(gcovr) ;;
+	--fuzz) optional+=(clang) ;;
+	-h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	*) echo "deps.sh: unknown option '$arg'" >&2; exit 2 ;;
 	esac
 done
@@ -121,7 +126,7 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 	check_without_dpkg
 	exit 0
 fi
-ensure_packages "${PACKAGES[@]}"
+ensure_packages "${PACKAGES[@]}" "${optional[@]}"
 if [ "$sanitizers" -eq 1 ]; then
 	# shellcheck disable=SC2046
 	ensure_packages $(sanitizer_packages)

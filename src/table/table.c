@@ -413,10 +413,13 @@ static rdb_rc conflicts(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 /* REPLACE: delete the conflicting rows found. */
 static rdb_rc remove_hits(pager_txn *t, tbl_ctx *cx, const tbl_table *tb)
 {
-	unsigned char *p = cx->hits.p, *end = p + cx->hits.n;
+	unsigned char *p = cx->hits.p, *end;
 	uint32_t n;
 	rdb_rc rc = RDB_OK;
 
+	if (cx->hits.n == 0)
+		return RDB_OK;       /* hits.p may be NULL: no p + 0 */
+	end = p + cx->hits.n;
 	while (p < end && rc == RDB_OK) {
 		memcpy(&n, p, 4);
 		rc = delete_stored(t, cx, tb, p + 4, n);
