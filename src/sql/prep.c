@@ -46,8 +46,28 @@ static prep_kind kind_of(const sql_prog *p)
 	}
 }
 
+/* Free column arrays of n entries (NULL-safe, entries may be NULL). */
+static void free_columns(char **names, char **types, rdb_buf *text,
+			 uint64_t *gen, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (names != NULL)
+			rdb_free(names[i]);
+		if (types != NULL)
+			rdb_free(types[i]);
+		if (text != NULL)
+			rdb_buf_free(&text[i]);
+	}
+	rdb_free(names);
+	rdb_free(types);
+	rdb_free(text);
+	rdb_free(gen);
+}
+
 /* Copy the result column names and types out of the program, so that
- * they outlive recompiles. */
+ * they outlive recompiles.  On failure the old ones stay. */
 static rdb_rc take_columns(sql_prep *st)
 {
 	const sql_prog *p = st->prog;
@@ -69,22 +89,17 @@ static rdb_rc take_columns(sql_prep *st)
 				strcpy(types[i], p->decltypes[i]);
 		}
 	}
-	for (i = 0; i < st->n_cols; i++) {
-		rdb_free(st->col_names[i]);
-		rdb_free(st->col_types[i]);
-		rdb_buf_free(&st->col_text[i]);
+	if (!ok) {
+		free_columns(names, types, text, gen, names && types ? n : 0);
+		return rdb_err_set(st->c->err, RDB_NOMEM, "out of memory");
 	}
-	rdb_free(st->col_names);
-	rdb_free(st->col_types);
-	rdb_free(st->col_text);
-	rdb_free(st->text_gen);
+	free_columns(st->col_names, st->col_types, st->col_text,
+		     st->text_gen, st->n_cols);
 	st->col_names = names;
 	st->col_types = types;
 	st->col_text = text;
 	st->text_gen = gen;
-	st->n_cols = ok ? n : 0;
-	if (!ok)
-		return rdb_err_set(st->c->err, RDB_NOMEM, "out of memory");
+	st->n_cols = n;
 	return RDB_OK;
 }
 
@@ -154,22 +169,13 @@ static rdb_rc take_params(sql_prep *st, const sql_stmt *ast)
 
 void sql_finalize(sql_prep *st)
 {
-	int i;
-
 	if (st == NULL)
 		return;
 	sql_reset(st);
 	prog_free(st->prog);
 	free_params(st);
-	for (i = 0; i < st->n_cols; i++) {
-		rdb_free(st->col_names[i]);
-		rdb_free(st->col_types[i]);
-		rdb_buf_free(&st->col_text[i]);
-	}
-	rdb_free(st->col_names);
-	rdb_free(st->col_types);
-	rdb_free(st->col_text);
-	rdb_free(st->text_gen);
+	free_columns(st->col_names, st->col_types, st->col_text,
+		     st->text_gen, st->n_cols);
 	rdb_free(st->text);
 	st->c->n_stmts--;
 	rdb_free(st);
