@@ -68,6 +68,7 @@
 #define FMT_SYS_COLUMNS 2u       /* rdb_columns */
 #define FMT_SYS_INDEXES 3u       /* rdb_indexes */
 #define FMT_SYS_INDEX_COLUMNS 4u /* rdb_index_columns */
+#define FMT_SYS_TRIGGERS 5u      /* rdb_triggers */
 
 /* ---- free-list trunk page ------------------------------------------- *
  * | page header | 16 next trunk u32 | 20 count u32 | 24 pgno u32 x count | */

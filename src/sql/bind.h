@@ -14,7 +14,21 @@ typedef struct binder {
 	int depth;                /* nesting of queries */
 	query **all;              /* owned: every query made (query_new) */
 	int nall, call;
+	sql_stmt **trees;         /* owned: parse trees of the views bound
+				     (view.c), handed to the program */
+	int ntrees;
+	int view_depth;           /* views being bound inside views */
 } binder;
+
+/* view.c: bind source s as the view named si->name (a subquery of its
+ * stored SELECT); RDB_NOTFOUND (no message) if there is no such view. */
+rdb_rc bind_view(binder *b, query *q, const sql_src *si, qsrc *s);
+/* Free n parse trees and their array (binder.trees, prog.trees). */
+void bind_free_trees(sql_stmt **trees, int n);
+/* Refuse a write to name when it is a view (INSERT/UPDATE/DELETE). */
+rdb_rc view_refuse_write(binder *b, const char *name);
+/* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */
+rdb_rc view_ddl_run(sql_prog *p, tbl_schema *s);
 
 /* Flags of bind_expr(). */
 #define BF_AGG 0x01               /* aggregates allowed here */

@@ -149,10 +149,14 @@ static rdb_rc bind_source(binder *b, query *q, sql_src *si, qsrc *s)
 			s->name = "";
 	} else {
 		s->tb = tbl_schema_table(b->s, si->name);
-		if (s->tb == NULL)
+		rc = s->tb != NULL ? RDB_OK : bind_view(b, q, si, s);
+		if (rc == RDB_NOTFOUND)
 			return rdb_err_set(b->err, RDB_ERROR, "no such table: %s",
 					   si->name);
-		s->nvals = tbl_nvals(s->tb);
+		if (rc != RDB_OK)
+			return rc;
+		if (s->tb != NULL)
+			s->nvals = tbl_nvals(s->tb);
 	}
 	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
 				   sizeof(tbl_value))) == NULL)

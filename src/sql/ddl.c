@@ -265,11 +265,7 @@ static rdb_rc drop(sql_prog *p, tbl_schema *s)
 					      "index: %s", d->name);
 		return tbl_drop_index(p->t, s, d->name);
 	default:
-		return d->if_exists ? RDB_OK
-			: rdb_err_set(p->cx.err, RDB_ERROR, "no such %s: %s",
-				      d->object == SQL_OBJ_VIEW ? "view"
-								: "trigger",
-				      d->name);
+		return view_ddl_run(p, s);
 	}
 }
 
@@ -284,7 +280,14 @@ rdb_rc ddl_run(sql_prog *p)
 	switch (p->ast->kind) {
 	case SQL_CREATE_TABLE: rc = create_table(p, s); break;
 	case SQL_CREATE_INDEX: rc = create_index(p, s); break;
-	default: rc = drop(p, s); break;
+	case SQL_DROP:
+		if (p->ast->u.drop.object == SQL_OBJ_TABLE ||
+		    p->ast->u.drop.object == SQL_OBJ_INDEX) {
+			rc = drop(p, s);
+			break;
+		}
+		/* fall through */
+	default: rc = view_ddl_run(p, s); break;
 	}
 	tbl_schema_unref(s);
 	return rc;

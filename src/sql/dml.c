@@ -23,8 +23,10 @@ static const tbl_table *target(binder *b, const char *name)
 {
 	const tbl_table *tb = tbl_schema_table(b->s, name);
 
-	if (tb == NULL)
+	if (tb == NULL && view_refuse_write(b, name) == RDB_OK)
 		rdb_err_set(b->err, RDB_ERROR, "no such table: %s", name);
+	else if (tb != NULL && view_refuse_write(b, name) != RDB_OK)
+		return NULL;
 	return tb;
 }
 

@@ -238,6 +238,8 @@ struct sql_prog {
 				     (one of queries) */
 	query **queries;          /* owned: every query of the statement */
 	int nqueries;
+	sql_stmt **trees;         /* owned: parse trees of the views used */
+	int ntrees;
 	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target */
 	int *ins_map;             /* INSERT: table column -> value index */
 	int nins;

@@ -27,6 +27,7 @@ void prog_free(sql_prog *p)
 	prog_stop(p);
 	eval_clear_caches(p);
 	query_free_all(p->queries, p->nqueries);
+	bind_free_trees(p->trees, p->ntrees);
 	rdb_free(p->ins_map);
 	rdb_free(p->outt);
 	mrows_free(&p->result);
@@ -55,6 +56,7 @@ static rdb_rc bind_stmt(binder *b, sql_prog *p)
 		p->op = OP_DELETE;
 		return dml_bind_delete(b, p);
 	case SQL_CREATE_TABLE: case SQL_CREATE_INDEX: case SQL_DROP:
+	case SQL_CREATE_VIEW: case SQL_CREATE_TRIGGER: case SQL_REINDEX:
 		p->op = OP_DDL;
 		return RDB_OK;
 	case SQL_BEGIN: p->op = OP_BEGIN; return RDB_OK;
@@ -123,6 +125,8 @@ rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
 		rc = bind_stmt(&b, p);
 	p->queries = b.all;
 	p->nqueries = b.nall;
+	p->trees = b.trees;
+	p->ntrees = b.ntrees;
 	if (rc == RDB_OK && ast->explain) {
 		if (p->op == OP_BEGIN || p->op == OP_COMMIT ||
 		    p->op == OP_ROLLBACK)

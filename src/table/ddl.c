@@ -131,8 +131,8 @@ static rdb_rc catalog_init(pager_txn *t)
 
 /* ---- names ---------------------------------------------------------------------- */
 
-static rdb_rc check_name(pager_txn *t, const tbl_schema *s, const char *name,
-			 const char *what, int reserved_ok)
+rdb_rc tbl_check_name(pager_txn *t, const tbl_schema *s, const char *name,
+		      const char *what, int reserved_ok)
 {
 	if (name == NULL || name[0] == '\0')
 		return rdb_err_set(E(t), RDB_ERROR, "%s name is empty", what);
@@ -145,6 +145,12 @@ static rdb_rc check_name(pager_txn *t, const tbl_schema *s, const char *name,
 	if (tbl_schema_index(s, name, NULL) != NULL)
 		return rdb_err_set(E(t), RDB_ERROR, "there is already an index "
 				   "named '%s'", name);
+	if (tbl_schema_view(s, name) != NULL)
+		return rdb_err_set(E(t), RDB_ERROR, "there is already a view "
+				   "named '%s'", name);
+	if (tbl_schema_trigger(s, name) != NULL)
+		return rdb_err_set(E(t), RDB_ERROR, "there is already a "
+				   "trigger named '%s'", name);
 	return RDB_OK;
 }
 
@@ -562,7 +568,7 @@ rdb_rc tbl_create_table(pager_txn *t, const tbl_schema *s,
 	assert(t != NULL && def != NULL);
 	rc = tbl_schema_current(t, s);
 	if (rc == RDB_OK)
-		rc = check_name(t, s, def->name, "table", 0);
+		rc = tbl_check_name(t, s, def->name, "table", 0);
 	if (rc == RDB_OK)
 		rc = build_table(t, def, &nt);
 	if (rc == RDB_OK)
@@ -601,6 +607,10 @@ rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name)
 	if (tb->system)
 		return tbl_sys_refuse(t, tb, "dropped");
 	rc = bt_drop(t, tb->root);
+	for (i = 0; i < tbl_schema_ntriggers(s) && rc == RDB_OK; i++)
+		if (tbl_name_eq(tbl_schema_trigger_at(s, i)->table, tb->name))
+			rc = tbl_drop_trigger_row(t, tbl_schema_trigger_at(s,
+								       i));
 	for (i = 0; i < tb->nidx && rc == RDB_OK; i++)
 		rc = bt_drop(t, tb->idx[i].root);
 	if (rc == RDB_OK)
@@ -748,7 +758,7 @@ rdb_rc tbl_create_index(pager_txn *t, const tbl_schema *s,
 	assert(t != NULL && table != NULL && def != NULL);
 	rc = index_table(t, s, table, &tb);
 	if (rc == RDB_OK)
-		rc = check_name(t, s, def->name, "index", def->origin == 'u');
+		rc = tbl_check_name(t, s, def->name, "index", def->origin == 'u');
 	if (rc == RDB_OK)
 		rc = build_index(t, tb, def, &ix);
 	if (rc == RDB_OK)
@@ -791,6 +801,61 @@ rdb_rc tbl_drop_index(pager_txn *t, const tbl_schema *s, const char *name)
 	rc = bt_drop(t, ix->root);
 	if (rc == RDB_OK)
 		rc = emit_index(t, tb, ix, tbl_sys_del);
+	if (rc == RDB_OK)
+		rc = tbl_version_bump(t);
+	return rc;
+}
+
+/* ---- REINDEX ------------------------------------------------------------------
+ * An index is rebuilt into a new tree (the old one dropped) and its
+ * rdb_indexes row updated with the new root. */
+
+static rdb_rc rebuild(pager_txn *t, const tbl_table *tb, const tbl_index *ix)
+{
+	tbl_index nix = *ix;
+	rdb_rc rc = bt_drop(t, ix->root);
+
+	if (rc == RDB_OK)
+		rc = bt_create(t, &nix.root);
+	if (rc == RDB_OK)
+		rc = fill_index(t, tb, &nix);
+	if (rc == RDB_OK)
+		rc = emit_index(t, tb, &nix, tbl_sys_put);
+	return rc;
+}
+
+static rdb_rc rebuild_table(pager_txn *t, const tbl_table *tb)
+{
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	for (i = 0; i < tb->nidx && rc == RDB_OK; i++)
+		rc = rebuild(t, tb, &tb->idx[i]);
+	return rc;
+}
+
+rdb_rc tbl_reindex(pager_txn *t, const tbl_schema *s, const char *name)
+{
+	const tbl_table *tb = NULL;
+	const tbl_index *ix = NULL;
+	rdb_rc rc;
+	int i;
+
+	assert(t != NULL);
+	if ((rc = tbl_schema_current(t, s)) != RDB_OK)
+		return rc;
+	if (name != NULL && (ix = tbl_schema_index(s, name, &tb)) == NULL &&
+	    ((tb = tbl_schema_table(s, name)) == NULL || tb->system))
+		return rdb_err_set(E(t), RDB_ERROR, "unable to identify the "
+				   "object to be reindexed: '%s'", name);
+	if (ix != NULL)
+		rc = rebuild(t, tb, ix);
+	else if (tb != NULL)
+		rc = rebuild_table(t, tb);
+	for (i = 0; name == NULL && i < tbl_schema_count(s) && rc == RDB_OK;
+	     i++)
+		if (!tbl_schema_at(s, i)->system)
+			rc = rebuild_table(t, tbl_schema_at(s, i));
 	if (rc == RDB_OK)
 		rc = tbl_version_bump(t);
 	return rc;

@@ -83,6 +83,7 @@ static void schema_free(tbl_schema *s)
 	for (i = 0; s->tables != NULL && i < s->n; i++)
 		tbl_table_clear(&s->tables[i]);
 	rdb_free(s->tables);
+	tbl_schema_free_objects(s);
 	rdb_free(s);
 }
 
@@ -330,12 +331,16 @@ static rdb_rc add_table(loader *ld, const tbl_value *r)
 	return rc == RDB_OK ? load_indexes(ld, tb) : rc;
 }
 
-/* Is this rdb_tables row a user table ('table'), or a system one? */
+/* Is this rdb_tables row a user table ('table': 1), a view ('view': 2),
+ * or a system one (0)? */
 static rdb_rc row_kind(loader *ld, const tbl_value *r, int *user)
 {
 	const tbl_value *ty = &r[TB_TYPE];
 
 	*user = is_text(ty) && ty->n == 5 && memcmp(ty->p, "table", 5) == 0;
+	if (!*user && is_text(ty) && ty->n == 4 &&
+	    memcmp(ty->p, "view", 4) == 0)
+		*user = 2;
 	if (*user || (is_text(ty) && ty->n == 6 &&
 		      memcmp(ty->p, "system", 6) == 0))
 		return RDB_OK;
@@ -355,8 +360,10 @@ static rdb_rc load_tables(loader *ld)
 		rc = tbl_cursor_row(c, &r);
 		if (rc == RDB_OK)
 			rc = row_kind(ld, r, &user);
-		if (rc == RDB_OK && user)
+		if (rc == RDB_OK && user == 1)
 			rc = add_table(ld, r);
+		else if (rc == RDB_OK && user == 2)
+			rc = tbl_schema_add_view(ld->t, ld->s, r);
 	}
 	tbl_cursor_close(c);
 	return rc == RDB_DONE ? RDB_OK : rc;
@@ -388,6 +395,8 @@ static rdb_rc load(pager_txn *t, uint64_t version, tbl_schema **out)
 				     &ld.icols);
 	if (rc == RDB_OK && version != 0)
 		rc = load_tables(&ld);
+	if (rc == RDB_OK && version != 0)
+		rc = tbl_schema_load_triggers(t, s);
 	tbl_cursor_close(ld.cols);
 	tbl_cursor_close(ld.idx);
 	tbl_cursor_close(ld.icols);

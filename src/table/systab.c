@@ -42,6 +42,10 @@ static tbl_column index_columns_cols[IC_NCOLS] = {
 	COL("cid", INT, 0, 1), COL("name", TXT, 0, 1),
 	COL("is_desc", BOOL, 0, 1)
 };
+static tbl_column triggers_cols[TR_NCOLS] = {
+	COL("name", TXT, 1, 1), COL("table_name", TXT, 0, 1),
+	COL("sql", TXT, 0, 1)
+};
 static uint16_t pk1[1] = { 0 };
 static uint16_t pk2[2] = { 0, 1 };
 
@@ -71,6 +75,10 @@ const tbl_table tbl_sys[TBL_NSYS] = {
 		 "seqno INTEGER NOT NULL, cid INTEGER NOT NULL, "
 		 "name TEXT NOT NULL, is_desc BOOLEAN NOT NULL, "
 		 "PRIMARY KEY(index_name, seqno))" },
+	{ .name = "rdb_triggers", .ncols = TR_NCOLS, .cols = triggers_cols,
+	  .npk = 1, .pk = pk1, .system = 1,
+	  .sql = "CREATE TABLE rdb_triggers(name TEXT NOT NULL PRIMARY KEY, "
+		 "table_name TEXT NOT NULL, sql TEXT NOT NULL)" },
 };
 
 int tbl_sys_id(const tbl_table *tb)
@@ -89,7 +97,7 @@ int tbl_sys_id(const tbl_table *tb)
 void tbl_sys_prefix(int id, unsigned char out[2])
 {
 	static const unsigned char tags[TBL_NSYS] = { FMT_SYS_TABLES,
-		FMT_SYS_COLUMNS, FMT_SYS_INDEXES, FMT_SYS_INDEX_COLUMNS };
+		FMT_SYS_COLUMNS, FMT_SYS_INDEXES, FMT_SYS_INDEX_COLUMNS, FMT_SYS_TRIGGERS };
 
 	assert(id >= 0 && id < TBL_NSYS);
 	out[0] = FMT_KV_NS_SYS;

@@ -20,7 +20,7 @@
  *     caller fetches a new schema with tbl_schema_get().  Pointers into a
  *     schema (tables, columns, indexes) are borrowed until it is released.
  *   - The system tables (rdb_tables, rdb_columns, rdb_indexes,
- *     rdb_index_columns) live in the KV store under the system namespace
+ *     rdb_index_columns, rdb_triggers) live in the KV store under the system namespace
  *     and are read with the same cursors as user tables; writing to them
  *     through this interface is refused (RDB_ERROR naming the table).
  * Design: src/table/README.md.  Bytes: docs/format.md ("Tables").
@@ -195,6 +195,24 @@ uint64_t tbl_schema_version(const tbl_schema *s);
 const tbl_table *tbl_schema_table(const tbl_schema *s, const char *name);
 const tbl_index *tbl_schema_index(const tbl_schema *s, const char *name,
 				  const tbl_table **owner);
+/* Views and triggers: stored text (the table layer never parses it). */
+typedef struct tbl_object {
+	char *name;               /* owned */
+	char *table;              /* owned: a trigger's table or view; NULL
+				     for a view */
+	char *sql;                /* owned: the CREATE statement */
+} tbl_object;
+/* The view or trigger of that name, or NULL. */
+const tbl_object *tbl_schema_view(const tbl_schema *s, const char *name);
+const tbl_object *tbl_schema_trigger(const tbl_schema *s, const char *name);
+/* All views (by name) / all triggers (by name); i out of range is NULL.
+ * The triggers of one table are those whose table matches
+ * (tbl_schema_has_triggers() says whether there is any). */
+int tbl_schema_nviews(const tbl_schema *s);
+const tbl_object *tbl_schema_view_at(const tbl_schema *s, int i);
+int tbl_schema_ntriggers(const tbl_schema *s);
+const tbl_object *tbl_schema_trigger_at(const tbl_schema *s, int i);
+int tbl_schema_has_triggers(const tbl_schema *s, const char *table);
 /* All tables (system tables first, then user tables by name). */
 int tbl_schema_count(const tbl_schema *s);
 const tbl_table *tbl_schema_at(const tbl_schema *s, int i);
@@ -222,6 +240,24 @@ rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name);
 rdb_rc tbl_create_index(pager_txn *t, const tbl_schema *s,
 			const char *table, const tbl_index *def);
 rdb_rc tbl_drop_index(pager_txn *t, const tbl_schema *s, const char *name);
+/* Views (objects.c): a row of rdb_tables of type 'view' (root 0, sql the
+ * CREATE VIEW text, given by the caller, who has checked it).  The name
+ * shares the namespace of tables, indexes and triggers; "rdb_" is
+ * reserved.  Dropping a view drops its triggers. */
+rdb_rc tbl_create_view(pager_txn *t, const tbl_schema *s, const char *name,
+		       const char *sql);
+rdb_rc tbl_drop_view(pager_txn *t, const tbl_schema *s, const char *name);
+/* Triggers: a row of rdb_triggers (name, table_name, sql).  table must be
+ * a user table or a view.  tbl_drop_table() and tbl_drop_view() drop the
+ * triggers of what they drop. */
+rdb_rc tbl_create_trigger(pager_txn *t, const tbl_schema *s,
+			  const char *name, const char *table,
+			  const char *sql);
+rdb_rc tbl_drop_trigger(pager_txn *t, const tbl_schema *s, const char *name);
+/* Rebuild indexes from their tables' rows: the index name, every index of
+ * the table name, or (name NULL) every index.  Any other name is
+ * RDB_ERROR ("unable to identify the object to be reindexed"). */
+rdb_rc tbl_reindex(pager_txn *t, const tbl_schema *s, const char *name);
 
 /* ---- rows ---------------------------------------------------------------- */
 

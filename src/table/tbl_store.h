@@ -20,6 +20,7 @@ enum {
 	SYS_COLUMNS,              /* rdb_columns */
 	SYS_INDEXES,              /* rdb_indexes */
 	SYS_INDEX_COLUMNS,        /* rdb_index_columns */
+	SYS_TRIGGERS,             /* rdb_triggers */
 	TBL_NSYS
 };
 /* Columns of each system table. */
@@ -29,6 +30,7 @@ enum { CO_TABLE, CO_CID, CO_NAME, CO_TYPE, CO_NOTNULL, CO_DFLT, CO_DVALUE,
 enum { IX_TABLE, IX_NAME, IX_ROOT, IX_UNIQUE, IX_ORIGIN, IX_SQL,
        IX_NCOLS };
 enum { IC_INDEX, IC_SEQNO, IC_CID, IC_NAME, IC_DESC, IC_NCOLS };
+enum { TR_NAME, TR_TABLE, TR_SQL, TR_NCOLS };
 
 extern const tbl_table tbl_sys[TBL_NSYS];
 /* tb's position in tbl_sys (found by name), or -1 for a user table. */
@@ -50,12 +52,29 @@ struct tbl_schema {
 	int n;                    /* tables */
 	tbl_table *tables;        /* owned: TBL_NSYS shallow copies of tbl_sys,
 				     then the user tables by name */
+	int nviews, ntrig;
+	tbl_object *views;        /* owned, by name */
+	tbl_object *trig;         /* owned, by name */
 };
 /* Free what a user table owns (not tb itself).  NULL-safe. */
 void tbl_table_clear(tbl_table *tb);
 void tbl_index_clear(tbl_index *ix);
 /* Refuse DDL with a schema older than the catalog (RDB_MISUSE). */
 rdb_rc tbl_schema_current(pager_txn *t, const tbl_schema *s);
+/* Load the views (rows of rdb_tables of type 'view', handed over by the
+ * loader) and the triggers into s (objects.c). */
+rdb_rc tbl_schema_add_view(pager_txn *t, tbl_schema *s, const tbl_value *r);
+rdb_rc tbl_schema_load_triggers(pager_txn *t, tbl_schema *s);
+void tbl_schema_free_objects(tbl_schema *s);
+/* Delete a trigger's row from rdb_triggers (no version bump). */
+rdb_rc tbl_drop_trigger_row(pager_txn *t, const tbl_object *tr);
+/* Refuse a new object's name: empty, reserved (unless reserved_ok), or
+ * used by a table, index, view or trigger (ddl.c). */
+rdb_rc tbl_check_name(pager_txn *t, const tbl_schema *s, const char *name,
+		      const char *what, int reserved_ok);
+/* Empty and refill index ix of tb (ddl.c). */
+rdb_rc tbl_index_refill(pager_txn *t, const tbl_table *tb,
+			const tbl_index *ix);
 /* Set the catalog version to the next unused number. */
 rdb_rc tbl_version_bump(pager_txn *t);
 
