@@ -1,7 +1,7 @@
 /*
  * check_objects.c -- views and triggers in the catalog (table layer):
- * their rows and lookups, rollback leaving no trace, names shared with
- * tables and indexes, refusals, a table's triggers dropped with it
+ * their rows and lookups, rollback leaving no trace, view names shared
+ * with tables and indexes (trigger names apart), refusals, a table's triggers dropped with it
  * ("catalog"); tbl_reindex rebuilding index trees ("reindex").  Contract
  * under test: src/table/table.h ("DDL", "schema").
  */
@@ -131,10 +131,15 @@ START_TEST(test_objects_names_and_refusals)
 	OK(tbl_create_trigger(D.t, D.s, "tr", "t", "x"));
 	tdb_refresh(&D);
 	FAILS(tbl_create_view(D.t, D.s, "t", "s"), RDB_ERROR, "table");
-	FAILS(tbl_create_view(D.t, D.s, "TR", "s"), RDB_ERROR,
+	FAILS(tbl_create_trigger(D.t, D.s, "TR", "t", "s"), RDB_ERROR,
 	      "already a trigger named 'TR'");
-	FAILS(tbl_create_trigger(D.t, D.s, "V", "t", "s"), RDB_ERROR,
-	      "already a view");
+	FAILS(tbl_create_trigger(D.t, D.s, "rdb_t", "t", "s"), RDB_ERROR,
+	      "reserved");
+	/* Triggers have a namespace of their own, as in SQLite. */
+	OK(tbl_create_trigger(D.t, D.s, "V", "t", "s"));
+	tdb_refresh(&D);
+	OK(tbl_create_view(D.t, D.s, "tr", "s"));
+	tdb_refresh(&D);
 	FAILS(tbl_create_index(D.t, D.s, "t", &ix), RDB_ERROR,
 	      "already a view");
 	FAILS(tbl_create_view(D.t, D.s, "rdb_x", "s"), RDB_ERROR, "reserved");
@@ -143,7 +148,7 @@ START_TEST(test_objects_names_and_refusals)
 	FAILS(tbl_create_trigger(D.t, D.s, "x", "rdb_tables", "s"),
 	      RDB_ERROR, "system table");
 	FAILS(tbl_drop_view(D.t, D.s, "t"), RDB_ERROR, "no such view");
-	FAILS(tbl_drop_trigger(D.t, D.s, "v"), RDB_ERROR, "no such trigger");
+	FAILS(tbl_drop_trigger(D.t, D.s, "zz"), RDB_ERROR, "no such trigger");
 	FAILS(tbl_insert(D.t, D.cx, tdb_table(&D, "rdb_triggers"), row,
 			 TBL_ABORT, NULL), RDB_ERROR, "system table");
 	/* A schema older than the catalog is refused. */
@@ -152,7 +157,7 @@ START_TEST(test_objects_names_and_refusals)
 
 		D.s = NULL;
 		tdb_refresh(&D);
-		OK(tbl_drop_trigger(D.t, D.s, "tr"));
+		OK(tbl_drop_trigger(D.t, D.s, "V"));
 		FAILS(tbl_create_view(D.t, D.s, "w", "s"), RDB_MISUSE,
 		      "out of date");
 		tbl_schema_unref(old);

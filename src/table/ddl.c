@@ -148,9 +148,6 @@ rdb_rc tbl_check_name(pager_txn *t, const tbl_schema *s, const char *name,
 	if (tbl_schema_view(s, name) != NULL)
 		return rdb_err_set(E(t), RDB_ERROR, "there is already a view "
 				   "named '%s'", name);
-	if (tbl_schema_trigger(s, name) != NULL)
-		return rdb_err_set(E(t), RDB_ERROR, "there is already a "
-				   "trigger named '%s'", name);
 	return RDB_OK;
 }
 

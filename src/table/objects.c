@@ -7,6 +7,7 @@
 #include "table/tbl_store.h"
 #include <assert.h>
 #include <string.h>
+#include <strings.h>
 #include "format.h"
 #include "mem.h"
 
@@ -221,9 +222,16 @@ rdb_rc tbl_create_trigger(pager_txn *t, const tbl_schema *s,
 	rdb_rc rc;
 
 	assert(t != NULL && table != NULL && sql != NULL);
-	if ((rc = tbl_schema_current(t, s)) != RDB_OK ||
-	    (rc = tbl_check_name(t, s, name, "trigger", 0)) != RDB_OK)
+	if ((rc = tbl_schema_current(t, s)) != RDB_OK)
 		return rc;
+	if (name == NULL || name[0] == '\0' ||
+	    strncasecmp(name, "rdb_", 4) == 0)
+		return rdb_err_set(E(t), RDB_ERROR, "trigger name is empty or "
+				   "reserved for internal use: '%s'",
+				   name ? name : "");
+	if (tbl_schema_trigger(s, name) != NULL)
+		return rdb_err_set(E(t), RDB_ERROR, "there is already a "
+				   "trigger named '%s'", name);
 	tb = tbl_schema_table(s, table);
 	if (tb == NULL && (v = tbl_schema_view(s, table)) == NULL)
 		return rdb_err_set(E(t), RDB_ERROR, "no such table: '%s'",

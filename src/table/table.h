@@ -242,13 +242,13 @@ rdb_rc tbl_create_index(pager_txn *t, const tbl_schema *s,
 rdb_rc tbl_drop_index(pager_txn *t, const tbl_schema *s, const char *name);
 /* Views (objects.c): a row of rdb_tables of type 'view' (root 0, sql the
  * CREATE VIEW text, given by the caller, who has checked it).  The name
- * shares the namespace of tables, indexes and triggers; "rdb_" is
- * reserved.  Dropping a view drops its triggers. */
+ * shares the namespace of tables and indexes; "rdb_" is reserved.  Dropping a view drops its triggers. */
 rdb_rc tbl_create_view(pager_txn *t, const tbl_schema *s, const char *name,
 		       const char *sql);
 rdb_rc tbl_drop_view(pager_txn *t, const tbl_schema *s, const char *name);
 /* Triggers: a row of rdb_triggers (name, table_name, sql).  table must be
- * a user table or a view.  tbl_drop_table() and tbl_drop_view() drop the
+ * a user table or a view.  Trigger names are a namespace of their own
+ * (as in SQLite); "rdb_" is reserved.  tbl_drop_table() and tbl_drop_view() drop the
  * triggers of what they drop. */
 rdb_rc tbl_create_trigger(pager_txn *t, const tbl_schema *s,
 			  const char *name, const char *table,

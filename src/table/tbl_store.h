@@ -68,8 +68,9 @@ rdb_rc tbl_schema_load_triggers(pager_txn *t, tbl_schema *s);
 void tbl_schema_free_objects(tbl_schema *s);
 /* Delete a trigger's row from rdb_triggers (no version bump). */
 rdb_rc tbl_drop_trigger_row(pager_txn *t, const tbl_object *tr);
-/* Refuse a new object's name: empty, reserved (unless reserved_ok), or
- * used by a table, index, view or trigger (ddl.c). */
+/* Refuse a new table's, index's or view's name: empty, reserved (unless
+ * reserved_ok), or used by a table, index or view (ddl.c).  Triggers have
+ * their own namespace, as in SQLite. */
 rdb_rc tbl_check_name(pager_txn *t, const tbl_schema *s, const char *name,
 		      const char *what, int reserved_ok);
 /* Empty and refill index ix of tb (ddl.c). */
