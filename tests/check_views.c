@@ -2,8 +2,9 @@
  * check_views.c -- views, triggers and REINDEX through the public API
  * (include/rdb.h): views in FROM (joins, aggregates, views of views,
  * column lists), their catalog rows and errors ("view"); triggers stored
- * and dropped with their table, and the statements rdb refuses while it
- * cannot run them ("trigger"); REINDEX ("reindex").  Design:
+ * and dropped with their table, fired per row (timings, events, WHEN,
+ * NEW/OLD, UPDATE OF, RAISE, cascades without recursion, a failure undoing
+ * the statement) ("trigger"); REINDEX ("reindex").  Design:
  * src/sql/README.md ("Views and triggers").
  */
 #include <check.h>
@@ -200,17 +201,130 @@ START_TEST(test_views_triggers_stored_and_dropped_with_their_table)
 }
 END_TEST
 
-START_TEST(test_views_table_with_triggers_refuses_changes)
+static void logged(void)
 {
-	people();
-	ok("CREATE TRIGGER t1 AFTER INSERT ON p BEGIN SELECT 1; END");
-	fails("INSERT INTO p VALUES(9,'x','y')", "has triggers");
-	fails("UPDATE p SET name = 'z'", "has triggers");
-	fails("DELETE FROM p", "has triggers");
-	ck_assert_str_eq(q("SELECT count(*) FROM p"), "4");
-	ok("DROP TRIGGER t1");
-	ok("DELETE FROM p");
-	ck_assert_str_eq(q("SELECT count(*) FROM p"), "0");
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT);"
+	   "CREATE TABLE log(n INTEGER PRIMARY KEY, msg TEXT)");
+}
+
+START_TEST(test_views_triggers_fire_per_row_with_new_and_old)
+{
+	logged();
+	ok("CREATE TRIGGER bi BEFORE INSERT ON t BEGIN "
+	   "INSERT INTO log(msg) VALUES('bi ' || new.a || new.b); END;"
+	   "CREATE TRIGGER ai AFTER INSERT ON t WHEN new.a > 1 BEGIN "
+	   "INSERT INTO log(msg) VALUES('ai ' || new.a); END;"
+	   "CREATE TRIGGER bu BEFORE UPDATE ON t BEGIN "
+	   "INSERT INTO log(msg) VALUES('bu ' || old.b || '>' || new.b); END;"
+	   "CREATE TRIGGER au AFTER UPDATE OF a ON t BEGIN "
+	   "INSERT INTO log(msg) VALUES('au ' || old.a || '>' || new.a); END;"
+	   "CREATE TRIGGER bd BEFORE DELETE ON t BEGIN "
+	   "INSERT INTO log(msg) SELECT 'bd ' || old.a; END;"
+	   "CREATE TRIGGER ad AFTER DELETE ON t BEGIN "
+	   "INSERT INTO log(msg) SELECT 'ad ' || count(*) FROM t; END");
+	ok("INSERT INTO t VALUES(1,'x'),(2,'y')");
+	ok("UPDATE t SET b = b || '!' WHERE a = 2");
+	ok("UPDATE t SET a = a + 10 WHERE a = 1");
+	ok("DELETE FROM t WHERE a = 11");
+	ck_assert_str_eq(q("SELECT msg FROM log ORDER BY n"),
+			 "bi 1x\nbi 2y\nai 2\nbu y>y!\nbu x>x\n"
+			 "au 1>11\nbd 11\nad 1");
+	/* changes() counts the statement's own rows only. */
+	ck_assert_int_eq(rdb_changes(db), 1);
+	/* A SELECT body runs and its rows are dropped. */
+	ok("CREATE TRIGGER s AFTER INSERT ON log BEGIN SELECT * FROM t; END;"
+	   "INSERT INTO log(msg) VALUES('s')");
+}
+END_TEST
+
+START_TEST(test_views_trigger_cascades_never_recurse)
+{
+	ok("CREATE TABLE a(x INTEGER); CREATE TABLE b(y INTEGER);"
+	   "CREATE TABLE c(z INTEGER);"
+	   "CREATE TRIGGER ta AFTER INSERT ON a BEGIN "
+	   "INSERT INTO b VALUES(new.x * 10); INSERT INTO a VALUES(-new.x);"
+	   "END;"
+	   "CREATE TRIGGER tb AFTER INSERT ON b BEGIN "
+	   "INSERT INTO c VALUES(new.y + 1); INSERT INTO a VALUES(new.y); END;"
+	   "CREATE TRIGGER tc BEFORE INSERT ON c BEGIN "
+	   "UPDATE b SET y = y + 100 WHERE y = new.z - 1; END;"
+	   "INSERT INTO a VALUES(1)");
+	/* Checked with SQLite (recursive_triggers off). */
+	ck_assert_str_eq(q("SELECT x FROM a ORDER BY x"), "-1\n1\n10");
+	ck_assert_str_eq(q("SELECT y FROM b"), "110");
+	ck_assert_str_eq(q("SELECT z FROM c"), "11");
+	/* A BEFORE DELETE trigger deleting the next row: rows already gone
+	 * are skipped. */
+	ok("CREATE TABLE d(k INTEGER PRIMARY KEY);"
+	   "INSERT INTO d VALUES(1),(2),(3),(4);"
+	   "CREATE TRIGGER td BEFORE DELETE ON d BEGIN "
+	   "DELETE FROM d WHERE k = old.k + 1; END; DELETE FROM d");
+	ck_assert_str_eq(q("SELECT count(*) FROM d"), "0");
+}
+END_TEST
+
+START_TEST(test_views_raise_and_failures_undo_the_statement)
+{
+	logged();
+	ok("INSERT INTO t VALUES(1,'x');"
+	   "CREATE TRIGGER neg BEFORE INSERT ON t WHEN new.a < 0 BEGIN "
+	   "SELECT RAISE(ABORT, 'negative key'); END;"
+	   "CREATE TRIGGER big BEFORE INSERT ON t WHEN new.a > 100 BEGIN "
+	   "SELECT RAISE(IGNORE); END;"
+	   "CREATE TRIGGER lg AFTER INSERT ON t BEGIN "
+	   "INSERT INTO log VALUES(new.a, new.b); END");
+	ck_assert_int_eq(rdb_exec(db, "INSERT INTO t VALUES(5,'a'),(-1,'b')",
+				  NULL, NULL, NULL), RDB_CONSTRAINT);
+	ck_assert_str_eq(rdb_errmsg(db), "negative key");
+	ck_assert_str_eq(q("SELECT count(*) FROM t"), "1");
+	ck_assert_str_eq(q("SELECT count(*) FROM log"), "0");
+	/* IGNORE skips the row, the statement goes on. */
+	ok("INSERT INTO t VALUES(6,'a'),(200,'b'),(7,'c')");
+	ck_assert_str_eq(q("SELECT a FROM t ORDER BY a"), "1\n6\n7");
+	ck_assert_str_eq(q("SELECT n FROM log ORDER BY n"), "6\n7");
+	/* A failing body (a constraint in the log) undoes the whole
+	 * statement, inside a transaction too. */
+	ok("BEGIN; INSERT INTO t VALUES(8,'d')");
+	ck_assert_int_eq(rdb_exec(db, "INSERT INTO t VALUES(9,'e'),(10,'f');"
+				  "", NULL, NULL, NULL), RDB_OK);
+	ck_assert_int_eq(rdb_exec(db, "UPDATE log SET n = 100 WHERE n = 9;"
+				  "INSERT INTO t VALUES(11,'g'),(100,'h')",
+				  NULL, NULL, NULL), RDB_CONSTRAINT);
+	ok("COMMIT");
+	ck_assert_str_eq(q("SELECT a FROM t ORDER BY a"),
+			 "1\n6\n7\n8\n9\n10");
+	ck_assert_str_eq(q("SELECT n FROM log ORDER BY n"),
+			 "6\n7\n8\n10\n100");
+	/* RAISE outside a trigger, NEW in a DELETE trigger. */
+	fails("SELECT RAISE(IGNORE)", "trigger-program");
+	ok("CREATE TRIGGER bad AFTER DELETE ON log BEGIN SELECT new.n; END");
+	fails("DELETE FROM log", "no such column: new.n");
+	ok("DROP TRIGGER bad; DELETE FROM log");
+}
+END_TEST
+
+START_TEST(test_views_update_of_fires_only_for_its_columns)
+{
+	logged();
+	ok("INSERT INTO t VALUES(1,'x');"
+	   "CREATE TRIGGER ub AFTER UPDATE OF b ON t BEGIN "
+	   "INSERT INTO log(msg) VALUES(new.b); END");
+	ok("UPDATE t SET a = 2");
+	ck_assert_str_eq(q("SELECT count(*) FROM log"), "0");
+	ok("UPDATE t SET a = 3, b = 'y'");
+	ck_assert_str_eq(q("SELECT msg FROM log"), "y");
+	/* A new trigger reaches statements prepared before it. */
+	{
+		rdb_stmt *st = NULL;
+
+		ck_assert_int_eq(rdb_prepare(db, "UPDATE t SET a = a + 1", -1,
+					     &st, NULL), RDB_OK);
+		ok("CREATE TRIGGER ua AFTER UPDATE OF a ON t BEGIN "
+		   "INSERT INTO log(msg) VALUES('a'); END");
+		ck_assert_int_eq(rdb_step(st), RDB_DONE);
+		ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	}
+	ck_assert_str_eq(q("SELECT msg FROM log ORDER BY n"), "y\na");
 }
 END_TEST
 
@@ -257,7 +371,10 @@ Suite *views_suite(void)
 	tc = tcase_create("trigger");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_views_triggers_stored_and_dropped_with_their_table);
-	tcase_add_test(tc, test_views_table_with_triggers_refuses_changes);
+	tcase_add_test(tc, test_views_triggers_fire_per_row_with_new_and_old);
+	tcase_add_test(tc, test_views_trigger_cascades_never_recurse);
+	tcase_add_test(tc, test_views_raise_and_failures_undo_the_statement);
+	tcase_add_test(tc, test_views_update_of_fires_only_for_its_columns);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("reindex");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -413,6 +413,8 @@ rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags)
 	case SQL_E_VECTOR:
 		return bind_error(b, e, "row value misused%s", "");
 	case SQL_E_RAISE:
+		if (b->frame != NULL)
+			return RDB_OK;
 		return bind_error(b, e, "RAISE() may only be used within a "
 				  "trigger-program%s", "");
 	case SQL_E_PARAM:

@@ -6,6 +6,8 @@
 #define RDB_SQL_BIND_H
 #include "exec.h"
 
+typedef struct trig_active trig_active;
+
 typedef struct binder {
 	sql_stmt *ast;            /* borrowed: the tree being bound */
 	tbl_schema *s;            /* borrowed */
@@ -18,6 +20,9 @@ typedef struct binder {
 				     (view.c), handed to the program */
 	int ntrees;
 	int view_depth;           /* views being bound inside views */
+	query *frame;             /* in a trigger: the query holding NEW and
+				     OLD, parent of the body's queries */
+	const trig_active *active; /* triggers being compiled (trigger.c) */
 } binder;
 
 /* view.c: bind source s as the view named si->name (a subquery of its
@@ -27,6 +32,9 @@ rdb_rc bind_view(binder *b, query *q, const sql_src *si, qsrc *s);
 void bind_free_trees(sql_stmt **trees, int n);
 /* Refuse a write to name when it is a view (INSERT/UPDATE/DELETE). */
 rdb_rc view_refuse_write(binder *b, const char *name);
+/* trigger.c: compile the triggers of p->tb that event ev of statement p
+ * fires (p->nins/ins_map give an UPDATE's columns) into p->trig. */
+rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev);
 /* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */
 rdb_rc view_ddl_run(sql_prog *p, tbl_schema *s);
 

@@ -41,7 +41,7 @@ rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
 	rdb_rc rc;
 
 	*out = NULL;
-	if ((q = query_new(b, NULL)) == NULL)
+	if ((q = query_new(b, b->frame)) == NULL)
 		return RDB_NOMEM;
 	if ((q->src = rdb_calloc(1, sizeof(qsrc))) == NULL)
 		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
@@ -102,17 +102,17 @@ rdb_rc dml_bind_insert(binder *b, sql_prog *p)
 	}
 	p->nins = n;
 	if (in->select == NULL)
-		return RDB_OK;
-	if ((rc = bind_select(b, in->select, NULL, &p->q)) != RDB_OK)
+		return trig_compile(b, p, SQL_TRIG_INSERT);
+	if ((rc = bind_select(b, in->select, b->frame, &p->q)) != RDB_OK)
 		return rc;
-	if (p->q->nout != n)
-		return in->cols.n > 0
-			? rdb_err_set(b->err, RDB_ERROR, "%d values for %d "
-				      "columns", p->q->nout, n)
-			: rdb_err_set(b->err, RDB_ERROR, "table %s has %d "
-				      "columns but %d values were supplied",
-				      tb->name, n, p->q->nout);
-	return RDB_OK;
+	if (p->q->nout == n)
+		return trig_compile(b, p, SQL_TRIG_INSERT);
+	return in->cols.n > 0
+		? rdb_err_set(b->err, RDB_ERROR, "%d values for %d columns",
+			      p->q->nout, n)
+		: rdb_err_set(b->err, RDB_ERROR, "table %s has %d columns but "
+			      "%d values were supplied", tb->name, n,
+			      p->q->nout);
 }
 
 /* UPDATE: the target as a one-source query, then the SET expressions. */
@@ -141,7 +141,7 @@ rdb_rc dml_bind_update(binder *b, sql_prog *p)
 			return rc;
 	}
 	p->nins = u->n_sets;
-	return RDB_OK;
+	return trig_compile(b, p, SQL_TRIG_UPDATE);
 }
 
 rdb_rc dml_bind_delete(binder *b, sql_prog *p)
@@ -152,7 +152,7 @@ rdb_rc dml_bind_delete(binder *b, sql_prog *p)
 	rc = bind_table_query(b, d->table, d->alias, d->where, &p->q);
 	if (rc == RDB_OK)
 		p->tb = p->q->src[0].tb;
-	return rc;
+	return rc == RDB_OK ? trig_compile(b, p, SQL_TRIG_DELETE) : rc;
 }
 
 /* ---- running ------------------------------------------------------------ */
@@ -174,7 +174,7 @@ static rdb_rc collect(sql_prog *p, query *q, mrows *m)
 static rdb_rc insert_row(sql_prog *p, const tbl_value *vals, tbl_value *row)
 {
 	const tbl_table *tb = p->tb;
-	int i, done = 0, nv = tbl_nvals(tb);
+	int i, done = 0, skip, nv = tbl_nvals(tb);
 	rdb_rc rc;
 
 	for (i = 0; i < nv; i++) {
@@ -185,6 +185,9 @@ static rdb_rc insert_row(sql_prog *p, const tbl_value *vals, tbl_value *row)
 		else
 			row[i] = (tbl_value){ .cls = TBL_NULL };
 	}
+	rc = trig_fire(p, SQL_TRIG_BEFORE, row, NULL, &skip);
+	if (rc != RDB_OK || skip)
+		return rc;
 	rc = tbl_insert(p->t, p->tcx, tb, row,
 			conflict_of(p->ast->u.insert.conflict), &done);
 	if (rc == RDB_OK && done) {
@@ -193,6 +196,7 @@ static rdb_rc insert_row(sql_prog *p, const tbl_value *vals, tbl_value *row)
 			p->c->last_rowid = row[tb->ncols].i;
 		else if (tb->ipk)
 			p->c->last_rowid = row[tb->pk[0]].i;
+		rc = trig_fire(p, SQL_TRIG_AFTER, row, NULL, &skip);
 	}
 	return rc;
 }
@@ -273,13 +277,38 @@ static rdb_rc new_row(sql_prog *p, const tbl_value *old, tbl_value *nrow,
 	return RDB_OK;
 }
 
+/* Update one row, firing its triggers.  A row a BEFORE trigger deleted is
+ * skipped. */
+static rdb_rc update_row(sql_prog *p, const tbl_value *old, tbl_value *nrow,
+			 sql_value *vals)
+{
+	int done = 0, skip = 0;
+	rdb_rc rc = new_row(p, old, nrow, vals);
+
+	if (rc == RDB_OK)
+		rc = trig_fire(p, SQL_TRIG_BEFORE, nrow, old, &skip);
+	if (rc != RDB_OK || skip)
+		return rc;
+	rc = tbl_update(p->t, p->tcx, p->tb, old, nrow,
+			conflict_of(p->ast->u.update.conflict), &done);
+	if (rc == RDB_NOTFOUND && trig_any(p)) {
+		rdb_err_clear(p->cx.err);
+		return RDB_OK;
+	}
+	if (rc == RDB_OK && done) {
+		p->changes++;
+		rc = trig_fire(p, SQL_TRIG_AFTER, nrow, old, &skip);
+	}
+	return rc;
+}
+
 static rdb_rc run_update(sql_prog *p)
 {
 	mrows rows;
 	tbl_value *nrow;
 	sql_value *vals;
 	long i;
-	int j, done;
+	int j;
 	rdb_rc rc;
 
 	if ((rc = collect(p, p->q, &rows)) != RDB_OK) {
@@ -291,14 +320,7 @@ static rdb_rc run_update(sql_prog *p)
 	if (nrow == NULL || vals == NULL)
 		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	for (i = 0; i < rows.n && rc == RDB_OK; i++) {
-		rc = new_row(p, mrows_row(&rows, i), nrow, vals);
-		if (rc == RDB_OK)
-			rc = tbl_update(p->t, p->tcx, p->tb,
-					mrows_row(&rows, i), nrow,
-					conflict_of(p->ast->u.update.conflict),
-					&done);
-		if (rc == RDB_OK && done)
-			p->changes++;
+		rc = update_row(p, mrows_row(&rows, i), nrow, vals);
 		for (j = 0; j < p->nins; j++)
 			sql_value_free(&vals[j]);
 	}
@@ -309,19 +331,36 @@ static rdb_rc run_update(sql_prog *p)
 	return rc;
 }
 
+/* Delete one row, firing its triggers; a row already gone (deleted by a
+ * trigger) is skipped. */
+static rdb_rc delete_row(sql_prog *p, const tbl_value *old)
+{
+	int skip = 0;
+	rdb_rc rc = trig_fire(p, SQL_TRIG_BEFORE, NULL, old, &skip);
+
+	if (rc != RDB_OK || skip)
+		return rc;
+	rc = tbl_delete(p->t, p->tcx, p->tb, old);
+	if (rc == RDB_NOTFOUND && trig_any(p)) {
+		rdb_err_clear(p->cx.err);
+		return RDB_OK;
+	}
+	if (rc == RDB_OK) {
+		p->changes++;
+		rc = trig_fire(p, SQL_TRIG_AFTER, NULL, old, &skip);
+	}
+	return rc;
+}
+
 static rdb_rc run_delete(sql_prog *p)
 {
 	mrows rows;
 	long i;
 	rdb_rc rc;
 
-	if ((rc = collect(p, p->q, &rows)) == RDB_OK) {
+	if ((rc = collect(p, p->q, &rows)) == RDB_OK)
 		for (i = 0; i < rows.n && rc == RDB_OK; i++)
-			rc = tbl_delete(p->t, p->tcx, p->tb,
-					mrows_row(&rows, i));
-		if (rc == RDB_OK)
-			p->changes = rows.n;
-	}
+			rc = delete_row(p, mrows_row(&rows, i));
 	mrows_free(&rows);
 	return rc;
 }

@@ -540,6 +540,8 @@ static rdb_rc eval_op(sql_prog *p, query *q, const sql_expr *e,
 	case SQL_E_CAST: return cast(p, q, e, out);
 	case SQL_E_IN_SELECT: case SQL_E_EXISTS: case SQL_E_SUBQUERY:
 		return subq_eval(p, q, e, out);
+	case SQL_E_RAISE:
+		return trig_raise(p, e);
 	default:
 		return rdb_err_set(p->cx.err, RDB_ERROR, "unsupported "
 				   "expression at %u:%u", e->pos.line,

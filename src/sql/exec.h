@@ -229,6 +229,8 @@ typedef enum prog_op {
 	OP_COMMIT, OP_ROLLBACK, OP_PRAGMA, OP_EXPLAIN
 } prog_op;
 
+typedef struct trig_prog trig_prog;   /* trigger.c */
+
 struct sql_prog {
 	prog_op op;
 	sql_stmt *ast;            /* owned parse tree (its arena holds the
@@ -240,6 +242,8 @@ struct sql_prog {
 	int nqueries;
 	sql_stmt **trees;         /* owned: parse trees of the views used */
 	int ntrees;
+	trig_prog *trig;          /* owned: triggers of tb it fires, or NULL */
+	int raise_ignore;         /* RAISE(IGNORE) ended the last eval */
 	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target */
 	int *ins_map;             /* INSERT: table column -> value index */
 	int nins;
@@ -283,5 +287,13 @@ rdb_rc prog_start(sql_prog *p, pager_txn *t, const tbl_value *params,
 rdb_rc prog_next(sql_prog *p);
 void prog_stop(sql_prog *p);
 void prog_free(sql_prog *p);
+/* trigger.c: fire the triggers of p of timing time (sql_trigger_time)
+ * for a row (nrow NEW, orow OLD; either may be NULL); *ignore = 1 if one
+ * did RAISE(IGNORE) (skip the row).  Errors end the statement. */
+rdb_rc trig_fire(sql_prog *p, int time, const tbl_value *nrow,
+		 const tbl_value *orow, int *ignore);
+int trig_any(const sql_prog *p);          /* p fires any trigger */
+void trig_free(trig_prog *tp);            /* NULL-safe */
+rdb_rc trig_raise(sql_prog *p, const sql_expr *e);   /* RAISE(...) */
 
 #endif /* RDB_SQL_EXEC_H */

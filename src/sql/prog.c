@@ -28,6 +28,7 @@ void prog_free(sql_prog *p)
 	eval_clear_caches(p);
 	query_free_all(p->queries, p->nqueries);
 	bind_free_trees(p->trees, p->ntrees);
+	trig_free(p->trig);
 	rdb_free(p->ins_map);
 	rdb_free(p->outt);
 	mrows_free(&p->result);

@@ -96,9 +96,6 @@ rdb_rc view_refuse_write(binder *b, const char *name)
 	if (tbl_schema_view(b->s, name) != NULL)
 		return rdb_err_set(b->err, RDB_ERROR, "cannot modify %s because "
 				   "it is a view", name);
-	if (tbl_schema_has_triggers(b->s, name))
-		return rdb_err_set(b->err, RDB_ERROR, "cannot modify %s: it has "
-				   "triggers, which rdb does not run yet", name);
 	return RDB_OK;
 }
 
