@@ -168,6 +168,12 @@ static rdb_rc unary(sql_prog *p, query *q, const sql_expr *e, sql_value *out)
 	sql_value a;
 	rdb_rc rc;
 
+	/* SQLite negates a real literal itself (so -0.0 is negative zero)
+	 * and anything else as 0 - x (so -(0.0 + 0) is positive zero). */
+	if (e->op == SQL_E_NEG && e->left->op == SQL_E_REAL) {
+		sql_value_real(out, -e->left->u.r);
+		return RDB_OK;
+	}
 	if ((rc = eval(p, q, e->left, &a)) != RDB_OK)
 		return rc;
 	switch (e->op) {
