@@ -291,7 +291,11 @@ static rdb_rc update_row(sql_prog *p, const tbl_value *old, tbl_value *nrow,
 		return rc;
 	rc = tbl_update(p->t, p->tcx, p->tb, old, nrow,
 			conflict_of(p->ast->u.update.conflict), &done);
-	if (rc == RDB_NOTFOUND && trig_any(p)) {
+	/* A row collected for a later turn may be gone: deleted by a
+	 * trigger, or by this statement's own OR REPLACE.  SQLite skips it. */
+	if (rc == RDB_NOTFOUND && (trig_any(p) ||
+				   p->ast->u.update.conflict ==
+				   SQL_OR_REPLACE)) {
 		rdb_err_clear(p->cx.err);
 		return RDB_OK;
 	}
@@ -341,7 +345,11 @@ static rdb_rc delete_row(sql_prog *p, const tbl_value *old)
 	if (rc != RDB_OK || skip)
 		return rc;
 	rc = tbl_delete(p->t, p->tcx, p->tb, old);
-	if (rc == RDB_NOTFOUND && trig_any(p)) {
+	/* A row collected for a later turn may be gone: deleted by a
+	 * trigger, or by this statement's own OR REPLACE.  SQLite skips it. */
+	if (rc == RDB_NOTFOUND && (trig_any(p) ||
+				   p->ast->u.update.conflict ==
+				   SQL_OR_REPLACE)) {
 		rdb_err_clear(p->cx.err);
 		return RDB_OK;
 	}
