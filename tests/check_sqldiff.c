@@ -944,7 +944,7 @@ static const char *differ(const mode *m, outcome *a, outcome *b)
 		for (i = 0; i < a->n_rows; i++)
 			if (strcmp(a->loose[i], b->loose[i]) != 0)
 				return "row order or values";
-	if (m->limited && m->ordered)
+	if ((m->limited && m->ordered) || a->n_rows == 0)
 		return NULL;
 	ra = m->loose ? a->loose : a->exact;
 	rb = m->loose ? b->loose : b->exact;
