@@ -117,7 +117,10 @@ static rdb_rc in_select(sql_prog *p, query *q, const sql_expr *e,
 			sql_value_free(&v);
 			return rc;
 		}
-		if (!x->correlated) {
+		/* Registered once per run, correlated or not, so that the
+		 * list is freed when the run ends (a correlated one is
+		 * rebuilt each time all the same). */
+		if (!x->cached) {
 			x->cached = 1;
 			x->next_cached = p->caches;
 			p->caches = x;
