@@ -40,6 +40,7 @@
 #include "rdb.h"
 #include "buf.h"
 #include "err.h"
+#include "num.h"
 #include "table/table.h"
 
 /* ---- values -------------------------------------------------------------- */
@@ -119,22 +120,25 @@ void sql_value_free(sql_value *x);
 
 /* ---- conversions (SQLite's sqlite3AtoF, sqlite3Atoi64, ...) ------------- */
 
-/* Parse a number.  *out gets the value of the longest numeric prefix
- * (0.0 if none).  Returns 1 for a whole integer, 2 or 3 for a whole
- * number with '.' or an exponent (3: both), -1 for a real prefix followed
- * by other text, 0 otherwise (leading/trailing spaces are allowed). */
-int sql_atof(const char *z, size_t n, double *out);
-/* Parse a 64-bit integer prefix into *out (clamped on overflow).  Returns
- * 0 for a whole integer, 1 if other text follows, -1 if no digits, 2 on
- * overflow, 3 for exactly "9223372036854775808". */
-int sql_atoi64(const char *z, size_t n, int64_t *out);
-
-/* Longest text rendering of a number, plus its NUL. */
-#define SQL_NUM_TEXT 32
-/* Render as SQLite does ("%lld"; reals "%!.15g": 1.0, 1.0e+20, Inf);
- * returns the length; buf is NUL-terminated. */
-size_t sql_render_int(int64_t i, char buf[SQL_NUM_TEXT]);
-size_t sql_render_real(double r, char buf[SQL_NUM_TEXT]);
+/* The shared rules of num.h (the table layer converts by them too), under
+ * the SQL layer's names. */
+#define SQL_NUM_TEXT NUM_TEXT
+static inline int sql_atof(const char *z, size_t n, double *out)
+{
+	return num_atof(z, n, out);
+}
+static inline int sql_atoi64(const char *z, size_t n, int64_t *out)
+{
+	return num_atoi64(z, n, out);
+}
+static inline size_t sql_render_int(int64_t i, char buf[SQL_NUM_TEXT])
+{
+	return num_render_int(i, buf);
+}
+static inline size_t sql_render_real(double r, char buf[SQL_NUM_TEXT])
+{
+	return num_render_real(r, buf);
+}
 
 /* Conversions of sqlite3_value_int64/double/text: numbers from text and
  * blobs by their numeric prefix; reals to integers clamped. */

@@ -1,14 +1,15 @@
 /*
- * value_fmt.c -- SQLite's printf for the printf()/format() functions and
- * the rendering of reals as text ("%!.15g").  The float digits come from
- * the same long double arithmetic SQLite 3.40 uses, so the text matches
- * it byte for byte (design: src/sql/README.md, "Values and functions").
+ * value_fmt.c -- SQLite's printf for the printf()/format() functions.
+ * The float digits come from num.c, the same long double arithmetic
+ * SQLite 3.40 uses, so the text matches it byte for byte (design:
+ * src/sql/README.md, "Values and functions").
  */
 #include "sql/value.h"
 #include <assert.h>
 #include <math.h>
 #include <string.h>
 #include "mem.h"
+#include "num.h"
 
 /* Conversion kinds. */
 enum {
@@ -256,204 +257,32 @@ static rdb_rc fmt_int(out_ctx *o, spec *sp, fmt_args *a)
 
 /* ---- reals ------------------------------------------------------------------ */
 
-static char next_digit(long double *v, int *cnt)
+/* The real conversion of sp in num.h's terms. */
+static num_real_spec real_spec(const spec *sp)
 {
-	int d;
+	num_real_spec r;
 
-	if (*cnt <= 0)
-		return '0';
-	(*cnt)--;
-	d = (int)*v;
-	*v = (*v - (long double)d) * 10.0;
-	return (char)('0' + d);
-}
-
-/* Scale v (> 0) into [1, 10); returns the decimal exponent (> 350 means
- * the value is infinite). */
-static int normalize(long double *v)
-{
-	long double scale = 1.0;
-	int e = 0;
-
-	while (*v >= 1e100 * scale && e <= 350) {
-		scale *= 1e100;
-		e += 100;
-	}
-	while (*v >= 1e10 * scale && e <= 350) {
-		scale *= 1e10;
-		e += 10;
-	}
-	while (*v >= 10.0 * scale && e <= 350) {
-		scale *= 10.0;
-		e++;
-	}
-	*v /= scale;
-	while (*v < 1e-8) {
-		*v *= 1.0e8;
-		e -= 8;
-	}
-	while (*v < 1.0) {
-		*v *= 10.0;
-		e--;
-	}
-	return e;
-}
-
-/* The half-unit of the last digit kept: 0.5 * 10^-precision. */
-static double rounder_for(int precision)
-{
-	static const double ar[] = { 5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04,
-		5.0e-05, 5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10 };
-	int idx = precision & 0xfff;
-	double r = ar[idx % 10];
-
-	while (idx >= 10) {
-		r *= 1.0e-10;
-		idx -= 10;
-	}
+	r.kind = sp->info->kind == K_FLOAT ? NUM_F :
+		sp->info->kind == K_EXP ? NUM_E : NUM_G;
+	r.precision = sp->precision;
+	r.alt = sp->alt;
+	r.alt2 = sp->alt2;
+	r.prefix = sp->prefix;
+	r.echar = digits[sp->info->charset];
 	return r;
-}
-
-/* Write the exponent suffix "e+NN" at p; returns the new end. */
-static char *put_exp(char *p, int e, char echar)
-{
-	*p++ = echar;
-	*p++ = e < 0 ? '-' : '+';
-	if (e < 0)
-		e = -e;
-	if (e >= 100) {
-		*p++ = (char)('0' + e / 100);
-		e %= 100;
-	}
-	*p++ = (char)('0' + e / 10);
-	*p++ = (char)('0' + e % 10);
-	return p;
-}
-
-/* Digits of v (>= 0, already normalised to exponent e unless FLOAT) in
- * the chosen form; returns the end. */
-static char *real_digits(char *p, long double v, int e, int kind, int prec,
-			 const spec *sp)
-{
-	int nsd = 16 + sp->alt2 * 10, e2 = kind == K_EXP ? 0 : e;
-	int dp = prec > 0 || sp->alt || sp->alt2;
-	int rtz = sp->info->kind == K_GENERIC ? !sp->alt : sp->alt2;
-	char *start = p;
-
-	if (e2 < 0)
-		*p++ = '0';
-	else
-		for (; e2 >= 0; e2--)
-			*p++ = next_digit(&v, &nsd);
-	if (dp)
-		*p++ = '.';
-	for (e2++; e2 < 0; prec--, e2++)
-		*p++ = '0';
-	while (prec-- > 0)
-		*p++ = next_digit(&v, &nsd);
-	if (rtz && dp) {
-		while (p > start && p[-1] == '0')
-			p--;
-		if (p[-1] == '.') {
-			if (sp->alt2)
-				*p++ = '0';
-			else
-				p--;
-		}
-	}
-	if (kind == K_EXP)
-		p = put_exp(p, e, digits[sp->info->charset]);
-	return p;
-}
-
-/* Format r into buf (room: see fmt_real); returns the length.  *sign
- * gets the sign character written first (or 0); *special is set for
- * Inf and NaN, which are never zero-padded. */
-static size_t real_text(char *buf, double r, spec *sp, char *sign_out,
-			int *special)
-{
-	long double v = r;
-	int prec = sp->precision < 0 ? 6 : sp->precision;
-	int kind = sp->info->kind, e = 0;
-	char sign, *p = buf;
-	double rounder;
-
-	if (prec > 100000000)
-		prec = 100000000;
-	sign = v < 0.0 ? '-' : sp->prefix;
-	if (v < 0.0)
-		v = -v;
-	if (kind == K_GENERIC && prec > 0)
-		prec--;
-	rounder = rounder_for(prec);
-	if (kind == K_FLOAT) {
-		double rx = (double)v;
-		uint64_t u;
-		int ex;
-
-		memcpy(&u, &rx, sizeof(u));
-		ex = -1023 + (int)((u >> 52) & 0x7ff);
-		if (prec + ex / 3 < 15)
-			rounder += rx * 3e-16;
-		v += rounder;
-	}
-	*sign_out = sign;
-	*special = 1;
-	if (isnan((double)v)) {
-		memcpy(buf, "NaN", 3);
-		*sign_out = 0;
-		return 3;
-	}
-	if (v > 0.0) {
-		e = normalize(&v);
-		if (e > 350) {
-			if (sign)
-				*p++ = sign;
-			memcpy(p, "Inf", 3);
-			return (size_t)(p - buf) + 3;
-		}
-	}
-	*special = 0;
-	if (kind != K_FLOAT) {
-		v += rounder;
-		if (v >= 10.0) {
-			v *= 0.1;
-			e++;
-		}
-	}
-	if (kind == K_GENERIC) {
-		if (e < -4 || e > prec) {
-			kind = K_EXP;
-		} else {
-			prec -= e;
-			kind = K_FLOAT;
-		}
-	}
-	if (sign)
-		*p++ = sign;
-	p = real_digits(p, v, e, kind, prec, sp);
-	return (size_t)(p - buf);
 }
 
 static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
 {
+	num_real_spec rs = real_spec(sp);
 	char small[400], *buf = small;
 	size_t len, cap, pad, i, lead;
-	int prec, e = 0, special;
+	int special;
 	char sign;
 	rdb_rc rc;
 
-	/* SQLite's SQLITE_FP_PRECISION_LIMIT */
-	if (sp->precision > 100000000)
-		sp->precision = 100000000;
-	prec = sp->precision < 0 ? 6 : sp->precision;
-
-	if (isfinite(r) && r != 0.0)
-		(void)frexp(r, &e);
-	/* Digits before the point (at most ~310), the precision, the
-	 * width and the sign, point and exponent. */
-	cap = (size_t)(e > 0 ? e / 3 + 2 : 0) + (size_t)prec +
-		(size_t)sp->width + 30;
+	/* Room for the text and the width's padding. */
+	cap = num_real_room(r, &rs) + (size_t)sp->width;
 	if (cap > sizeof(small)) {
 		if ((rc = out_check(o, cap)) != RDB_OK)
 			return rc;
@@ -461,7 +290,7 @@ static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
 			return rdb_err_set(o->cx->err, RDB_NOMEM,
 					   "out of memory");
 	}
-	len = real_text(buf, r, sp, &sign, &special);
+	len = num_real_text(buf, r, &rs, &sign, &special);
 	if (sp->zeropad && !sp->left && len < (size_t)sp->width && !special) {
 		pad = (size_t)sp->width - len;
 		lead = sign != 0;
@@ -474,18 +303,6 @@ static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
 	if (buf != small)
 		rdb_free(buf);
 	return rc;
-}
-
-size_t sql_render_real(double r, char buf[SQL_NUM_TEXT])
-{
-	static const conv_info g = { 'g', 0, 1, K_GENERIC, 30, 0 };
-	spec sp = { 0, 0, 1, 0, 0, 0, 0, 15, &g };
-	char sign;
-	int special;
-	size_t n = real_text(buf, r, &sp, &sign, &special);
-
-	buf[n] = '\0';
-	return n;
 }
 
 /* ---- strings ------------------------------------------------------------------ */

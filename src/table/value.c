@@ -6,11 +6,9 @@
  */
 #include "table/table.h"
 #include <assert.h>
-#include <inttypes.h>
-#include <float.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include "num.h"
 #include "table/tbl_int.h"
 
 /* ---- comparing ------------------------------------------------------------ */
@@ -220,185 +218,38 @@ const char *tbl_type_name(tbl_type type)
 
 /* ---- numbers as text -------------------------------------------------------- */
 
-/* Render an int64 as SQLite does (decimal); returns the length. */
+/* Both directions follow SQLite's rules through the shared num.h, so a
+ * column stores what CAST would give (docs/sql.md, "Types and
+ * conversions"). */
+_Static_assert(TBL_SCRATCH >= NUM_TEXT, "scratch holds a rendered number");
+
 static size_t render_int(int64_t i, char *out)
 {
-	return (size_t)snprintf(out, TBL_SCRATCH, "%" PRId64, i);
+	return num_render_int(i, out);
 }
 
-/* Render a double as SQLite's "%!.15g": 15 significant digits, trailing
- * zeros dropped but at least one digit after the point ("1.0",
- * "1.0e+20"), "Inf"/"-Inf", and 0.0 for both zeros.  The digits come from
- * "%.14e", whose radix character (locale-dependent) is skipped, so the
- * result never depends on LC_NUMERIC.  Returns the length. */
 static size_t render_real(double r, char *out)
 {
-	char tmp[48], d[16], *s = tmp, *o = out;
-	int nd = 0, x, i;
-
-	if (r == 0)
-		return (size_t)snprintf(out, TBL_SCRATCH, "0.0");
-	if (r > DBL_MAX || r < -DBL_MAX)
-		return (size_t)snprintf(out, TBL_SCRATCH, "%sInf",
-					r < 0 ? "-" : "");
-	snprintf(tmp, sizeof(tmp), "%.14e", r);
-	if (*s == '-')
-		*o++ = *s++;
-	for (; *s != 'e' && *s != '\0'; s++)
-		if (is_digit(*s) && nd < 15)
-			d[nd++] = *s;
-	x = *s == 'e' ? atoi(s + 1) : 0;
-	while (nd > 1 && d[nd - 1] == '0')
-		nd--;
-	if (x < -4 || x >= 15) {
-		*o++ = d[0];
-		*o++ = '.';
-		for (i = 1; i < nd; i++)
-			*o++ = d[i];
-		if (nd == 1)
-			*o++ = '0';
-		o += snprintf(o, 8, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
-	} else if (x >= 0) {
-		for (i = 0; i <= x; i++)
-			*o++ = i < nd ? d[i] : '0';
-		*o++ = '.';
-		for (i = x + 1; i < nd; i++)
-			*o++ = d[i];
-		if (nd <= x + 1)
-			*o++ = '0';
-	} else {
-		*o++ = '0';
-		*o++ = '.';
-		for (i = x + 1; i < 0; i++)
-			*o++ = '0';
-		for (i = 0; i < nd; i++)
-			*o++ = d[i];
-	}
-	*o = '\0';
-	return (size_t)(o - out);
+	return num_render_real(r, out);
 }
 
 /* Numeric text as SQLite's sqlite3AtoF sees it: optional white space, a
  * sign, digits with at most one '.', an optional exponent, white space,
  * and nothing else.  Hex, "inf" and "nan" are not numbers. */
 typedef struct numtext {
-	int is_int;               /* no '.' and no exponent */
-	int fits;                 /* is_int and in int64's range: i is it */
+	int fits;                 /* a whole integer in int64's range: i */
 	int64_t i;
-	double r;                 /* the value, correctly rounded (for an
-				     int that fits: (double)i) */
+	double r;                 /* the value as sqlite3AtoF computes it */
 } numtext;
-
-/* Digits kept for strtod: beyond them a sticky '1' stands for the rest
- * (the halfway points between doubles have at most 767 significant
- * digits, so rounding stays correct). */
-#define NUM_DIGITS 800
-
-typedef struct numscan {
-	char dig[NUM_DIGITS + 2]; /* significant digits, no leading zeros */
-	int nd;
-	int sticky;               /* a non-zero digit was dropped */
-	int64_t exp10;            /* the value is dig * 10^exp10 */
-	int n_digits;             /* digits seen (including zeros) */
-} numscan;
-
-static void scan_digit(numscan *ns, char c, int frac)
-{
-	ns->n_digits = 1;
-	if (ns->nd == 0 && c == '0') {
-		ns->exp10 -= frac;        /* a leading zero after the point */
-		return;
-	}
-	if (ns->nd < NUM_DIGITS) {
-		ns->dig[ns->nd++] = c;
-		ns->exp10 -= frac;
-	} else {
-		ns->sticky |= c != '0';
-		ns->exp10 += !frac;       /* a dropped integer digit */
-	}
-}
-
-/* Scan s[0, n) into ns; 0 if it is not numeric text. */
-static int scan_number(const unsigned char *s, size_t n, numscan *ns,
-		       int *neg, int *is_int)
-{
-	size_t i = 0;
-	int64_t e = 0;
-	int esign = 1, edigits = 0;
-
-	ns->nd = ns->sticky = ns->n_digits = 0;
-	ns->exp10 = 0;
-	*neg = 0;
-	*is_int = 1;
-	while (n > 0 && is_space(s[n - 1]))
-		n--;
-	while (i < n && is_space(s[i]))
-		i++;
-	if (i < n && (s[i] == '-' || s[i] == '+'))
-		*neg = s[i++] == '-';
-	for (; i < n && is_digit(s[i]); i++)
-		scan_digit(ns, (char)s[i], 0);
-	if (i < n && s[i] == '.') {
-		*is_int = 0;
-		for (i++; i < n && is_digit(s[i]); i++)
-			scan_digit(ns, (char)s[i], 1);
-	}
-	if (!ns->n_digits)
-		return 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		*is_int = 0;
-		if (++i < n && (s[i] == '-' || s[i] == '+'))
-			esign = s[i++] == '-' ? -1 : 1;
-		for (; i < n && is_digit(s[i]); i++, edigits++)
-			e = e < 100000 ? e * 10 + (s[i] - '0') : e;
-		if (edigits == 0)
-			return 0;
-	}
-	ns->exp10 += esign * e;
-	return i == n;
-}
 
 /* Parse numeric text; 0 if it is not a number. */
 static int parse_number(const void *p, size_t n, numtext *nt)
 {
-	char buf[NUM_DIGITS + 32];
-	numscan ns;
-	int neg, len;
-	uint64_t u = 0;
+	int kind = num_atof(p, n, &nt->r);
 
-	if (!scan_number(p, n, &ns, &neg, &nt->is_int))
+	if (kind <= 0)
 		return 0;
-	if (ns.sticky)
-		ns.dig[ns.nd++] = '1';
-	if (ns.nd == 0) {
-		nt->fits = nt->is_int;
-		nt->i = 0;
-		nt->r = neg ? -0.0 : 0.0;
-		return 1;
-	}
-	nt->fits = 0;
-	if (nt->is_int && !ns.sticky && ns.nd + ns.exp10 <= 19) {
-		int k;
-
-		for (k = 0; k < ns.nd; k++)
-			u = u * 10 + (uint64_t)(ns.dig[k] - '0');
-		for (k = 0; k < ns.exp10; k++)
-			u *= 10;
-		if (u <= (uint64_t)INT64_MAX + (uint64_t)neg) {
-			nt->fits = 1;
-			nt->i = !neg ? (int64_t)u : u > (uint64_t)INT64_MAX ?
-				INT64_MIN : -(int64_t)u;
-			nt->r = (double)nt->i;
-			return 1;
-		}
-	}
-	/* The digits without a radix character: strtod cannot be misled by
-	 * the locale. */
-	len = snprintf(buf, sizeof(buf), "%s%.*se%" PRId64, neg ? "-" : "",
-		       ns.nd, ns.dig, ns.exp10);
-	if (len <= 0 || (size_t)len >= sizeof(buf))
-		return 0;          /* cannot happen: NUM_DIGITS bounds it */
-	nt->r = strtod(buf, NULL);
+	nt->fits = kind == 1 && num_atoi64(p, n, &nt->i) == 0;
 	return 1;
 }
 
