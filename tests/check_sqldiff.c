@@ -790,7 +790,11 @@ static void outcome_free(outcome *o)
 	*o = (outcome){0};
 }
 
-/* One value: class letter, then value (reals in %a, bytes in hex). */
+/* One value: class letter, then value (bytes in hex).  Reals are compared
+ * to 14 significant digits: sum(), total() and avg() add in row order,
+ * and the engines legitimately read rows in different orders (SQLite's
+ * rowid tables in insertion order, rdb in key order), which can move the
+ * last bit of a sum. */
 static void put_value(sbuf *ex, sbuf *lo, int type, int64_t i, double r,
 		      const unsigned char *p, int n)
 {
@@ -801,13 +805,13 @@ static void put_value(sbuf *ex, sbuf *lo, int type, int64_t i, double r,
 		sb_add(ex, "I%lld|", (long long)i);
 		if ((double)i == (double)(int64_t)(double)i &&
 		    i > -(1LL << 53) && i < (1LL << 53))
-			sb_add(lo, "N%a|", (double)i);
+			sb_add(lo, "N%.14g|", (double)i);
 		else
 			sb_add(lo, "I%lld|", (long long)i);
 		break;
 	case 2:
-		sb_add(ex, "R%a|", r);
-		sb_add(lo, "N%a|", r == 0.0 ? 0.0 : r);
+		sb_add(ex, "R%.14g|", r);
+		sb_add(lo, "N%.14g|", r == 0.0 ? 0.0 : r);
 		break;
 	case 3:
 	case 4:
