@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rdb.h"
+#include "sql_util.h"
 #include "test_util.h"
 
 static char path[256];
@@ -27,14 +28,9 @@ static void teardown(void)
 	tu_unlink_db(path);
 }
 
-/* Run sql (one or more statements) and fail the test on error. */
 static void ok(const char *sql)
 {
-	char *msg = NULL;
-	int rc = rdb_exec(db, sql, NULL, NULL, &msg);
-
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
-	rdb_free_msg(msg);
+	su_ok(db, sql);
 }
 
 /* Run sql expecting error code want; return the message. */
@@ -47,36 +43,9 @@ static const char *fails(const char *sql, int want)
 	return rdb_errmsg(db);
 }
 
-/* The rows of a query as "a|b\nc|d" (NULL as "NULL"). */
-static char out[65536];
-
-static int collect(void *arg, int n, char **vals, char **names)
-{
-	size_t len = strlen(out);
-	int i;
-
-	(void)arg;
-	(void)names;
-	if (len > 0)
-		out[len++] = '\n';
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-					i ? "|" : "", vals[i] ? vals[i]
-							      : "NULL");
-	out[len] = '\0';
-	return 0;
-}
-
 static const char *q(const char *sql)
 {
-	char *msg = NULL;
-	int rc;
-
-	out[0] = '\0';
-	rc = rdb_exec(db, sql, collect, NULL, &msg);
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
-	rdb_free_msg(msg);
-	return out;
+	return su_query(db, sql);
 }
 
 #define QEQ(sql, want) ck_assert_str_eq(q(sql), want)

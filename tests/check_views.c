@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rdb.h"
+#include "sql_util.h"
 #include "test_util.h"
 
 static char path[256];
@@ -31,11 +32,7 @@ static void teardown(void)
 
 static void ok(const char *sql)
 {
-	char *msg = NULL;
-	int rc = rdb_exec(db, sql, NULL, NULL, &msg);
-
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
-	rdb_free_msg(msg);
+	su_ok(db, sql);
 }
 
 /* Run sql expecting an error whose message contains want. */
@@ -48,35 +45,9 @@ static void fails(const char *sql, const char *want)
 		      "'%s' lacks '%s'", sql, rdb_errmsg(db), want);
 }
 
-static char out[16384];
-
-static int collect(void *arg, int n, char **vals, char **names)
-{
-	size_t len = strlen(out);
-	int i;
-
-	(void)arg;
-	(void)names;
-	if (len > 0)
-		out[len++] = '\n';
-	for (i = 0; i < n; i++)
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-					i ? "|" : "", vals[i] ? vals[i]
-							      : "NULL");
-	out[len] = '\0';
-	return 0;
-}
-
 static const char *q(const char *sql)
 {
-	char *msg = NULL;
-	int rc;
-
-	out[0] = '\0';
-	rc = rdb_exec(db, sql, collect, NULL, &msg);
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
-	rdb_free_msg(msg);
-	return out;
+	return su_query(db, sql);
 }
 
 static void people(void)
