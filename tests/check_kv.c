@@ -3733,7 +3733,7 @@ static void ns_expect_unseen(rdb *db, rdb *db2, size_t i)
 START_TEST(test_kv_ns_system_records_invisible_to_every_user_call)
 {
 	static const char *const sorted[] = {   /* ns_sys[] keys, memcmp order */
-		"k", "s\x01" "catalog", "sk", "tail", "u", "v1",
+		"k", ("s\x01" "catalog"), "sk", "tail", "u", "v1",
 	};
 	rdb *db, *db2;
 	rdb_kv_stats st;

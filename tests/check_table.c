@@ -100,8 +100,8 @@ static const char *const tnames[NT] = { "t1", "t2", "t3", "t4" };
 /* ---- values -------------------------------------------------------------------- */
 
 static const char *const texts[] = { "", "a", "ab", "b", "ba", "z",
-	"hello", "hello world", "\xc3\xa9t\xc3\xa9", "zzzzzzzzzzzzzzzzzzzz"
-	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz" };
+	"hello", "hello world", "\xc3\xa9t\xc3\xa9", ("zzzzzzzzzzzzzzzzzzzz"
+	"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz") };
 static const double reals[] = { -1.5, 0.0, 2.0, 2.5, 1e10, -0.25, 3.0 };
 static const struct { const char *p; size_t n; } blobs[] = {
 	{ "", 0 }, { "\0", 1 }, { "\0\1", 2 }, { "\xff", 1 }, { "abc", 3 },
