@@ -1203,6 +1203,11 @@ static const char *const regress[][6] = {
 	{ "CREATE TABLE t(a ANY, b INTEGER) STRICT",
 	  "INSERT INTO t VALUES (-0.0, 1), (-(-0.0), 2), (-(0.0 + 0), 3)",
 	  "SELECT a, b, -0.0, atan2(-0.0, -1), atan2(a, -1) FROM t" },
+	/* A REAL column stores -0.0 as +0.0 (SQLite stores it as the
+	 * integer 0); an ANY column keeps the sign. */
+	{ "CREATE TABLE t(a REAL, b ANY) STRICT",
+	  "INSERT INTO t VALUES (-0.0, -0.0), (0.0 * -1, 1), (-0, 2)",
+	  "SELECT a, b, atan2(a, -1), atan2(b, -1) FROM t" },
 	/* UPDATE OR REPLACE skips a row its own REPLACE deleted. */
 	{ "CREATE TABLE t1(c0 TEXT, c1 INTEGER) STRICT",
 	  "CREATE UNIQUE INDEX i1 ON t1(c1)",

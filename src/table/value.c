@@ -335,7 +335,7 @@ static int to_integer(tbl_value *v)
 	return 1;
 }
 
-/* REAL: reals; ints (rounded to nearest, as SQLite does) and numeric
+/* REAL: reals (-0.0 becomes +0.0); ints (rounded to nearest, as SQLite does) and numeric
  * text. */
 static int to_real(tbl_value *v)
 {
@@ -344,7 +344,8 @@ static int to_real(tbl_value *v)
 
 	switch (v->cls) {
 	case TBL_REAL:
-		return 1;
+		r = v->r;
+		break;
 	case TBL_INT:
 		r = (double)v->i;
 		break;
@@ -357,7 +358,7 @@ static int to_real(tbl_value *v)
 		return 0;
 	}
 	v->cls = TBL_REAL;
-	v->r = r;
+	v->r = r == 0.0 ? 0.0 : r;  /* -0.0 stored as +0.0, as SQLite does */
 	return 1;
 }
 
