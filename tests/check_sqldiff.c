@@ -88,6 +88,10 @@ typedef struct gen {
 	int loose;                 /* 2 and 2.0 may stand for each other */
 	int limited;               /* LIMIT/OFFSET: compare order keys only */
 	int in_txn;                /* inside BEGIN ... */
+	/* 1 + the table an UPDATE or DELETE changes (0: none): its
+	 * subqueries read the other tables (docs/sql.md, "Subqueries of
+	 * UPDATE and DELETE") */
+	int changing;
 } gen;
 
 static int rnd(gen *g, int n)
@@ -296,6 +300,10 @@ static void gen_in_list(gen *g, const scope *s, int depth, sbuf *b)
 
 static void gen_subquery_expr(gen *g, const scope *s, int depth, sbuf *b)
 {
+	if (g->changing && g->n_tables == 1) {
+		gen_leaf(g, s, b);
+		return;
+	}
 	switch (rnd(g, 3)) {
 	case 0:
 		gen_expr(g, s, depth + 1, b);
@@ -433,6 +441,9 @@ static void gen_from(gen *g, scope *s, int max_src, sbuf *b)
 	for (i = 0; i < n; i++) {
 		int ti = rnd(g, g->n_tables), a = g->n_alias++;
 		int on = 0;
+
+		while (ti == g->changing - 1)
+			ti = rnd(g, g->n_tables);
 
 		if (i > 0) {
 			switch (rnd(g, 4)) {
@@ -737,6 +748,7 @@ static void gen_update(gen *g, sbuf *b)
 	g->n_alias = 1;
 	s.alias[0] = 0;
 	s.table[0] = ti;
+	g->changing = ti + 1;
 	sb_add(b, "UPDATE %st%d AS a0 SET ", how, ti);
 	n = 1 + rnd(g, 2);
 	for (i = 0; i < n; i++) {
@@ -752,6 +764,7 @@ static void gen_update(gen *g, sbuf *b)
 			gen_expr(g, &s, 1, b);
 	}
 	gen_where(g, &s, b);
+	g->changing = 0;
 }
 
 static void gen_delete(gen *g, sbuf *b)
@@ -762,8 +775,10 @@ static void gen_delete(gen *g, sbuf *b)
 	g->n_alias = 1;
 	s.alias[0] = 0;
 	s.table[0] = ti;
+	g->changing = ti + 1;
 	sb_add(b, "DELETE FROM t%d AS a0", ti);
 	gen_where(g, &s, b);
+	g->changing = 0;
 }
 
 /* ---- running a statement on both engines ------------------------------- */
