@@ -9,6 +9,7 @@
  */
 #include "rdb.h"
 #include "api_int.h"
+#include "api_test.h"
 #include <pthread.h>
 #include <string.h>
 #include "btree/btree.h"
@@ -53,10 +54,12 @@ static rdb_rc open_opts(const rdb_open_opts *in, pager_opts *o)
 	return RDB_OK;
 }
 
-int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts)
+/* rdb_open_v2() through vfs (NULL: the POSIX files, or a private
+ * in-memory file system for RDB_OPEN_MEMORY). */
+static int open_through(os_vfs *vfs, const char *path, rdb **out,
+			const rdb_open_opts *opts)
 {
 	pager_opts o;
-	os_vfs *vfs;
 	rdb *db;
 	rdb_rc rc;
 	int memory = opts != NULL && (opts->flags & RDB_OPEN_MEMORY);
@@ -69,7 +72,8 @@ int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts)
 	if ((db = rdb_calloc(1, sizeof(*db))) == NULL)
 		return RDB_NOMEM;
 	pthread_mutex_init(&db->mu, NULL);
-	vfs = os_unix_vfs();
+	if (vfs == NULL)
+		vfs = os_unix_vfs();
 	if (memory) {
 		path = "memory.rdb";
 		o.create = 1;
@@ -83,6 +87,38 @@ int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts)
 	if (rc == RDB_OK)
 		rc = sql_conn_new(db->p, &db->err, &db->sql);
 	*out = db;
+	return rc;
+}
+
+int rdb_open_v2(const char *path, rdb **out, const rdb_open_opts *opts)
+{
+	return open_through(NULL, path, out, opts);
+}
+
+int rdb_open_vfs(os_vfs *vfs, const char *path, rdb **out,
+		 const rdb_open_opts *opts)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (vfs == NULL || (opts != NULL && (opts->flags & RDB_OPEN_MEMORY)))
+		return RDB_MISUSE;
+	return open_through(vfs, path, out, opts);
+}
+
+int rdb_checkpoint_now(rdb *db)
+{
+	rdb_rc rc;
+
+	if (db == NULL || db->p == NULL)
+		return RDB_MISUSE;
+	pthread_mutex_lock(&db->mu);
+	rdb_err_clear(&db->err);
+	if (sql_conn_txn(db->sql) != NULL)
+		rc = rdb_err_set(&db->err, RDB_MISUSE, "cannot checkpoint "
+				 "inside a transaction");
+	else
+		rc = pager_checkpoint(db->p);
+	pthread_mutex_unlock(&db->mu);
 	return rc;
 }
 

@@ -199,9 +199,13 @@ static rdb_rc restart_wal(pager *p, rdb_err *err)
 	wal_reset_index(&p->wal);
 	unlock(&p->mu);
 	rc = wal_restart(p, err);
-	pthread_rwlock_unlock(&p->restart_lock);
+	/* Every frame is in the synced database file, so a WAL whose new
+	 * header could not be written (a full disk, an I/O error) loses
+	 * nothing: its old frames replay to the same pages.  The next writer
+	 * rewrites the header before its first frame. */
 	if (rc != RDB_OK)
-		atomic_store(&p->broken, rc);
+		p->wal.hdr_pending = 1;
+	pthread_rwlock_unlock(&p->restart_lock);
 	return rc;
 }
 
