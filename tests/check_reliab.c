@@ -3,15 +3,19 @@
  * KV workload through the public API on the fault-injecting in-memory
  * file system, with a crash, power loss, torn write or I/O error at each
  * I/O call in turn and an allocation failure at each allocation in turn
- * ("fault"); a disk that refuses to grow ("full"); one writer and eight
- * readers on one handle checking snapshot invariants ("concurrency").
+ * ("fault"); a disk that refuses to grow ("fault"); real SIGKILLs of a
+ * child process ("kill"); one writer and eight readers on one handle
+ * checking snapshot invariants ("concurrency").
  * What each proves and its figures: docs/testing.md.
  */
 #include <check.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "api/api_test.h"
 #include "mem.h"
 #include "pager/os.h"
@@ -784,6 +788,228 @@ START_TEST(test_reliab_concurrency_readers_see_consistent_snapshots)
 }
 END_TEST
 
+/* ==== kill: real crashes ================================================== *
+ * A child process runs transactions on a real file under FULL and reports
+ * each one's id through a pipe after its commit returned RDB_OK; the
+ * parent SIGKILLs it at a random moment, reopens, and checks integrity
+ * and the contents.  Ids are consecutive and the child runs one
+ * transaction at a time, so the database must hold every reported id and
+ * at most one more: the next id, whose commit may have finished before
+ * the kill but not been reported (or may be lost: it never returned).
+ * Each id lives in the table `log` (one-statement or BEGIN ... COMMIT
+ * transactions that also move a balance, keeping sum(bal) == 0) or as
+ * the KV key "n:<id>". */
+
+#define KL_PAD(id) ((size_t)((id) * 37 % 700))
+
+static void kl_pad(unsigned char *b, int64_t id)
+{
+	fill(b, KL_PAD(id), (unsigned)id);
+}
+
+static int kl_txn(rdb *db, int64_t id, uint64_t *rng)
+{
+	unsigned char pad[700];
+	char key[32], q[256];
+	rdb_stmt *st = NULL;
+	int rc, explicit_txn = (int)tu_rand_below(rng, 3) == 0;
+
+	kl_pad(pad, id);
+	if (tu_rand_below(rng, 4) == 0) {
+		snprintf(key, sizeof(key), "n:%lld", (long long)id);
+		return rdb_kv_put(db, key, strlen(key), pad, KL_PAD(id));
+	}
+	if (explicit_txn) {
+		long a = (long)tu_rand_below(rng, 10) + 1;
+
+		snprintf(q, sizeof(q), "BEGIN; UPDATE acct SET bal = bal + 5 "
+			 "WHERE id = %ld; UPDATE acct SET bal = bal - 5 WHERE "
+			 "id = %ld", a, a % 10 + 1);
+		if ((rc = sql(db, q)) != RDB_OK)
+			return rc;
+	}
+	rc = rdb_prepare(db, "INSERT INTO log VALUES (?, ?)", -1, &st, NULL);
+	if (rc == RDB_OK && (rc = rdb_bind_int64(st, 1, id)) == RDB_OK &&
+	    (rc = rdb_bind_blob(st, 2, pad, (int)KL_PAD(id))) == RDB_OK)
+		rc = rdb_step(st) == RDB_DONE ? RDB_OK : RDB_ERROR;
+	rdb_finalize(st);
+	if (rc == RDB_OK && explicit_txn)
+		rc = sql(db, "COMMIT");
+	return rc;
+}
+
+/* The child: never returns. */
+static void kl_child(const char *path, int fd, int64_t next, uint64_t seed)
+{
+	uint64_t rng = seed | 1;
+	rdb *db = NULL;
+
+	if (rdb_open(path, &db) != RDB_OK)
+		_exit(2);
+	for (;;) {
+		if (kl_txn(db, next, &rng) != RDB_OK)
+			_exit(3);
+		if (write(fd, &next, sizeof(next)) != (ssize_t)sizeof(next))
+			_exit(4);
+		next++;
+		if (tu_rand_below(&rng, 50) == 0 &&
+		    rdb_checkpoint_now(db) != RDB_OK)
+			_exit(5);
+	}
+}
+
+/* Ids in the database: bit id of seen[] (ids < cap). */
+static void kl_collect(rdb *db, unsigned char *seen, int64_t cap,
+		       const char *ctx)
+{
+	unsigned char pad[700];
+	rdb_stmt *st = NULL;
+	rdb_kv_iter *it = NULL;
+	const void *k;
+	size_t kn;
+	int rc;
+
+	ck_assert_int_eq(rdb_prepare(db, "SELECT id, data FROM log", -1, &st,
+				     NULL), RDB_OK);
+	while ((rc = rdb_step(st)) == RDB_ROW) {
+		int64_t id = rdb_column_int64(st, 0);
+
+		if (id <= 0 || id >= cap)
+			ck_abort_msg("%s: id %lld", ctx, (long long)id);
+		kl_pad(pad, id);
+		if ((size_t)rdb_column_bytes(st, 1) != KL_PAD(id) ||
+		    (KL_PAD(id) != 0 && memcmp(rdb_column_blob(st, 1), pad,
+					       KL_PAD(id)) != 0))
+			ck_abort_msg("%s: row %lld has wrong bytes", ctx,
+				     (long long)id);
+		seen[id] = 1;
+	}
+	ck_assert_int_eq(rc, RDB_DONE);
+	rdb_finalize(st);
+	ck_assert_int_eq(rdb_kv_iter_open(db, "n:", 2, &it), RDB_OK);
+	while ((rc = rdb_kv_iter_next(it, &k, &kn)) == RDB_ROW) {
+		char key[32];
+		void *v = NULL;
+		size_t vn = 0;
+		int64_t id;
+
+		snprintf(key, sizeof(key), "%.*s", (int)kn, (const char *)k);
+		id = strtoll(key + 2, NULL, 10);
+		if (id <= 0 || id >= cap ||
+		    rdb_kv_iter_value(it, &v, &vn) != RDB_OK)
+			ck_abort_msg("%s: key %s", ctx, key);
+		kl_pad(pad, id);
+		if (vn != KL_PAD(id) || (vn != 0 && memcmp(v, pad, vn) != 0))
+			ck_abort_msg("%s: key %s has wrong bytes", ctx, key);
+		rdb_kv_free(v);
+		seen[id] = 1;
+	}
+	ck_assert_int_eq(rc, RDB_DONE);
+	rdb_kv_iter_close(it);
+}
+
+/* Reopen after kill `kill_no` and compare with the reported ids.
+ * known[id]: reported (or seen after an earlier kill).  Returns the next
+ * id to use. */
+static int64_t kl_verify(const char *path, unsigned char *known,
+			 unsigned char *seen, int64_t cap, int64_t next,
+			 long kill_no, long *n_inflight)
+{
+	char ctx[64], ic[256];
+	int64_t sum[1] = { -1 }, id;
+	rdb *db = NULL;
+
+	snprintf(ctx, sizeof(ctx), "after kill %ld", kill_no);
+	ck_assert_msg(rdb_open(path, &db) == RDB_OK, "%s: reopen: %s", ctx,
+		      rdb_errmsg(db));
+	ck_assert_int_eq(integrity(db, ic, sizeof(ic)), RDB_OK);
+	ck_assert_msg(strcmp(ic, "ok;") == 0, "%s: %s", ctx, ic);
+	ck_assert_int_eq(cc_row(db, "SELECT sum(bal) FROM acct", sum, 1),
+			 RDB_OK);
+	ck_assert_msg(sum[0] == 0, "%s: sum(bal) %lld", ctx,
+		      (long long)sum[0]);
+	memset(seen, 0, (size_t)cap);
+	kl_collect(db, seen, cap, ctx);
+	/* (plain ifs: a ck_assert per id would cost a pipe write each) */
+	for (id = 1; id < next; id++)
+		if (known[id] && !seen[id])
+			ck_abort_msg("%s: reported transaction %lld is "
+				     "missing", ctx, (long long)id);
+	for (id = 1; id < cap; id++)
+		if (!known[id] && seen[id] && id != next)
+			ck_abort_msg("%s: transaction %lld is there but was "
+				     "never reported (next was %lld)", ctx,
+				     (long long)id, (long long)next);
+	if (next < cap && seen[next]) {
+		known[next] = 1;
+		next++;
+		(*n_inflight)++;
+	}
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	return next;
+}
+
+START_TEST(test_reliab_kill_at_random_moments_keeps_reported_commits)
+{
+	const int64_t cap = 1000000;
+	unsigned char *known = calloc((size_t)cap, 1);
+	unsigned char *seen = calloc((size_t)cap, 1);
+	long kills = tu_scaled(200, 10), i, n_inflight = 0;
+	uint64_t seed = tu_seed(), rng = seed;
+	int64_t next = 1, n_reported = 0;
+	char path[256];
+	rdb *db = NULL;
+
+	ck_assert_ptr_nonnull(known);
+	ck_assert_ptr_nonnull(seen);
+	tu_seed_note("reliab kills", seed);
+	tu_tmp_path(path, sizeof(path));
+	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
+	ck_assert_int_eq(sql(db, "CREATE TABLE log(id INTEGER PRIMARY KEY, "
+			     "data BLOB); CREATE TABLE acct(id INTEGER PRIMARY "
+			     "KEY, bal INTEGER); INSERT INTO acct VALUES (1, 0), "
+			     "(2, 0), (3, 0), (4, 0), (5, 0), (6, 0), (7, 0), "
+			     "(8, 0), (9, 0), (10, 0)"), RDB_OK);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	for (i = 0; i < kills; i++) {
+		int fds[2], status;
+		int64_t id;
+		pid_t pid;
+
+		ck_assert_int_eq(pipe(fds), 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			close(fds[0]);
+			kl_child(path, fds[1], next, tu_rand(&rng));
+		}
+		close(fds[1]);
+		usleep((useconds_t)tu_rand_below(&rng, 120000));
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFSIGNALED(status), "child exited with %d "
+			      "before the kill", WEXITSTATUS(status));
+		while (read(fds[0], &id, sizeof(id)) == (ssize_t)sizeof(id)) {
+			if (id != next || id >= cap - 1)
+				ck_abort_msg("child reported %lld, expected "
+					     "%lld", (long long)id,
+					     (long long)next);
+			known[id] = 1;
+			next++;
+			n_reported++;
+		}
+		close(fds[0]);
+		next = kl_verify(path, known, seen, cap, next, i, &n_inflight);
+	}
+	fprintf(stderr, "reliab: %ld kills survived, %lld transactions "
+		"reported, %ld unreported ones found committed\n", kills,
+		(long long)n_reported, n_inflight);
+	tu_unlink_db(path);
+	free(known);
+	free(seen);
+}
+END_TEST
+
 Suite *reliab_suite(void)
 {
 	Suite *s = suite_create("reliab");
@@ -795,6 +1021,11 @@ Suite *reliab_suite(void)
 	tcase_add_test(tc, test_reliab_alloc_failure_at_every_allocation_is_clean);
 	tcase_add_test(tc,
 		test_reliab_disk_full_at_every_call_rolls_back_and_recovers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("kill");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc,
+		test_reliab_kill_at_random_moments_keeps_reported_commits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("concurrency");
 	tcase_set_timeout(tc, 600);
