@@ -9,7 +9,7 @@
 #ifndef RDB_API_TEST_H
 #define RDB_API_TEST_H
 #include "rdb.h"
-#include "pager/os.h"
+#include "pager/pager.h"         /* os_vfs, through pager/os.h */
 
 /*
  * rdb_open_v2() through vfs (borrowed: it must outlive the handle) instead
