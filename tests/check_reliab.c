@@ -578,7 +578,7 @@ static int cc_write(cc_ctx *c, uint64_t *rng)
 {
 	char q[256];
 	unsigned char v[600];
-	char key[8];
+	char key[16];
 	size_t n;
 	long a = (long)tu_rand_below(rng, CC_ROWS) + 1;
 	long b = (long)tu_rand_below(rng, CC_ROWS) + 1;
@@ -656,7 +656,7 @@ static int cc_slow_scan(cc_ctx *c)
 static int cc_read(cc_ctx *c, uint64_t *rng)
 {
 	int64_t r[4] = { 0, 0, 0, 0 };
-	char key[8], ic[160];
+	char key[16], ic[160];
 	void *v = NULL;
 	size_t n = 0;
 	int rc;
@@ -728,7 +728,7 @@ static void cc_setup(rdb *db)
 {
 	unsigned char v[100];
 	uint64_t rng = 77;
-	char q[128], key[8];
+	char q[128], key[16];
 	int i;
 
 	ck_assert_int_eq(sql(db, "CREATE TABLE acct(id INTEGER PRIMARY KEY, "

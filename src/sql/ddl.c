@@ -19,13 +19,15 @@ typedef struct ddl {
 } ddl;
 
 /* The text the catalog keeps for a CREATE statement: SQLite's form (as in
- * sqlite_schema.sql), so .schema and .dump read as sqlite3's do.  The
- * caller owns b's memory. */
+ * sqlite_schema.sql), so .schema and .dump read as sqlite3's do.  On
+ * RDB_OK the caller owns b's memory; on failure b is freed. */
 static rdb_rc schema_text(sql_prog *p, rdb_buf *b)
 {
 	if (sql_schema_text(p->ast, b) != RDB_OK ||
-	    rdb_buf_terminate(b) != RDB_OK)
+	    rdb_buf_terminate(b) != RDB_OK) {
+		rdb_buf_free(b);
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	}
 	return RDB_OK;
 }
 

@@ -33,7 +33,8 @@ rdb_rc tbl_ctx_new(tbl_ctx **out)
 	return *out != NULL ? RDB_OK : RDB_NOMEM;
 }
 
-void tbl_ctx_free(tbl_ctx *cx)
+/* The buffers of cx, freed in turn by tbl_ctx_free(). */
+static void free_bufs(tbl_ctx *cx)
 {
 	rdb_buf *bufs[] = { &cx->key, &cx->val, &cx->ixk, &cx->okey,
 			    &cx->oval, &cx->oixk, &cx->scr, &cx->oscr,
@@ -41,10 +42,16 @@ void tbl_ctx_free(tbl_ctx *cx)
 			    &cx->hits, &cx->tmp };
 	size_t i;
 
-	if (cx == NULL)
-		return;
 	for (i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
 		rdb_buf_free(bufs[i]);
+}
+
+void tbl_ctx_free(tbl_ctx *cx)
+{
+	/* (&cx->key of a NULL cx is undefined behaviour: check first) */
+	if (cx == NULL)
+		return;
+	free_bufs(cx);
 	rdb_free(cx->row);
 	rdb_free(cx->vrow);
 	rdb_free(cx->conv);
