@@ -3,7 +3,8 @@
  * KV workload through the public API on the fault-injecting in-memory
  * file system, with a crash, power loss, torn write or I/O error at each
  * I/O call in turn and an allocation failure at each allocation in turn
- * ("fault"); a disk that refuses to grow ("fault"); real SIGKILLs of a
+ * ("fault"); a disk that refuses to grow ("fault"); every byte of a
+ * small database and bit flips of a WAL ("corrupt"); real SIGKILLs of a
  * child process ("kill"); one writer and eight readers on one handle
  * checking snapshot invariants ("concurrency").
  * What each proves and its figures: docs/testing.md.
@@ -1010,6 +1011,193 @@ START_TEST(test_reliab_kill_at_random_moments_keeps_reported_commits)
 }
 END_TEST
 
+/* ==== corrupt: every byte of a small database of every page type ========== *
+ * 512-byte pages: a table of 120 rows (inner and leaf nodes), an index, a
+ * 3000-byte blob (overflow pages), KV records (log and index), a dropped
+ * table (free-list trunk and leaves), the header page.  Each byte of the
+ * file (every third at scale 1) is overwritten in turn with 0x00, 0xff
+ * and 0x5a; opening and querying (both tables in key order and through
+ * their indexes, the catalog, KV gets, integrity_check) must then give an
+ * error or exactly the original answers. */
+
+static int cr_open_opts(os_vfs *vfs, rdb **db)
+{
+	rdb_open_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.page_size = 512;
+	o.cache_pages = 16;
+	return rdb_open_vfs(vfs, DB_NAME, db, &o);
+}
+
+static void cr_build(os_vfs *vfs)
+{
+	unsigned char v[1500];
+	char q[400];
+	rdb *db = NULL;
+	int i;
+
+	ck_assert_int_eq(cr_open_opts(vfs, &db), RDB_OK);
+	ck_assert_int_eq(sql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, "
+			     "name TEXT, v INTEGER, pad BLOB); CREATE INDEX "
+			     "t_name ON t(name); CREATE TABLE gone(a TEXT); "
+			     "CREATE TABLE u(k TEXT PRIMARY KEY, n INTEGER)"),
+			 RDB_OK);
+	ck_assert_int_eq(sql(db, "BEGIN"), RDB_OK);
+	for (i = 1; i <= 120; i++) {
+		snprintf(q, sizeof(q), "INSERT INTO t VALUES (%d, 'name-%03d', "
+			 "%d, NULL); INSERT INTO gone VALUES ('%0100d'); "
+			 "INSERT INTO u VALUES ('u%d', %d)", i, (i * 7) % 120,
+			 i * 3, i, i, i);
+		ck_assert_int_eq(sql(db, q), RDB_OK);
+	}
+	ck_assert_int_eq(sql(db, "COMMIT"), RDB_OK);
+	ck_assert_int_eq(insert_big(db, 500, "big", 3000), RDB_OK);
+	for (i = 0; i < 4; i++) {
+		char key[8];
+
+		snprintf(key, sizeof(key), "k%d", i + 1);
+		fill(v, sizeof(v), (unsigned)i);
+		ck_assert_int_eq(rdb_kv_put(db, key, 2, v, (size_t)(i + 1) *
+					    300), RDB_OK);
+	}
+	ck_assert_int_eq(sql(db, "DROP TABLE gone"), RDB_OK);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+}
+
+/* Open and query; 0 if every call succeeded (digest in *h), else 1 (an
+ * error, as allowed).  A wrong answer is told by the caller. */
+static int cr_query(os_vfs *vfs, uint64_t *h, int *ic_bad)
+{
+	char ic[512];
+	rdb *db = NULL;
+	int rc;
+
+	*ic_bad = 0;
+	rc = cr_open_opts(vfs, &db);
+	if (rc == RDB_OK)
+		rc = digest(db, h);
+	if (rc == RDB_OK) {
+		rc = integrity(db, ic, sizeof(ic));
+		*ic_bad = rc == RDB_OK && strcmp(ic, "ok;") != 0;
+	}
+	rdb_close(db);
+	return rc != RDB_OK || *ic_bad;
+}
+
+START_TEST(test_reliab_corrupt_byte_anywhere_is_an_error_or_right)
+{
+	static const unsigned char vals[] = { 0x00, 0xff, 0x5a };
+	os_vfs *vfs = os_mem_new();
+	unsigned char *orig = NULL;
+	size_t len = 0, off, stride, k;
+	long n_variants = 0, n_errors = 0;
+	uint64_t ref = 0, h = 0;
+	unsigned char save;
+	int ic_bad;
+
+	cr_build(vfs);
+	ck_assert_int_eq(os_mem_file_bytes(vfs, DB_NAME, &orig, &len), RDB_OK);
+	ck_assert_int_eq(cr_query(vfs, &ref, &ic_bad), 0);
+	/* every third byte at scale 1 (~17 s); every byte from scale 3 */
+	stride = tu_scale() >= 3.0 ? 1 : (size_t)(3.0 / tu_scale());
+	for (off = 0; off < len; off += stride) {
+		for (k = 0; k < sizeof(vals); k++) {
+			if (orig[off] == vals[k])
+				continue;
+			save = orig[off];
+			orig[off] = vals[k];
+			ck_assert_int_eq(os_mem_file_set(vfs, DB_NAME, orig,
+							 len), RDB_OK);
+			ck_assert_int_eq(vfs->remove(vfs, DB_NAME "-wal",
+						     NULL), RDB_OK);
+			orig[off] = save;
+			n_variants++;
+			if (cr_query(vfs, &h, &ic_bad))
+				n_errors++;
+			else if (h != ref)
+				ck_abort_msg("byte %zu (page %zu) = 0x%02x: "
+					     "wrong answer without an error",
+					     off, off / 512, vals[k]);
+		}
+	}
+	fprintf(stderr, "reliab: corrupt: %zu bytes (stride %zu), %ld "
+		"variants: %ld errors, %ld right answers\n", len, stride,
+		n_variants, n_errors, n_variants - n_errors);
+	ck_assert_int_gt(n_errors, 0);
+	rdb_free(orig);
+	os_mem_free(vfs);
+}
+END_TEST
+
+/* A WAL of 6 commits over the database above; single-bit flips at a
+ * sample of positions.  Recovery keeps a prefix of the commits, so the
+ * answer must be an error or the contents after one of them. */
+START_TEST(test_reliab_wal_bit_flip_is_an_error_or_a_committed_prefix)
+{
+	os_vfs *vfs = os_mem_new();
+	unsigned char *db_bytes = NULL, *wal = NULL;
+	size_t db_len = 0, wal_len = 0, n, i;
+	uint64_t d[7], h, rng = tu_seed();
+	long n_variants = 0, n_errors = 0, n_older = 0;
+	char q[128];
+	rdb *db = NULL;
+	int c, ic_bad;
+
+	cr_build(vfs);
+	ck_assert_int_eq(cr_open_opts(vfs, &db), RDB_OK);
+	ck_assert_int_eq(digest(db, &d[0]), RDB_OK);
+	for (c = 1; c <= 6; c++) {
+		/* one commit each: an UPDATE and DELETE in one transaction,
+		 * or a KV put */
+		snprintf(q, sizeof(q), "BEGIN; UPDATE t SET v = v + %d WHERE "
+			 "id %% 7 = %d; DELETE FROM u WHERE n = %d; COMMIT", c,
+			 c, c);
+		if (c % 2)
+			ck_assert_int_eq(sql(db, q), RDB_OK);
+		else
+			ck_assert_int_eq(rdb_kv_put(db, "k9", 2, q, strlen(q)),
+					 RDB_OK);
+		ck_assert_int_eq(digest(db, &d[c]), RDB_OK);
+	}
+	ck_assert_int_eq(os_mem_file_bytes(vfs, DB_NAME, &db_bytes, &db_len),
+			 RDB_OK);
+	ck_assert_int_eq(os_mem_file_bytes(vfs, DB_NAME "-wal", &wal,
+					   &wal_len), RDB_OK);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	n = (size_t)tu_scaled(3000, 100);
+	for (i = 0; i < n; i++) {
+		size_t bit = (size_t)tu_rand_below(&rng, wal_len * 8);
+
+		wal[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		ck_assert_int_eq(os_mem_file_set(vfs, DB_NAME, db_bytes,
+						 db_len), RDB_OK);
+		ck_assert_int_eq(os_mem_file_set(vfs, DB_NAME "-wal", wal,
+						 wal_len), RDB_OK);
+		wal[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		n_variants++;
+		if (cr_query(vfs, &h, &ic_bad)) {
+			n_errors++;
+			continue;
+		}
+		for (c = 0; c <= 6 && h != d[c]; c++)
+			;
+		if (c > 6)
+			ck_abort_msg("WAL bit %zu flipped: contents of no "
+				     "commit, and no error", bit);
+		n_older += c < 6;
+	}
+	fprintf(stderr, "reliab: WAL of %zu bytes, %ld bit flips: %ld "
+		"errors, %ld recovered an earlier commit, %ld all six\n",
+		wal_len, n_variants, n_errors, n_older,
+		n_variants - n_errors - n_older);
+	ck_assert_int_gt(n_older, 0);
+	rdb_free(db_bytes);
+	rdb_free(wal);
+	os_mem_free(vfs);
+}
+END_TEST
+
 Suite *reliab_suite(void)
 {
 	Suite *s = suite_create("reliab");
@@ -1021,6 +1209,12 @@ Suite *reliab_suite(void)
 	tcase_add_test(tc, test_reliab_alloc_failure_at_every_allocation_is_clean);
 	tcase_add_test(tc,
 		test_reliab_disk_full_at_every_call_rolls_back_and_recovers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("corrupt");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_reliab_corrupt_byte_anywhere_is_an_error_or_right);
+	tcase_add_test(tc,
+		test_reliab_wal_bit_flip_is_an_error_or_a_committed_prefix);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("kill");
 	tcase_set_timeout(tc, 600);
