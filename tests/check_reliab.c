@@ -1054,7 +1054,7 @@ static void cr_build(os_vfs *vfs)
 	ck_assert_int_eq(sql(db, "COMMIT"), RDB_OK);
 	ck_assert_int_eq(insert_big(db, 500, "big", 3000), RDB_OK);
 	for (i = 0; i < 4; i++) {
-		char key[8];
+		char key[16];
 
 		snprintf(key, sizeof(key), "k%d", i + 1);
 		fill(v, sizeof(v), (unsigned)i);
