@@ -110,6 +110,31 @@ START_TEST(test_sql_index_created_on_filled_table_is_used)
 }
 END_TEST
 
+/* A SELECT that needs only an index's columns and the key reads the
+ * index entries alone; values the key encoding cannot give back exactly
+ * (an untyped column's 1.0) still come from the row, and statements that
+ * write whole rows are unaffected. */
+START_TEST(test_sql_covering_index_gives_stored_values)
+{
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c, d TEXT)");
+	ok("INSERT INTO t VALUES (1, 'x', 1.0, 'p'), (2, 'y', 2, 'q'),"
+	   " (3, 'x', 'z', 'r')");
+	ok("CREATE INDEX tb ON t(b)");
+	ok("CREATE INDEX tc ON t(c)");
+	QEQ("SELECT a FROM t WHERE b = 'x'", "1\n3");
+	QEQ("SELECT b, a FROM t WHERE b >= 'x' ORDER BY b DESC, a",
+	    "y|2\nx|1\nx|3");
+	QEQ("SELECT a, d FROM t WHERE b = 'y'", "2|q");
+	QEQ("SELECT c, a FROM t WHERE c = 1", "1.0|1");
+	QEQ("SELECT a, (SELECT count(*) FROM t AS u WHERE u.b = t.b) "
+	    "FROM t WHERE b = 'x'", "1|2\n3|2");
+	ok("UPDATE t SET d = d || '!' WHERE b = 'x'");
+	QEQ("SELECT * FROM t ORDER BY a", "1|x|1.0|p!\n2|y|2|q\n3|x|z|r!");
+	ok("DELETE FROM t WHERE b = 'y'");
+	QEQ("SELECT a, b, d FROM t WHERE b = 'x'", "1|x|p!\n3|x|r!");
+}
+END_TEST
+
 /* ---- dml ------------------------------------------------------------------ */
 
 START_TEST(test_sql_update_changes_key_and_values)
@@ -460,6 +485,7 @@ Suite *sql_suite(void)
 	tc = tcase_create("plan");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sql_plan_uses_key_bounds_and_skips_sort);
+	tcase_add_test(tc, test_sql_covering_index_gives_stored_values);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("txn");

@@ -163,6 +163,7 @@ static rdb_rc bind_column(binder *b, query *q, sql_expr *e, int flags)
 		x->up = up;
 		x->src = src;
 		x->slot = slot;
+		at->src[src].used |= UINT64_C(1) << (slot < 63 ? slot : 63);
 		x->aff = src_aff(&at->src[src], slot, &decl);
 		x->decl = decl;
 		if (up > 0)

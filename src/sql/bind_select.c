@@ -27,6 +27,7 @@ sql_expr *mk_col(binder *b, query *q, int src, int slot)
 	x->kind = XK_COL;
 	x->src = src;
 	x->slot = slot;
+	q->src[src].used |= UINT64_C(1) << (slot < 63 ? slot : 63);
 	if (q->src[src].tb != NULL && slot < q->src[src].tb->ncols) {
 		decl = q->src[src].tb->cols[slot].decl;
 		x->aff = sql_aff_of_type(q->src[src].tb->cols[slot].type);
@@ -86,6 +87,7 @@ static void query_free(query *q)
 
 	for (i = 0; i < q->nsrc; i++) {
 		rdb_free(q->src[i].nulls);
+		rdb_free(q->src[i].cov);
 		mrows_free(&q->src[i].sub_rows);
 		mrows_free(&q->src[i].inv);
 	}
@@ -451,7 +453,7 @@ static rdb_rc bind_group(binder *b, sql_core *core, query *q)
 static rdb_rc bind_core(binder *b, sql_core *core, query *q)
 {
 	sql_expr **conj = NULL;
-	int nconj = 0, cconj = 0;
+	int nconj = 0, cconj = 0, i;
 	rdb_rc rc;
 
 	if (core->n_rows > 0)
@@ -477,6 +479,8 @@ static rdb_rc bind_core(binder *b, sql_core *core, query *q)
 		    RDB_OK)
 			return rc;
 	}
+	for (i = 0; i < q->nsrc; i++)
+		q->src[i].sel = 1;
 	return plan_query(b, q, conj, nconj);
 }
 

@@ -129,7 +129,12 @@ typedef struct qsrc {
 	sql_aff lo_aff, hi_aff;
 	int lo_incl, hi_incl;
 	int reverse;              /* scan backwards (ORDER BY ... DESC) */
-	int covering;             /* index entries hold every needed column */
+	int covering;             /* runtime: rows come from the index
+				     entries alone (cover_ok() in join.c) */
+	int sel;                  /* a SELECT's source: needs only the
+				     slots in `used` */
+	uint64_t used;            /* slots read by the query: bit i for slot
+				     i < 63, bit 63 for any slot >= 63 */
 	sql_expr **filt;          /* conjuncts checked once this source has
 				     a row (arena) */
 	int nfilt;
@@ -148,6 +153,8 @@ typedef struct qsrc {
 	int cache_off;            /* runtime: the table was too big for it */
 	const tbl_value *row;     /* current row: nvals values */
 	tbl_value *nulls;         /* owned: nvals NULLs */
+	tbl_value *cov;           /* owned: a covering entry as a row (nvals
+				     values; unused slots NULL), or NULL */
 	long sub_pos;             /* ACC_ROWS: next materialized row */
 	sql_value eqv[TBL_MAX_KEY_COLS + 2];  /* owned bound values */
 } qsrc;

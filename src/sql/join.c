@@ -217,6 +217,57 @@ static int from_memory(const qsrc *s)
 	       (s->cache_scan && !s->cache_off && s->sub_ready);
 }
 
+/* Can a SELECT read source s from its index entries alone (SQLite's
+ * covering index)?  Every slot the query reads must be an index column or
+ * a column of the table's key, and the entry must give back the stored
+ * value exactly: the key encoding keeps text, blobs and integers, but an
+ * ANY column's 1.0 comes back as 1 and a REAL's -0.0 as 0.0, so those
+ * index columns are read from the row. */
+static int cover_ok(const qsrc *s)
+{
+	uint64_t have = 0;
+	tbl_type ty;
+	int i, slot, nix = s->ix->ncols;
+
+	if (!s->sel || s->nkey > 63)
+		return 0;
+	for (i = 0; i < s->nkey; i++) {
+		slot = s->key_slot[i];
+		if (slot >= 63)
+			return 0;
+		ty = slot < s->tb->ncols ? s->tb->cols[slot].type
+					 : TBL_TY_INTEGER;
+		if (i >= nix || ty == TBL_TY_INTEGER || ty == TBL_TY_TEXT ||
+		    ty == TBL_TY_BLOB || ty == TBL_TY_BOOLEAN)
+			have |= UINT64_C(1) << slot;
+	}
+	return (s->used & ~have) == 0;
+}
+
+/* The current index entry of a covering source as its row (s->cov). */
+static rdb_rc cover_row(sql_prog *p, qsrc *s)
+{
+	const tbl_value *v;
+	int i, n;
+	rdb_rc rc;
+
+	if (s->cov == NULL) {
+		s->cov = rdb_calloc((size_t)s->nvals + 1, sizeof(*s->cov));
+		if (s->cov == NULL)
+			return rdb_err_set(p->cx.err, RDB_NOMEM,
+					   "out of memory");
+	}
+	if ((rc = tbl_cursor_entry(s->cur, &v, &n)) != RDB_OK)
+		return rc;
+	if (n != s->nkey)
+		return rdb_err_set(p->cx.err, RDB_INTERNAL, "index entry of "
+				   "%d values, expected %d", n, s->nkey);
+	for (i = 0; i < n; i++)
+		s->cov[s->key_slot[i]] = v[i];
+	s->row = s->cov;
+	return RDB_OK;
+}
+
 static rdb_rc src_open(sql_prog *p, query *q, int k)
 {
 	qsrc *s = &q->src[k];
@@ -242,6 +293,7 @@ static rdb_rc src_open(sql_prog *p, query *q, int k)
 	if (s->cur == NULL &&
 	    (rc = tbl_cursor_open(p->t, s->tb, s->ix, &s->cur)) != RDB_OK)
 		return rc;
+	s->covering = s->ix != NULL && cover_ok(s);
 	if (s->acc == ACC_RANGE &&
 	    (rc = eval_bounds(p, q, s, &empty)) != RDB_OK)
 		return rc;
@@ -267,6 +319,9 @@ static rdb_rc src_raw(sql_prog *p, qsrc *s)
 	}
 	for (;;) {
 		rc = tbl_cursor_next(s->cur);
+		if (rc == RDB_ROW && s->covering)
+			return cover_row(p, s) == RDB_OK ? RDB_ROW
+							 : p->cx.err->rc;
 		if (rc == RDB_ROW)
 			return tbl_cursor_row(s->cur, &s->row) == RDB_OK
 				       ? RDB_ROW : p->cx.err->rc;
