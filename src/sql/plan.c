@@ -451,11 +451,25 @@ static int order_slot(const query *q, const sql_expr *e)
 	return col_of(e, q->jorder[0]);
 }
 
+/* The leading columns of c past the neq equalities that hold one row
+ * per value: a UNIQUE index holds any number of rows whose columns are
+ * NULL, so it counts only when those columns are NOT NULL. */
+static int unique_prefix(const tbl_table *tb, const cand *c, int neq)
+{
+	int k;
+
+	for (k = neq; k < c->unique_cols; k++)
+		if (c->slot[k] < tb->ncols && !tb->cols[c->slot[k]].notnull)
+			return c->nkey;
+	return c->unique_cols;
+}
+
 /* Does reading source 0 in key order (or backwards) give the ORDER BY? */
 static int key_gives_order(const query *q, const cand *c, int neq,
 			   int *reverse)
 {
 	int i, j = neq, dir = -1, slot, d, k;
+	int uniq = unique_prefix(q->src[q->jorder[0]].tb, c, neq);
 
 	for (i = 0; i < q->norder; i++) {
 		if ((slot = order_slot(q, q->order[i])) < 0)
@@ -464,7 +478,7 @@ static int key_gives_order(const query *q, const cand *c, int neq,
 			;
 		if (k < neq)
 			continue;                 /* fixed by equality */
-		if (j >= c->unique_cols)
+		if (j >= uniq)
 			break;            /* one row per key prefix: done */
 		if (j >= c->nkey || c->slot[j] != slot)
 			return 0;
