@@ -213,8 +213,9 @@ static rdb_rc in_txn(rdb *db, int write, txn_fn fn, void *arg)
 	pthread_mutex_lock(&db->mu);
 	rdb_err_clear(&db->terr);
 	rdb_err_clear(&db->err);
-	if ((t = sql_conn_txn(db->sql)) != NULL) {
-		/* Inside BEGIN ... COMMIT: part of that transaction. */
+	if (!sql_conn_autocommit(db->sql)) {
+		/* Inside BEGIN ... COMMIT (or SAVEPOINT ... RELEASE): part of
+		 * that transaction, even before its first statement. */
 		rc = sql_conn_run(db->sql, fn, arg);
 		rc = finish(db, rc);
 		pthread_mutex_unlock(&db->mu);

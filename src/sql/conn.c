@@ -7,8 +7,12 @@
 #include "sql_int.h"
 #include "kv/kv.h"
 #include "sql/ast.h"
+#include <assert.h>
 #include <string.h>
+#include <strings.h>
 #include "mem.h"
+
+static void sp_pop(sql_conn *c, int keep);
 
 rdb_rc sql_conn_new(pager *p, rdb_err *err, sql_conn **out)
 {
@@ -33,6 +37,8 @@ rdb_rc sql_conn_free(sql_conn *c)
 				   "to unfinalized statements");
 	pager_rollback(c->txn);
 	conn_drop_rows(c);
+	sp_pop(c, 0);
+	rdb_free(c->sp);
 	rdb_free(c->deltas);
 	tbl_schema_unref(c->schema);
 	rdb_free(c);
@@ -124,6 +130,27 @@ void sql_interrupt(sql_conn *c)
 
 /* ---- the explicit transaction -------------------------------------------- */
 
+/* Open a pager savepoint in the new write transaction w for each SQL
+ * savepoint: none of them saw a write, so all begin where w does.  On
+ * failure w has none and the SQL savepoints stay unopened. */
+static rdb_rc sp_open_all(sql_conn *c, pager_txn *w)
+{
+	rdb_rc rc;
+	int i, j;
+
+	for (i = 0; i < c->nsp; i++) {
+		assert(c->sp[i].id == 0);
+		if ((rc = pager_savepoint(w, &c->sp[i].id)) == RDB_OK)
+			continue;
+		if (i > 0)
+			(void)pager_savepoint_release(w, c->sp[0].id);
+		for (j = 0; j < c->nsp; j++)
+			c->sp[j].id = 0;
+		return rc;
+	}
+	return RDB_OK;
+}
+
 /*
  * Make sure the explicit transaction can run a statement that writes
  * (write) or only reads.  A deferred BEGIN starts a read transaction at
@@ -138,9 +165,15 @@ rdb_rc sql_conn_txn_need(sql_conn *c, int write)
 
 	if (c->txn != NULL && (!write || pager_txn_is_write(c->txn)))
 		return RDB_OK;
-	if (c->txn == NULL)
-		return pager_begin(c->p, write || c->immediate, c->err,
-				   &c->txn);
+	if (c->txn == NULL) {
+		rc = pager_begin(c->p, write || c->immediate, c->err, &w);
+		if (rc == RDB_OK && pager_txn_is_write(w) &&
+		    (rc = sp_open_all(c, w)) != RDB_OK)
+			pager_rollback(w);
+		if (rc == RDB_OK)
+			c->txn = w;
+		return rc;
+	}
 	if (c->n_busy > 0)
 		return rdb_err_set(c->err, RDB_BUSY, "database is locked: "
 				   "a statement is still reading");
@@ -150,6 +183,10 @@ rdb_rc sql_conn_txn_need(sql_conn *c, int write)
 		pager_rollback(w);
 		return rdb_err_set(c->err, RDB_BUSY, "database is locked: "
 				   "it changed since this transaction read it");
+	}
+	if ((rc = sp_open_all(c, w)) != RDB_OK) {
+		pager_rollback(w);
+		return rc;
 	}
 	pager_rollback(c->txn);
 	c->txn = w;
@@ -187,6 +224,8 @@ rdb_rc sql_conn_end(sql_conn *c, int commit)
 				   "transaction - SQL statements in progress");
 	c->txn = NULL;
 	c->in_txn = 0;
+	sp_pop(c, 0);
+	c->sp_txn = 0;
 	if (commit && c->txn_failed) {
 		pager_rollback(t);
 		return rdb_err_set(c->err, RDB_ERROR, "cannot commit: an "
@@ -221,6 +260,115 @@ rdb_rc sql_conn_run(sql_conn *c, sql_txn_fn fn, void *arg)
 		return pager_savepoint_release(c->txn, sp);
 	if (pager_savepoint_rollback(c->txn, sp) != RDB_OK ||
 	    pager_savepoint_release(c->txn, sp) != RDB_OK)
+		c->txn_failed = 1;
+	return rc;
+}
+
+/* ---- SQL savepoints -------------------------------------------------------- *
+ * The stack c->sp mirrors SQLite's: SAVEPOINT pushes (starting a deferred
+ * transaction in autocommit mode), RELEASE pops a name and everything
+ * above it, ROLLBACK TO undoes to a name and pops only what is above it.
+ * Invariant: nsp > 0 only inside a transaction, and every entry has a
+ * pager savepoint (id != 0) exactly when c->txn is a write transaction.
+ */
+
+static void sp_pop(sql_conn *c, int keep)
+{
+	while (c->nsp > keep)
+		rdb_free(c->sp[--c->nsp].name);
+}
+
+/* The most recent savepoint called name (case-insensitive), or -1. */
+static int sp_find(const sql_conn *c, const char *name)
+{
+	int i;
+
+	for (i = c->nsp - 1; i >= 0; i--)
+		if (strcasecmp(c->sp[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static rdb_rc no_such(sql_conn *c, const char *name)
+{
+	return rdb_err_set(c->err, RDB_ERROR, "no such savepoint: %s", name);
+}
+
+rdb_rc sql_conn_savepoint(sql_conn *c, const char *name)
+{
+	size_t n = strlen(name);
+	conn_savept *sp;
+	rdb_rc rc;
+
+	if (c->in_txn && c->txn_failed)
+		return rdb_err_set(c->err, RDB_ERROR, "the transaction failed "
+				   "earlier; ROLLBACK it");
+	if (c->nsp == c->csp) {
+		int cap = c->csp ? 2 * c->csp : 4;
+
+		if ((sp = rdb_realloc(c->sp, (size_t)cap * sizeof(*sp))) ==
+		    NULL)
+			return rdb_err_set(c->err, RDB_NOMEM, "out of memory");
+		c->sp = sp;
+		c->csp = cap;
+	}
+	sp = &c->sp[c->nsp];
+	if ((sp->name = rdb_malloc(n + 1)) == NULL)
+		return rdb_err_set(c->err, RDB_NOMEM, "out of memory");
+	memcpy(sp->name, name, n + 1);
+	sp->id = 0;
+	if (c->txn != NULL && pager_txn_is_write(c->txn) &&
+	    (rc = pager_savepoint(c->txn, &sp->id)) != RDB_OK) {
+		rdb_free(sp->name);
+		return rc;
+	}
+	c->nsp++;
+	if (!c->in_txn) {
+		c->in_txn = 1;
+		c->immediate = 0;
+		c->txn_failed = 0;
+		c->sp_txn = 1;
+	}
+	return RDB_OK;
+}
+
+rdb_rc sql_conn_release(sql_conn *c, const char *name)
+{
+	int i = sp_find(c, name);
+	rdb_rc rc;
+
+	if (i < 0)
+		return no_such(c, name);
+	if (i == 0 && c->sp_txn)
+		return sql_conn_end(c, 1);
+	if (c->sp[i].id != 0 &&
+	    (rc = pager_savepoint_release(c->txn, c->sp[i].id)) != RDB_OK)
+		return rc;
+	sp_pop(c, i);
+	return RDB_OK;
+}
+
+rdb_rc sql_conn_rollback_to(sql_conn *c, const char *name)
+{
+	int i = sp_find(c, name);
+	rdb_rc rc;
+
+	if (i < 0)
+		return no_such(c, name);
+	/* Readers hold pages that the rollback would make stale. */
+	if (c->n_busy > 0)
+		return rdb_err_set(c->err, RDB_BUSY, "cannot rollback to "
+				   "savepoint - SQL statements in progress");
+	if (c->txn_failed)
+		return rdb_err_set(c->err, RDB_ERROR, "the transaction failed "
+				   "earlier; ROLLBACK it");
+	sp_pop(c, i + 1);
+	if (c->sp[i].id == 0)
+		return RDB_OK;
+	/* The row estimates noted since may be undone: drop them all (they
+	 * are estimates; the next statements note theirs again). */
+	conn_drop_rows(c);
+	if ((rc = pager_savepoint_rollback(c->txn, c->sp[i].id)) != RDB_OK)
 		c->txn_failed = 1;
 	return rc;
 }

@@ -233,7 +233,8 @@ struct run {
 
 typedef enum prog_op {
 	OP_SELECT, OP_INSERT, OP_UPDATE, OP_DELETE, OP_DDL, OP_BEGIN,
-	OP_COMMIT, OP_ROLLBACK, OP_PRAGMA, OP_EXPLAIN
+	OP_COMMIT, OP_ROLLBACK, OP_PRAGMA, OP_EXPLAIN, OP_SAVEPOINT,
+	OP_RELEASE, OP_ROLLBACK_TO
 } prog_op;
 
 typedef struct trig_prog trig_prog;   /* trigger.c */
@@ -251,7 +252,11 @@ struct sql_prog {
 	int ntrees;
 	trig_prog *trig;          /* owned: triggers of tb it fires, or NULL */
 	int raise_ignore;         /* RAISE(IGNORE) ended the last eval */
-	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target */
+	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target (NULL for
+				     a view) */
+	query *vq;                /* INSERT/UPDATE/DELETE on a view: the
+				     view as a one-source query (vdml.c;
+				     UPDATE and DELETE run it as q) */
 	int *ins_map;             /* INSERT: table column -> value index */
 	int nins;
 	int n_cols;               /* result columns */

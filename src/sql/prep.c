@@ -42,6 +42,9 @@ static prep_kind kind_of(const sql_prog *p)
 	case OP_BEGIN: return PREP_BEGIN;
 	case OP_COMMIT: return PREP_COMMIT;
 	case OP_ROLLBACK: return PREP_ROLLBACK;
+	case OP_SAVEPOINT: return PREP_SAVEPOINT;
+	case OP_RELEASE: return PREP_RELEASE;
+	case OP_ROLLBACK_TO: return PREP_ROLLBACK_TO;
 	default: return PREP_WRITE;
 	}
 }
@@ -271,7 +274,8 @@ static rdb_rc finish(sql_prep *st)
 	rdb_rc rc = RDB_OK;
 
 	prog_stop(st->prog);
-	if (st->prog->op == OP_INSERT || st->prog->op == OP_DELETE)
+	if ((st->prog->op == OP_INSERT || st->prog->op == OP_DELETE) &&
+	    st->prog->tb != NULL)         /* NULL: a view's */
 		conn_note_rows(c, st->prog->tb->name,
 			       st->prog->op == OP_INSERT ? st->prog->changes
 							 : -st->prog->changes);
@@ -314,6 +318,12 @@ static rdb_rc control(sql_prep *st)
 						 SQL_TXN_EXCLUSIVE);
 	case PREP_COMMIT:
 		return sql_conn_end(c, 1);
+	case PREP_SAVEPOINT:
+		return sql_conn_savepoint(c, st->prog->ast->u.savepoint);
+	case PREP_RELEASE:
+		return sql_conn_release(c, st->prog->ast->u.savepoint);
+	case PREP_ROLLBACK_TO:
+		return sql_conn_rollback_to(c, st->prog->ast->u.savepoint);
 	default:
 		if (c->n_busy > 0)
 			return rdb_err_set(c->err, RDB_BUSY, "cannot rollback "
@@ -373,8 +383,7 @@ static rdb_rc start(sql_prep *st)
 
 	if (c->n_busy == 0)
 		atomic_store(&c->interrupt, 0);
-	if (st->kind == PREP_BEGIN || st->kind == PREP_COMMIT ||
-	    st->kind == PREP_ROLLBACK)
+	if (st->kind != PREP_QUERY && st->kind != PREP_WRITE)
 		return control(st) == RDB_OK ? RDB_DONE : c->err->rc;
 	if ((rc = open_txn(st)) != RDB_OK) {
 		abandon(st);

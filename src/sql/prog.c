@@ -63,10 +63,10 @@ static rdb_rc bind_stmt(binder *b, sql_prog *p)
 	case SQL_BEGIN: p->op = OP_BEGIN; return RDB_OK;
 	case SQL_COMMIT: p->op = OP_COMMIT; return RDB_OK;
 	case SQL_ROLLBACK:
-		if (a->u.savepoint != NULL)
-			break;
-		p->op = OP_ROLLBACK;
+		p->op = a->u.savepoint != NULL ? OP_ROLLBACK_TO : OP_ROLLBACK;
 		return RDB_OK;
+	case SQL_SAVEPOINT: p->op = OP_SAVEPOINT; return RDB_OK;
+	case SQL_RELEASE: p->op = OP_RELEASE; return RDB_OK;
 	case SQL_PRAGMA:
 		p->op = OP_PRAGMA;
 		return pragma_compile(p);
@@ -76,9 +76,6 @@ static rdb_rc bind_stmt(binder *b, sql_prog *p)
 	return rdb_err_set(b->err, RDB_ERROR, "%s is not supported",
 			   a->kind == SQL_CREATE_VIEW ? "CREATE VIEW" :
 			   a->kind == SQL_CREATE_TRIGGER ? "CREATE TRIGGER" :
-			   a->kind == SQL_SAVEPOINT ? "SAVEPOINT" :
-			   a->kind == SQL_RELEASE ? "RELEASE" :
-			   a->kind == SQL_ROLLBACK ? "ROLLBACK TO" :
 			   a->kind == SQL_REINDEX ? "REINDEX" :
 			   a->kind == SQL_ANALYZE ? "ANALYZE" : "VACUUM");
 }
@@ -130,7 +127,8 @@ rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
 	p->ntrees = b.ntrees;
 	if (rc == RDB_OK && ast->explain) {
 		if (p->op == OP_BEGIN || p->op == OP_COMMIT ||
-		    p->op == OP_ROLLBACK)
+		    p->op == OP_ROLLBACK || p->op == OP_SAVEPOINT ||
+		    p->op == OP_RELEASE || p->op == OP_ROLLBACK_TO)
 			rc = rdb_err_set(c->err, RDB_ERROR, "cannot EXPLAIN a "
 					 "transaction statement");
 		p->op = OP_EXPLAIN;

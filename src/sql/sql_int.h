@@ -17,8 +17,19 @@ typedef enum prep_kind {
 	PREP_WRITE,              /* changes rows or schema */
 	PREP_BEGIN,
 	PREP_COMMIT,
-	PREP_ROLLBACK
+	PREP_ROLLBACK,
+	PREP_SAVEPOINT,          /* SAVEPOINT name */
+	PREP_RELEASE,            /* RELEASE [SAVEPOINT] name */
+	PREP_ROLLBACK_TO         /* ROLLBACK [TRANSACTION] TO [SAVEPOINT] name */
 } prep_kind;
+
+/* An SQL savepoint (conn.c): the stack of them is the connection's. */
+typedef struct conn_savept {
+	char *name;               /* owned */
+	uint32_t id;              /* its pager savepoint; 0 while the
+				     transaction has not written (it is
+				     opened when the write transaction is) */
+} conn_savept;
 
 struct sql_conn {
 	pager *p;                 /* borrowed */
@@ -42,6 +53,10 @@ struct sql_conn {
 				     the estimates in rdb_tables */
 	int ndeltas, cdeltas;
 	long n_busy;              /* statements running inside txn */
+	conn_savept *sp;          /* owned: SQL savepoints, outermost first */
+	int nsp, csp;
+	int sp_txn;               /* the transaction was begun by SAVEPOINT:
+				     releasing its outermost one commits */
 };
 
 struct sql_prep {
@@ -75,5 +90,11 @@ struct sql_prep {
 void conn_note_rows(sql_conn *c, const char *table, int64_t delta);
 rdb_rc conn_flush_rows(sql_conn *c, pager_txn *t);
 void conn_drop_rows(sql_conn *c);
+
+/* conn.c: SAVEPOINT, RELEASE and ROLLBACK TO (SQLite's rules; see
+ * src/sql/README.md, "Savepoints"). */
+rdb_rc sql_conn_savepoint(sql_conn *c, const char *name);
+rdb_rc sql_conn_release(sql_conn *c, const char *name);
+rdb_rc sql_conn_rollback_to(sql_conn *c, const char *name);
 
 #endif /* RDB_SQL_INT_H */
