@@ -32,7 +32,14 @@ rdb_rc bind_view(binder *b, query *q, const sql_src *si, qsrc *s);
 void bind_free_trees(sql_stmt **trees, int n);
 /* Refuse a write to name when it is a view (INSERT/UPDATE/DELETE). */
 rdb_rc view_refuse_write(binder *b, const char *name);
-/* trigger.c: compile the triggers of p->tb that event ev of statement p
+/* vdml.c: INSERT, UPDATE and DELETE whose target is a view (dml.c
+ * dispatches): bound with the view's INSTEAD OF triggers (none is SQLite's
+ * "cannot modify" error), and run by firing them per row. */
+rdb_rc vdml_bind_insert(binder *b, sql_prog *p);
+rdb_rc vdml_bind_update(binder *b, sql_prog *p);
+rdb_rc vdml_bind_delete(binder *b, sql_prog *p);
+rdb_rc vdml_run(sql_prog *p);
+/* trigger.c: compile the triggers of p->tb (or of the view p->vq reads) that event ev of statement p
  * fires (p->nins/ins_map give an UPDATE's columns) into p->trig. */
 rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev);
 /* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */

@@ -82,6 +82,8 @@ rdb_rc dml_bind_insert(binder *b, sql_prog *p)
 	int i, n, k, nv;
 	rdb_rc rc;
 
+	if (tbl_schema_view(b->s, in->table) != NULL)
+		return vdml_bind_insert(b, p);
 	if ((tb = p->tb = target(b, in->table)) == NULL)
 		return RDB_ERROR;
 	nv = tbl_nvals(tb);
@@ -122,6 +124,8 @@ rdb_rc dml_bind_update(binder *b, sql_prog *p)
 	int i, k;
 	rdb_rc rc;
 
+	if (tbl_schema_view(b->s, u->table) != NULL)
+		return vdml_bind_update(b, p);
 	if ((rc = bind_table_query(b, u->table, u->alias, u->where, &p->q)) !=
 	    RDB_OK)
 		return rc;
@@ -149,6 +153,8 @@ rdb_rc dml_bind_delete(binder *b, sql_prog *p)
 	sql_delete *d = &p->ast->u.del;
 	rdb_rc rc;
 
+	if (tbl_schema_view(b->s, d->table) != NULL)
+		return vdml_bind_delete(b, p);
 	rc = bind_table_query(b, d->table, d->alias, d->where, &p->q);
 	if (rc == RDB_OK)
 		p->tb = p->q->src[0].tb;
@@ -375,6 +381,8 @@ static rdb_rc run_delete(sql_prog *p)
 
 rdb_rc dml_run(sql_prog *p)
 {
+	if (p->vq != NULL)
+		return vdml_run(p);
 	switch (p->op) {
 	case OP_INSERT: return run_insert(p);
 	case OP_UPDATE: return run_update(p);

@@ -76,33 +76,67 @@ void trig_free(trig_prog *tp)
 
 /* ---- compiling ---------------------------------------------------------- */
 
-/* Does trigger ct fire for this statement (event, UPDATE OF columns)? */
+/* The table or view statement p writes. */
+static const char *target_of(const sql_prog *p)
+{
+	if (p->tb != NULL)
+		return p->tb->name;
+	switch (p->ast->kind) {
+	case SQL_INSERT: return p->ast->u.insert.table;
+	case SQL_UPDATE: return p->ast->u.update.table;
+	default: return p->ast->u.del.table;
+	}
+}
+
+/* The name of the column UPDATE p sets in its SET i, or NULL (a rowid, or
+ * an unknown column of a view). */
+static const char *set_col(const sql_prog *p, int i)
+{
+	int k = p->ins_map[i];
+
+	if (k < 0)
+		return NULL;
+	if (p->vq != NULL)
+		return p->vq->src[0].colnames[k];
+	return k < p->tb->ncols ? p->tb->cols[k].name : NULL;
+}
+
+/* Does trigger ct fire for this statement (event, UPDATE OF columns,
+ * INSTEAD OF exactly when the target is a view)? */
 static int applies(const sql_create_trigger *ct, const sql_prog *p,
 		   sql_trigger_event ev)
 {
+	const char *name;
 	int i, j;
 
-	if (ct->event != ev)
+	if (ct->event != ev ||
+	    (ct->time == SQL_TRIG_INSTEAD_OF) != (p->vq != NULL))
 		return 0;
 	if (ev != SQL_TRIG_UPDATE || ct->update_cols.n == 0)
 		return 1;
 	for (i = 0; i < p->nins; i++)
 		for (j = 0; j < ct->update_cols.n; j++)
-			if (strcasecmp(p->tb->cols[p->ins_map[i]].name,
-				       ct->update_cols.names[j]) == 0)
+			if ((name = set_col(p, i)) != NULL &&
+			    strcasecmp(name, ct->update_cols.names[j]) == 0)
 				return 1;
 	return 0;
 }
 
+/* Frame source k: a row of the target table, or of the view p->vq reads. */
 static rdb_rc frame_src(binder *b, query *f, int k, const char *name,
-			const tbl_table *tb)
+			const sql_prog *p)
 {
 	qsrc *s = &f->src[k];
 	int i;
 
 	s->name = name;
-	s->tb = tb;
-	s->nvals = tbl_nvals(tb);
+	s->tb = p->tb;
+	if (p->vq != NULL) {
+		s->nvals = p->vq->src[0].nvals;
+		s->colnames = p->vq->src[0].colnames;
+	} else {
+		s->nvals = tbl_nvals(p->tb);
+	}
 	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
 				   sizeof(tbl_value))) == NULL)
 		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
@@ -113,7 +147,7 @@ static rdb_rc frame_src(binder *b, query *f, int k, const char *name,
 
 /* The frame: a query that is never run, whose sources NEW and OLD hold
  * the row being changed while the trigger runs. */
-static rdb_rc make_frame(binder *b, trig_one *t, const tbl_table *tb)
+static rdb_rc make_frame(binder *b, trig_one *t, const sql_prog *p)
 {
 	sql_trigger_event ev = t->ct->event;
 	query *f;
@@ -127,12 +161,12 @@ static rdb_rc make_frame(binder *b, trig_one *t, const tbl_table *tb)
 	t->new_src = t->old_src = -1;
 	if (ev != SQL_TRIG_DELETE) {
 		t->new_src = k;
-		rc = frame_src(b, f, k++, "new", tb);
+		rc = frame_src(b, f, k++, "new", p);
 		f->nsrc = k;
 	}
 	if (rc == RDB_OK && ev != SQL_TRIG_INSERT) {
 		t->old_src = k;
-		rc = frame_src(b, f, k++, "old", tb);
+		rc = frame_src(b, f, k++, "old", p);
 		f->nsrc = k;
 	}
 	return rc;
@@ -203,7 +237,7 @@ static rdb_rc compile_one(binder *ob, sql_prog *p, const tbl_object *tr,
 	if (rc != RDB_OK)
 		return rc;
 	t->ct = &t->tree->u.create_trigger;
-	if (!applies(t->ct, p, ev) || t->ct->time == SQL_TRIG_INSTEAD_OF)
+	if (!applies(t->ct, p, ev))
 		return RDB_OK;
 	*used = 1;
 	memset(&b, 0, sizeof(b));
@@ -211,7 +245,7 @@ static rdb_rc compile_one(binder *ob, sql_prog *p, const tbl_object *tr,
 	b.s = ob->s;
 	b.err = ob->err;
 	b.active = &me;
-	rc = make_frame(&b, t, p->tb);
+	rc = make_frame(&b, t, p);
 	if (rc == RDB_OK && t->ct->when != NULL) {
 		b.frame = t->frame;
 		rc = bind_expr(&b, t->frame, t->ct->when, 0);
@@ -240,7 +274,7 @@ rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev)
 	rdb_rc rc = RDB_OK;
 	int i, used;
 
-	if (!tbl_schema_has_triggers(b->s, p->tb->name))
+	if (!tbl_schema_has_triggers(b->s, target_of(p)))
 		return RDB_OK;
 	if ((tp = p->trig = rdb_calloc(1, sizeof(*tp))) == NULL ||
 	    (tp->t = rdb_calloc((size_t)tbl_schema_ntriggers(b->s),
@@ -248,7 +282,7 @@ rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev)
 		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
 	for (i = 0; i < tbl_schema_ntriggers(b->s) && rc == RDB_OK; i++) {
 		tr = tbl_schema_trigger_at(b->s, i);
-		if (strcasecmp(tr->table, p->tb->name) != 0 ||
+		if (strcasecmp(tr->table, target_of(p)) != 0 ||
 		    is_active(b->active, tr->name))
 			continue;
 		rc = compile_one(b, p, tr, ev, &tp->t[tp->n], &used);
