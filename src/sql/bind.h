@@ -42,6 +42,9 @@ rdb_rc vdml_run(sql_prog *p);
 /* trigger.c: compile the triggers of p->tb (or of the view p->vq reads) that event ev of statement p
  * fires (p->nins/ins_map give an UPDATE's columns) into p->trig. */
 rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev);
+/* trigger.c: would a trigger being compiled (b->active) fire for p's
+ * event ev?  (It is left out: a trigger never fires itself.) */
+int trig_suppressed(binder *b, const sql_prog *p, sql_trigger_event ev);
 /* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */
 rdb_rc view_ddl_run(sql_prog *p, tbl_schema *s);
 

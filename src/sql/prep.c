@@ -394,6 +394,11 @@ static rdb_rc start(sql_prep *st)
 	if (rc == RDB_OK)
 		rc = prog_start(st->prog, st->t, st->params, st->n_params);
 	if (rc != RDB_OK) {
+		/* As SQLite: a failed INSERT, UPDATE or DELETE changed 0 rows. */
+		if (st->prog != NULL && (st->prog->op == OP_INSERT ||
+					 st->prog->op == OP_UPDATE ||
+					 st->prog->op == OP_DELETE))
+			c->changes = 0;
 		abandon(st);
 		return rc;
 	}

@@ -296,8 +296,32 @@ rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev)
 	return rc;
 }
 
+int trig_suppressed(binder *b, const sql_prog *p, sql_trigger_event ev)
+{
+	const trig_active *a;
+	const tbl_object *tr;
+	sql_stmt *tree;
+	size_t tail;
+	int hit = 0;
+
+	for (a = b->active; a != NULL && !hit; a = a->next) {
+		tr = tbl_schema_trigger(b->s, a->name);
+		if (tr == NULL || strcasecmp(tr->table, target_of(p)) != 0 ||
+		    sql_parse(tr->sql, strlen(tr->sql), b->err, &tree,
+			      &tail) != RDB_OK)
+			continue;
+		hit = tree != NULL && tree->kind == SQL_CREATE_TRIGGER &&
+		      applies(&tree->u.create_trigger, p, ev);
+		sql_stmt_free(tree);
+	}
+	rdb_err_clear(b->err);
+	return hit;
+}
+
 /* ---- firing --------------------------------------------------------------- */
 
+/* Run body statement sp to its end.  Its rows count in total_changes (as
+ * SQLite's, even if the firing statement fails later), not in changes. */
 static rdb_rc run_body(sql_prog *p, sql_prog *sp)
 {
 	rdb_rc rc = prog_start(sp, p->t, NULL, 0);
@@ -308,6 +332,8 @@ static rdb_rc run_body(sql_prog *p, sql_prog *sp)
 		if (rc == RDB_DONE)
 			rc = RDB_OK;
 	}
+	if (rc == RDB_OK && sp->op != OP_SELECT)
+		p->c->total_changes += sp->changes;
 	prog_stop(sp);
 	return rc;
 }

@@ -43,14 +43,16 @@ static rdb_rc view_query(binder *b, const char *name, const char *alias,
 	return RDB_OK;
 }
 
-/* Compile the view's INSTEAD OF triggers for event ev; without one that
- * fires, the statement is SQLite's error. */
+/* Compile the view's INSTEAD OF triggers for event ev.  Without one, the
+ * statement is SQLite's error, unless the one there is is left out
+ * because it is running (a trigger's body writing its own view): then,
+ * as in SQLite, the statement does nothing. */
 static rdb_rc instead_of(binder *b, sql_prog *p, sql_trigger_event ev,
 			 const char *name)
 {
 	rdb_rc rc = trig_compile(b, p, ev);
 
-	if (rc == RDB_OK && !trig_any(p))
+	if (rc == RDB_OK && !trig_any(p) && !trig_suppressed(b, p, ev))
 		rc = rdb_err_set(b->err, RDB_ERROR, "cannot modify %s because "
 				 "it is a view", name);
 	return rc;
