@@ -7,7 +7,8 @@
  * Contract:
  *   - A connection wraps one pager (borrowed).  It is either in autocommit
  *     mode (each statement runs in a transaction of its own) or inside an
- *     explicit BEGIN ... COMMIT, whose write transaction it owns.
+ *     explicit BEGIN ... COMMIT (or a SAVEPOINT begun outside one), whose
+ *     write transaction it owns.
  *   - Every statement is atomic: when one fails, its changes are undone
  *     (a statement savepoint inside an explicit transaction) and the error
  *     is in the connection's rdb_err.
