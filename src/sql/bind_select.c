@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "hashjoin.h"
 #include "mem.h"
 
 /* ---- synthesized nodes --------------------------------------------------- */
@@ -88,6 +89,7 @@ static void query_free(query *q)
 	for (i = 0; i < q->nsrc; i++) {
 		rdb_free(q->src[i].nulls);
 		rdb_free(q->src[i].cov);
+		hj_free(&q->src[i]);
 		mrows_free(&q->src[i].sub_rows);
 		mrows_free(&q->src[i].inv);
 	}

@@ -96,6 +96,8 @@ static inline xinfo *xi(const sql_expr *e)
 
 /* ---- sources and access paths ---------------------------------------------- */
 
+#define HJ_MAX_COLS 8            /* equality columns of a hash join */
+
 typedef enum access {
 	ACC_SCAN = 0,             /* every row of the table (or index) */
 	ACC_RANGE,                /* key prefix equalities and/or a range */
@@ -157,6 +159,20 @@ typedef struct qsrc {
 				     values; unused slots NULL), or NULL */
 	long sub_pos;             /* ACC_ROWS: next materialized row */
 	sql_value eqv[TBL_MAX_KEY_COLS + 2];  /* owned bound values */
+	/* hash join (plan.c plans it, hashjoin.c runs it): an inner SCAN
+	 * with equalities "column = value of earlier sources" */
+	int nhash;                /* equality columns; 0: no hash join */
+	int hash_slot[HJ_MAX_COLS];       /* this source's columns ... */
+	sql_expr *hash_val[HJ_MAX_COLS];  /* ... equal to these values */
+	sql_aff hash_aff[HJ_MAX_COLS];    /* the comparisons' affinity */
+	sql_expr **hbuild;        /* filters on this source alone, checked
+				     while building (arena) */
+	int nhbuild;
+	sql_expr **hfilt, **hon;  /* filt and on without the equalities and
+				     hbuild: checked per probe hit (arena) */
+	int nhfilt, nhon;
+	struct hjoin *hj;         /* runtime, owned: the hash table */
+	int hash_off;             /* runtime: over budget, nested loop */
 } qsrc;
 
 /* ---- aggregates -------------------------------------------------------------- */

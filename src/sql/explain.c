@@ -72,6 +72,23 @@ static void bounds_text(const qsrc *s, rdb_buf *b)
 
 static rdb_rc explain_query(explainer *x, const query *q, int parent);
 
+/* " USING HASH TABLE (b=? AND c=?)" for a hash join (docs/sql.md). */
+static void hash_text(const qsrc *s, rdb_buf *b)
+{
+	int i, slot;
+
+	(void)rdb_buf_puts(b, " USING HASH TABLE (");
+	for (i = 0; i < s->nhash; i++) {
+		slot = s->hash_slot[i];
+		(void)rdb_buf_puts(b, i ? " AND " : "");
+		(void)rdb_buf_puts(b, s->tb == NULL ? s->colnames[slot] :
+				   slot < s->tb->ncols ? s->tb->cols[slot].name
+						       : "rowid");
+		(void)rdb_buf_puts(b, "=?");
+	}
+	(void)rdb_buf_puts(b, ")");
+}
+
 static rdb_rc explain_source(explainer *x, const qsrc *s, int parent)
 {
 	rdb_buf b = { 0 };
@@ -86,8 +103,11 @@ static rdb_rc explain_source(explainer *x, const qsrc *s, int parent)
 			return rc;
 		if ((rc = explain_query(x, s->sub, id)) != RDB_OK)
 			return rc;
-		snprintf(t, sizeof(t), "SCAN %s", s->name);
-		return line(x, parent, t, &id);
+		(void)rdb_buf_puts(&b, "SCAN ");
+		(void)rdb_buf_puts(&b, s->name);
+		if (s->nhash > 0)
+			hash_text(s, &b);
+		goto emit;
 	}
 	(void)rdb_buf_puts(&b, s->acc == ACC_RANGE ? "SEARCH " : "SCAN ");
 	(void)rdb_buf_puts(&b, s->tb->name);
@@ -105,8 +125,11 @@ static rdb_rc explain_source(explainer *x, const qsrc *s, int parent)
 	}
 	if (s->acc == ACC_RANGE)
 		bounds_text(s, &b);
+	if (s->nhash > 0)
+		hash_text(s, &b);
 	if (s->left)
 		(void)rdb_buf_puts(&b, " (LEFT JOIN)");
+emit:
 	if (rdb_buf_terminate(&b) != RDB_OK) {
 		rdb_buf_free(&b);
 		return rdb_err_set(x->p->cx.err, RDB_NOMEM, "out of memory");

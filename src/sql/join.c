@@ -1,13 +1,15 @@
 /*
  * join.c -- producing the joined rows of a query: nested loops over its
  * sources in FROM order, each read through its access path (SCAN, or a
- * SEARCH with key bounds and IN lists), WHERE conjuncts checked at the
- * first level that has their columns, LEFT JOIN NULL rows.  Design:
+ * SEARCH with key bounds and IN lists, or a hash table: hashjoin.c),
+ * WHERE conjuncts checked at the first level that has their columns,
+ * LEFT JOIN NULL rows.  Design:
  * src/sql/README.md ("Execution").
  */
 #include "select.h"
 #include <stdlib.h>
 #include <string.h>
+#include "hashjoin.h"
 #include "mem.h"
 
 /* ---- bounds ------------------------------------------------------------- */
@@ -278,6 +280,9 @@ static rdb_rc src_open(sql_prog *p, query *q, int k)
 	s->exhausted = 0;
 	s->row = NULL;
 	s->in_pos = 0;
+	if (hj_active(s) &&
+	    ((rc = hj_open(p, q, s)) != RDB_OK || hj_active(s)))
+		return rc;
 	if (s->acc == ACC_ROWS) {
 		s->sub_pos = 0;
 		if (s->sub_ready && !s->sub->correlated)
@@ -311,6 +316,8 @@ static rdb_rc src_raw(sql_prog *p, qsrc *s)
 
 	if (s->exhausted)
 		return RDB_DONE;
+	if (hj_active(s))
+		return hj_next(s);
 	if (from_memory(s)) {
 		if (s->sub_pos >= s->sub_rows.n)
 			return RDB_DONE;
@@ -359,7 +366,13 @@ static rdb_rc check(sql_prog *p, query *q, sql_expr **f, int n, int *ok)
 static rdb_rc src_step(sql_prog *p, query *q, int k)
 {
 	qsrc *s = &q->src[k];
-	int ok;
+	int ok, hash = hj_active(s);
+	/* Through a hash table, the equalities and the build filters hold
+	 * for every row it returns. */
+	sql_expr **on = hash ? s->hon : s->on, **filt = hash ? s->hfilt
+							      : s->filt;
+	int non = hash ? s->nhon : s->non, nfilt = hash ? s->nhfilt
+						      : s->nfilt;
 	rdb_rc rc;
 
 	for (;;) {
@@ -371,18 +384,18 @@ static rdb_rc src_step(sql_prog *p, query *q, int k)
 			s->null_done = 1;
 			s->null_row = 1;
 			s->row = s->nulls;
-			if ((rc = check(p, q, s->filt, s->nfilt, &ok)) != RDB_OK)
+			if ((rc = check(p, q, filt, nfilt, &ok)) != RDB_OK)
 				return rc;
 			return ok ? RDB_ROW : RDB_DONE;
 		}
 		if (rc != RDB_ROW)
 			return rc;
-		if ((rc = check(p, q, s->on, s->non, &ok)) != RDB_OK)
+		if ((rc = check(p, q, on, non, &ok)) != RDB_OK)
 			return rc;
 		if (!ok)
 			continue;
 		s->matched = 1;
-		if ((rc = check(p, q, s->filt, s->nfilt, &ok)) != RDB_OK)
+		if ((rc = check(p, q, filt, nfilt, &ok)) != RDB_OK)
 			return rc;
 		if (ok)
 			return RDB_ROW;
@@ -394,6 +407,7 @@ void src_close(qsrc *s)
 	tbl_cursor_close(s->cur);
 	s->cur = NULL;
 	free_bounds(s);
+	hj_free(s);
 	s->row = NULL;
 }
 

@@ -307,6 +307,120 @@ static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 	return RDB_OK;
 }
 
+/* ---- hash joins ---------------------------------------------------------------- */
+
+/* Does e read nothing but this query's rows and give the same value for
+ * the same rows (no enclosing query's columns, no correlated subquery,
+ * no random function, no current time)? */
+static int row_local(const sql_expr *e)
+{
+	const xinfo *x;
+	int i;
+
+	if (e == NULL)
+		return 1;
+	x = xi(e);
+	if (x != NULL && x->kind == XK_ALIAS)
+		return row_local(x->target);
+	if (x != NULL && ((x->kind == XK_COL && x->up != 0) ||
+			  x->kind == XK_AGG ||
+			  (x->kind == XK_SUBQ && x->correlated) ||
+			  (x->kind == XK_FUNC &&
+			   !(x->fn->flags & SQL_FUNC_DETERMINISTIC))))
+		return 0;
+	if (e->op == SQL_E_CTIME || !row_local(e->left) ||
+	    !row_local(e->right))
+		return 0;
+	for (i = 0; i < e->list.n; i++)
+		if (!row_local(e->list.items[i]))
+			return 0;
+	if (e->op == SQL_E_BETWEEN)
+		return row_local(e->u.between.lo) &&
+		       row_local(e->u.between.hi);
+	return e->op != SQL_E_LIKE || row_local(e->u.like.escape);
+}
+
+/* If e is "column of k = value of the sources in before", add it to the
+ * hash keys of source k and say so. */
+static int hash_key(qsrc *s, int k, uint64_t before, sql_expr *e)
+{
+	sql_expr *col = e->left, *val = e->right;
+	int slot;
+
+	if (e->op != SQL_E_EQ || s->nhash >= HJ_MAX_COLS)
+		return 0;
+	if ((slot = col_of(col, k)) < 0) {
+		col = e->right;
+		val = e->left;
+		slot = col_of(col, k);
+	}
+	/* A COLLATE on the value would make "=" depend on the collation;
+	 * keep the nested loop for it (docs/sql.md, "Joins"). */
+	if (slot < 0 || val->op == SQL_E_COLLATE ||
+	    (expr_mask(val) & ~before) != 0 ||
+	    ((expr_mask(val) >> (k & 63)) & 1))
+		return 0;
+	s->hash_slot[s->nhash] = slot;
+	s->hash_val[s->nhash] = val;
+	s->hash_aff[s->nhash++] = sql_aff_compare(expr_aff(col),
+						   expr_aff(val));
+	return 1;
+}
+
+/* Split conjuncts c[0..n) of source k into hash keys (when keys_ok),
+ * filters checked while building (when build_ok) and the rest, which
+ * stay to be checked per probe hit (*rest, *nrest). */
+static rdb_rc hash_split(binder *b, qsrc *s, int k, uint64_t before,
+			 sql_expr **c, int n, int keys_ok, int build_ok,
+			 sql_expr ***rest, int *nrest)
+{
+	uint64_t bit = (uint64_t)1 << (k & 63);
+	sql_expr **r, **bf;
+	int i;
+
+	r = bind_alloc(b, (size_t)(n + 1) * sizeof(*r));
+	bf = bind_alloc(b, (size_t)(s->nhbuild + n + 1) * sizeof(*bf));
+	if (r == NULL || bf == NULL)
+		return RDB_NOMEM;
+	if (s->nhbuild > 0)
+		memcpy(bf, s->hbuild, (size_t)s->nhbuild * sizeof(*bf));
+	s->hbuild = bf;
+	*nrest = 0;
+	for (i = 0; i < n; i++) {
+		if (keys_ok && hash_key(s, k, before, c[i]))
+			continue;
+		if (build_ok && expr_mask(c[i]) == bit && row_local(c[i]))
+			s->hbuild[s->nhbuild++] = c[i];
+		else
+			r[(*nrest)++] = c[i];
+	}
+	*rest = r;
+	return RDB_OK;
+}
+
+/* Plan a hash join for source k, read at a level > 0 by a SCAN (or from
+ * an uncorrelated FROM subquery), if one of its conjuncts is an equality
+ * with earlier sources.  For a LEFT JOIN only its ON conjuncts may serve
+ * (keys and build filters): a row failing the WHERE still counts as a
+ * match there. */
+static rdb_rc hash_plan(binder *b, query *q, int k, uint64_t before)
+{
+	qsrc *s = &q->src[k];
+	rdb_rc rc;
+
+	if (s->acc == ACC_RANGE || (s->acc == ACC_ROWS && s->sub->correlated))
+		return RDB_OK;
+	s->nhash = s->nhbuild = 0;
+	if ((rc = hash_split(b, s, k, before, s->on, s->non, 1, 1, &s->hon,
+			     &s->nhon)) != RDB_OK ||
+	    (rc = hash_split(b, s, k, before, s->filt, s->nfilt, !s->left,
+			     !s->left, &s->hfilt, &s->nhfilt)) != RDB_OK)
+		return rc;
+	if (s->nhash == 0)
+		s->nhbuild = 0;
+	return RDB_OK;
+}
+
 /* ---- placing conjuncts --------------------------------------------------------- */
 
 /* The join level of the latest source in mask m. */
@@ -432,6 +546,9 @@ rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
 		qsrc *s = &q->src[q->jorder[i]];
 
 		if ((rc = choose_access(b, q, q->jorder[i], before)) != RDB_OK)
+			return rc;
+		if (i > 0 && (rc = hash_plan(b, q, q->jorder[i], before)) !=
+		    RDB_OK)
 			return rc;
 		before |= (uint64_t)1 << q->jorder[i];
 		s->cache_scan = i > 0 && s->tb != NULL && s->acc == ACC_SCAN;
