@@ -84,6 +84,11 @@ static int key_eq(const tbl_value *a, const tbl_value *b, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		if (a[i].cls == TBL_INT && b[i].cls == TBL_INT) {
+			if (a[i].i != b[i].i)
+				return 0;
+			continue;
+		}
 		sql_value_from_tbl(&x, &a[i]);
 		sql_value_from_tbl(&y, &b[i]);
 		if (sql_value_cmp(&x, &y) != 0)
@@ -194,6 +199,7 @@ static int over_budget(const hjoin *h)
 static rdb_rc add_table(sql_prog *p, query *q, qsrc *s)
 {
 	const tbl_value *row;
+	unsigned long n = 0;
 	rdb_rc rc;
 
 	mrows_free(&s->sub_rows);
@@ -205,6 +211,11 @@ static rdb_rc add_table(sql_prog *p, query *q, qsrc *s)
 		return rc;
 	while (!over_budget(s->hj) &&
 	       (rc = tbl_cursor_next(s->cur)) == RDB_ROW) {
+		if ((++n & 4095) == 0 &&
+		    atomic_load_explicit(&p->c->interrupt,
+					 memory_order_relaxed))
+			return rdb_err_set(p->cx.err, RDB_INTERRUPT,
+					   "interrupted");
 		if ((rc = tbl_cursor_row(s->cur, &row)) != RDB_OK ||
 		    (rc = add_row(p, q, s, row, -1)) != RDB_OK)
 			return rc;
@@ -285,12 +296,13 @@ static rdb_rc build(sql_prog *p, query *q, qsrc *s)
 
 /* ---- probing -------------------------------------------------------------------- */
 
-static void free_probe(hjoin *h)
+static void free_probe(hjoin *h, int n)
 {
 	int j;
 
-	for (j = 0; j < HJ_MAX_COLS; j++)
-		sql_value_free(&h->praw[j]);
+	for (j = 0; j < n; j++)
+		if (h->praw[j].mem == SQL_MEM_HEAP)
+			sql_value_free(&h->praw[j]);
 }
 
 rdb_rc hj_open(sql_prog *p, query *q, qsrc *s)
@@ -306,7 +318,7 @@ rdb_rc hj_open(sql_prog *p, query *q, qsrc *s)
 	}
 	h = s->hj;
 	h->cur = 0;
-	free_probe(h);
+	free_probe(h, s->nhash);
 	for (j = 0; j < s->nhash; j++) {
 		if ((rc = eval(p, q, s->hash_val[j], &h->praw[j])) != RDB_OK)
 			return rc;
@@ -349,7 +361,7 @@ void hj_free(qsrc *s)
 	s->hash_off = 0;
 	if (h == NULL)
 		return;
-	free_probe(h);
+	free_probe(h, s->nhash);
 	mrows_free(&h->keys);
 	rdb_free(h->hash);
 	rdb_free(h->next);
