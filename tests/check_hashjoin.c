@@ -82,7 +82,8 @@ static char *rs_text(rowset *rs)
 	sbuf b = {0};
 	int i;
 
-	qsort(rs->row, (size_t)rs->n, sizeof(char *), cmp_str);
+	if (rs->n > 1)
+		qsort(rs->row, (size_t)rs->n, sizeof(char *), cmp_str);
 	sb_add(&b, "%d rows\n", rs->n);
 	for (i = 0; i < rs->n; i++)
 		sb_add(&b, "%s\n", rs->row[i]);
