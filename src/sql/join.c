@@ -33,13 +33,17 @@ static rdb_rc bound_value(sql_prog *p, query *q, const sql_expr *e,
 	return RDB_OK;
 }
 
+/* Only the slots eval_bounds() fills: this runs once per outer row. */
 static void free_bounds(qsrc *s)
 {
 	int i;
 
-	for (i = 0; i < (int)(sizeof(s->eqv) / sizeof(s->eqv[0])); i++)
+	for (i = 0; i < s->neq; i++)
 		sql_value_free(&s->eqv[i]);
-	mrows_free(&s->inv);
+	sql_value_free(&s->eqv[TBL_MAX_KEY_COLS]);
+	sql_value_free(&s->eqv[TBL_MAX_KEY_COLS + 1]);
+	if (s->inv.v != NULL || s->inv.bytes != NULL)
+		mrows_free(&s->inv);
 }
 
 /* The IN list's values with the list's affinity, NULLs dropped, sorted in
