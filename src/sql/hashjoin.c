@@ -24,6 +24,8 @@ struct hjoin {
 	uint64_t mask;            /* buckets - 1 (a power of two) */
 	long n, cap;              /* entries */
 	size_t bytes, budget;     /* memory used by the build, its limit */
+	tbl_value *slim;          /* owned: a row with the slots the query
+				     never reads set to NULL (SELECT only) */
 	int built;
 	/* the probe */
 	sql_value praw[HJ_MAX_COLS];   /* owned: the values as evaluated */
@@ -157,6 +159,22 @@ static rdb_rc build_filters(sql_prog *p, query *q, const qsrc *s, int *ok)
 	return RDB_OK;
 }
 
+/* Row with the slots no expression of the query reads set to NULL, in
+ * out (nvals values): those bytes need not be copied. */
+static const tbl_value *slim_row(const qsrc *s, tbl_value *out,
+				 const tbl_value *row)
+{
+	int i;
+
+	for (i = 0; i < s->nvals; i++) {
+		if ((s->used >> (i < 63 ? i : 63)) & 1)
+			out[i] = row[i];
+		else
+			out[i] = (tbl_value){ .cls = TBL_NULL };
+	}
+	return out;
+}
+
 /* Enter row (row number idx of s->sub_rows, or -1: copy it there) if it
  * passes the build filters and its key has no NULL. */
 static rdb_rc add_row(sql_prog *p, query *q, qsrc *s, const tbl_value *row,
@@ -177,6 +195,8 @@ static rdb_rc add_row(sql_prog *p, query *q, qsrc *s, const tbl_value *row,
 		return rc;
 	if (idx < 0) {
 		idx = s->sub_rows.n;
+		if (h->slim != NULL)
+			row = slim_row(s, h->slim, row);
 		if ((rc = mrows_add(&s->sub_rows, row, p->cx.err)) != RDB_OK)
 			return rc;
 		h->bytes += row_bytes(row, s->nvals);
@@ -276,6 +296,10 @@ static rdb_rc build(sql_prog *p, query *q, qsrc *s)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	mrows_init(&h->keys, s->nhash);
 	h->budget = budget(p);
+	if (s->sel && s->tb != NULL &&
+	    (h->slim = rdb_malloc((size_t)s->nvals * sizeof(tbl_value))) ==
+	    NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	rc = s->tb != NULL ? add_table(p, q, s) : add_sub(p, q, s);
 	s->row = NULL;
 	if (rc != RDB_OK)
@@ -305,6 +329,30 @@ static void free_probe(hjoin *h, int n)
 			sql_value_free(&h->praw[j]);
 }
 
+/* The value of e for the current rows into *out: a column of this
+ * query (under any unary +) is read straight from its source's row, the
+ * rest goes through eval(). */
+static rdb_rc probe_value(sql_prog *p, query *q, const sql_expr *e,
+			  sql_value *out)
+{
+	const sql_expr *c = e;
+	const xinfo *x;
+	const qsrc *o;
+
+	while (c->op == SQL_E_POS)
+		c = c->left;
+	x = xi(c);
+	if (c->op != SQL_E_COLUMN || x == NULL || x->kind != XK_COL ||
+	    x->up != 0 || x->src >= q->nsrc)
+		return eval(p, q, e, out);
+	o = &q->src[x->src];
+	if (o->row == NULL || o->null_row)
+		sql_value_null(out);
+	else
+		sql_value_from_tbl(out, &o->row[x->slot]);
+	return RDB_OK;
+}
+
 rdb_rc hj_open(sql_prog *p, query *q, qsrc *s)
 {
 	hjoin *h;
@@ -320,7 +368,8 @@ rdb_rc hj_open(sql_prog *p, query *q, qsrc *s)
 	h->cur = 0;
 	free_probe(h, s->nhash);
 	for (j = 0; j < s->nhash; j++) {
-		if ((rc = eval(p, q, s->hash_val[j], &h->praw[j])) != RDB_OK)
+		if ((rc = probe_value(p, q, s->hash_val[j], &h->praw[j])) !=
+		    RDB_OK)
 			return rc;
 		/* A copy made with = only reads praw's bytes (see
 		 * sql_compare); praw keeps them. */
@@ -367,6 +416,7 @@ void hj_free(qsrc *s)
 	rdb_free(h->next);
 	rdb_free(h->row);
 	rdb_free(h->bucket);
+	rdb_free(h->slim);
 	rdb_free(h);
 	s->hj = NULL;
 }
