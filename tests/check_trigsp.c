@@ -453,6 +453,24 @@ START_TEST(test_trigsp_savepoint_deferred_read_then_write)
 }
 END_TEST
 
+START_TEST(test_trigsp_savepoint_rollback_to_restores_row_estimates)
+{
+	base();
+	ck_assert_str_eq(q("SELECT row_estimate FROM rdb_tables "
+			   "WHERE name = 't'"), "3");
+	ok("BEGIN; INSERT INTO t VALUES(4,'d'),(5,'e'); SAVEPOINT a;"
+	   "INSERT INTO t SELECT k + 10, v FROM t; CREATE TABLE u(x);"
+	   "INSERT INTO u VALUES(1); SAVEPOINT b; DELETE FROM t WHERE k > 10;"
+	   "ROLLBACK TO a; DELETE FROM t WHERE k = 1; RELEASE a; COMMIT");
+	ck_assert_str_eq(q("SELECT row_estimate, (SELECT count(*) FROM t) "
+			   "FROM rdb_tables WHERE name = 't'"), "4|4");
+	ok("SAVEPOINT a; INSERT INTO t VALUES(6,'f'); SAVEPOINT b;"
+	   "DELETE FROM t; ROLLBACK TO b; RELEASE a");
+	ck_assert_str_eq(q("SELECT row_estimate, (SELECT count(*) FROM t) "
+			   "FROM rdb_tables WHERE name = 't'"), "5|5");
+}
+END_TEST
+
 /* ---- model ------------------------------------------------------------------ */
 
 /* The schema both engines start from: a table, a log, and a view whose
@@ -943,6 +961,8 @@ Suite *trigsp_suite(void)
 	tcase_add_test(tc, test_trigsp_savepoint_rollback_to_restores_schema);
 	tcase_add_test(tc, test_trigsp_savepoint_kv_calls_join_and_roll_back);
 	tcase_add_test(tc, test_trigsp_savepoint_deferred_read_then_write);
+	tcase_add_test(tc,
+		test_trigsp_savepoint_rollback_to_restores_row_estimates);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_test(tc, test_trigsp_model_matches_sqlite);

@@ -274,8 +274,36 @@ rdb_rc sql_conn_run(sql_conn *c, sql_txn_fn fn, void *arg)
 
 static void sp_pop(sql_conn *c, int keep)
 {
-	while (c->nsp > keep)
-		rdb_free(c->sp[--c->nsp].name);
+	while (c->nsp > keep) {
+		c->nsp--;
+		rdb_free(c->sp[c->nsp].name);
+		rdb_free(c->sp[c->nsp].delta);
+	}
+}
+
+/* Note the row estimates in sp, for a ROLLBACK TO. */
+static rdb_rc sp_keep_rows(sql_conn *c, conn_savept *sp)
+{
+	int i;
+
+	sp->ndelta = c->ndeltas;
+	sp->delta = rdb_malloc((size_t)c->ndeltas * sizeof(int64_t) + 1);
+	if (sp->delta == NULL)
+		return rdb_err_set(c->err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < c->ndeltas; i++)
+		sp->delta[i] = c->deltas[i].delta;
+	return RDB_OK;
+}
+
+/* Put back the row estimates as they were when sp began. */
+static void sp_restore_rows(sql_conn *c, const conn_savept *sp)
+{
+	int i;
+
+	while (c->ndeltas > sp->ndelta)
+		rdb_free(c->deltas[--c->ndeltas].table);
+	for (i = 0; i < c->ndeltas; i++)
+		c->deltas[i].delta = sp->delta[i];
 }
 
 /* The most recent savepoint called name (case-insensitive), or -1. */
@@ -317,9 +345,11 @@ rdb_rc sql_conn_savepoint(sql_conn *c, const char *name)
 		return rdb_err_set(c->err, RDB_NOMEM, "out of memory");
 	memcpy(sp->name, name, n + 1);
 	sp->id = 0;
-	if (c->txn != NULL && pager_txn_is_write(c->txn) &&
-	    (rc = pager_savepoint(c->txn, &sp->id)) != RDB_OK) {
+	if ((rc = sp_keep_rows(c, sp)) != RDB_OK ||
+	    (c->txn != NULL && pager_txn_is_write(c->txn) &&
+	     (rc = pager_savepoint(c->txn, &sp->id)) != RDB_OK)) {
 		rdb_free(sp->name);
+		rdb_free(sp->delta);
 		return rc;
 	}
 	c->nsp++;
@@ -365,9 +395,7 @@ rdb_rc sql_conn_rollback_to(sql_conn *c, const char *name)
 	sp_pop(c, i + 1);
 	if (c->sp[i].id == 0)
 		return RDB_OK;
-	/* The row estimates noted since may be undone: drop them all (they
-	 * are estimates; the next statements note theirs again). */
-	conn_drop_rows(c);
+	sp_restore_rows(c, &c->sp[i]);
 	if ((rc = pager_savepoint_rollback(c->txn, c->sp[i].id)) != RDB_OK)
 		c->txn_failed = 1;
 	return rc;

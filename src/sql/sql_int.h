@@ -29,6 +29,10 @@ typedef struct conn_savept {
 	uint32_t id;              /* its pager savepoint; 0 while the
 				     transaction has not written (it is
 				     opened when the write transaction is) */
+	int64_t *delta;           /* owned: sql_conn.deltas[].delta when it
+				     began (that array only grows inside a
+				     transaction), ndelta of them */
+	int ndelta;
 } conn_savept;
 
 struct sql_conn {
