@@ -75,6 +75,12 @@ static void base(void)
 	   "CREATE VIEW w(key, val, up) AS SELECT k, v, upper(v) FROM t");
 }
 
+/* The keys of t, in order. */
+static const char *tk(void)
+{
+	return q("SELECT group_concat(k) FROM (SELECT k FROM t ORDER BY k)");
+}
+
 /* ---- instead --------------------------------------------------------------- */
 
 START_TEST(test_trigsp_view_write_without_instead_of_is_an_error)
@@ -251,12 +257,43 @@ START_TEST(test_trigsp_instead_prepared_statement_follows_trigger_ddl)
 }
 END_TEST
 
-/* ---- savepoint ------------------------------------------------------------- */
-
-static const char *tk(void)
+START_TEST(test_trigsp_raise_fail_keeps_and_rollback_ends_txn)
 {
-	return q("SELECT group_concat(k) FROM (SELECT k FROM t ORDER BY k)");
+	base();
+	ok("CREATE TRIGGER wd INSTEAD OF DELETE ON w BEGIN "
+	   "INSERT INTO log(m) VALUES('d' || old.key);"
+	   "SELECT RAISE(FAIL, 'fail at 2') WHERE old.key = 2;"
+	   "DELETE FROM t WHERE k = old.key; END");
+	/* FAIL keeps what the statement did before, even the failing row's
+	 * earlier body statements, inside and outside a transaction. */
+	fails_rc("DELETE FROM w", RDB_CONSTRAINT, "fail at 2");
+	ck_assert_str_eq(tk(), "2,3");
+	ck_assert_str_eq(q("SELECT group_concat(m) FROM log"), "d1,d2");
+	ok("CREATE TRIGGER tf BEFORE DELETE ON t WHEN old.k = 3 BEGIN "
+	   "SELECT RAISE(FAIL, 'fail at 3'); END");
+	ok("INSERT INTO t VALUES(1,'a'); SAVEPOINT s");
+	fails_rc("DELETE FROM t", RDB_CONSTRAINT, "fail at 3");
+	ck_assert_int_eq(rdb_changes(db), 2);
+	ck_assert_int_eq(rdb_get_autocommit(db), 0);
+	ck_assert_str_eq(tk(), "3");
+	ok("ROLLBACK TO s; RELEASE s");
+	ck_assert_str_eq(tk(), "1,2,3");
+	/* ROLLBACK undoes the statement and ends the transaction. */
+	ok("DROP TRIGGER tf; CREATE TRIGGER tr BEFORE DELETE ON t "
+	   "WHEN old.k = 3 BEGIN SELECT RAISE(ROLLBACK, 'rb at 3'); END");
+	ok("BEGIN; INSERT INTO t VALUES(4,'d'); SAVEPOINT s");
+	fails_rc("DELETE FROM t", RDB_CONSTRAINT, "rb at 3");
+	ck_assert_int_eq(rdb_get_autocommit(db), 1);
+	ck_assert_int_eq(rdb_changes(db), 0);
+	fails("RELEASE s", "no such savepoint: s");
+	ck_assert_str_eq(tk(), "1,2,3");
+	/* In autocommit mode it is ABORT. */
+	fails_rc("DELETE FROM t WHERE k > 1", RDB_CONSTRAINT, "rb at 3");
+	ck_assert_str_eq(tk(), "1,2,3");
 }
+END_TEST
+
+/* ---- savepoint ------------------------------------------------------------- */
 
 START_TEST(test_trigsp_savepoint_stack_release_and_rollback_to)
 {
@@ -488,6 +525,14 @@ static const char *const model_schema =
 	"CREATE TRIGGER wu INSTEAD OF UPDATE OF v ON w WHEN new.v <> 'skip' "
 	"BEGIN UPDATE t SET v = new.v WHERE k = old.k; END;";
 
+/* For the model test only: deleting 7 fails keeping the statement's
+ * earlier rows, deleting 13 rolls the transaction back. */
+static const char *const model_raise =
+	"CREATE TRIGGER tf BEFORE DELETE ON t WHEN old.k = 7 BEGIN "
+	"SELECT RAISE(FAIL, 'seven'); END;"
+	"CREATE TRIGGER tr BEFORE DELETE ON t WHEN old.k = 13 BEGIN "
+	"SELECT RAISE(ROLLBACK, 'thirteen'); END;";
+
 typedef struct mbuf {
 	char s[16384];
 	size_t n;
@@ -615,7 +660,10 @@ static void model_trial(uint64_t seed, long nsteps)
 	ck_assert_int_eq(rdb_open_v2("model", &r, &o), RDB_OK);
 	ck_assert_int_eq(sqlite3_open(":memory:", &s), SQLITE_OK);
 	su_ok(r, model_schema);
+	su_ok(r, model_raise);
 	ck_assert_int_eq(sqlite3_exec(s, model_schema, NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(s, model_raise, NULL, NULL, NULL),
 			 SQLITE_OK);
 	for (i = 0; i < nsteps; i++) {
 		int rr, rs;
@@ -948,6 +996,7 @@ Suite *trigsp_suite(void)
 	tcase_add_test(tc, test_trigsp_instead_when_update_of_and_raise);
 	tcase_add_test(tc, test_trigsp_instead_nests_with_table_triggers);
 	tcase_add_test(tc, test_trigsp_instead_changes_counted_as_sqlite);
+	tcase_add_test(tc, test_trigsp_raise_fail_keeps_and_rollback_ends_txn);
 	tcase_add_test(tc,
 		test_trigsp_instead_prepared_statement_follows_trigger_ddl);
 	suite_add_tcase(s, tc);

@@ -305,6 +305,31 @@ static rdb_rc finish(sql_prep *st)
 	return rc;
 }
 
+/* A run that RAISE(FAIL) or RAISE(ROLLBACK) ended with error rc (SQLite's
+ * rules): FAIL keeps what the statement changed before it, as if it had
+ * finished; ROLLBACK undoes it and ends the explicit transaction (left
+ * open, as ABORT, while another statement is reading).  The RAISE's
+ * error stays the connection's unless ending the transaction fails. */
+static rdb_rc raise_end(sql_prep *st, rdb_rc rc)
+{
+	sql_conn *c = st->c;
+	rdb_err e = *c->err;
+	rdb_rc rc2 = RDB_OK;
+
+	if (c->raise_end == 1) {
+		rc2 = finish(st);
+	} else {
+		c->changes = 0;
+		abandon(st);
+		if (c->in_txn && c->n_busy == 0)
+			rc2 = sql_conn_end(c, 0);
+	}
+	if (rc2 != RDB_OK)
+		return rc2;
+	*c->err = e;
+	return rc;
+}
+
 /* Transaction control statements run here, not in a program. */
 static rdb_rc control(sql_prep *st)
 {
@@ -390,9 +415,12 @@ static rdb_rc start(sql_prep *st)
 		return rc;
 	}
 	st->busy = 1;
+	c->raise_end = 0;
 	rc = refresh(st);
 	if (rc == RDB_OK)
 		rc = prog_start(st->prog, st->t, st->params, st->n_params);
+	if (rc != RDB_OK && c->raise_end != 0 && st->prog->op != OP_SELECT)
+		return raise_end(st, rc);
 	if (rc != RDB_OK) {
 		/* As SQLite: a failed INSERT, UPDATE or DELETE changed 0 rows. */
 		if (st->prog != NULL && (st->prog->op == OP_INSERT ||

@@ -61,6 +61,8 @@ struct sql_conn {
 	int nsp, csp;
 	int sp_txn;               /* the transaction was begun by SAVEPOINT:
 				     releasing its outermost one commits */
+	int raise_end;            /* the running statement failed by
+				     RAISE(FAIL) (1) or RAISE(ROLLBACK) (2) */
 };
 
 struct sql_prep {

@@ -403,6 +403,10 @@ rdb_rc trig_raise(sql_prog *p, const sql_expr *e)
 		p->raise_ignore = 1;
 		return rdb_err_set(p->cx.err, RDB_ERROR, "RAISE(IGNORE)");
 	}
+	/* prep.c ends the statement (FAIL) or the transaction (ROLLBACK)
+	 * as SQLite does; ABORT is the ordinary failure. */
+	p->c->raise_end = e->u.raise.kind == SQL_RAISE_FAIL ? 1
+			: e->u.raise.kind == SQL_RAISE_ROLLBACK ? 2 : 0;
 	return rdb_err_set(p->cx.err, RDB_CONSTRAINT, "%s",
 			   e->u.raise.msg != NULL ? e->u.raise.msg : "");
 }
