@@ -209,13 +209,15 @@ static rdb_rc insert_row(sql_prog *p, const tbl_value *vals, tbl_value *row)
 
 static rdb_rc run_insert(sql_prog *p)
 {
+	/* The row being inserted: on the stack for tables of up to 64
+	 * values (a single-row INSERT then allocates nothing here). */
+	tbl_value stack[64], *row = stack;
+	size_t nv = (size_t)tbl_nvals(p->tb) + 1;
 	mrows src;
-	tbl_value *row;
 	long i;
 	rdb_rc rc = RDB_OK;
 
-	if ((row = rdb_calloc((size_t)tbl_nvals(p->tb) + 1,
-			      sizeof(*row))) == NULL)
+	if (nv > 64 && (row = rdb_calloc(nv, sizeof(*row))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	mrows_init(&src, p->nins);
 	if (p->q == NULL) {
@@ -259,7 +261,8 @@ static rdb_rc run_insert(sql_prog *p)
 			rc = insert_row(p, mrows_row(&src, i), row);
 	}
 	mrows_free(&src);
-	rdb_free(row);
+	if (row != stack)
+		rdb_free(row);
 	return rc;
 }
 

@@ -376,6 +376,24 @@ static rdb_rc on_conflict(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	return buf_rc(t, add_hit(cx, k, kn));
 }
 
+/* Can an insert leave the primary-key check to bt_insert(), which finds
+ * a taken key in the same descent that inserts and changes nothing then?
+ * Only if no other check comes after it (the unique indexes are probed
+ * first, and SQLite reports the key's conflict before theirs) and the
+ * conflict needs no deletion (not REPLACE).  This saves a descent per
+ * row. */
+static int key_probe_in_insert(const tbl_table *tb, tbl_conflict on)
+{
+	int i;
+
+	if (on == TBL_REPLACE)
+		return 0;
+	for (i = 0; i < tb->nidx; i++)
+		if (tb->idx[i].unique)
+			return 0;
+	return 1;
+}
+
 /* Find the rows the new row (encoded in cx) conflicts with.  self: the
  * key of the row being updated (NULL for an insert); its old index
  * entries are in cx->oixk. */
@@ -389,8 +407,10 @@ static rdb_rc conflicts(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	rdb_rc rc = RDB_OK;
 
 	rdb_buf_reset(&cx->hits);
-	if (self == NULL || self->n != cx->key.n ||
-	    memcmp(self->p, cx->key.p, cx->key.n) != 0) {
+	if (self == NULL && key_probe_in_insert(tb, on)) {
+		/* bt_insert() finds a taken key itself (insert_row()). */
+	} else if (self == NULL || self->n != cx->key.n ||
+		   memcmp(self->p, cx->key.p, cx->key.n) != 0) {
 		rc = bt_get_buf(t, tb->root, cx->key.p, cx->key.n, NULL, 0, &n);
 		if (rc == RDB_OK || rc == RDB_RANGE)
 			rc = on_conflict(t, cx, tb, NULL, on, cx->key.p,
@@ -442,6 +462,24 @@ static rdb_rc insert_entries(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 			 cx->ixo[3 * i + 2] - cx->ixo[3 * i], "", 0);
 }
 
+/* The row itself.  When conflicts() left the key check to bt_insert(), a
+ * taken key is reported (ABORT) or skips the row (IGNORE) here; nothing
+ * has been written at that point. */
+static rdb_rc insert_row(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+			 tbl_conflict on, int *skip)
+{
+	rdb_rc rc = bt_insert(t, tb->root, cx->key.p, cx->key.n,
+			      cx->val.p ? (void *)cx->val.p : "", cx->val.n);
+
+	if (rc != RDB_CONSTRAINT || !key_probe_in_insert(tb, on))
+		return rc;
+	if (on == TBL_ABORT)
+		return tbl_unique_error(t, tb, NULL);
+	rdb_err_clear(pager_txn_err(t));
+	*skip = 1;
+	return RDB_OK;
+}
+
 /* ---- the calls ----------------------------------------------------------------- */
 
 rdb_rc tbl_insert(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
@@ -469,8 +507,9 @@ rdb_rc tbl_insert(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	/* From here on a failure leaves the transaction for rollback. */
 	rc = remove_hits(t, cx, tb);
 	if (rc == RDB_OK)
-		rc = bt_insert(t, tb->root, cx->key.p, cx->key.n,
-			       cx->val.p ? (void *)cx->val.p : "", cx->val.n);
+		rc = insert_row(t, cx, tb, on, &skip);
+	if (skip)
+		return rc;
 	for (i = 0; i < tb->nidx && rc == RDB_OK; i++)
 		rc = insert_entries(t, cx, tb, i);
 	if (rc == RDB_OK && done != NULL)
