@@ -145,6 +145,12 @@ typedef struct bt_ovpos {
  * walk; it must belong to this cell. */
 rdb_rc bt_read_value(pager_txn *t, const bt_cell *c, size_t off,
 		     unsigned char *buf, size_t len, bt_ovpos *hint);
+/* Encode the leaf cell of key/val into buf (bt_max_cell bytes; *len gets
+ * its size), writing the value's overflow chain if it needs one
+ * (btree.c). */
+rdb_rc bt_leaf_cell(pager_txn *t, const void *key, uint32_t klen,
+		    const void *val, uint32_t vlen, unsigned char *buf,
+		    uint32_t *len);
 /* Initialise an empty node: a leaf at level 0, else an inner node. */
 void nd_init(unsigned char *d, uint32_t ps, uint32_t level);
 /* Insert cell bytes at position pos if they fit (compacting if needed);

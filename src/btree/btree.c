@@ -816,6 +816,19 @@ static rdb_rc build_cell(op *o, const void *key, uint32_t klen,
 	return RDB_OK;
 }
 
+rdb_rc bt_leaf_cell(pager_txn *t, const void *key, uint32_t klen,
+		    const void *val, uint32_t vlen, unsigned char *buf,
+		    uint32_t *len)
+{
+	op o;
+	rdb_rc rc;
+
+	op_init(&o, t, 0);
+	rc = build_cell(&o, key, klen, val, vlen, buf, len);
+	ar_free(&o.ar);
+	return rc;
+}
+
 enum { PUT_INSERT, PUT_UPSERT, PUT_UPDATE };
 
 static rdb_rc check_sizes(pager_txn *t, size_t klen, size_t vlen)

@@ -108,6 +108,36 @@ rdb_rc bt_cursor_delete(bt_cursor *c);
 rdb_rc bt_cursor_put(bt_cursor *c, const void *key, size_t klen,
 		     const void *val, size_t vlen);
 
+/* ---- bulk loading -------------------------------------------------------- *
+ * Fill an empty tree from keys given in strictly increasing order, bottom
+ * up: each leaf is filled to fill_pct percent of its usable bytes and
+ * written once, inner nodes are filled up to one largest cell short of
+ * full, and the top node lands in the root page.  Much faster than
+ * bt_insert() per key, and the leaves come out as full as asked (random
+ * inserts leave them about 70% full).  Between bt_load_begin() and the
+ * end, the tree must not be used by other calls. */
+typedef struct bt_loader bt_loader;   /* opaque */
+
+/* Start loading the empty tree root (a tree with keys is RDB_MISUSE);
+ * fill_pct is 50..100 (else RDB_MISUSE).  On RDB_OK the caller owns *out
+ * and ends it with bt_load_finish() or bt_load_abort(). */
+rdb_rc bt_load_begin(pager_txn *t, rdb_pgno root, unsigned fill_pct,
+		     bt_loader **out);
+/* Append a key and its value (the sizes bt_insert() takes; else
+ * RDB_TOOBIG).  A key equal to the previous one is RDB_CONSTRAINT, a
+ * smaller one RDB_MISUSE; after these three the loader is unchanged and
+ * usable.  Other errors (memory, I/O) leave it fit only for
+ * bt_load_abort(). */
+rdb_rc bt_load_add(bt_loader *l, const void *key, size_t klen,
+		   const void *val, size_t vlen);
+/* Write the last leaf, the inner levels and the root; frees l, also on
+ * failure. */
+rdb_rc bt_load_finish(bt_loader *l);
+/* Free l without finishing (NULL-safe).  The root is still empty, but
+ * pages written so far stay allocated: roll the transaction back (as
+ * after any failed load). */
+void bt_load_abort(bt_loader *l);
+
 /* ---- verification ------------------------------------------------------ */
 
 typedef struct bt_stats {

@@ -617,83 +617,6 @@ rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name)
 	return rc;
 }
 
-/* Working memory of fill_index(). */
-typedef struct filler {
-	pager_txn *t;
-	const tbl_table *tb;
-	const tbl_index *ix;
-	tbl_layout l;
-	tbl_value *row;           /* owned: tbl_nvals values */
-	rdb_buf key, val, ent, scr, other;
-} filler;
-
-/* Add the entry of the row under cursor c to the index. */
-static rdb_rc fill_one(filler *f, bt_cursor *c)
-{
-	size_t kn, vn, plen, max = tbl_max_key(f->t);
-	const void *k, *v;
-	int found = 0;
-	rdb_rc rc;
-
-	if ((rc = bt_key(c, &k, &kn)) != RDB_OK ||
-	    (rc = bt_value(c, &v, &vn)) != RDB_OK)
-		return rc;
-	rdb_buf_reset(&f->key);
-	rdb_buf_reset(&f->val);
-	rdb_buf_reset(&f->ent);
-	if (rdb_buf_append(&f->key, k, kn) || rdb_buf_append(&f->val, v, vn))
-		return RDB_NOMEM;
-	rc = tbl_row_load(f->tb, f->key.p, f->key.n, f->val.p, f->val.n,
-			  f->row, &f->scr);
-	if (rc == RDB_CORRUPT)
-		return rdb_err_set(E(f->t), RDB_CORRUPT, "table '%s': "
-				   "malformed row", f->tb->name);
-	if (rc == RDB_OK)
-		rc = tbl_layout_encode(&f->l, 0, f->l.nix, f->row, &f->ent);
-	plen = f->ent.n;
-	if (rc == RDB_OK)
-		rc = rdb_buf_append(&f->ent, f->key.p, f->key.n);
-	if (rc == RDB_OK && f->ent.n > max)
-		return rdb_err_set(E(f->t), RDB_TOOBIG, "entry of %zu bytes is "
-				   "too long for index '%s' (maximum %zu)",
-				   f->ent.n, f->ix->name, max);
-	if (rc == RDB_OK && f->ix->unique && !tbl_ix_has_null(f->ix, f->row))
-		rc = tbl_ix_conflict(f->t, f->ix, f->ent.p, plen, NULL, 0,
-				     &f->other, &found);
-	if (rc == RDB_OK && found)
-		return tbl_unique_error(f->t, f->tb, f->ix);
-	if (rc == RDB_OK)
-		rc = bt_insert(f->t, f->ix->root, f->ent.p, f->ent.n, "", 0);
-	return rc;
-}
-
-/* Fill index ix (its tree created) from tb's rows; RDB_CONSTRAINT on a
- * unique violation, RDB_TOOBIG for an entry over the key limit. */
-static rdb_rc fill_index(pager_txn *t, const tbl_table *tb,
-			 const tbl_index *ix)
-{
-	filler f = { .t = t, .tb = tb, .ix = ix };
-	bt_cursor *c = NULL;
-	rdb_rc rc;
-
-	tbl_layout_of(tb, ix, &f.l);
-	f.row = rdb_calloc((size_t)tbl_nvals(tb), sizeof(tbl_value));
-	rc = f.row ? bt_cursor_open(t, tb->root, &c) : RDB_NOMEM;
-	for (rc = rc ? rc : bt_first(c); rc == RDB_OK;
-	     rc = rc ? rc : bt_next(c))
-		rc = fill_one(&f, c);
-	bt_cursor_close(c);
-	rdb_free(f.row);
-	rdb_buf_free(&f.key);
-	rdb_buf_free(&f.val);
-	rdb_buf_free(&f.ent);
-	rdb_buf_free(&f.scr);
-	rdb_buf_free(&f.other);
-	if (rc == RDB_NOMEM)
-		return tbl_nomem(t);
-	return rc == RDB_NOTFOUND ? RDB_OK : rc;
-}
-
 /* A normalized copy of def for table tb. */
 static rdb_rc build_index(pager_txn *t, const tbl_table *tb,
 			  const tbl_index *def, tbl_index *ix)
@@ -765,7 +688,7 @@ rdb_rc tbl_create_index(pager_txn *t, const tbl_schema *s,
 	if (rc == RDB_OK)
 		rc = bt_create(t, &ix.root);
 	if (rc == RDB_OK) {
-		rc = fill_index(t, tb, &ix);
+		rc = tbl_index_build(t, tb, &ix);
 		/* A row that does not fit the index: nothing is created. */
 		if ((rc == RDB_CONSTRAINT || rc == RDB_TOOBIG) &&
 		    bt_drop(t, ix.root) != RDB_OK)
@@ -815,7 +738,7 @@ static rdb_rc rebuild(pager_txn *t, const tbl_table *tb, const tbl_index *ix)
 	if (rc == RDB_OK)
 		rc = bt_create(t, &nix.root);
 	if (rc == RDB_OK)
-		rc = fill_index(t, tb, &nix);
+		rc = tbl_index_build(t, tb, &nix);
 	if (rc == RDB_OK)
 		rc = emit_index(t, tb, &nix, tbl_sys_put);
 	return rc;

@@ -258,6 +258,12 @@ rdb_rc tbl_drop_trigger(pager_txn *t, const tbl_schema *s, const char *name);
  * the table name, or (name NULL) every index.  Any other name is
  * RDB_ERROR ("unable to identify the object to be reindexed"). */
 rdb_rc tbl_reindex(pager_txn *t, const tbl_schema *s, const char *name);
+/* Index builds (CREATE INDEX, REINDEX, UNIQUE constraints added to a
+ * table with rows) sort their entries in memory in runs of at most this
+ * many bytes of entries (default 256 MiB, restored by 0); the first run is
+ * bulk-loaded with full leaves, later ones are inserted in key order.
+ * Process-wide; for tests and memory-tight embedders. */
+void tbl_set_build_budget(size_t bytes);
 
 /* ---- rows ---------------------------------------------------------------- */
 

@@ -73,9 +73,14 @@ rdb_rc tbl_drop_trigger_row(pager_txn *t, const tbl_object *tr);
  * their own namespace, as in SQLite. */
 rdb_rc tbl_check_name(pager_txn *t, const tbl_schema *s, const char *name,
 		      const char *what, int reserved_ok);
-/* Empty and refill index ix of tb (ddl.c). */
-rdb_rc tbl_index_refill(pager_txn *t, const tbl_table *tb,
-			const tbl_index *ix);
+/* Fill index ix (its tree created and empty) from tb's rows (build.c):
+ * entries sorted in memory and bulk-loaded, in runs of at most the build
+ * budget of entry bytes (runs after the first are inserted in key order).
+ * A unique violation is RDB_CONSTRAINT, an entry over the key limit
+ * RDB_TOOBIG; after those the tree holds some entries (drop it).  Other
+ * failures leave the transaction for rollback. */
+rdb_rc tbl_index_build(pager_txn *t, const tbl_table *tb,
+		       const tbl_index *ix);
 /* Set the catalog version to the next unused number. */
 rdb_rc tbl_version_bump(pager_txn *t);
 
