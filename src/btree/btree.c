@@ -556,26 +556,162 @@ static rdb_rc split(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 	return nv_insert(o, par, i, sep.p, sep.len);
 }
 
+static rdb_rc combine(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
+		      uint32_t i);
+
+/* The sibling of nv (child i of par) that merges and shifts use: the
+ * left one, or the right one for the first child. */
+static rdb_rc sib_load(op *o, const nodev *nv, const nodev *par, uint32_t i,
+		       nodev *S)
+{
+	rdb_pgno sib = nv_child(par, i > 0 ? i - 1 : 1);
+	rdb_rc rc = nv_load(o, sib, (int)nv->level, S);
+
+	if (rc == RDB_OK && S->leaf != nv->leaf)
+		return rdb_err_set(o->err, RDB_CORRUPT,
+				   "page %u: siblings at different depths",
+				   sib);
+	return rc;
+}
+
 /* nv (page path[lvl], child i of par) is underfull: merge it with a
  * sibling, or move cells between them. */
 static rdb_rc merge_or_shift(op *o, int lvl, nodev *nv, nodev *par,
 			     uint32_t i)
 {
+	nodev S;
+	rdb_rc rc = sib_load(o, nv, par, i, &S);
+
+	return rc == RDB_OK ? combine(o, lvl, nv, &S, par, i) : rc;
+}
+
+/* The cell index in [from + 1, n - 1] at which the cells before it come
+ * closest to want bytes (with slots). */
+static uint32_t cut_at(const nodev *nv, uint32_t from, uint32_t want)
+{
+	uint32_t i, b = 0, best = from + 1, bestd = UINT32_MAX, d;
+
+	for (i = 0; i + 1 < nv->n; i++) {
+		b += nv->c[i].len + 2;
+		d = b > want ? b - want : want - b;
+		if (i + 1 > from && d < bestd) {
+			best = i + 1;
+			bestd = d;
+		}
+	}
+	return best;
+}
+
+/*
+ * Leaves nv (child i of par) and its sibling S are both nearly full: put
+ * their cells into three leaves of about two thirds each (a new page in
+ * the middle) instead of splitting nv alone into two halves.  *done set;
+ * left unset (nothing written) if the cuts would not fit.
+ */
+static rdb_rc split3(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
+		     uint32_t i, int *done)
+{
+	uint32_t si = i > 0 ? i - 1 : 0, s1, s2, u = bt_usable(o->ps);
+	rdb_pgno lp, mp, rp, sib = nv_child(par, i > 0 ? i - 1 : 1);
+	nodev C, L, M, R, T, *left = i > 0 ? S : nv, *right = i > 0 ? nv : S;
+	cellv sep1, sep2;
+	pager_page *pg;
+	rdb_rc rc;
+
+	lp = i > 0 ? sib : o->path[lvl].pgno;
+	rp = i > 0 ? o->path[lvl].pgno : sib;
+	C = *left;
+	C.cap = C.n = left->n + right->n;
+	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
+	if (C.c == NULL)
+		return nomem(o);
+	memcpy(C.c, left->c, sizeof(cellv) * left->n);
+	memcpy(C.c + left->n, right->c, sizeof(cellv) * right->n);
+	C.bytes = left->bytes + right->bytes;
+	C.next = right->next;
+	s1 = cut_at(&C, 0, C.bytes / 3);
+	s2 = cut_at(&C, s1, C.bytes / 3 * 2);
+	if (s2 <= s1 || s2 >= C.n)
+		return RDB_OK;
+	L = nv_slice(&C, 0, s1);
+	M = nv_slice(&C, s1, s2);
+	R = nv_slice(&C, s2, C.n);
+	if (L.bytes > u || M.bytes > u || R.bytes > u ||
+	    L.bytes < u / 2 || M.bytes < u / 2 || R.bytes < u / 2)
+		return RDB_OK;
+	*done = 1;
+	if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &pg)) != RDB_OK)
+		return rc;
+	mp = pager_pgno(pg);
+	pager_unref(pg);
+	if ((rc = halves(o, &C, s1, lp, mp, &L, &T, &sep1)) != RDB_OK ||
+	    (rc = halves(o, &T, s2 - s1, mp, rp, &M, &R, &sep2)) != RDB_OK ||
+	    (rc = nv_store(o, lp, &L)) != RDB_OK ||
+	    (rc = nv_store(o, mp, &M)) != RDB_OK ||
+	    (rc = nv_store(o, rp, &R)) != RDB_OK)
+		return rc;
+	nv_remove(par, si);
+	if ((rc = nv_insert(o, par, si, sep2.p, sep2.len)) != RDB_OK)
+		return rc;
+	return nv_insert(o, par, si, sep1.p, sep1.len);
+}
+
+/* The largest cell of nv with its slot. */
+static uint32_t biggest(const nodev *nv)
+{
+	uint32_t i, m = 0;
+
+	for (i = 0; i < nv->n; i++)
+		if (nv->c[i].len + 2 > m)
+			m = nv->c[i].len + 2;
+	return m;
+}
+
+/*
+ * nv (page path[lvl], child i of par) is too big.  If it and its sibling
+ * hold at most 15/16 of two pages, spread their cells evenly over the two
+ * instead of splitting (*done set): random inserts then leave nodes
+ * about 80% full instead of the 2/3 that splits alone give, and the file
+ * is smaller.  The sibling is read only when nv overflows.
+ */
+static rdb_rc shift_over(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
+			 int *done)
+{
+	uint32_t u = bt_usable(o->ps), big;
+	nodev S;
+	rdb_rc rc;
+
+	*done = 0;
+	if (par->n == 0)
+		return RDB_OK;
+	if ((rc = sib_load(o, nv, par, i, &S)) != RDB_OK)
+		return rc;
+	/* Room for the separator coming down from an inner parent, and for
+	 * an even split point among cells of up to `big` bytes. */
+	big = biggest(nv) > biggest(&S) ? biggest(nv) : biggest(&S);
+	if (!nv->leaf)
+		big = bt_max_cell(o->ps) + 2;
+	if (S.bytes + nv->bytes + 2 * big > 2 * u - u / 8)
+		return nv->leaf ? split3(o, lvl, nv, &S, par, i, done)
+				: RDB_OK;
+	*done = 1;
+	return combine(o, lvl, nv, &S, par, i);
+}
+
+/* nv (page path[lvl], child i of par) and its sibling S (sib_load()):
+ * merge them if they fit in one page, else spread their cells evenly. */
+static rdb_rc combine(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
+		      uint32_t i)
+{
 	uint32_t si = i > 0 ? i - 1 : 0, klen, s;
 	rdb_pgno lp, rp, sib = nv_child(par, i > 0 ? i - 1 : 1);
-	nodev S, C, L, R, *left, *right;
+	nodev C, L, R, *left, *right;
 	const unsigned char *key;
 	cellv sep;
 	rdb_rc rc;
 
-	if ((rc = nv_load(o, sib, (int)nv->level, &S)) != RDB_OK)
-		return rc;
-	if (S.leaf != nv->leaf)
-		return rdb_err_set(o->err, RDB_CORRUPT,
-				   "page %u: siblings at different depths",
-				   sib);
-	left = i > 0 ? &S : nv;
-	right = i > 0 ? nv : &S;
+	left = i > 0 ? S : nv;
+	right = i > 0 ? nv : S;
 	lp = i > 0 ? sib : o->path[lvl].pgno;
 	rp = i > 0 ? o->path[lvl].pgno : sib;
 	C = *left;
@@ -691,12 +827,18 @@ static rdb_rc rebalance(op *o, int lvl, nodev *nv, int append)
 			return rdb_err_set(o->err, RDB_CORRUPT,
 					   "page %u: path no longer matches",
 					   o->path[lvl - 1].pgno);
-		if (nv->bytes > bt_usable(o->ps))
-			rc = split(o, lvl, nv, &par, i, append);
-		else if (par.n == 0)
+		if (nv->bytes > bt_usable(o->ps)) {
+			int done = 0;
+
+			rc = append ? RDB_OK
+				    : shift_over(o, lvl, nv, &par, i, &done);
+			if (rc == RDB_OK && !done)
+				rc = split(o, lvl, nv, &par, i, append);
+		} else if (par.n == 0) {
 			rc = nv_store(o, o->path[lvl].pgno, nv);
-		else
+		} else {
 			rc = merge_or_shift(o, lvl, nv, &par, i);
+		}
 		if (rc != RDB_OK)
 			return rc;
 		append = append && i == n0;
