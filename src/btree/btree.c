@@ -557,14 +557,14 @@ static rdb_rc split(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 }
 
 static rdb_rc combine(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
-		      uint32_t i);
+		      uint32_t i, int sl);
 
-/* The sibling of nv (child i of par) that merges and shifts use: the
- * left one, or the right one for the first child. */
+/* A sibling of nv (child i of par): the left one if sl, else the right
+ * one. */
 static rdb_rc sib_load(op *o, const nodev *nv, const nodev *par, uint32_t i,
-		       nodev *S)
+		       int sl, nodev *S)
 {
-	rdb_pgno sib = nv_child(par, i > 0 ? i - 1 : 1);
+	rdb_pgno sib = nv_child(par, sl ? i - 1 : i + 1);
 	rdb_rc rc = nv_load(o, sib, (int)nv->level, S);
 
 	if (rc == RDB_OK && S->leaf != nv->leaf)
@@ -580,9 +580,9 @@ static rdb_rc merge_or_shift(op *o, int lvl, nodev *nv, nodev *par,
 			     uint32_t i)
 {
 	nodev S;
-	rdb_rc rc = sib_load(o, nv, par, i, &S);
+	rdb_rc rc = sib_load(o, nv, par, i, i > 0, &S);
 
-	return rc == RDB_OK ? combine(o, lvl, nv, &S, par, i) : rc;
+	return rc == RDB_OK ? combine(o, lvl, nv, &S, par, i, i > 0) : rc;
 }
 
 /* The cell index in [from + 1, n - 1] at which the cells before it come
@@ -603,23 +603,24 @@ static uint32_t cut_at(const nodev *nv, uint32_t from, uint32_t want)
 }
 
 /*
- * Leaves nv (child i of par) and its sibling S are both nearly full: put
+ * Leaves nv (child i of par) and its sibling S (left if sl) are both
+ * nearly full: put
  * their cells into three leaves of about two thirds each (a new page in
  * the middle) instead of splitting nv alone into two halves.  *done set;
  * left unset (nothing written) if the cuts would not fit.
  */
 static rdb_rc split3(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
-		     uint32_t i, int *done)
+		     uint32_t i, int sl, int *done)
 {
-	uint32_t si = i > 0 ? i - 1 : 0, s1, s2, u = bt_usable(o->ps);
-	rdb_pgno lp, mp, rp, sib = nv_child(par, i > 0 ? i - 1 : 1);
-	nodev C, L, M, R, T, *left = i > 0 ? S : nv, *right = i > 0 ? nv : S;
+	uint32_t si = sl ? i - 1 : i, s1, s2, u = bt_usable(o->ps);
+	rdb_pgno lp, mp, rp, sib = nv_child(par, sl ? i - 1 : i + 1);
+	nodev C, L, M, R, T, *left = sl ? S : nv, *right = sl ? nv : S;
 	cellv sep1, sep2;
 	pager_page *pg;
 	rdb_rc rc;
 
-	lp = i > 0 ? sib : o->path[lvl].pgno;
-	rp = i > 0 ? o->path[lvl].pgno : sib;
+	lp = sl ? sib : o->path[lvl].pgno;
+	rp = sl ? o->path[lvl].pgno : sib;
 	C = *left;
 	C.cap = C.n = left->n + right->n;
 	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
@@ -667,53 +668,70 @@ static uint32_t biggest(const nodev *nv)
 	return m;
 }
 
+/* Can nv and sibling S share two nodes, each at most 15/16 full?  (Room
+ * for the separator coming down from an inner parent, and for an even
+ * cut among cells of up to `big` bytes.) */
+static int two_fit(const op *o, const nodev *nv, const nodev *S)
+{
+	uint32_t u = bt_usable(o->ps), big;
+
+	big = biggest(nv) > biggest(S) ? biggest(nv) : biggest(S);
+	if (!nv->leaf)
+		big = bt_max_cell(o->ps) + 2;
+	return S->bytes + nv->bytes + 2 * big <= 2 * u - u / 8;
+}
+
 /*
- * nv (page path[lvl], child i of par) is too big.  If it and its sibling
- * hold at most 15/16 of two pages, spread their cells evenly over the two
- * instead of splitting (*done set): random inserts then leave nodes
- * about 80% full instead of the 2/3 that splits alone give, and the file
- * is smaller.  The sibling is read only when nv overflows.
+ * nv (page path[lvl], child i of par) is too big.  If it and a sibling
+ * (the left one, else the right one) fit in two nodes, spread their cells
+ * evenly over the two instead of splitting (*done set); if two leaves are
+ * full, spread them over three (split3).  Random inserts then leave
+ * leaves about 80% full instead of the 2/3 that splits alone give.
+ * Siblings are read only when nv overflows.
  */
 static rdb_rc shift_over(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 			 int *done)
 {
-	uint32_t u = bt_usable(o->ps), big;
-	nodev S;
+	int sl = i > 0;
+	nodev S, S2;
 	rdb_rc rc;
 
 	*done = 0;
 	if (par->n == 0)
 		return RDB_OK;
-	if ((rc = sib_load(o, nv, par, i, &S)) != RDB_OK)
+	if ((rc = sib_load(o, nv, par, i, sl, &S)) != RDB_OK)
 		return rc;
-	/* Room for the separator coming down from an inner parent, and for
-	 * an even split point among cells of up to `big` bytes. */
-	big = biggest(nv) > biggest(&S) ? biggest(nv) : biggest(&S);
-	if (!nv->leaf)
-		big = bt_max_cell(o->ps) + 2;
-	if (S.bytes + nv->bytes + 2 * big > 2 * u - u / 8)
-		return nv->leaf ? split3(o, lvl, nv, &S, par, i, done)
-				: RDB_OK;
-	*done = 1;
-	return combine(o, lvl, nv, &S, par, i);
+	if (two_fit(o, nv, &S)) {
+		*done = 1;
+		return combine(o, lvl, nv, &S, par, i, sl);
+	}
+	if (sl && i < par->n) {
+		if ((rc = sib_load(o, nv, par, i, 0, &S2)) != RDB_OK)
+			return rc;
+		if (two_fit(o, nv, &S2)) {
+			*done = 1;
+			return combine(o, lvl, nv, &S2, par, i, 0);
+		}
+	}
+	return nv->leaf ? split3(o, lvl, nv, &S, par, i, sl, done) : RDB_OK;
 }
 
-/* nv (page path[lvl], child i of par) and its sibling S (sib_load()):
+/* nv (page path[lvl], child i of par) and its sibling S (left if sl):
  * merge them if they fit in one page, else spread their cells evenly. */
 static rdb_rc combine(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
-		      uint32_t i)
+		      uint32_t i, int sl)
 {
-	uint32_t si = i > 0 ? i - 1 : 0, klen, s;
-	rdb_pgno lp, rp, sib = nv_child(par, i > 0 ? i - 1 : 1);
+	uint32_t si = sl ? i - 1 : i, klen, s;
+	rdb_pgno lp, rp, sib = nv_child(par, sl ? i - 1 : i + 1);
 	nodev C, L, R, *left, *right;
 	const unsigned char *key;
 	cellv sep;
 	rdb_rc rc;
 
-	left = i > 0 ? S : nv;
-	right = i > 0 ? nv : S;
-	lp = i > 0 ? sib : o->path[lvl].pgno;
-	rp = i > 0 ? o->path[lvl].pgno : sib;
+	left = sl ? S : nv;
+	right = sl ? nv : S;
+	lp = sl ? sib : o->path[lvl].pgno;
+	rp = sl ? o->path[lvl].pgno : sib;
 	C = *left;
 	C.cap = left->n + right->n + 1;
 	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
