@@ -207,6 +207,38 @@ static rdb_rc insert_row(sql_prog *p, const tbl_value *vals, tbl_value *row)
 	return rc;
 }
 
+/* A VALUES list that the insert can evaluate itself, row by row, without
+ * running it as a query (whose run state costs allocations per
+ * statement): no compound, grouping, sorting, DISTINCT, LIMIT or WHERE. */
+static int plain_values(const query *q)
+{
+	return q->nvalues > 0 && q->nsrc == 0 && q->nterms <= 1 && !q->agg &&
+	       !q->sort && !q->distinct && q->limit == NULL &&
+	       q->offset == NULL && q->nwhere_const == 0 && q->nout <= 64;
+}
+
+static rdb_rc insert_values(sql_prog *p, tbl_value *row)
+{
+	const query *q = p->q;
+	sql_value sv[64];
+	tbl_value v[64];
+	int r, i;
+	rdb_rc rc = RDB_OK;
+
+	memset(sv, 0, sizeof(sql_value) * (size_t)q->nout);
+	for (r = 0; r < q->nvalues && rc == RDB_OK; r++) {
+		for (i = 0; i < q->nout && rc == RDB_OK; i++)
+			rc = eval(p, p->q, q->values[r].items[i], &sv[i]);
+		for (i = 0; i < q->nout && rc == RDB_OK; i++)
+			v[i] = sql_value_tbl(&sv[i]);
+		if (rc == RDB_OK)
+			rc = insert_row(p, v, row);
+		for (i = 0; i < q->nout; i++)
+			sql_value_free(&sv[i]);
+	}
+	return rc;
+}
+
 static rdb_rc run_insert(sql_prog *p)
 {
 	/* The row being inserted: on the stack for tables of up to 64
@@ -222,6 +254,8 @@ static rdb_rc run_insert(sql_prog *p)
 	mrows_init(&src, p->nins);
 	if (p->q == NULL) {
 		rc = insert_row(p, NULL, row);      /* DEFAULT VALUES */
+	} else if (plain_values(p->q) && p->nins == p->q->nout) {
+		rc = insert_values(p, row);
 	} else if (p->q->nsrc == 0 && p->q->nterms <= 1) {
 		/* VALUES: row by row, nothing to read first. */
 		rc = query_open(p, p->q);
