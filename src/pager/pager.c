@@ -1433,6 +1433,11 @@ pager_sync pager_get_sync(pager *p)
 	return (pager_sync)atomic_load(&p->sync);
 }
 
+os_vfs *pager_vfs(const pager *p)
+{
+	return p->vfs;
+}
+
 void pager_get_stats(pager *p, pager_stats *out)
 {
 	memset(out, 0, sizeof(*out));

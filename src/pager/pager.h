@@ -103,6 +103,10 @@ rdb_rc pager_open(os_vfs *vfs, const char *path, const pager_opts *o,
 rdb_rc pager_close(pager *p);
 
 uint32_t pager_page_size(const pager *p);
+/* The file system p was opened through (borrowed, as given to
+ * pager_open()): upper layers open their private temporary files with it
+ * (the sql sorter's spill file, src/sql/README.md "Sorting"). */
+os_vfs *pager_vfs(const pager *p);
 void pager_get_stats(pager *p, pager_stats *out);
 /* Change the durability of later commits. */
 void pager_set_sync(pager *p, pager_sync s);

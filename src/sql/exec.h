@@ -15,6 +15,7 @@
 #include "sql/ast.h"
 #include "sql/value.h"
 #include "sql/func.h"
+#include "sql/sorter.h"
 
 typedef struct query query;
 typedef struct run run;
@@ -49,6 +50,10 @@ rdb_rc mrows_sort(mrows *m, int ncols, const int *cols, const int *desc,
 		  const int *nulls_first, rdb_err *err);
 /* After mrows_sort() with ncols 0: drop rows equal to their predecessor. */
 void mrows_dedupe(mrows *m);
+/* Copy src[0..n) into dst[0..n), their text and blob bytes into b (reset
+ * first): dst borrows from b until b next changes. */
+rdb_rc mrows_copy_row(rdb_buf *b, tbl_value *dst, const tbl_value *src,
+		      int n, rdb_err *err);
 /* Is v in the sorted one-column rows of m (tbl_value_cmp equality)? */
 int mrows_find(const mrows *m, const tbl_value *v);
 
@@ -232,9 +237,11 @@ struct run {
 	int level;                /* join depth being advanced; -1: done */
 	int started;
 	sql_value *aggv;          /* owned: the current group's results */
-	mrows m;                  /* materialized output (sort, group,
-				     compound); each row: nout results then
-				     sort keys */
+	mrows m;                  /* materialized output of a compound;
+				     each row: nout results then sort keys */
+	sorter *srt;              /* owned: sorted or grouped output (each
+				     row as in m), which may spill to disk
+				     (sorter.h); read instead of m when set */
 	long mpos;
 	int mready;               /* m is complete: emit from it */
 	sql_distinct *seen;       /* owned: DISTINCT output rows */

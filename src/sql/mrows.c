@@ -81,6 +81,29 @@ rdb_rc mrows_add(mrows *m, const tbl_value *vals, rdb_err *err)
 	return RDB_OK;
 }
 
+rdb_rc mrows_copy_row(rdb_buf *b, tbl_value *dst, const tbl_value *src,
+		      int n, rdb_err *err)
+{
+	size_t off = 0;
+	int i;
+
+	rdb_buf_reset(b);
+	for (i = 0; i < n; i++)
+		if ((src[i].cls == TBL_TEXT || src[i].cls == TBL_BLOB) &&
+		    src[i].n > 0 && rdb_buf_append(b, src[i].p, src[i].n) !=
+		    RDB_OK)
+			return rdb_err_set(err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		dst[i] = src[i];
+		if ((src[i].cls == TBL_TEXT || src[i].cls == TBL_BLOB) &&
+		    src[i].n > 0) {
+			dst[i].p = b->p + off;
+			off += src[i].n;
+		}
+	}
+	return RDB_OK;
+}
+
 void mrows_reset(mrows *m)
 {
 	int w = m->width;

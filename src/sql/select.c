@@ -49,6 +49,7 @@ void query_close(sql_prog *p, query *q)
 	rdb_free(r->outv);
 	rdb_free(r->aggv);
 	mrows_free(&r->m);
+	sorter_free(r->srt);
 	sql_distinct_free(r->seen);
 	rdb_buf_free(&r->kbuf);
 	rdb_free(r);
@@ -146,7 +147,8 @@ static rdb_rc push_row(sql_prog *p, query *q)
 			row[q->nout + i] = sql_value_tbl(&keys[i]);
 	}
 	if (rc == RDB_OK)
-		rc = mrows_add(&r->m, row, p->cx.err);
+		rc = r->srt != NULL ? sorter_add(r->srt, row)
+				    : mrows_add(&r->m, row, p->cx.err);
 	for (i = 0; keys != NULL && i < q->norder; i++)
 		sql_value_free(&keys[i]);
 	rdb_free(keys);
@@ -155,22 +157,30 @@ static rdb_rc push_row(sql_prog *p, query *q)
 	return rc;
 }
 
-/* Sort r->m by its ORDER BY key columns. */
-static rdb_rc sort_m(sql_prog *p, query *q, int key_base)
+/* Start q->r->srt, the sorter that push_row() feeds: ordered by the ORDER
+ * BY keys when sorted (at key_base + i in each row, or with key_base < 0
+ * the result columns the terms name), else in the order rows come. */
+static rdb_rc open_out(sql_prog *p, query *q, int sorted, int key_base)
 {
+	sorter_opts o;
 	int cols[64] = { 0 }, *c = cols, i;
 	rdb_rc rc;
 
-	if (q->norder > 64 &&
+	sorted = sorted && q->norder > 0;
+	sorter_free(q->r->srt);
+	q->r->srt = NULL;
+	if (sorted && q->norder > 64 &&
 	    (c = rdb_malloc((size_t)q->norder * sizeof(int))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < q->norder; i++) {
-		const xinfo *x = xi(q->order[i]);
-
-		c[i] = key_base < 0 ? x->slot : key_base + i;
-	}
-	rc = mrows_sort(&q->r->m, q->norder, c, q->order_desc,
-			q->order_nulls_first, p->cx.err);
+	for (i = 0; sorted && i < q->norder; i++)
+		c[i] = key_base < 0 ? xi(q->order[i])->slot : key_base + i;
+	sorter_opts_for(p->t, &o);
+	o.width = key_base < 0 ? q->nout : q->nout + q->norder;
+	o.ncols = sorted ? q->norder : SORTER_KEEP_ORDER;
+	o.cols = c;
+	o.desc = q->order_desc;
+	o.nulls_first = q->order_nulls_first;
+	rc = sorter_new(&o, p->cx.err, &q->r->srt);
 	if (c != cols)
 		rdb_free(c);
 	return rc;
@@ -180,12 +190,14 @@ static rdb_rc materialize_sorted(sql_prog *p, query *q)
 {
 	rdb_rc rc;
 
+	if ((rc = open_out(p, q, 1, q->nout)) != RDB_OK)
+		return rc;
 	while ((rc = join_next(p, q)) == RDB_ROW)
 		if ((rc = push_row(p, q)) != RDB_OK)
 			return rc;
 	if (rc != RDB_DONE)
 		return rc;
-	return sort_m(p, q, q->nout);
+	return sorter_finish(q->r->srt);
 }
 
 /* ---- GROUP BY ----------------------------------------------------------------- */
@@ -204,6 +216,14 @@ typedef struct grouping {
 	long nslots;
 	mrows store;               /* owns the keys' and rows' bytes */
 	int width;                 /* values of all sources */
+	size_t mem, budget;        /* estimated bytes held; the limit */
+	sorter *spill;             /* owned, once mem passed budget: rows of
+				     groups not in the table, each its key
+				     (a blob) and the sources' values */
+	tbl_value *tmp;            /* owned: width + 1 values */
+	tbl_value *cur;            /* owned: width + 1 values: the first row
+				     of the spilled group being emitted */
+	rdb_buf cur_bytes;         /* owned: their bytes */
 } grouping;
 
 static void grouping_free(grouping *gr, int nagg)
@@ -220,6 +240,10 @@ static void grouping_free(grouping *gr, int nagg)
 	rdb_free(gr->g);
 	rdb_free(gr->slots);
 	mrows_free(&gr->store);
+	sorter_free(gr->spill);
+	rdb_free(gr->tmp);
+	rdb_free(gr->cur);
+	rdb_buf_free(&gr->cur_bytes);
 }
 
 /* The encoded GROUP BY key of the current row into r->kbuf. */
@@ -264,24 +288,48 @@ static rdb_rc grow_slots(sql_prog *p, grouping *gr)
 	return RDB_OK;
 }
 
+/* The current values of every source into vals[0 .. width). */
+static void src_values(query *q, tbl_value *vals)
+{
+	int i, j, k = 0;
+
+	for (i = 0; i < q->nsrc; i++)
+		for (j = 0; j < q->src[i].nvals; j++, k++)
+			vals[k] = q->src[i].null_row || !q->src[i].row
+					  ? q->src[i].nulls[j]
+					  : q->src[i].row[j];
+}
+
+/* Make vals (width values, as src_values() gave) the sources' rows. */
+static void set_src_rows(query *q, const tbl_value *vals)
+{
+	int i, k = 0;
+
+	for (i = 0; i < q->nsrc; i++) {
+		q->src[i].row = vals + k;
+		q->src[i].null_row = 0;
+		k += q->src[i].nvals;
+	}
+}
+
 /* Copy the current rows of every source as the group's representative. */
 static rdb_rc copy_rep(sql_prog *p, query *q, grouping *gr, group *g)
 {
-	int i, j, k = 0;
+	int k;
 	rdb_rc rc;
 
 	if ((g->rep = rdb_malloc(((size_t)gr->width + 1) *
 				 sizeof(tbl_value))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < q->nsrc; i++)
-		for (j = 0; j < q->src[i].nvals; j++, k++) {
-			g->rep[k] = q->src[i].null_row || !q->src[i].row
-					    ? q->src[i].nulls[j]
-					    : q->src[i].row[j];
-			if ((rc = mrows_copy_bytes(&gr->store, &g->rep[k],
-						   p->cx.err)) != RDB_OK)
-				return rc;
-		}
+	src_values(q, g->rep);
+	gr->mem += ((size_t)gr->width + 1) * sizeof(tbl_value);
+	for (k = 0; k < gr->width; k++) {
+		if ((rc = mrows_copy_bytes(&gr->store, &g->rep[k],
+					   p->cx.err)) != RDB_OK)
+			return rc;
+		if (g->rep[k].cls == TBL_TEXT || g->rep[k].cls == TBL_BLOB)
+			gr->mem += g->rep[k].n;
+	}
 	return RDB_OK;
 }
 
@@ -310,6 +358,8 @@ static rdb_rc new_group(sql_prog *p, query *q, grouping *gr, long *idx,
 		return rc;
 	g->key = kv.p;
 	g->klen = kv.n;
+	gr->mem += sizeof(*g) + 4 * sizeof(long) + kv.n +
+		   ((size_t)q->nagg + 1) * sizeof(sql_agg);
 	if ((g->aggs = rdb_calloc((size_t)q->nagg + 1, sizeof(sql_agg))) ==
 	    NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
@@ -321,7 +371,8 @@ static rdb_rc new_group(sql_prog *p, query *q, grouping *gr, long *idx,
 	return with_rep ? copy_rep(p, q, gr, g) : RDB_OK;
 }
 
-/* The group of the key in r->kbuf, created on first sight. */
+/* The group of the key in r->kbuf, created on first sight; once the
+ * groups spill, a key not in the table gives *idx = -1. */
 static rdb_rc find_group(sql_prog *p, query *q, grouping *gr, long *idx)
 {
 	rdb_buf *b = &q->r->kbuf;
@@ -339,6 +390,10 @@ static rdb_rc find_group(sql_prog *p, query *q, grouping *gr, long *idx)
 			*idx = gr->slots[j] - 1;
 			return RDB_OK;
 		}
+	}
+	if (gr->spill != NULL) {
+		*idx = -1;
+		return RDB_OK;
 	}
 	if ((rc = new_group(p, q, gr, idx, 1)) != RDB_OK)
 		return rc;
@@ -407,18 +462,77 @@ static rdb_rc emit_group(sql_prog *p, query *q, grouping *gr, group *g)
 	return t == 1 ? push_row(p, q) : RDB_OK;
 }
 
+/* Compare a spilled row's key (a blob) with group g's, as cmp_groups. */
+static int key_cmp(const tbl_value *k, const group *g)
+{
+	size_t n = k->n < g->klen ? k->n : g->klen;
+	int c = n ? memcmp(k->p, g->key, n) : 0;
+
+	return c != 0 ? c : (k->n > g->klen) - (k->n < g->klen);
+}
+
+/* Aggregate the spilled rows of the next key (*row is the first; *more
+ * the sorter's last answer) and emit the group. */
+static rdb_rc emit_spilled(sql_prog *p, query *q, grouping *gr,
+			  const tbl_value **row, rdb_rc *more)
+{
+	group g;
+	int j, w = gr->width + 1;
+	rdb_rc rc;
+
+	memset(&g, 0, sizeof(g));
+	if ((rc = mrows_copy_row(&gr->cur_bytes, gr->cur, *row, w,
+				 p->cx.err)) != RDB_OK)
+		return rc;
+	g.key = gr->cur[0].p;
+	g.klen = gr->cur[0].n;
+	g.rep = gr->cur + 1;
+	if ((g.aggs = rdb_calloc((size_t)q->nagg + 1, sizeof(sql_agg))) ==
+	    NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	for (j = 0; j < q->nagg && rc == RDB_OK; j++)
+		rc = sql_agg_init(&p->cx, &g.aggs[j], q->aggs[j].fn,
+				  q->aggs[j].distinct);
+	while (rc == RDB_OK && *more == RDB_ROW && key_cmp(*row, &g) == 0) {
+		set_src_rows(q, *row + 1);
+		if ((rc = agg_step(p, q, &g)) != RDB_OK)
+			break;
+		*more = sorter_next(gr->spill, row);
+		if (*more != RDB_ROW && *more != RDB_DONE)
+			rc = *more;
+	}
+	if (rc == RDB_OK)
+		rc = emit_group(p, q, gr, &g);
+	for (j = 0; j < q->nagg; j++)
+		sql_agg_free(&g.aggs[j]);
+	rdb_free(g.aggs);
+	return rc;
+}
+
+/* Emit the groups in key order: those of the table merged with those
+ * spilled (their keys are disjoint). */
 static rdb_rc emit_groups(sql_prog *p, query *q, grouping *gr)
 {
-	long *order, i;
-	rdb_rc rc = RDB_OK;
+	long *order, i = 0;
+	const tbl_value *row = NULL;
+	rdb_rc rc = RDB_OK, more = RDB_DONE;
 
 	if ((order = rdb_malloc(((size_t)gr->n + 1) * sizeof(long))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	for (i = 0; i < gr->n; i++)
 		order[i] = i;
 	qsort_r(order, (size_t)gr->n, sizeof(long), cmp_groups, gr->g);
-	for (i = 0; i < gr->n && rc == RDB_OK; i++)
-		rc = emit_group(p, q, gr, &gr->g[order[i]]);
+	if (gr->spill != NULL && (rc = sorter_finish(gr->spill)) == RDB_OK) {
+		more = sorter_next(gr->spill, &row);
+		rc = more == RDB_ROW || more == RDB_DONE ? RDB_OK : more;
+	}
+	for (i = 0; rc == RDB_OK && (i < gr->n || more == RDB_ROW);) {
+		if (more == RDB_ROW &&
+		    (i == gr->n || key_cmp(&row[0], &gr->g[order[i]]) < 0))
+			rc = emit_spilled(p, q, gr, &row, &more);
+		else
+			rc = emit_group(p, q, gr, &gr->g[order[i++]]);
+	}
 	rdb_free(order);
 	for (i = 0; i < q->nsrc; i++) {
 		q->src[i].row = NULL;
@@ -427,23 +541,73 @@ static rdb_rc emit_groups(sql_prog *p, query *q, grouping *gr)
 	return rc;
 }
 
+/* The groups outgrew the budget: from now on rows of keys not in the
+ * table go to a sorter, to be aggregated in key order at the end. */
+static rdb_rc start_spill(sql_prog *p, grouping *gr)
+{
+	sorter_opts o;
+	int col = 0;
+
+	sorter_opts_for(p->t, &o);
+	o.width = gr->width + 1;
+	o.ncols = 1;
+	o.cols = &col;
+	o.desc = NULL;
+	o.nulls_first = NULL;
+	gr->tmp = rdb_malloc((size_t)o.width * sizeof(tbl_value));
+	gr->cur = rdb_malloc((size_t)o.width * sizeof(tbl_value));
+	if (gr->tmp == NULL || gr->cur == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	return sorter_new(&o, p->cx.err, &gr->spill);
+}
+
+/* Add the current row, with its key from r->kbuf, to the spill. */
+static rdb_rc spill_row(query *q, grouping *gr)
+{
+	rdb_buf *b = &q->r->kbuf;
+
+	gr->tmp[0] = (tbl_value){ .cls = TBL_BLOB, .p = b->p, .n = b->n };
+	src_values(q, gr->tmp + 1);
+	return sorter_add(gr->spill, gr->tmp);
+}
+
+/* One joined row into its group (or the spill). */
+static rdb_rc group_row(sql_prog *p, query *q, grouping *gr)
+{
+	long idx;
+	rdb_rc rc;
+
+	if ((rc = group_key(p, q)) != RDB_OK ||
+	    (rc = find_group(p, q, gr, &idx)) != RDB_OK)
+		return rc;
+	if (idx < 0)
+		return spill_row(q, gr);
+	if ((rc = agg_step(p, q, &gr->g[idx])) != RDB_OK)
+		return rc;
+	if (gr->spill == NULL && gr->mem > gr->budget && q->ngroup > 0)
+		return start_spill(p, gr);
+	return RDB_OK;
+}
+
 static rdb_rc materialize_groups(sql_prog *p, query *q)
 {
 	grouping gr;
+	sorter_opts o;
 	long idx;
 	int i;
 	rdb_rc rc;
 
 	memset(&gr, 0, sizeof(gr));
 	mrows_init(&gr.store, 0);
+	sorter_opts_for(p->t, &o);
+	gr.budget = o.budget;
 	for (i = 0; i < q->nsrc; i++)
 		gr.width += q->src[i].nvals;
-	while ((rc = join_next(p, q)) == RDB_ROW) {
-		if ((rc = group_key(p, q)) != RDB_OK ||
-		    (rc = find_group(p, q, &gr, &idx)) != RDB_OK ||
-		    (rc = agg_step(p, q, &gr.g[idx])) != RDB_OK)
+	if ((rc = open_out(p, q, q->sort, q->nout)) != RDB_OK)
+		return rc;
+	while ((rc = join_next(p, q)) == RDB_ROW)
+		if ((rc = group_row(p, q, &gr)) != RDB_OK)
 			break;
-	}
 	if (rc == RDB_DONE && gr.n == 0 && q->ngroup == 0) {
 		/* An aggregate over no rows still gives one row. */
 		rdb_buf_reset(&q->r->kbuf);
@@ -454,8 +618,8 @@ static rdb_rc materialize_groups(sql_prog *p, query *q)
 	if (rc == RDB_DONE)
 		rc = emit_groups(p, q, &gr);
 	grouping_free(&gr, q->nagg);
-	if (rc == RDB_OK && q->sort)
-		rc = sort_m(p, q, q->nout);
+	if (rc == RDB_OK)
+		rc = sorter_finish(q->r->srt);
 	return rc;
 }
 
@@ -569,9 +733,14 @@ static rdb_rc materialize_compound(sql_prog *p, query *q)
 			rc = combine(p, q->ops[i], &r->m, &t);
 		mrows_free(&t);
 	}
-	if (rc == RDB_OK && q->norder > 0)
-		rc = sort_m(p, q, -1);
-	return rc;
+	if (rc != RDB_OK || q->norder == 0)
+		return rc;
+	if ((rc = open_out(p, q, 1, -1)) != RDB_OK)
+		return rc;
+	for (i = 0; i < r->m.n && rc == RDB_OK; i++)
+		rc = sorter_add(r->srt, mrows_row(&r->m, i));
+	mrows_reset(&r->m);
+	return rc == RDB_OK ? sorter_finish(r->srt) : rc;
 }
 
 /* ---- the next row ---------------------------------------------------------------- */
@@ -593,9 +762,14 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 		r->mready = 1;
 	}
 	if (r->mready) {
-		if (r->mpos >= r->m.n)
+		if (r->srt != NULL) {
+			if ((rc = sorter_next(r->srt, &row)) != RDB_ROW)
+				return rc;
+		} else if (r->mpos >= r->m.n) {
 			return RDB_DONE;
-		row = mrows_row(&r->m, r->mpos++);
+		} else {
+			row = mrows_row(&r->m, r->mpos++);
+		}
 		free_outv(r, q->nout);
 		for (i = 0; i < q->nout; i++)
 			sql_value_from_tbl(&r->outv[i], &row[i]);
