@@ -769,13 +769,35 @@ rdb_rc sorter_add(sorter *s, const tbl_value *row)
 	return RDB_OK;
 }
 
+/* Put m's rows in idx order, so that they are read sequentially. */
+static rdb_rc permute(sorter *s)
+{
+	size_t w = (size_t)s->o.width;
+	tbl_value *nv;
+	long i;
+
+	if ((nv = rdb_malloc(((size_t)s->m.n + 1) * w * sizeof(*nv))) == NULL)
+		return rdb_err_set(s->err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < s->m.n; i++)
+		memcpy(nv + (size_t)i * w, mrows_row(&s->m, s->idx[i]),
+		       w * sizeof(*nv));
+	rdb_free(s->m.v);
+	s->m.v = nv;
+	s->m.cap = s->m.n + 1;
+	rdb_free(s->idx);
+	s->idx = NULL;
+	return RDB_OK;
+}
+
 rdb_rc sorter_finish(sorter *s)
 {
 	rdb_rc rc;
 
 	assert(s->state == ST_ADD);
 	if (s->nruns == 0) {
-		if ((rc = sort_memory(s)) != RDB_OK)
+		if (s->o.ncols >= 0 && s->m.n > 1 &&
+		    ((rc = sort_memory(s)) != RDB_OK ||
+		     (rc = permute(s)) != RDB_OK))
 			return rc;
 		s->state = ST_MEMORY;
 		return RDB_OK;
@@ -801,7 +823,7 @@ static rdb_rc next_raw(sorter *s, const tbl_value **row)
 	if (s->state == ST_MEMORY) {
 		if (s->pos >= s->m.n)
 			return RDB_DONE;
-		*row = mrows_row(&s->m, s->idx[s->pos++]);
+		*row = mrows_row(&s->m, s->pos++);
 		return RDB_ROW;
 	}
 	if (s->advance && (rc = merge_advance(s)) != RDB_OK)
