@@ -634,16 +634,24 @@ static const char *const queries[] = {
 	"SELECT * FROM t ORDER BY c DESC NULLS FIRST, a",
 	"SELECT a, c FROM t ORDER BY c NULLS LAST, a DESC LIMIT 500 OFFSET 7",
 	"SELECT b, count(*), sum(a), min(c), max(c), avg(a) FROM t GROUP BY b",
-	"SELECT a % 997 AS k, count(DISTINCT b), total(a) FROM t "
-	"GROUP BY k HAVING count(*) > 1 ORDER BY 3 DESC, k",
+	("SELECT a % 997 AS k, count(DISTINCT b), total(a) FROM t "
+	"GROUP BY k HAVING count(*) > 1 ORDER BY 3 DESC, k"),
 	"SELECT c, count(*) FROM t GROUP BY c ORDER BY count(*) DESC, c",
 	"SELECT b, a FROM t GROUP BY b",
-	"SELECT a FROM t WHERE a % 3 = 0 UNION ALL SELECT a + 1 FROM t "
-	"WHERE a % 5 = 0 ORDER BY 1 DESC",
+	("SELECT a FROM t WHERE a % 3 = 0 UNION ALL SELECT a + 1 FROM t "
+	"WHERE a % 5 = 0 ORDER BY 1 DESC"),
 	"SELECT b FROM t UNION SELECT c FROM t ORDER BY 1",
 	"SELECT DISTINCT b FROM t ORDER BY b",
-	"SELECT x.b, count(*) FROM t AS x, (SELECT a FROM t WHERE a < 20) AS y"
-	" WHERE x.a % 50 = y.a GROUP BY x.b ORDER BY 2, 1",
+	("SELECT b FROM t WHERE a % 2 = 0 INTERSECT "
+	"SELECT b FROM t WHERE a % 3 = 0"),
+	"SELECT c FROM t EXCEPT SELECT c FROM t WHERE a % 4 = 0",
+	("SELECT b, c FROM t WHERE a < 5000 UNION SELECT b, c FROM t WHERE "
+	"a > 100 UNION ALL SELECT 'z', 1 EXCEPT SELECT b, c FROM t WHERE "
+	"a % 9 = 0"),
+	("SELECT a % 10 FROM t UNION ALL SELECT a % 7 FROM t UNION "
+	"SELECT 3.0 UNION ALL SELECT c FROM t WHERE a < 3000"),
+	("SELECT x.b, count(*) FROM t AS x, (SELECT a FROM t WHERE a < 20) AS y"
+	" WHERE x.a % 50 = y.a GROUP BY x.b ORDER BY 2, 1"),
 };
 #define N_QUERIES (sizeof(queries) / sizeof(queries[0]))
 
@@ -744,6 +752,34 @@ START_TEST(test_sorter_tiny_cache_group_by_results_are_exact)
 }
 END_TEST
 
+/* EXPLAIN names the temporary structures: the lines SQLite prints. */
+START_TEST(test_sorter_explain_names_temp_structures)
+{
+	char path[256];
+	rdb *db;
+
+	tu_tmp_path(path, sizeof(path));
+	db = open_db(path, 16);
+	su_ok(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c)");
+	ck_assert_ptr_nonnull(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
+				     "b FROM t ORDER BY b"),
+				     "USE TEMP B-TREE FOR ORDER BY"));
+	ck_assert_ptr_null(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
+				  "b FROM t ORDER BY a"), "TEMP B-TREE"));
+	ck_assert_ptr_nonnull(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
+				     "b, count(*) FROM t GROUP BY b"),
+				     "USE TEMP B-TREE FOR GROUP BY"));
+	ck_assert_ptr_nonnull(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
+				     "DISTINCT c FROM t"),
+				     "USE TEMP B-TREE FOR DISTINCT"));
+	ck_assert_ptr_nonnull(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
+				     "b FROM t UNION SELECT c FROM t"),
+				     "UNION USING TEMP B-TREE"));
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	tu_unlink_db(path);
+}
+END_TEST
+
 /* ---- large ------------------------------------------------------------------------ */
 
 START_TEST(test_sorter_order_by_a_million_rows_with_8mib_cache)
@@ -814,6 +850,7 @@ Suite *sorter_suite(void)
 	tc = tcase_create("sql");
 	tcase_add_test(tc, test_sorter_tiny_cache_queries_match_large_cache);
 	tcase_add_test(tc, test_sorter_tiny_cache_group_by_results_are_exact);
+	tcase_add_test(tc, test_sorter_explain_names_temp_structures);
 	tcase_set_timeout(tc, 60 + 60 * tu_scale());
 	suite_add_tcase(s, tc);
 

@@ -623,9 +623,31 @@ static rdb_rc materialize_groups(sql_prog *p, query *q)
 	return rc;
 }
 
-/* ---- compound selects ----------------------------------------------------------- */
+/* ---- compound selects ----------------------------------------------------------- *
+ * The rows so far live in an unfinished sorter: a set (every column
+ * ascending, duplicates dropped) after UNION, INTERSECT and EXCEPT, else
+ * in the order they came (UNION ALL), so any of them may spill. */
 
-static rdb_rc term_rows(sql_prog *p, query *t, mrows *out)
+typedef struct comp {
+	sorter *s;                 /* owned */
+	int set;
+} comp;
+
+static rdb_rc comp_new(sql_prog *p, query *q, int set, comp *c)
+{
+	sorter_opts o;
+
+	sorter_opts_for(p->t, &o);
+	o.width = q->nout;
+	o.ncols = set ? 0 : SORTER_KEEP_ORDER;
+	o.cols = o.desc = o.nulls_first = NULL;
+	o.dedupe = set;
+	c->set = set;
+	return sorter_new(&o, p->cx.err, &c->s);
+}
+
+/* Add the rows of the compound's term t to s. */
+static rdb_rc term_rows(sql_prog *p, query *t, sorter *s)
 {
 	tbl_value stack[64], *row = stack;
 	int i;
@@ -638,12 +660,39 @@ static rdb_rc term_rows(sql_prog *p, query *t, mrows *out)
 	while (rc == RDB_OK && (rc = query_next(p, t)) == RDB_ROW) {
 		for (i = 0; i < t->nout; i++)
 			row[i] = sql_value_tbl(&t->r->outv[i]);
-		rc = mrows_add(out, row, p->cx.err);
+		rc = sorter_add(s, row);
 	}
 	query_close(p, t);
 	if (row != stack)
 		rdb_free(row);
 	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+/* Finish src and add its rows to dst; src is freed. */
+static rdb_rc drain(sorter *src, sorter *dst)
+{
+	const tbl_value *row;
+	rdb_rc rc = sorter_finish(src);
+
+	while (rc == RDB_OK && (rc = sorter_next(src, &row)) == RDB_ROW)
+		rc = sorter_add(dst, row);
+	sorter_free(src);
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+/* Make acc a set (set = 1) or a list in order (set = 0). */
+static rdb_rc comp_as(sql_prog *p, query *q, comp *acc, int set)
+{
+	comp n;
+	rdb_rc rc;
+
+	if (acc->set == set)
+		return RDB_OK;
+	if ((rc = comp_new(p, q, set, &n)) != RDB_OK)
+		return rc;
+	rc = drain(acc->s, n.s);
+	*acc = n;
+	return rc;
 }
 
 static int row_cmp(const tbl_value *a, const tbl_value *b, int w)
@@ -656,91 +705,88 @@ static int row_cmp(const tbl_value *a, const tbl_value *b, int w)
 	return 0;
 }
 
-static rdb_rc set_dedupe(sql_prog *p, mrows *m)
+/* Walk the sets a and b (finished) in step and add to out the rows of a
+ * that are in b (keep = 1: INTERSECT) or are not (keep = 0: EXCEPT). */
+static rdb_rc set_merge(query *q, sorter *a, sorter *b, sorter *out,
+			int keep)
 {
-	rdb_rc rc = mrows_sort(m, 0, NULL, NULL, NULL, p->cx.err);
+	const tbl_value *x, *y = NULL;
+	rdb_rc rx = RDB_DONE, ry = sorter_next(b, &y), rc = RDB_OK;
+	int c;
 
-	if (rc == RDB_OK)
-		mrows_dedupe(m);
+	while (rc == RDB_OK && (rx = sorter_next(a, &x)) == RDB_ROW) {
+		c = -1;
+		while (ry == RDB_ROW && (c = row_cmp(x, y, q->nout)) > 0)
+			ry = sorter_next(b, &y);
+		if (ry != RDB_ROW && ry != RDB_DONE)
+			return ry;
+		if (ry == RDB_DONE)
+			c = -1;
+		if ((c == 0) == keep)
+			rc = sorter_add(out, x);
+	}
+	if (rc == RDB_OK && rx != RDB_DONE)
+		rc = rx;
+	if (rc == RDB_OK && ry != RDB_ROW && ry != RDB_DONE)
+		rc = ry;
 	return rc;
 }
 
-/* acc = acc INTERSECT t (keep = 1) or acc EXCEPT t (keep = 0); both
- * sorted and without duplicates. */
-static rdb_rc set_merge(sql_prog *p, mrows *acc, mrows *t, int keep)
+/* acc = acc INTERSECT / EXCEPT term t. */
+static rdb_rc intersect_except(sql_prog *p, query *q, comp *acc, query *t,
+			       int keep)
 {
-	mrows out;
-	long i = 0, j = 0;
-	int c;
-	rdb_rc rc = RDB_OK;
+	comp tc = { NULL, 1 }, out = { NULL, 1 };
+	rdb_rc rc;
 
-	mrows_init(&out, acc->width);
-	while (i < acc->n && rc == RDB_OK) {
-		c = j < t->n ? row_cmp(mrows_row(acc, i), mrows_row(t, j),
-				       acc->width) : -1;
-		if (c > 0) {
-			j++;
-			continue;
-		}
-		if ((c == 0) == keep)
-			rc = mrows_add(&out, mrows_row(acc, i), p->cx.err);
-		i++;
-		if (c == 0)
-			j++;
-	}
-	if (rc != RDB_OK) {
-		mrows_free(&out);
-		return rc;
-	}
-	mrows_free(acc);
+	if ((rc = comp_as(p, q, acc, 1)) == RDB_OK &&
+	    (rc = comp_new(p, q, 1, &tc)) == RDB_OK &&
+	    (rc = term_rows(p, t, tc.s)) == RDB_OK &&
+	    (rc = sorter_finish(tc.s)) == RDB_OK &&
+	    (rc = sorter_finish(acc->s)) == RDB_OK &&
+	    (rc = comp_new(p, q, 1, &out)) == RDB_OK)
+		rc = set_merge(q, acc->s, tc.s, out.s, keep);
+	sorter_free(tc.s);
+	sorter_free(acc->s);
 	*acc = out;
-	return RDB_OK;
-}
-
-static rdb_rc combine(sql_prog *p, sql_compound op, mrows *acc, mrows *t)
-{
-	long i;
-	rdb_rc rc = RDB_OK;
-
-	switch (op) {
-	case SQL_UNION_ALL: case SQL_UNION:
-		for (i = 0; i < t->n && rc == RDB_OK; i++)
-			rc = mrows_add(acc, mrows_row(t, i), p->cx.err);
-		if (rc == RDB_OK && op == SQL_UNION)
-			rc = set_dedupe(p, acc);
-		return rc;
-	default:
-		if ((rc = set_dedupe(p, acc)) != RDB_OK ||
-		    (rc = set_dedupe(p, t)) != RDB_OK)
-			return rc;
-		return set_merge(p, acc, t, op == SQL_INTERSECT);
-	}
+	return rc;
 }
 
 static rdb_rc materialize_compound(sql_prog *p, query *q)
 {
 	run *r = q->r;
-	mrows t;
+	comp acc = { NULL, 0 };
 	int i;
-	rdb_rc rc = RDB_OK;
+	rdb_rc rc;
 
-	mrows_free(&r->m);
-	mrows_init(&r->m, q->nout);
-	for (i = 0; i < q->nterms && rc == RDB_OK; i++) {
-		mrows_init(&t, q->nout);
-		rc = term_rows(p, q->terms[i], i == 0 ? &r->m : &t);
-		if (rc == RDB_OK && i > 0)
-			rc = combine(p, q->ops[i], &r->m, &t);
-		mrows_free(&t);
+	rc = comp_new(p, q, q->ops[1] != SQL_UNION_ALL, &acc);
+	if (rc == RDB_OK)
+		rc = term_rows(p, q->terms[0], acc.s);
+	for (i = 1; i < q->nterms && rc == RDB_OK; i++) {
+		sql_compound op = q->ops[i];
+
+		if (op == SQL_UNION_ALL || op == SQL_UNION) {
+			if ((rc = comp_as(p, q, &acc, op == SQL_UNION)) == RDB_OK)
+				rc = term_rows(p, q->terms[i], acc.s);
+		} else {
+			rc = intersect_except(p, q, &acc, q->terms[i],
+					      op == SQL_INTERSECT);
+		}
 	}
-	if (rc != RDB_OK || q->norder == 0)
-		return rc;
-	if ((rc = open_out(p, q, 1, -1)) != RDB_OK)
-		return rc;
-	for (i = 0; i < r->m.n && rc == RDB_OK; i++)
-		rc = sorter_add(r->srt, mrows_row(&r->m, i));
-	mrows_reset(&r->m);
-	return rc == RDB_OK ? sorter_finish(r->srt) : rc;
+	if (rc == RDB_OK && q->norder > 0 &&
+	    (rc = open_out(p, q, 1, -1)) == RDB_OK) {
+		rc = drain(acc.s, r->srt);
+		acc.s = NULL;
+		if (rc == RDB_OK)
+			rc = sorter_finish(r->srt);
+	} else if (rc == RDB_OK) {
+		sorter_free(r->srt);
+		r->srt = acc.s;
+		acc.s = NULL;
+		rc = sorter_finish(r->srt);
+	}
+	sorter_free(acc.s);
+	return rc;
 }
 
 /* ---- the next row ---------------------------------------------------------------- */
