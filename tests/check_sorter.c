@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "api/api_test.h"
 #include "mem.h"
 #include "rdb.h"
 #include "pager/os.h"
@@ -752,6 +753,77 @@ START_TEST(test_sorter_tiny_cache_group_by_results_are_exact)
 }
 END_TEST
 
+/* Run sql to the end; returns the step's code, *rows the rows seen. */
+static int run_query(rdb *db, const char *sql, long *rows)
+{
+	rdb_stmt *st;
+	int rc;
+
+	*rows = 0;
+	if ((rc = rdb_prepare(db, sql, -1, &st, NULL)) != RDB_OK)
+		return rc;
+	while ((rc = rdb_step(st)) == RDB_ROW)
+		(*rows)++;
+	(void)rdb_finalize(st);
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+/* Faults at every stride-th file call of a spilling query (the database
+ * and the spill file share the os_mem vfs): the statement fails with the
+ * fault's code, and the same query then works on the same handle. */
+static void sql_faults(os_fault kind, int want)
+{
+	const char *sql = "SELECT b, count(*), max(c) FROM t GROUP BY b "
+			  "ORDER BY 2 DESC, b";
+	os_vfs *vfs = os_mem_new();
+	rdb_open_opts o;
+	rdb *db;
+	long rows, good, fired = 0;
+	uint64_t calls, k, stride;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.cache_pages = 16;
+	o.sync = RDB_SYNC_OFF;
+	ck_assert_int_eq(rdb_open_vfs(vfs, "sorter.db", &db, &o), RDB_OK);
+	fill_table(db, 3000);
+	os_mem_set_fault(vfs, OS_FAULT_NONE, 0, 0, 0);
+	ck_assert_int_eq(run_query(db, sql, &good), RDB_OK);
+	calls = os_mem_calls(vfs);
+	ck_assert_uint_gt(calls, 30);
+	stride = calls / 40 + 1;
+	for (k = 1; k <= calls; k += stride) {
+		os_mem_set_fault(vfs, kind, k, 0, k);
+		rc = run_query(db, sql, &rows);
+		if (os_mem_fault_fired(vfs)) {
+			fired++;
+			ck_assert_msg(rc == want, "fault at %llu: %d (%s)",
+				      (unsigned long long)k, rc,
+				      rdb_errmsg(db));
+		} else {
+			ck_assert_int_eq(rc, RDB_OK);
+		}
+		os_mem_set_fault(vfs, OS_FAULT_NONE, 0, 0, 0);
+		ck_assert_int_eq(run_query(db, sql, &rows), RDB_OK);
+		ck_assert_int_eq(rows, good);
+	}
+	ck_assert_int_gt(fired, 10);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	os_mem_free(vfs);
+}
+
+START_TEST(test_sorter_sql_io_error_while_spilling_fails_statement)
+{
+	sql_faults(OS_FAULT_EIO, RDB_IOERR);
+}
+END_TEST
+
+START_TEST(test_sorter_sql_full_disk_while_spilling_is_rdb_full)
+{
+	sql_faults(OS_FAULT_ENOSPC, RDB_FULL);
+}
+END_TEST
+
 /* EXPLAIN names the temporary structures: the lines SQLite prints. */
 START_TEST(test_sorter_explain_names_temp_structures)
 {
@@ -851,6 +923,9 @@ Suite *sorter_suite(void)
 	tcase_add_test(tc, test_sorter_tiny_cache_queries_match_large_cache);
 	tcase_add_test(tc, test_sorter_tiny_cache_group_by_results_are_exact);
 	tcase_add_test(tc, test_sorter_explain_names_temp_structures);
+	tcase_add_test(tc,
+		       test_sorter_sql_io_error_while_spilling_fails_statement);
+	tcase_add_test(tc, test_sorter_sql_full_disk_while_spilling_is_rdb_full);
 	tcase_set_timeout(tc, 60 + 60 * tu_scale());
 	suite_add_tcase(s, tc);
 
