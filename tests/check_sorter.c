@@ -847,6 +847,11 @@ START_TEST(test_sorter_explain_names_temp_structures)
 	ck_assert_ptr_nonnull(strstr(su_query(db, "EXPLAIN QUERY PLAN SELECT "
 				     "b FROM t UNION SELECT c FROM t"),
 				     "UNION USING TEMP B-TREE"));
+	su_ok(db, "INSERT INTO t VALUES (1, 'x', 3), (2, 'y', 1)");
+	ck_assert_str_eq(su_query(db, "SELECT c FROM t UNION SELECT a FROM t "
+				  "ORDER BY 1 DESC, 1, 1 DESC"), "3\n2\n1");
+	ck_assert_str_eq(su_query(db, "SELECT b FROM t ORDER BY a, a, b, a, "
+				  "a DESC"), "x\ny");
 	ck_assert_int_eq(rdb_close(db), RDB_OK);
 	tu_unlink_db(path);
 }

@@ -147,7 +147,7 @@ static rdb_rc check_opts(const sorter_opts *o, rdb_err *err)
 	int i;
 
 	if (o->width < 1 || o->ncols < SORTER_KEEP_ORDER ||
-	    o->ncols > o->width || (o->ncols > 0 && o->cols == NULL) ||
+	    (o->ncols > 0 && o->cols == NULL) ||
 	    o->page_size < 512 || o->page_size > 65536 ||
 	    (o->vfs == NULL && o->budget != SIZE_MAX) ||
 	    (o->dedupe && o->ncols != 0))
