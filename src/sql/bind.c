@@ -311,8 +311,9 @@ static rdb_rc bind_subq(binder *b, query *q, sql_expr *e, int flags)
 	x->correlated = sub->correlated;
 	x->aff = e->op == SQL_E_SUBQUERY ? expr_aff(sub->out[0])
 					  : SQL_AFF_NONE;
-	if (!sub->correlated && e->op == SQL_E_SUBQUERY)
-		x->constant = 1;
+	if (!sub->correlated &&
+	    (e->op == SQL_E_SUBQUERY || e->op == SQL_E_EXISTS))
+		x->constant = 1;      /* run once per run, as in SQLite */
 	return RDB_OK;
 }
 
