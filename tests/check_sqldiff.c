@@ -219,8 +219,14 @@ static void gen_create_index(gen *g, int ti, int n, sbuf *b)
 
 		if (used & (1 << c))
 			continue;
+		/* A nullable first column is never DESC: SQLite 3.40 looks
+		 * for NULLs of IN (SELECT c FROM t) at the start of such an
+		 * index, where DESC does not put them (5 IN (SELECT c ...)
+		 * over the values NULL and 2 is 0 there, NULL elsewhere and
+		 * in rdb). */
 		sb_add(b, "%sc%d%s", used ? ", " : "", c,
-		       chance(g, 30) ? " DESC" : "");
+		       chance(g, 30) && (used || t->cols[c].notnull)
+			       ? " DESC" : "");
 		used |= 1 << c;
 		t->cols[c].ukey |= unique;   /* (also if CREATE fails) */
 	}
