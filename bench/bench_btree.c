@@ -27,6 +27,7 @@
 #include "pager/os.h"
 #include "pager/pager.h"
 #include "btree/btree.h"
+#include "common.h"
 
 #define N_KEYS 1000000u
 #define KEY_LEN 8u
@@ -44,27 +45,6 @@
 #define LMDB_RND "bench_btree_rnd.mdb"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double ms_since(uint64_t t0)
-{
-	return (double)(now_ns() - t0) / 1e6;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9E3779B97F4A7C15ull;
-	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-	return x ^ (x >> 31);
-}
 
 static void die(const char *what, int rc, const char *msg)
 {

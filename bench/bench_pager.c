@@ -25,6 +25,7 @@
 #include "format.h"
 #include "pager/os.h"
 #include "pager/pager.h"
+#include "common.h"
 
 #define PAGE 4096u
 #define FLOOR_FILE "bench_pager_floor.dat"
@@ -48,14 +49,6 @@
 #define NORMAL_FACTOR 5   /* NORMAL commits are cheap: run 5x as many */
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* xorshift64*; *s must not be 0. */
 static uint64_t rnd(uint64_t *s)
