@@ -147,7 +147,8 @@ static rdb_rc check_leaf(vctx *v, const unsigned char *d, rdb_pgno pgno,
 			v->last = b;
 			v->last_cap = c.klen;
 		}
-		memcpy(v->last, c.key, c.klen);
+		if (c.klen > 0)       /* an empty key: v->last may be NULL */
+			memcpy(v->last, c.key, c.klen);
 		v->last_n = c.klen;
 		v->have_last = 1;
 	}
