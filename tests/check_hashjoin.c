@@ -21,33 +21,6 @@
 
 /* ---- strings and row sets ---------------------------------------------- */
 
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int need;
-
-	for (;;) {
-		size_t room = b->cap - b->n;
-
-		va_start(ap, fmt);
-		need = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
-		va_end(ap);
-		ck_assert_int_ge(need, 0);
-		if ((size_t)need < room) {
-			b->n += (size_t)need;
-			return;
-		}
-		b->cap = (b->cap + (size_t)need + 64) * 2;
-		b->p = realloc(b->p, b->cap);
-		ck_assert_ptr_nonnull(b->p);
-	}
-}
-
 typedef struct rowset {
 	char **row;
 	int n;

@@ -3,7 +3,9 @@
  */
 #include "sql_util.h"
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static char out[65536];
@@ -44,4 +46,34 @@ const char *su_query(rdb *db, const char *sql)
 	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, msg ? msg : "?");
 	rdb_free_msg(msg);
 	return out;
+}
+
+void sb_add(sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int need;
+
+	for (;;) {
+		size_t room = b->cap - b->n;
+
+		va_start(ap, fmt);
+		need = vsnprintf(b->p ? b->p + b->n : NULL, room, fmt, ap);
+		va_end(ap);
+		ck_assert_int_ge(need, 0);
+		if ((size_t)need < room) {
+			b->n += (size_t)need;
+			return;
+		}
+		b->cap = (b->cap + (size_t)need + 64) * 2;
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+}
+
+char *sb_take(sbuf *b)
+{
+	char *p = b->p ? b->p : strdup("");
+
+	*b = (sbuf){0};
+	return p;
 }
