@@ -294,6 +294,63 @@ START_TEST(test_catalog_describes_user_tables_exactly)
 }
 END_TEST
 
+/* UNIQUE table constraints (def.idx): one unique index of origin 'u' each,
+ * none for one the key or an earlier constraint implies; they survive a
+ * reopen, appear in the generated SQL and are enforced. */
+START_TEST(test_catalog_unique_constraints_make_auto_indexes)
+{
+	tbl_column c[3] = { tcol("a", "INTEGER", 0, 0),
+			    tcol("b", "TEXT", 0, 0),
+			    tcol("c", "INTEGER", 0, 0) };
+	uint16_t pk[1] = { 2 }, ab[2] = { 0, 1 }, ba[2] = { 1, 0 },
+		 cc[1] = { 2 }, bad[2] = { 0, 0 };
+	uint8_t desc[2] = { 0, 1 };
+	tbl_index u[3] = { { .ncols = 2, .cols = ab, .desc = desc },
+			   { .ncols = 2, .cols = ba },
+			   { .ncols = 1, .cols = cc } };
+	tbl_table def = { .name = "u", .ncols = 3, .cols = c, .npk = 1,
+			  .pk = pk, .nidx = 3, .idx = u };
+	tbl_value row[3];
+	const tbl_table *tb;
+	const tbl_index *x;
+	int done;
+
+	OK(tdb_begin(&D, 1));
+	u[0].cols = bad;
+	ck_assert_int_eq(tbl_create_table(D.t, D.s, &def), RDB_ERROR);
+	ck_assert_ptr_null(tbl_schema_table(D.s, "u"));
+	u[0].cols = ab;
+	OK(tbl_create_table(D.t, D.s, &def));
+	OK(tdb_commit(&D));
+	tdb_reopen(&D);
+	OK(tdb_begin(&D, 1));
+	tb = tdb_table(&D, "u");
+	ck_assert_int_eq(tb->nidx, 1);
+	ck_assert_str_eq(tb->sql, "CREATE TABLE u(a INTEGER, b TEXT, c INTEGER "
+			 "PRIMARY KEY, UNIQUE(a, b DESC))");
+	x = tbl_schema_index(D.s, "rdb_autoindex_u_1", NULL);
+	ck_assert(x != NULL && x->unique && x->origin == 'u' && !x->sql);
+	ck_assert(x->ncols == 2 && x->cols[0] == 0 && x->cols[1] == 1);
+	ck_assert(x->desc[0] == 0 && x->desc[1] == 1);
+	ck_assert_int_eq(count_rows("rdb_index_columns", x->name), 2);
+	row[0] = tv_int(1), row[1] = tv_text("x"), row[2] = tv_int(1);
+	OK(tbl_insert(D.t, D.cx, tb, row, TBL_ABORT, NULL));
+	row[2] = tv_int(2);
+	ck_assert_int_eq(tbl_insert(D.t, D.cx, tb, row, TBL_ABORT, NULL),
+			 RDB_CONSTRAINT);
+	ck_assert_str_eq(D.terr.msg, "UNIQUE constraint failed: "
+			 "u.a, u.b");
+	OK(tbl_insert(D.t, D.cx, tb, row, TBL_IGNORE, &done));
+	ck_assert_int_eq(done, 0);
+	row[1] = tv_null();
+	OK(tbl_insert(D.t, D.cx, tb, row, TBL_ABORT, NULL));
+	row[2] = tv_int(3);
+	OK(tbl_insert(D.t, D.cx, tb, row, TBL_ABORT, NULL));
+	ck_assert_int_eq(tbl_drop_index(D.t, D.s, x->name), RDB_ERROR);
+	tdb_rollback(&D);
+}
+END_TEST
+
 /* ==== ddl ================================================================== */
 
 typedef struct fstate {
@@ -1487,6 +1544,7 @@ Suite *catalog_suite(void)
 	tc = tcase(s, "describe", 60);
 	tcase_add_test(tc, test_catalog_system_tables_describe_themselves);
 	tcase_add_test(tc, test_catalog_describes_user_tables_exactly);
+	tcase_add_test(tc, test_catalog_unique_constraints_make_auto_indexes);
 	tc = tcase(s, "ddl", 60);
 	tcase_add_test(tc, test_catalog_create_and_rollback_leaves_no_trace);
 	tcase_add_test(tc, test_catalog_drop_frees_every_page);

@@ -116,6 +116,18 @@ static const char *value_for(gen *g, const col *c, int strict)
 	return value_of_type(g, c->type);
 }
 
+/* ", UNIQUE(ca, cb [DESC])": a UNIQUE table constraint on two columns (the
+ * first never DESC: see gen_create_index). */
+static void gen_unique_cons(gen *g, table *t, sbuf *b)
+{
+	int a = rnd(g, t->n_cols), c = rnd(g, t->n_cols - 1);
+
+	if (c >= a)
+		c++;
+	sb_add(b, ", UNIQUE(c%d, c%d%s)", a, c, chance(g, 30) ? " DESC" : "");
+	t->cols[a].ukey = t->cols[c].ukey = 1;
+}
+
 static void gen_create_table(gen *g, int ti, sbuf *b)
 {
 	table *t = &g->t[ti];
@@ -167,6 +179,8 @@ static void gen_create_table(gen *g, int ti, sbuf *b)
 			       chance(g, 30) ? " DESC" : "");
 		sb_add(b, ")");
 	}
+	if (t->n_cols > 2 && chance(g, 20))
+		gen_unique_cons(g, t, b);
 	sb_add(b, ") STRICT");
 }
 

@@ -16,6 +16,7 @@ typedef struct ddl {
 	tbl_column *cols;         /* owned */
 	uint16_t pk[TBL_MAX_KEY_COLS];
 	sql_value *dflt;          /* owned: evaluated defaults */
+	tbl_index *uniq;          /* owned: UNIQUE table constraints */
 } ddl;
 
 /* The text the catalog keeps for a CREATE statement: SQLite's form (as in
@@ -112,6 +113,33 @@ static rdb_rc column_def(ddl *d, const sql_column_def *cd, int i)
 	return RDB_OK;
 }
 
+/* UNIQUE(cols): a column's UNIQUE flag, or one more unique index for the
+ * table layer to create.  A column named twice counts once (as SQLite). */
+static rdb_rc unique_cons(ddl *d, const sql_table_cons *tc)
+{
+	tbl_index *ix = &d->uniq[d->def.nidx];
+	int i, k, n = 0;
+
+	ix->cols = sql_stmt_alloc(d->p->ast, tc->n_cols * sizeof(uint16_t));
+	ix->desc = sql_stmt_alloc(d->p->ast, (size_t)tc->n_cols);
+	if (ix->cols == NULL || ix->desc == NULL)
+		return rdb_err_set(d->p->cx.err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < tc->n_cols; i++) {
+		k = find_col(d, tc->cols[i].name);
+		for (n = ix->ncols; n > 0 && ix->cols[n - 1] != k; n--)
+			;
+		if (n > 0)
+			continue;
+		ix->cols[ix->ncols] = (uint16_t)k;
+		ix->desc[ix->ncols++] = tc->cols[i].desc != 0;
+	}
+	if (ix->ncols == 1)
+		d->cols[ix->cols[0]].unique = 1;
+	else
+		d->def.nidx++;
+	return RDB_OK;
+}
+
 static rdb_rc table_cons(ddl *d, const sql_table_cons *tc)
 {
 	int i, k;
@@ -144,11 +172,8 @@ static rdb_rc table_cons(ddl *d, const sql_table_cons *tc)
 			d->cols[k].pk_desc = tc->cols[i].desc != 0;
 		}
 	}
-	if (tc->kind == SQL_TC_UNIQUE && tc->n_cols == 1)
-		d->cols[find_col(d, tc->cols[0].name)].unique = 1;
-	else if (tc->kind == SQL_TC_UNIQUE)
-		return unsupported(d->p, "UNIQUE constraints on several "
-				   "columns are (use CREATE UNIQUE INDEX)");
+	if (tc->kind == SQL_TC_UNIQUE)
+		return unique_cons(d, tc);
 	return RDB_OK;
 }
 
@@ -176,7 +201,8 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 	d.def.ncols = (uint16_t)ct->n_cols;
 	d.cols = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.cols));
 	d.dflt = rdb_calloc((size_t)ct->n_cols + 1, sizeof(*d.dflt));
-	if (d.cols == NULL || d.dflt == NULL)
+	d.uniq = rdb_calloc((size_t)ct->n_cons + 1, sizeof(*d.uniq));
+	if (d.cols == NULL || d.dflt == NULL || d.uniq == NULL)
 		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	for (i = 0; i < ct->n_cols && rc == RDB_OK; i++)
 		rc = column_def(&d, &ct->cols[i], i);
@@ -185,11 +211,13 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 	if (rc == RDB_OK) {
 		d.def.cols = d.cols;
 		d.def.pk = d.pk;
+		d.def.idx = d.uniq;
 		rc = tbl_create_table(p->t, s, &d.def);
 	}
 	for (i = 0; d.dflt != NULL && i < ct->n_cols; i++)
 		sql_value_free(&d.dflt[i]);
 	rdb_free(d.dflt);
+	rdb_free(d.uniq);
 	rdb_free(d.cols);
 	rdb_buf_free(&text);
 	return rc;

@@ -315,6 +315,22 @@ static rdb_rc put_column(rdb_buf *b, const tbl_table *tb, int i)
 	return rc;
 }
 
+/* ", UNIQUE(a, b DESC)": a UNIQUE table constraint. */
+static rdb_rc put_unique(rdb_buf *b, const tbl_table *tb, const tbl_index *ix)
+{
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	for (i = 0; i < ix->ncols && rc == RDB_OK; i++) {
+		rc = rdb_buf_puts(b, i ? ", " : ", UNIQUE(");
+		if (rc == RDB_OK)
+			rc = put_ident(b, tb->cols[ix->cols[i]].name);
+		if (rc == RDB_OK && ix->desc[i])
+			rc = rdb_buf_puts(b, " DESC");
+	}
+	return rc == RDB_OK ? rdb_buf_putc(b, ')') : rc;
+}
+
 static rdb_rc table_sql(const tbl_table *tb, rdb_buf *b)
 {
 	rdb_rc rc = rdb_buf_puts(b, "CREATE TABLE ");
@@ -336,6 +352,9 @@ static rdb_rc table_sql(const tbl_table *tb, rdb_buf *b)
 	}
 	if (rc == RDB_OK && tb->npk > 1)
 		rc = rdb_buf_putc(b, ')');
+	for (i = 0; i < tb->nidx && rc == RDB_OK; i++)
+		if (tb->idx[i].origin == 'u' && tb->idx[i].ncols > 1)
+			rc = put_unique(b, tb, &tb->idx[i]);
 	if (rc == RDB_OK)
 		rc = rdb_buf_putc(b, ')');
 	return rc == RDB_OK ? rdb_buf_terminate(b) : rc;
@@ -486,6 +505,17 @@ static rdb_rc copy_default(pager_txn *t, const tbl_column *d, tbl_table *nt,
 	return col->dflt_sql != NULL ? RDB_OK : tbl_nomem(t);
 }
 
+/* Whether v is among a[0..n). */
+static int memchr_u16(const uint16_t *a, int n, uint16_t v)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] == v)
+			return 1;
+	return 0;
+}
+
 /* The name of the nth index made for a UNIQUE constraint of table. */
 static char *auto_name(const char *table, int n)
 {
@@ -502,30 +532,89 @@ static char *auto_name(const char *table, int n)
 	return (char *)rdb_buf_detach(&b);
 }
 
-/* The indexes of UNIQUE columns (none for a one-column primary key). */
-static rdb_rc auto_indexes(pager_txn *t, tbl_table *nt)
+/* Whether the unique constraint on cols[0..n) is implied by the primary
+ * key (the same columns in any order) or by an earlier unique index. */
+static int unique_implied(const tbl_table *nt, const uint16_t *cols, int n)
+{
+	int i, j, hit;
+
+	for (i = -1; i < nt->nidx; i++) {
+		const uint16_t *have = i < 0 ? nt->pk : nt->idx[i].cols;
+		int nh = i < 0 ? nt->npk : nt->idx[i].ncols;
+
+		if (nh != n)
+			continue;
+		for (j = 0, hit = 1; j < n && hit; j++)
+			hit = memchr_u16(have, nh, cols[j]);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* Add a unique index of origin 'u' on cols[0..n) (desc may be NULL). */
+static rdb_rc add_auto_index(pager_txn *t, tbl_table *nt, const uint16_t *cols,
+			     const uint8_t *desc, int n)
 {
 	tbl_index *ix;
 	int i;
 
-	for (i = 0; i < nt->ncols; i++) {
-		if (!nt->cols[i].unique || (nt->npk == 1 && nt->pk[0] == i))
-			continue;
-		if (nt->idx == NULL &&
-		    !(nt->idx = rdb_calloc(nt->ncols, sizeof(tbl_index))))
-			return tbl_nomem(t);
-		ix = &nt->idx[nt->nidx++];
-		ix->name = auto_name(nt->name, nt->nidx);
-		ix->cols = rdb_calloc(1, sizeof(uint16_t));
-		ix->desc = rdb_calloc(1, 1);
-		if (!ix->name || !ix->cols || !ix->desc)
-			return tbl_nomem(t);
-		ix->cols[0] = (uint16_t)i;
-		ix->ncols = 1;
-		ix->unique = 1;
-		ix->origin = 'u';
+	if (unique_implied(nt, cols, n))
+		return RDB_OK;
+	ix = &nt->idx[nt->nidx++];
+	ix->name = auto_name(nt->name, nt->nidx);
+	ix->cols = rdb_calloc((size_t)n, sizeof(uint16_t));
+	ix->desc = rdb_calloc((size_t)n, 1);
+	if (!ix->name || !ix->cols || !ix->desc)
+		return tbl_nomem(t);
+	for (i = 0; i < n; i++) {
+		ix->cols[i] = cols[i];
+		ix->desc[i] = desc != NULL && desc[i] != 0;
 	}
+	ix->ncols = (uint16_t)n;
+	ix->unique = 1;
+	ix->origin = 'u';
 	return RDB_OK;
+}
+
+/* The indexes of UNIQUE columns, then of the UNIQUE table constraints in
+ * def->idx; none for a constraint the key or an earlier one implies. */
+static rdb_rc auto_indexes(pager_txn *t, const tbl_table *def, tbl_table *nt)
+{
+	const tbl_index *d;
+	uint16_t c;
+	rdb_rc rc = RDB_OK;
+	int i, j;
+
+	nt->idx = rdb_calloc((size_t)nt->ncols + def->nidx, sizeof(tbl_index));
+	if (nt->idx == NULL)
+		return tbl_nomem(t);
+	for (i = 0; i < nt->ncols && rc == RDB_OK; i++) {
+		c = (uint16_t)i;
+		if (nt->cols[i].unique)
+			rc = add_auto_index(t, nt, &c, NULL, 1);
+	}
+	for (i = 0; i < def->nidx && rc == RDB_OK; i++) {
+		d = &def->idx[i];
+		if (d->ncols == 0 || d->ncols > TBL_MAX_KEY_COLS || !d->cols)
+			return rdb_err_set(E(t), RDB_ERROR, "a UNIQUE constraint "
+					   "of '%s' must have 1 to %d columns",
+					   def->name, TBL_MAX_KEY_COLS);
+		for (j = 0; j < d->ncols; j++)
+			if (d->cols[j] >= nt->ncols ||
+			    memchr_u16(d->cols, j, d->cols[j]))
+				return rdb_err_set(E(t), RDB_ERROR, "a UNIQUE "
+						   "constraint of '%s' names "
+						   "column %d twice or out of "
+						   "range", def->name,
+						   d->cols[j]);
+		rc = add_auto_index(t, nt, d->cols, d->desc, d->ncols);
+	}
+	if (rc == RDB_OK && nt->nidx == 0) {
+		rdb_free(nt->idx);
+		nt->idx = NULL;
+	}
+	return rc;
 }
 
 static rdb_rc build_table(pager_txn *t, const tbl_table *def, tbl_table *nt)
@@ -542,7 +631,7 @@ static rdb_rc build_table(pager_txn *t, const tbl_table *def, tbl_table *nt)
 	for (i = 0; i < nt->ncols && rc == RDB_OK; i++)
 		rc = copy_default(t, &def->cols[i], nt, i);
 	if (rc == RDB_OK)
-		rc = auto_indexes(t, nt);
+		rc = auto_indexes(t, def, nt);
 	if (rc != RDB_OK)
 		return rc;
 	if (def->sql != NULL)

@@ -221,9 +221,13 @@ const tbl_table *tbl_schema_at(const tbl_schema *s, int i);
 
 /* Create a table from def (name, columns with types, defaults and
  * constraints, primary key; sql may be NULL and is then generated; root,
- * idx, rows, system, ipk and each column's pk are ignored: npk/pk give the
+ * rows, system, ipk and each column's pk are ignored: npk/pk give the
  * key, pk_desc its directions; decl, when set, is parsed for type and
- * maxlen).  UNIQUE columns get their own unique indexes.  Errors, nothing
+ * maxlen; idx/nidx are the UNIQUE table constraints, of which only ncols,
+ * cols and desc are read).  UNIQUE columns, then those constraints, get
+ * their own unique indexes (origin 'u', named rdb_autoindex_<table>_<n>),
+ * except a constraint on the key's columns or on the same columns as an
+ * earlier one, in any order.  Errors, nothing
  * created: a name already used by a table or index or reserved ("rdb_"),
  * duplicate column names, no columns, a key column out of range, a bad
  * default, an unknown type name, RDB_TOOBIG if a key made of the declared
