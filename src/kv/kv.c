@@ -289,8 +289,8 @@ void kv_ctx_free(kv_ctx *cx)
 	if (cx == NULL)
 		return;
 	kv_ahead_end(cx);
-	ZSTD_freeCCtx(cx->cz);
-	ZSTD_freeDCtx(cx->dz);
+	kv_cz_free(cx->cz);
+	kv_dz_free(cx->dz);
 	rdb_free(cx->buf);
 	memset(cx, 0, sizeof(*cx));
 }
@@ -439,7 +439,7 @@ static rdb_rc sput_pull(sput *s, kv_reader read, void *arg)
 			c = ZSTD_compress2(s->cz, s->out, s->out_cap, s->in,
 					   got);
 			if (ZSTD_isError(c) || c >= got - got / 10) {
-				ZSTD_freeCCtx(s->cz);
+				kv_cz_free(s->cz);
 				s->cz = NULL;
 			} else {
 				/* The stream starts a frame of its own. */
@@ -503,7 +503,7 @@ rdb_rc kv_put_stream(pager_txn *t, const void *key, size_t klen,
 out:
 	if (open)
 		kv_app_end(&s.a);
-	ZSTD_freeCCtx(s.cz);
+	kv_cz_free(s.cz);
 	rdb_free(s.in);
 	rdb_free(s.out);
 	return rc;
@@ -547,7 +547,7 @@ rdb_rc kv_value_len(pager_txn *t, const void *key, size_t klen,
 static rdb_rc unzstd_stream(kv_rec *r, pager_txn *t, unsigned char *in,
 			    unsigned char *out, kv_writer write, void *arg)
 {
-	ZSTD_DCtx *dz = ZSTD_createDCtx();
+	ZSTD_DCtx *dz = kv_dz_new();
 	ZSTD_inBuffer ib = { in, 0, 0 };
 	uint64_t produced = 0;
 	size_t got, ret = 1;
@@ -586,7 +586,7 @@ static rdb_rc unzstd_stream(kv_rec *r, pager_txn *t, unsigned char *in,
 		    (ret == 0 || ob.pos < ob.size))
 			break;
 	}
-	ZSTD_freeDCtx(dz);
+	kv_dz_free(dz);
 	if (rc == RDB_OK && (ret != 0 || produced != r->raw ||
 			     ib.pos != ib.size || r->left != 0))
 		rc = RDB_CORRUPT;
@@ -677,7 +677,7 @@ static rdb_rc read_into(pager_txn *t, kv_ctx *cx, const kv_loc *loc,
 	    (rc = kv_rec_read(&r, src, (size_t)r.stored, &got)) != RDB_OK ||
 	    (rc = kv_rec_close(&r, loc, key, klen)) != RDB_OK)
 		return rc;
-	if (cx->dz == NULL && (cx->dz = ZSTD_createDCtx()) == NULL)
+	if (cx->dz == NULL && (cx->dz = kv_dz_new()) == NULL)
 		return nomem(t);
 	d = ZSTD_decompressDCtx(cx->dz, dst, (size_t)loc->raw, src, got);
 	if (ZSTD_isError(d) || d != loc->raw)

@@ -82,9 +82,14 @@ typedef struct kv_meta {
  * which must shrink by 1/16 for the rest to be compressed. */
 #define KV_SAMPLE 4096u
 
-/* A new ZSTD_CCtx with the store's parameters (free with ZSTD_freeCCtx),
+/* A ZSTD_CCtx with the store's parameters (give it back with kv_cz_free()),
  * or NULL without memory. */
 void *kv_cz_new(void);
+/* Give back a context of kv_cz_new() (NULL-safe); the same pair for
+ * decompression contexts (ZSTD_DCtx).  Contexts are pooled (zip.c). */
+void kv_cz_free(void *cz);
+void *kv_dz_new(void);
+void kv_dz_free(void *dz);
 /* Bytes kv_zip() may write for a value of vlen bytes. */
 size_t kv_zip_bound(size_t vlen);
 /* The stored form of val into buf (cap >= kv_zip_bound(vlen)) with cz:
