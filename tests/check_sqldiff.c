@@ -181,6 +181,12 @@ static void gen_create_table(gen *g, int ti, sbuf *b)
 	}
 	if (t->n_cols > 2 && chance(g, 20))
 		gen_unique_cons(g, t, b);
+	if (chance(g, 20)) {
+		int c = rnd(g, t->n_cols);
+
+		sb_add(b, ", CHECK (c%d IS NULL OR c%d <> %s)", c, c,
+		       value_of_type(g, t->cols[c].type));
+	}
 	sb_add(b, ") STRICT");
 }
 

@@ -326,6 +326,7 @@ typedef struct sql_column_def {
 	sql_expr *default_value;  /* NULL if none */
 	const char *collation;    /* NULL if none */
 	sql_expr_list checks;
+	const char **check_names; /* per check: CONSTRAINT name, or NULL */
 	sql_fk *references;       /* NULL if none */
 	sql_pos pos;
 } sql_column_def;

@@ -45,6 +45,16 @@ rdb_rc trig_compile(binder *b, sql_prog *p, sql_trigger_event ev);
 /* trigger.c: would a trigger being compiled (b->active) fire for p's
  * event ev?  (It is left out: a trigger never fires itself.) */
 int trig_suppressed(binder *b, const sql_prog *p, sql_trigger_event ev);
+/* check.c: compile the CHECK constraints of p->tb into p->chk (NULL
+ * when it has none). */
+rdb_rc chk_compile(binder *b, sql_prog *p);
+/* check.c: CREATE TABLE: bind ct's CHECK constraints over a row of def
+ * (its name and columns) to report what they may not use. */
+rdb_rc chk_validate(binder *b, const tbl_table *def,
+		    const sql_create_table *ct);
+/* ctas.c: CREATE TABLE ... AS SELECT (p->q the bound select), against
+ * the catalog s as it is in p->t (ddl_run). */
+rdb_rc ddl_create_as(sql_prog *p, tbl_schema *s);
 /* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */
 rdb_rc view_ddl_run(sql_prog *p, tbl_schema *s);
 

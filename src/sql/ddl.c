@@ -81,8 +81,6 @@ static rdb_rc column_def(ddl *d, const sql_column_def *cd, int i)
 		return rc;
 	c->notnull = cd->not_null != 0;
 	c->unique = cd->unique != 0;
-	if (cd->checks.n > 0)
-		return unsupported(d->p, "CHECK constraints are");
 	if (cd->collation != NULL && strcasecmp(cd->collation, "BINARY") != 0)
 		return unsupported(d->p, "collations other than BINARY are");
 	if (cd->primary_key) {
@@ -146,7 +144,7 @@ static rdb_rc table_cons(ddl *d, const sql_table_cons *tc)
 
 	switch (tc->kind) {
 	case SQL_TC_CHECK:
-		return unsupported(d->p, "CHECK constraints are");
+		return RDB_OK;     /* chk_validate(), once columns are known */
 	case SQL_TC_FOREIGN_KEY:
 		return RDB_OK;     /* parsed and not enforced, as SQLite */
 	case SQL_TC_PRIMARY_KEY:
@@ -177,6 +175,18 @@ static rdb_rc table_cons(ddl *d, const sql_table_cons *tc)
 	return RDB_OK;
 }
 
+/* The CHECK constraints may use the table's columns only: bound over a
+ * row of the definition, then forgotten (each write binds them again). */
+static rdb_rc validate_checks(ddl *d)
+{
+	binder b = { .ast = d->p->ast, .s = d->s, .err = d->p->cx.err };
+	rdb_rc rc;
+
+	rc = chk_validate(&b, &d->def, &d->p->ast->u.create_table);
+	query_free_all(b.all, b.nall);
+	return rc;
+}
+
 static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 {
 	sql_create_table *ct = &p->ast->u.create_table;
@@ -188,7 +198,7 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 	if (tbl_schema_table(s, ct->name) != NULL && ct->if_not_exists)
 		return RDB_OK;
 	if (ct->as_select != NULL)
-		return unsupported(p, "CREATE TABLE ... AS SELECT is");
+		return ddl_create_as(p, s);
 	if (ct->temp)
 		return unsupported(p, "TEMP tables are");
 	memset(&d, 0, sizeof(d));
@@ -212,8 +222,10 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 		d.def.cols = d.cols;
 		d.def.pk = d.pk;
 		d.def.idx = d.uniq;
-		rc = tbl_create_table(p->t, s, &d.def);
+		rc = validate_checks(&d);
 	}
+	if (rc == RDB_OK)
+		rc = tbl_create_table(p->t, s, &d.def);
 	for (i = 0; d.dflt != NULL && i < ct->n_cols; i++)
 		sql_value_free(&d.dflt[i]);
 	rdb_free(d.dflt);

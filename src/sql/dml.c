@@ -103,6 +103,8 @@ rdb_rc dml_bind_insert(binder *b, sql_prog *p)
 		p->ins_map[k] = i;
 	}
 	p->nins = n;
+	if ((rc = chk_compile(b, p)) != RDB_OK)
+		return rc;
 	if (in->select == NULL)
 		return trig_compile(b, p, SQL_TRIG_INSERT);
 	if ((rc = bind_select(b, in->select, b->frame, &p->q)) != RDB_OK)
@@ -145,6 +147,8 @@ rdb_rc dml_bind_update(binder *b, sql_prog *p)
 			return rc;
 	}
 	p->nins = u->n_sets;
+	if ((rc = chk_compile(b, p)) != RDB_OK)
+		return rc;
 	return trig_compile(b, p, SQL_TRIG_UPDATE);
 }
 
@@ -420,6 +424,7 @@ rdb_rc dml_run(sql_prog *p)
 {
 	if (p->vq != NULL)
 		return vdml_run(p);
+	tbl_ctx_check(p->tcx, p->chk != NULL ? chk_row : NULL, p);
 	switch (p->op) {
 	case OP_INSERT: return run_insert(p);
 	case OP_UPDATE: return run_update(p);

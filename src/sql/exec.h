@@ -261,6 +261,7 @@ typedef enum prog_op {
 } prog_op;
 
 typedef struct trig_prog trig_prog;   /* trigger.c */
+typedef struct chk_prog chk_prog;   /* check.c */
 
 struct sql_prog {
 	prog_op op;
@@ -274,6 +275,7 @@ struct sql_prog {
 	sql_stmt **trees;         /* owned: parse trees of the views used */
 	int ntrees;
 	trig_prog *trig;          /* owned: triggers of tb it fires, or NULL */
+	chk_prog *chk;            /* owned: CHECK constraints of tb, or NULL */
 	int raise_ignore;         /* RAISE(IGNORE) ended the last eval */
 	const tbl_table *tb;      /* INSERT/UPDATE/DELETE target (NULL for
 				     a view) */
@@ -330,5 +332,9 @@ rdb_rc trig_fire(sql_prog *p, int time, const tbl_value *nrow,
 int trig_any(const sql_prog *p);          /* p fires any trigger */
 void trig_free(trig_prog *tp);            /* NULL-safe */
 rdb_rc trig_raise(sql_prog *p, const sql_expr *e);   /* RAISE(...) */
+/* check.c: judge the CHECK constraints of p->tb on a row being written
+ * (a tbl_check_fn; arg is the sql_prog), and free them (NULL-safe). */
+rdb_rc chk_row(void *arg, const tbl_table *tb, const tbl_value *row);
+void chk_free(chk_prog *c);
 
 #endif /* RDB_SQL_EXEC_H */

@@ -156,10 +156,14 @@ static rdb_rc references(parser *p, sql_fk **out)
 	return RDB_OK;
 }
 
-static rdb_rc column_constraint(parser *p, sql_column_def *col)
+/* One column constraint; name is its CONSTRAINT name or NULL (kept for
+ * CHECK, whose failure message names it). */
+static rdb_rc column_constraint(parser *p, sql_column_def *col,
+				const char *name)
 {
 	sql_expr **check = NULL;
-	int cap;
+	const char **cname = NULL;
+	int cap, nn, ncap;
 	rdb_rc rc = RDB_OK;
 
 	switch (p->tok.type) {
@@ -191,12 +195,15 @@ static rdb_rc column_constraint(parser *p, sql_column_def *col)
 		return on_conflict(p, &col->unique_conflict);
 	case TK_CHECK:
 		p_advance(p);
-		cap = col->checks.n;
+		cap = nn = ncap = col->checks.n;
 		if ((rc = p_expect(p, TK_LP)) != RDB_OK ||
 		    (rc = p_push(p, (void **)&col->checks.items, &col->checks.n,
 				 &cap, sizeof(*check), (void **)&check)) != RDB_OK ||
+		    (rc = p_push(p, (void **)&col->check_names, &nn, &ncap,
+				 sizeof(*cname), (void **)&cname)) != RDB_OK ||
 		    (rc = parse_expr(p, check)) != RDB_OK)
 			return rc;
+		*cname = name;
 		return p_expect(p, TK_RP);
 	case TK_DEFAULT:
 		p_advance(p);
@@ -216,7 +223,7 @@ static rdb_rc column_constraint(parser *p, sql_column_def *col)
  * capacity is recomputed from n: a power of two >= 4, or n itself. */
 static rdb_rc column_def(parser *p, sql_column_def *col)
 {
-	const char *ignored;
+	const char *name;
 	rdb_rc rc;
 
 	col->pos = p_pos(p, &p->tok);
@@ -225,17 +232,20 @@ static rdb_rc column_def(parser *p, sql_column_def *col)
 	if (p_is_name(p->tok.type) &&
 	    (rc = parse_typename(p, &col->type)) != RDB_OK)
 		return rc;
+	/* A CONSTRAINT name stays for the column's later constraints until
+	 * the next one (SQLite's rule; only CHECK messages show it). */
+	name = NULL;
 	for (;;) {
 		switch (p->tok.type) {
 		case TK_CONSTRAINT:
 			p_advance(p);
-			if ((rc = p_name(p, &ignored)) != RDB_OK)
+			if ((rc = p_name(p, &name)) != RDB_OK)
 				return rc;
 			/* fall through */
 		case TK_PRIMARY: case TK_NOT: case TK_NULL: case TK_UNIQUE:
 		case TK_CHECK: case TK_DEFAULT: case TK_COLLATE:
 		case TK_REFERENCES:
-			if ((rc = column_constraint(p, col)) != RDB_OK)
+			if ((rc = column_constraint(p, col, name)) != RDB_OK)
 				return rc;
 			break;
 		default:

@@ -29,6 +29,7 @@ void prog_free(sql_prog *p)
 	query_free_all(p->queries, p->nqueries);
 	bind_free_trees(p->trees, p->ntrees);
 	trig_free(p->trig);
+	chk_free(p->chk);
 	rdb_free(p->ins_map);
 	rdb_free(p->outt);
 	mrows_free(&p->result);
@@ -56,7 +57,12 @@ static rdb_rc bind_stmt(binder *b, sql_prog *p)
 	case SQL_DELETE:
 		p->op = OP_DELETE;
 		return dml_bind_delete(b, p);
-	case SQL_CREATE_TABLE: case SQL_CREATE_INDEX: case SQL_DROP:
+	case SQL_CREATE_TABLE:
+		p->op = OP_DDL;
+		return a->u.create_table.as_select == NULL ? RDB_OK
+			: bind_select(b, a->u.create_table.as_select, NULL,
+				      &p->q);
+	case SQL_CREATE_INDEX: case SQL_DROP:
 	case SQL_CREATE_VIEW: case SQL_CREATE_TRIGGER: case SQL_REINDEX:
 		p->op = OP_DDL;
 		return RDB_OK;

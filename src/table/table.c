@@ -25,12 +25,37 @@ struct tbl_ctx {
 	rdb_buf vkey, vval, vscr, vixk;   /* a row being deleted */
 	rdb_buf hits;             /* keys of conflicting rows: u32 + bytes */
 	rdb_buf tmp;
+	tbl_check_fn check;       /* tbl_ctx_check(), or NULL */
+	void *check_arg;
 };
 
 rdb_rc tbl_ctx_new(tbl_ctx **out)
 {
 	*out = rdb_calloc(1, sizeof(tbl_ctx));
 	return *out != NULL ? RDB_OK : RDB_NOMEM;
+}
+
+void tbl_ctx_check(tbl_ctx *cx, tbl_check_fn fn, void *arg)
+{
+	cx->check = fn;
+	cx->check_arg = arg;
+}
+
+/* The caller's row check, if any; a failure under IGNORE skips the row. */
+static rdb_rc row_check(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
+			const tbl_value *row, tbl_conflict on, int *skip)
+{
+	rdb_rc rc;
+
+	if (cx->check == NULL)
+		return RDB_OK;
+	rc = cx->check(cx->check_arg, tb, row);
+	if (rc == RDB_CONSTRAINT && on == TBL_IGNORE) {
+		rdb_err_clear(pager_txn_err(t));
+		*skip = 1;
+		return RDB_OK;
+	}
+	return rc;
 }
 
 /* The buffers of cx, freed in turn by tbl_ctx_free(). */
@@ -499,6 +524,8 @@ rdb_rc tbl_insert(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	if (rc == RDB_OK && !skip)
 		rc = assign_id(t, cx, tb, row);
 	if (rc == RDB_OK && !skip)
+		rc = row_check(t, cx, tb, row, on, &skip);
+	if (rc == RDB_OK && !skip)
 		rc = encode_row(t, cx, tb, row);
 	if (rc == RDB_OK && !skip)
 		rc = conflicts(t, cx, tb, row, NULL, on, &skip);
@@ -591,6 +618,8 @@ rdb_rc tbl_update(pager_txn *t, tbl_ctx *cx, const tbl_table *tb,
 	if (tb->npk == 0 && new_row[tb->ncols].cls == TBL_NULL)
 		new_row[tb->ncols] = cx->row[tb->ncols];
 	rc = coerce(t, cx, tb, new_row, on, 0, &skip);
+	if (rc == RDB_OK && !skip)
+		rc = row_check(t, cx, tb, new_row, on, &skip);
 	if (rc == RDB_OK && !skip)
 		rc = encode_row(t, cx, tb, new_row);
 	if (rc == RDB_OK && !skip)

@@ -278,6 +278,15 @@ void tbl_set_build_budget(size_t bytes);
 typedef struct tbl_ctx tbl_ctx;          /* opaque */
 rdb_rc tbl_ctx_new(tbl_ctx **out);
 void tbl_ctx_free(tbl_ctx *cx);                      /* NULL-safe */
+/* A row check (CHECK constraints, judged by the caller): called by
+ * tbl_insert and tbl_update once the new row is coerced and has its
+ * rowid, before uniqueness is probed and before anything is written.  It
+ * returns RDB_OK to go on, RDB_CONSTRAINT with a message (IGNORE then
+ * skips the row; ABORT and REPLACE fail the call) or another error.
+ * fn NULL removes it; arg is borrowed. */
+typedef rdb_rc (*tbl_check_fn)(void *arg, const tbl_table *tb,
+			       const tbl_value *row);
+void tbl_ctx_check(tbl_ctx *cx, tbl_check_fn fn, void *arg);
 
 typedef enum tbl_conflict {
 	TBL_ABORT = 0,            /* a conflict is RDB_CONSTRAINT */
