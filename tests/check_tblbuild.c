@@ -3,7 +3,8 @@
  * entries and bulk-load them: exact indexes (tbl_check through the page
  * census) in one run and in many (a small build budget), unique
  * violations and over-long entries creating nothing, and allocation
- * failures at every allocation of a build changing nothing.
+ * failures at every allocation of a build changing nothing, room left in
+ * a built index's leaves for later inserts.
  * Contract under test: src/table/table.h (tbl_create_index, tbl_reindex,
  * tbl_set_build_budget).
  */
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "table/table.h"
+#include "btree/btree.h"
 #include "mem.h"
 #include "tbl_util.h"
 #include "test_util.h"
@@ -191,6 +193,66 @@ START_TEST(test_tblbuild_too_long_entry_creates_nothing)
 }
 END_TEST
 
+/* Shape of the tree of index name (verified) in the open transaction. */
+static bt_stats index_stats(const char *name)
+{
+	const tbl_index *ix = tbl_schema_index(D.s, name, NULL);
+	bt_stats st;
+
+	ck_assert_ptr_nonnull(ix);
+	OK(bt_verify(D.t, ix->root, NULL, &st));
+	return st;
+}
+
+/* A built index leaves room in its leaves (README "Index builds"): 1%
+ * more rows inserted at random places split almost none of them (packed
+ * leaves split at most of them), and the index stays exact under later
+ * inserts and deletes. */
+START_TEST(test_tblbuild_index_leaves_keep_room_for_inserts)
+{
+	long rows = tu_scaled(20000, 4000), extra = rows / 100, i;
+	uint64_t rng = tu_seed();
+	const tbl_table *tb;
+	tbl_value row[4];
+	char name[64];
+	bt_stats a, b;
+	rdb_rc rc;
+
+	tu_seed_note("tblbuild room", rng);
+	tdb_close(&D);
+	tdb_open(&D, 4096, 0);
+	fill_table(rows, 1, rng);
+	OK(tdb_begin(&D, 1));
+	OK(make_index("t_name", 0, 1, 0, 1));
+	tdb_refresh(&D);
+	tb = tdb_table(&D, "t");
+	a = index_stats("t_name");
+	ck_assert_msg(a.leaf_fill > 0.80 && a.leaf_fill < 0.905,
+		      "leaf fill %.3f after the build", a.leaf_fill);
+	for (i = 0; i < extra; i++) {
+		snprintf(name, sizeof(name), "name-%08llx-x%ld",
+			 (unsigned long long)(tu_rand(&rng) >> 32), i);
+		row[0] = tv_int(rows * 3 + i);
+		row[1] = tv_text(name);
+		row[2] = tv_null();
+		row[3] = tv_int(i);
+		OK(tbl_insert(D.t, D.cx, tb, row, TBL_ABORT, NULL));
+	}
+	b = index_stats("t_name");
+	ck_assert_msg(b.leaves <= a.leaves + a.leaves / 50, "%ld inserts "
+		      "took the index from %u to %u leaves", extra, a.leaves,
+		      b.leaves);
+	for (i = 0; i < rows / 4; i++) {
+		row[0] = tv_int((int64_t)tu_rand_below(&rng, (uint64_t)rows) *
+				3 - 1000);
+		rc = tbl_delete(D.t, D.cx, tb, row);
+		ck_assert_msg(rc == RDB_OK || rc == RDB_NOTFOUND, "rc %d", rc);
+	}
+	OK(tdb_commit(&D));
+	census();
+}
+END_TEST
+
 /* A failed allocation anywhere in CREATE INDEX or REINDEX: RDB_NOMEM,
  * and after rollback the database is as before. */
 START_TEST(test_tblbuild_nomem_at_every_allocation_changes_nothing)
@@ -251,6 +313,7 @@ Suite *tblbuild_suite(void)
 		test_tblbuild_unique_violation_creates_nothing, 0, 3);
 	tcase_add_loop_test(tc, test_tblbuild_too_long_entry_creates_nothing,
 			    0, 3);
+	tcase_add_test(tc, test_tblbuild_index_leaves_keep_room_for_inserts);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_set_timeout(tc, 600);

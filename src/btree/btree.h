@@ -114,8 +114,10 @@ rdb_rc bt_cursor_put(bt_cursor *c, const void *key, size_t klen,
  * written once, inner nodes are filled up to one largest cell short of
  * full, and the top node lands in the root page.  Much faster than
  * bt_insert() per key, and the leaves come out as full as asked (random
- * inserts leave them about 70% full).  Between bt_load_begin() and the
- * end, the tree must not be used by other calls. */
+ * inserts leave them about 70-80% full; at 100% nearly every later insert
+ * splits a leaf, so leave room in a tree that will take inserts).
+ * Between bt_load_begin() and the end, the tree must not be used by other
+ * calls. */
 typedef struct bt_loader bt_loader;   /* opaque */
 
 /* Start loading the empty tree root (a tree with keys is RDB_MISUSE);

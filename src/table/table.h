@@ -265,7 +265,7 @@ rdb_rc tbl_reindex(pager_txn *t, const tbl_schema *s, const char *name);
 /* Index builds (CREATE INDEX, REINDEX, UNIQUE constraints added to a
  * table with rows) sort their entries in memory in runs of at most this
  * many bytes of entries (default 256 MiB, restored by 0); the first run is
- * bulk-loaded with full leaves, later ones are inserted in key order.
+ * bulk-loaded with leaves 90% full, later ones are inserted in key order.
  * Process-wide; for tests and memory-tight embedders. */
 void tbl_set_build_budget(size_t bytes);
 
