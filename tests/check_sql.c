@@ -371,6 +371,86 @@ START_TEST(test_sql_prepared_statement_binds_and_resets)
 }
 END_TEST
 
+/* Text of row i: length from a cycle that shrinks after long ones (one
+ * of 10,000 bytes, on overflow pages), letters from i. */
+static size_t text_len(int i)
+{
+	static const size_t lens[] = { 0, 1, 300, 2, 10000, 5, 3000, 17 };
+
+	return lens[i % 8];
+}
+
+static void text_of(int i, char *buf)
+{
+	size_t j, n = text_len(i);
+
+	for (j = 0; j < n; j++)
+		buf[j] = (char)('a' + (i + (int)j) % 26);
+	buf[n] = '\0';
+}
+
+/* Read every row (ascending or descending) and check each text column
+ * and its rendered key against the expected values: terminated, the
+ * length rdb_column_bytes gives, the same on a second call. */
+static void check_texts(const char *sql, int n, int desc)
+{
+	static char want[10001];
+	char num[32];
+	const char *got;
+	rdb_stmt *st;
+	int i, k;
+
+	ck_assert_int_eq(rdb_prepare(db, sql, -1, &st, NULL), RDB_OK);
+	for (k = 0; k < n; k++) {
+		i = desc ? n - 1 - k : k;
+		ck_assert_int_eq(rdb_step(st), RDB_ROW);
+		text_of(i, want);
+		got = (const char *)rdb_column_text(st, 1);
+		ck_assert_ptr_nonnull(got);
+		ck_assert_str_eq(got, want);
+		ck_assert_int_eq(rdb_column_bytes(st, 1), (int)strlen(want));
+		ck_assert_ptr_eq(rdb_column_text(st, 1), got);
+		snprintf(num, sizeof(num), "%d", i);
+		ck_assert_str_eq((const char *)rdb_column_text(st, 0), num);
+		ck_assert_int_eq(rdb_column_bytes(st, 0), (int)strlen(num));
+	}
+	ck_assert_int_eq(rdb_step(st), RDB_DONE);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+}
+
+/* Column text comes back whole and NUL-terminated for every row, long
+ * (overflow) and short ones mixed, whether the scan reads its rows from
+ * a read transaction's pinned pages or copies them in a write
+ * transaction, in either direction. */
+START_TEST(test_sql_column_text_is_whole_and_terminated_on_every_row)
+{
+	static char buf[10001];
+	rdb_stmt *st;
+	int i, n = 400;
+
+	ok("CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT)");
+	ok("BEGIN");
+	ck_assert_int_eq(rdb_prepare(db, "INSERT INTO t VALUES (?1, ?2)", -1,
+				     &st, NULL), RDB_OK);
+	for (i = 0; i < n; i++) {
+		text_of(i, buf);
+		ck_assert_int_eq(rdb_bind_int64(st, 1, i), RDB_OK);
+		ck_assert_int_eq(rdb_bind_text(st, 2, buf, -1), RDB_OK);
+		ck_assert_int_eq(rdb_step(st), RDB_DONE);
+		ck_assert_int_eq(rdb_reset(st), RDB_OK);
+	}
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	ok("COMMIT");
+	check_texts("SELECT id, s FROM t", n, 0);
+	check_texts("SELECT id, s FROM t ORDER BY id DESC", n, 1);
+	check_texts("SELECT id, s FROM t WHERE id BETWEEN 0 AND 399", n, 0);
+	ok("BEGIN");
+	check_texts("SELECT id, s FROM t", n, 0);
+	check_texts("SELECT id, s FROM t ORDER BY id DESC", n, 1);
+	ok("COMMIT");
+}
+END_TEST
+
 START_TEST(test_sql_close_with_open_statement_is_misuse)
 {
 	rdb_stmt *st;
@@ -498,6 +578,8 @@ Suite *sql_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sql_prepared_statement_binds_and_resets);
 	tcase_add_test(tc, test_sql_close_with_open_statement_is_misuse);
+	tcase_add_test(tc,
+		test_sql_column_text_is_whole_and_terminated_on_every_row);
 	tcase_add_test(tc, test_sql_schema_change_recompiles_statement);
 	tcase_add_test(tc, test_sql_memory_database_works);
 	tcase_add_test(tc, test_sql_stats_and_page_pragmas_agree);

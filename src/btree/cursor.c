@@ -303,12 +303,32 @@ static rdb_rc refind(bt_cursor *c, int dir, int *moved)
 	return rc;
 }
 
+/* Read transactions: the next cell of the pinned leaf, if it has one
+ * (RDB_NOTFOUND: none, nothing changed). */
+static rdb_rc step_in_leaf(bt_cursor *c, int dir)
+{
+	const unsigned char *d = pager_data(c->pg);
+	uint32_t i = c->idx + (uint32_t)dir;
+	rdb_rc rc;
+
+	if (dir > 0 ? i >= nd_n(d) : c->idx == 0 || i >= nd_n(d))
+		return RDB_NOTFOUND;
+	c->idx = i;
+	c->ov.pgno = 0;
+	rc = nd_cell(d, c->ps, c->pgno, i, &c->cell, c->err);
+	if (rc != RDB_OK)
+		unposition(c);
+	return rc;
+}
+
 static rdb_rc step(bt_cursor *c, int dir)
 {
 	pager_page *pg;
 	int moved;
 	rdb_rc rc;
 
+	if (c->pg != NULL && (rc = step_in_leaf(c, dir)) != RDB_NOTFOUND)
+		return rc;
 	if (!c->valid)
 		return rdb_err_set(c->err, RDB_MISUSE,
 				   "cursor is not on a key");
@@ -370,6 +390,11 @@ rdb_rc bt_key(bt_cursor *c, const void **key, size_t *klen)
 	bt_cell cell;
 	rdb_rc rc;
 
+	if (c->pg != NULL) {      /* read transaction: pinned, parsed */
+		*key = c->cell.key;
+		*klen = c->cell.klen;
+		return RDB_OK;
+	}
 	if (c->write && c->valid && !stale(c)) {
 		*key = c->key;
 		*klen = c->klen;
@@ -405,9 +430,14 @@ rdb_rc bt_value(bt_cursor *c, const void **val, size_t *vlen)
 {
 	pager_page *pg;
 	bt_cell cell;
-	rdb_rc rc = current(c, &pg, &cell);
+	rdb_rc rc;
 
-	if (rc != RDB_OK)
+	if (c->pg != NULL && c->cell.ovfl == 0) {   /* as in bt_key */
+		*val = c->cell.val;
+		*vlen = c->cell.vlen;
+		return RDB_OK;
+	}
+	if ((rc = current(c, &pg, &cell)) != RDB_OK)
 		return rc;
 	*vlen = cell.vlen;
 	if (!c->write && cell.ovfl == 0) {

@@ -107,6 +107,16 @@ const char *sql_column_text(sql_prep *st, int i, size_t *n)
 		*n = b->n;
 		return (const char *)b->p;
 	}
+	if (v->cls == TBL_TEXT && v->n < b->cap) {
+		/* The common case, once per row and column: no growth. */
+		if (v->n > 0)
+			memcpy(b->p, v->p, v->n);
+		b->p[v->n] = '\0';
+		b->n = v->n;
+		st->text_gen[i] = st->gen;
+		*n = b->n;
+		return (const char *)b->p;
+	}
 	rdb_buf_reset(b);
 	if (v->cls == TBL_INT || v->cls == TBL_REAL) {
 		len = v->cls == TBL_INT ? sql_render_int(v->i, num)

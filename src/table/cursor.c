@@ -19,12 +19,21 @@ struct tbl_cursor {
 	int sys;                  /* system table id, or -1 */
 	bt_cursor *bc;            /* owned; NULL: nothing to scan */
 	tbl_layout l;             /* the key's components */
+	tbl_layout rl;            /* the table key's (rows) */
 	unsigned char pre[2];     /* key prefix of a system table's rows */
 	size_t npre;
 	rdb_buf lo;               /* keys >= lo ... */
 	rdb_buf hi;               /* ... and < hi (if has_hi) */
 	int has_hi, empty, reverse, state;
-	rdb_buf key, val;         /* the current entry, copied */
+	int copy;                 /* write transaction: entries are copied */
+	rdb_buf key, val;         /* copies of the current entry (copy) */
+	const unsigned char *kp;  /* the current key: borrowed from bc (read
+				     transactions) or key.p */
+	size_t kn;
+	const unsigned char *vp;  /* its row value, once have_val: borrowed
+				     from bc or val.p */
+	size_t vn;
+	int have_val;
 	rdb_buf scratch, scratch2, scratch3;
 	tbl_value *row;           /* owned: tbl_nvals values */
 	tbl_value ent[TBL_MAX_COMPS];
@@ -57,7 +66,9 @@ rdb_rc tbl_cursor_open(pager_txn *t, const tbl_table *tb,
 	c->tb = tb;
 	c->ix = ix;
 	c->sys = tbl_sys_id(tb);
+	c->copy = pager_txn_is_write(t);
 	tbl_layout_of(tb, ix, &c->l);
+	tbl_layout_of(tb, NULL, &c->rl);
 	c->row = rdb_calloc((size_t)tbl_nvals(tb), sizeof(tbl_value));
 	if (c->row == NULL) {
 		tbl_cursor_close(c);
@@ -188,25 +199,41 @@ static rdb_rc seek_start(tbl_cursor *c)
 	return rc;
 }
 
-/* Copy the current entry (key, and for the rows of a table its value). */
+/* Take the current entry.  A read transaction's snapshot never changes
+ * and the B+ tree cursor keeps its leaf pinned until it moves, so the key
+ * (and the row value, read when the row is) is borrowed from it.  In a
+ * write transaction the tree may change before the row is read (through
+ * this statement or another): the key and, for a table's rows, the value
+ * are copied now. */
 static rdb_rc take(tbl_cursor *c, const void *k, size_t kn)
 {
 	const void *v;
 	size_t vn;
 	rdb_rc rc;
 
+	c->have_row = c->have_ent = c->have_val = 0;
+	if (!c->copy) {
+		c->kp = k;
+		c->kn = kn;
+		return RDB_OK;
+	}
 	rdb_buf_reset(&c->key);
 	if (rdb_buf_append(&c->key, k, kn) != RDB_OK)
 		return tbl_nomem(c->t);
-	c->have_row = c->have_ent = 0;
+	c->kp = c->key.p;
+	c->kn = c->key.n;
 	if (c->ix != NULL || c->sys >= 0)
 		return RDB_OK;
 	rc = bt_value(c->bc, &v, &vn);
 	if (rc != RDB_OK)
 		return rc;
 	rdb_buf_reset(&c->val);
-	return rdb_buf_append(&c->val, v, vn) == RDB_OK ? RDB_OK
-							: tbl_nomem(c->t);
+	if (rdb_buf_append(&c->val, v, vn) != RDB_OK)
+		return tbl_nomem(c->t);
+	c->vp = c->val.p;
+	c->vn = c->val.n;
+	c->have_val = 1;
+	return RDB_OK;
 }
 
 rdb_rc tbl_cursor_next(tbl_cursor *c)
@@ -253,12 +280,12 @@ static rdb_rc kv_value(tbl_cursor *c)
 	rdb_rc rc;
 
 	rdb_buf_reset(&c->val);
-	rc = kv_get_into(c->t, &c->kcx, c->key.p, c->key.n, c->val.p,
-			 c->val.cap, &vn);
+	rc = kv_get_into(c->t, &c->kcx, c->kp, c->kn, c->val.p, c->val.cap,
+			 &vn);
 	if (rc == RDB_RANGE) {
 		if (rdb_buf_reserve(&c->val, vn) != RDB_OK)
 			return tbl_nomem(c->t);
-		rc = kv_get_into(c->t, &c->kcx, c->key.p, c->key.n, c->val.p,
+		rc = kv_get_into(c->t, &c->kcx, c->kp, c->kn, c->val.p,
 				 c->val.cap, &vn);
 	}
 	if (rc == RDB_NOTFOUND)
@@ -274,12 +301,12 @@ static rdb_rc ix_lookup(tbl_cursor *c, const void **k, size_t *kn)
 	size_t used = 0, vn = 0;
 	rdb_rc rc;
 
-	rc = tbl_key_decode(c->key.p, c->key.n, c->l.nix, c->l.type,
-			    c->l.desc, tmp, &c->scratch3, &used);
+	rc = tbl_key_decode(c->kp, c->kn, c->l.nix, c->l.type, c->l.desc, tmp,
+			    &c->scratch3, &used);
 	if (rc != RDB_OK)
 		return rc == RDB_CORRUPT ? corrupt(c, "malformed entry") : rc;
-	*k = c->key.p + used;
-	*kn = c->key.n - used;
+	*k = c->kp + used;
+	*kn = c->kn - used;
 	rdb_buf_reset(&c->val);
 	rc = bt_get_buf(c->t, c->tb->root, *k, *kn, c->val.p, c->val.cap,
 			&vn);
@@ -295,11 +322,33 @@ static rdb_rc ix_lookup(tbl_cursor *c, const void **k, size_t *kn)
 	return rc;
 }
 
+/* The current row's table key into *k, *kn and its stored value into
+ * c->vp, c->vn (for an index, the row the entry names). */
+static rdb_rc row_value(tbl_cursor *c, const void **k, size_t *kn)
+{
+	const void *v = NULL;
+	rdb_rc rc;
+
+	*k = c->kp + c->npre;
+	*kn = c->kn - c->npre;
+	if (c->have_val)
+		return RDB_OK;
+	if (c->ix == NULL && c->sys < 0) {
+		rc = bt_value(c->bc, &v, &c->vn);
+		c->vp = v;
+		return rc;
+	}
+	rc = c->ix != NULL ? ix_lookup(c, k, kn) : kv_value(c);
+	c->vp = c->val.p;
+	c->vn = c->val.n;
+	return rc;
+}
+
 rdb_rc tbl_cursor_row(tbl_cursor *c, const tbl_value **row)
 {
-	const void *k = NULL;
-	size_t kn = 0;
-	rdb_rc rc = RDB_OK;
+	const void *k;
+	size_t kn;
+	rdb_rc rc;
 
 	assert(c != NULL && row != NULL);
 	*row = NULL;
@@ -307,15 +356,10 @@ rdb_rc tbl_cursor_row(tbl_cursor *c, const tbl_value **row)
 		return rdb_err_set(pager_txn_err(c->t), RDB_MISUSE,
 				   "cursor is not on a row");
 	if (!c->have_row) {
-		k = c->key.p + c->npre;
-		kn = c->key.n - c->npre;
-		if (c->ix != NULL)
-			rc = ix_lookup(c, &k, &kn);
-		else if (c->sys >= 0)
-			rc = kv_value(c);
+		rc = row_value(c, &k, &kn);
 		if (rc == RDB_OK)
-			rc = tbl_row_load(c->tb, k, kn, c->val.p, c->val.n,
-					  c->row, &c->scratch);
+			rc = tbl_row_load_l(c->tb, &c->rl, k, kn, c->vp,
+					    c->vn, c->row, &c->scratch);
 		if (rc == RDB_CORRUPT)
 			return corrupt(c, "malformed row");
 		if (rc != RDB_OK)
@@ -339,9 +383,9 @@ rdb_rc tbl_cursor_entry(tbl_cursor *c, const tbl_value **vals, int *n)
 				   c->ix == NULL ? "not an index cursor"
 						 : "cursor is not on a row");
 	if (!c->have_ent) {
-		rc = tbl_key_decode(c->key.p, c->key.n, c->l.n, c->l.type,
+		rc = tbl_key_decode(c->kp, c->kn, c->l.n, c->l.type,
 				    c->l.desc, c->ent, &c->scratch2, &used);
-		if (rc == RDB_OK && used != c->key.n)
+		if (rc == RDB_OK && used != c->kn)
 			rc = RDB_CORRUPT;
 		if (rc == RDB_CORRUPT)
 			return corrupt(c, "malformed entry");

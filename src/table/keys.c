@@ -52,21 +52,29 @@ rdb_rc tbl_row_load(const tbl_table *tb, const void *key, size_t klen,
 		    const void *val, size_t vlen, tbl_value *row,
 		    rdb_buf *scratch)
 {
-	tbl_value kv[TBL_MAX_COMPS];
 	tbl_layout l;
+
+	tbl_layout_of(tb, NULL, &l);
+	return tbl_row_load_l(tb, &l, key, klen, val, vlen, row, scratch);
+}
+
+rdb_rc tbl_row_load_l(const tbl_table *tb, const tbl_layout *l,
+		      const void *key, size_t klen, const void *val,
+		      size_t vlen, tbl_value *row, rdb_buf *scratch)
+{
+	tbl_value kv[TBL_MAX_COMPS];
 	size_t used = 0;
 	rdb_rc rc;
 	int i;
 
-	tbl_layout_of(tb, NULL, &l);
-	rc = tbl_key_decode(key, klen, l.n, l.type, l.desc, kv, scratch,
+	rc = tbl_key_decode(key, klen, l->n, l->type, l->desc, kv, scratch,
 			    &used);
 	if (rc == RDB_OK && used != klen)
 		rc = RDB_CORRUPT;
 	if (rc != RDB_OK)
 		return rc;
-	for (i = 0; i < l.n; i++)
-		row[l.slot[i]] = kv[i];
+	for (i = 0; i < l->n; i++)
+		row[l->slot[i]] = kv[i];
 	return tbl_row_decode(tb, val, vlen, row);
 }
 

@@ -107,6 +107,11 @@ rdb_rc tbl_layout_encode(const tbl_layout *l, int from, int to,
 rdb_rc tbl_row_load(const tbl_table *tb, const void *key, size_t klen,
 		    const void *val, size_t vlen, tbl_value *row,
 		    rdb_buf *scratch);
+/* The same with the table's layout (tbl_layout_of(tb, NULL)) at hand,
+ * for callers that load many rows. */
+rdb_rc tbl_row_load_l(const tbl_table *tb, const tbl_layout *l,
+		      const void *key, size_t klen, const void *val,
+		      size_t vlen, tbl_value *row, rdb_buf *scratch);
 /* Largest key of a user table's trees (page size dependent). */
 size_t tbl_max_key(pager_txn *t);
 
