@@ -300,6 +300,63 @@ START_TEST(test_sql_plan_uses_key_bounds_and_skips_sort)
 }
 END_TEST
 
+/* Bounds on a rowid-like key decide the rows without a check per row
+ * (plan.c, drop_decided): with every class of bound, exclusive and
+ * inclusive, the SEARCH returns what the same conjuncts return when a
+ * unary + keeps them off the key (a SCAN checking each row). */
+START_TEST(test_sql_rowid_key_bounds_give_what_the_comparison_gives)
+{
+	static const char *const vals[] = {
+		"NULL", "-3", "0", "7", "7.5", "-2.5", "'7'", "'7.0'", "'abc'",
+		"x'07'", "1e30", "-1e30", "9223372036854775807", "'-2'", "25"
+	};
+	static const char *const ops[] = { "=", "<", "<=", ">", ">=" };
+	static const char *const tabs[] = { "t", "r" };
+	char a[256], b[256], *want;
+	size_t i, j, o, k;
+
+	ok("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+	ok("CREATE TABLE r(v TEXT)");
+	for (i = 0; i < 30; i++) {
+		snprintf(a, sizeof(a), "INSERT INTO t VALUES (%d, '%c');"
+			 " INSERT INTO r VALUES ('%c')", (int)i - 5,
+			 i % 3 ? 'x' : 'y', i % 3 ? 'x' : 'y');
+		ok(a);
+	}
+	QEQ("EXPLAIN QUERY PLAN SELECT id FROM t WHERE id BETWEEN 1 AND 3",
+	    "2|0|0|SEARCH t USING INTEGER PRIMARY KEY (id>=? AND id<=?)");
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			for (o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+				snprintf(a, sizeof(a), "SELECT group_concat("
+					 "rowid) FROM %s WHERE rowid %s %s",
+					 tabs[k], ops[o], vals[i]);
+				snprintf(b, sizeof(b), "SELECT group_concat("
+					 "rowid) FROM %s WHERE +rowid %s %s",
+					 tabs[k], ops[o], vals[i]);
+				want = strdup(q(b));
+				ck_assert_msg(strcmp(q(a), want) == 0,
+					      "%s: %s, want %s", a, q(a), want);
+				free(want);
+			}
+			for (j = 0; j < sizeof(vals) / sizeof(vals[0]); j++) {
+				snprintf(a, sizeof(a), "SELECT group_concat("
+					 "rowid) FROM %s WHERE rowid BETWEEN %s "
+					 "AND %s AND v = 'x'", tabs[k], vals[i],
+					 vals[j]);
+				snprintf(b, sizeof(b), "SELECT group_concat("
+					 "rowid) FROM %s WHERE +rowid BETWEEN %s "
+					 "AND %s AND v = 'x'", tabs[k], vals[i],
+					 vals[j]);
+				want = strdup(q(b));
+				ck_assert_msg(strcmp(q(a), want) == 0,
+					      "%s: %s, want %s", a, q(a), want);
+				free(want);
+			}
+		}
+}
+END_TEST
+
 /* ---- txn ------------------------------------------------------------------- */
 
 START_TEST(test_sql_rollback_discards_commit_keeps)
@@ -566,6 +623,8 @@ Suite *sql_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_sql_plan_uses_key_bounds_and_skips_sort);
 	tcase_add_test(tc, test_sql_covering_index_gives_stored_values);
+	tcase_add_test(tc,
+		test_sql_rowid_key_bounds_give_what_the_comparison_gives);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("txn");

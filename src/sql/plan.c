@@ -68,6 +68,8 @@ typedef struct term {
 	sql_op op;                /* EQ, LT, LE, GT, GE, or IN_LIST */
 	sql_expr *val;            /* the other side (IN: the IN node) */
 	sql_aff aff;              /* applied to the value before seeking */
+	int conj;                 /* its conjunct in the source's filters;
+				     -1: an ON term */
 } term;
 
 /* The slot of e if it is a plain column of source k of this query. */
@@ -275,13 +277,49 @@ static void apply_choice(qsrc *s, const cand *c, const choice *ch)
 	s->hi_incl = ch->hi != NULL && ch->hi->op == SQL_E_LE;
 }
 
+/* Is term t one of the bounds of choice ch? */
+static int term_used(const choice *ch, const term *t)
+{
+	return t == ch->lo || t == ch->hi || (ch->neq > 0 && t == ch->eq[0]);
+}
+
+/*
+ * Drop the conjuncts that the seek decides exactly, so that they are not
+ * evaluated again on every row (SQLite's disableTerm): those all of whose
+ * terms are the equality or range bounds on a rowid-like key (the hidden
+ * rowid or an INTEGER PRIMARY KEY).  Such a key is never NULL and orders
+ * its integers against a bound of any class as the comparison does, and
+ * a NULL bound reads nothing, so the cursor's range holds exactly the
+ * rows that pass.  Only for the outermost source (bounds of constants
+ * and parameters; nothing is hashed there).
+ */
+static void drop_decided(qsrc *s, const cand *c, const choice *ch,
+			 const term *t, int n)
+{
+	int i, j, k, terms, used;
+
+	if (c->ix != NULL || c->nkey != 1 || ch->in != NULL ||
+	    (s->tb->npk != 0 && !s->tb->ipk))
+		return;
+	for (i = k = 0; i < s->nfilt; i++) {
+		for (j = terms = used = 0; j < n; j++)
+			if (t[j].conj == i) {
+				terms++;
+				used += term_used(ch, &t[j]);
+			}
+		if (terms == 0 || used < terms)
+			s->filt[k++] = s->filt[i];
+	}
+	s->nfilt = k;
+}
+
 /* Pick the best key of source k from its filters (and ON terms), the
  * sources in `before` having rows. */
 static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 {
 	qsrc *s = &q->src[k];
 	term *t;
-	int i, n = 0, cap = 2 * (s->nfilt + s->non) + 1;
+	int i, j, n = 0, cap = 2 * (s->nfilt + s->non) + 1;
 	cand c, best_c;
 	choice ch, best;
 
@@ -290,9 +328,11 @@ static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 	if ((t = bind_alloc(b, (size_t)cap * sizeof(*t))) == NULL)
 		return RDB_NOMEM;
 	for (i = 0; i < s->nfilt; i++)
-		n += terms_of(s, k, before, s->filt[i], &t[n]);
+		for (j = terms_of(s, k, before, s->filt[i], &t[n]); j > 0; j--)
+			t[n++].conj = i;
 	for (i = 0; i < s->non; i++)
-		n += terms_of(s, k, before, s->on[i], &t[n]);
+		for (j = terms_of(s, k, before, s->on[i], &t[n]); j > 0; j--)
+			t[n++].conj = -1;
 	cand_of(s->tb, NULL, &best_c);
 	score(&best_c, t, n, &best);
 	for (i = 0; i < s->tb->nidx; i++) {
@@ -304,6 +344,8 @@ static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 		}
 	}
 	apply_choice(s, &best_c, &best);
+	if (before == 0)
+		drop_decided(s, &best_c, &best, t, n);
 	return RDB_OK;
 }
 
