@@ -69,7 +69,8 @@ typedef struct term {
 	sql_expr *val;            /* the other side (IN: the IN node) */
 	sql_aff aff;              /* applied to the value before seeking */
 	int conj;                 /* its conjunct in the source's filters;
-				     -1: an ON term */
+				     -1: an ON term, or a conjunct that
+				     must stay */
 } term;
 
 /* The slot of e if it is a plain column of source k of this query. */
@@ -319,7 +320,7 @@ static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 {
 	qsrc *s = &q->src[k];
 	term *t;
-	int i, j, n = 0, cap = 2 * (s->nfilt + s->non) + 1;
+	int i, j, c_of, n = 0, cap = 2 * (s->nfilt + s->non) + 1;
 	cand c, best_c;
 	choice ch, best;
 
@@ -327,9 +328,13 @@ static rdb_rc choose_access(binder *b, query *q, int k, uint64_t before)
 		return RDB_OK;
 	if ((t = bind_alloc(b, (size_t)cap * sizeof(*t))) == NULL)
 		return RDB_NOMEM;
-	for (i = 0; i < s->nfilt; i++)
-		for (j = terms_of(s, k, before, s->filt[i], &t[n]); j > 0; j--)
-			t[n++].conj = i;
+	for (i = 0; i < s->nfilt; i++) {
+		j = terms_of(s, k, before, s->filt[i], &t[n]);
+		/* A BETWEEN with one usable bound is not decided by it. */
+		c_of = j == 1 && s->filt[i]->op == SQL_E_BETWEEN ? -1 : i;
+		while (j-- > 0)
+			t[n++].conj = c_of;
+	}
 	for (i = 0; i < s->non; i++)
 		for (j = terms_of(s, k, before, s->on[i], &t[n]); j > 0; j--)
 			t[n++].conj = -1;
