@@ -92,12 +92,29 @@ const tbl_value *sql_column_value(const sql_prep *st, int i)
 	return &st->row[i];
 }
 
+/* Column i's text into b (NUL-terminated), growing it: numbers are
+ * rendered, text and blobs copied. */
+static rdb_rc render_text(const tbl_value *v, rdb_buf *b)
+{
+	char num[SQL_NUM_TEXT];
+	size_t len;
+
+	rdb_buf_reset(b);
+	if (v->cls == TBL_INT || v->cls == TBL_REAL) {
+		len = v->cls == TBL_INT ? sql_render_int(v->i, num)
+					: sql_render_real(v->r, num);
+		if (rdb_buf_append(b, num, len) != RDB_OK)
+			return RDB_NOMEM;
+	} else if (rdb_buf_append(b, v->p, v->n) != RDB_OK) {
+		return RDB_NOMEM;
+	}
+	return rdb_buf_terminate(b);
+}
+
 const char *sql_column_text(sql_prep *st, int i, size_t *n)
 {
 	const tbl_value *v = sql_column_value(st, i);
-	char num[SQL_NUM_TEXT];
 	rdb_buf *b;
-	size_t len;
 
 	*n = 0;
 	if (v == NULL || v->cls == TBL_NULL)
@@ -113,27 +130,13 @@ const char *sql_column_text(sql_prep *st, int i, size_t *n)
 			memcpy(b->p, v->p, v->n);
 		b->p[v->n] = '\0';
 		b->n = v->n;
-		st->text_gen[i] = st->gen;
-		*n = b->n;
-		return (const char *)b->p;
+	} else if (render_text(v, b) != RDB_OK) {
+		rdb_err_set(st->c->err, RDB_NOMEM, "out of memory");
+		return NULL;
 	}
-	rdb_buf_reset(b);
-	if (v->cls == TBL_INT || v->cls == TBL_REAL) {
-		len = v->cls == TBL_INT ? sql_render_int(v->i, num)
-					: sql_render_real(v->r, num);
-		if (rdb_buf_append(b, num, len) != RDB_OK)
-			goto nomem;
-	} else if (rdb_buf_append(b, v->p, v->n) != RDB_OK) {
-		goto nomem;
-	}
-	if (rdb_buf_terminate(b) != RDB_OK)
-		goto nomem;
 	st->text_gen[i] = st->gen;
 	*n = b->n;
 	return (const char *)b->p;
-nomem:
-	rdb_err_set(st->c->err, RDB_NOMEM, "out of memory");
-	return NULL;
 }
 
 int64_t sql_column_int(const sql_prep *st, int i)

@@ -12,12 +12,15 @@
 
 /* ---- run state ------------------------------------------------------------ */
 
+/* Only owned bytes need freeing: the result columns of a scan borrow
+ * theirs from the rows (no call per column and row). */
 static void free_outv(run *r, int n)
 {
 	int i;
 
 	for (i = 0; r->outv != NULL && i < n; i++)
-		sql_value_free(&r->outv[i]);
+		if (r->outv[i].mem == SQL_MEM_HEAP)
+			sql_value_free(&r->outv[i]);
 }
 
 static void free_aggv(run *r, int n)
@@ -107,6 +110,25 @@ rdb_rc query_open(sql_prog *p, query *q)
 
 /* ---- result rows ------------------------------------------------------------- */
 
+/* A result column that is a column of this query's sources is borrowed
+ * from the current row as eval() would, without its dispatch (most
+ * result columns of a scan).  0 if e is anything else. */
+static int out_column(const query *q, const sql_expr *e, sql_value *out)
+{
+	const xinfo *x = xi(e);
+	const qsrc *s;
+
+	if (x == NULL || x->kind != XK_COL || x->up != 0 || x->src < 0 ||
+	    x->src >= q->nsrc)
+		return 0;
+	s = &q->src[x->src];
+	if (s->row == NULL || s->null_row)
+		sql_value_null(out);
+	else
+		sql_value_from_tbl(out, &s->row[x->slot]);
+	return 1;
+}
+
 static rdb_rc compute_out(sql_prog *p, query *q)
 {
 	run *r = q->r;
@@ -115,7 +137,8 @@ static rdb_rc compute_out(sql_prog *p, query *q)
 
 	free_outv(r, q->nout);
 	for (i = 0; i < q->nout; i++)
-		if ((rc = eval(p, q, q->out[i], &r->outv[i])) != RDB_OK)
+		if (!out_column(q, q->out[i], &r->outv[i]) &&
+		    (rc = eval(p, q, q->out[i], &r->outv[i])) != RDB_OK)
 			return rc;
 	return RDB_OK;
 }
