@@ -3185,6 +3185,163 @@ START_TEST(test_pager_wal_beside_empty_file_ignored)
 }
 END_TEST
 
+/* ==== cache size ====================================================== */
+
+static uint32_t cache_frames(pager *p)
+{
+	pager_stats st;
+
+	pager_get_stats(p, &st);
+	return st.cache_pages;
+}
+
+/* pager_set_cache: at once when idle; while a transaction is open, when
+ * the last one ends (asked size visible at once); clamped; the data
+ * stays, including pages written under a smaller cache than they need. */
+START_TEST(test_pager_set_cache_resizes_when_idle)
+{
+	pager_opts o = opts(1024, 64);
+	pager *p = open_ok(mem, &o);
+	pager_txn *r, *w;
+
+	append_pages(p, 300, 7);
+	pager_set_cache(p, 500);
+	ck_assert_uint_eq(cache_frames(p), 500);
+	expect(p, 300, 7);
+	r = begin_ok(p, 0);
+	pager_set_cache(p, 20);
+	ck_assert_uint_eq(pager_cache_size(p), 20);
+	ck_assert_uint_eq(cache_frames(p), 500);
+	w = begin_ok(p, 1);
+	pager_set_cache(p, 24);
+	put_ok(w, 5, 99);
+	commit_ok(w);
+	ck_assert_uint_eq(cache_frames(p), 500);    /* r is still open */
+	expect_txn(r, 300, 7);
+	commit_ok(r);
+	ck_assert_uint_eq(cache_frames(p), 24);
+	ck_assert_uint_eq(pager_cache_size(p), 24);
+	/* 200 dirty pages through a 24-frame pool spill; all kept. */
+	set_all(p, 300, 1000);
+	expect(p, 300, 1000);
+	pager_set_cache(p, 1);
+	ck_assert_uint_eq(cache_frames(p), 16);
+	pager_set_cache(p, 0);
+	ck_assert_uint_eq(cache_frames(p), 2000);
+	r = begin_ok(p, 0);         /* (the clamp, without allocating it) */
+	pager_set_cache(p, UINT32_MAX);
+	ck_assert_uint_eq(pager_cache_size(p), 1u << 24);
+	pager_set_cache(p, 100);
+	expect_txn(r, 300, 1000);
+	commit_ok(r);
+	ck_assert_uint_eq(cache_frames(p), 100);
+	close_ok(p);
+}
+END_TEST
+
+/* Threads reading and a writer committing while another thread keeps
+ * changing the cache size: every reader sees a consistent snapshot (all
+ * pages of one commit), and the last commit is all there at the end. */
+typedef struct cs_state {
+	pager *p;
+	atomic_int stop;
+	atomic_long reads;
+} cs_state;
+
+static void *cs_reader(void *arg)
+{
+	cs_state *cs = arg;
+
+	while (!atomic_load(&cs->stop)) {
+		pager_txn *t = NULL;
+		rdb_err e = { 0 };
+		uint64_t v0 = 0, v;
+		rdb_pgno i;
+
+		if (pager_begin(cs->p, 0, &e, &t) != RDB_OK)
+			return "begin";
+		for (i = 1; i <= 64; i++) {
+			pager_page *pg = NULL;
+
+			if (pager_get(t, i, &pg) != RDB_OK)
+				return "get";
+			memcpy(&v, pager_data(pg) + 32, sizeof(v));
+			pager_unref(pg);
+			if (i == 1)
+				v0 = v;
+			else if (v != v0)
+				return "torn snapshot";
+		}
+		pager_commit(t);
+		atomic_fetch_add(&cs->reads, 1);
+		usleep(100);    /* idle moments: the pool is rebuilt in one */
+	}
+	return NULL;
+}
+
+/* One commit writing k at byte 32 of pages 1..64. */
+static void cs_commit(pager *p, uint64_t k)
+{
+	pager_txn *w = begin_ok(p, 1);
+	rdb_pgno pg;
+
+	for (pg = 1; pg <= 64; pg++) {
+		pager_page *page = NULL;
+
+		ck_assert_int_eq(pager_get(w, pg, &page), RDB_OK);
+		ck_assert_int_eq(pager_write(w, &page), RDB_OK);
+		memcpy(pager_data(page) + 32, &k, sizeof(k));
+		pager_unref(page);
+	}
+	commit_ok(w);
+}
+
+START_TEST(test_pager_set_cache_under_concurrent_use)
+{
+	pager_opts o = opts(1024, 32);
+	cs_state cs = { .p = NULL };
+	pthread_t th[2];
+	uint64_t rng = tu_seed(), k, n = (uint64_t)tu_scaled(300, 40);
+	uint32_t last = 32;
+	void *why;
+	int i, resized = 0;
+
+	tu_seed_note("pager cache", rng);
+	cs.p = open_ok(mem, &o);
+	append_pages(cs.p, 64, 0);
+	cs_commit(cs.p, 0);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, cs_reader, &cs),
+				 0);
+	for (k = 1; k <= n; k++) {
+		pager_set_cache(cs.p, 16 + (uint32_t)tu_rand_below(&rng, 200));
+		cs_commit(cs.p, k);
+		if (cache_frames(cs.p) != last)
+			resized++;
+		last = cache_frames(cs.p);
+	}
+	ck_assert_int_gt(resized, 0);
+	atomic_store(&cs.stop, 1);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &why), 0);
+		ck_assert_msg(why == NULL, "reader: %s", (char *)why);
+	}
+	ck_assert_int_gt(atomic_load(&cs.reads), 0);
+	{
+		pager_txn *t = begin_ok(cs.p, 0);
+		pager_page *page = NULL;
+		uint64_t v;
+
+		ck_assert_int_eq(pager_get(t, 64, &page), RDB_OK);
+		memcpy(&v, pager_data(page) + 32, sizeof(v));
+		pager_unref(page);
+		ck_assert_uint_eq(v, n);
+		commit_ok(t);
+	}
+	close_ok(cs.p);
+}
+END_TEST
+
 /* ==== suite =========================================================== */
 
 static TCase *tcase(Suite *s, const char *name, double timeout)
@@ -3238,6 +3395,10 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_freelist_walk_stops_when_fn_nonzero);
 	tcase_add_test(tc, test_pager_page_types_survive_reopen);
 	tcase_add_test(tc, test_pager_anchors_commit_with_txn);
+
+	tc = tcase(s, "cache", 120);
+	tcase_add_test(tc, test_pager_set_cache_resizes_when_idle);
+	tcase_add_test(tc, test_pager_set_cache_under_concurrent_use);
 
 	tc = tcase(s, "txn", 60);
 	tcase_add_test(tc,

@@ -577,6 +577,49 @@ START_TEST(test_sql_stats_and_page_pragmas_agree)
 }
 END_TEST
 
+/* PRAGMA cache_size = N (pages) or -N (KiB): the pool takes it when the
+ * statement's transaction ends (inside BEGIN: at COMMIT); reads give the
+ * size asked for; queries are right through a tiny pool. */
+START_TEST(test_sql_cache_size_pragma_resizes_pool)
+{
+	rdb_stats st;
+	int i;
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)");
+	ok("BEGIN");
+	for (i = 0; i < 3000; i++) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO t VALUES(%d, "
+			 "printf('%%0200d', %d))", i, i);
+		ok(sql);
+	}
+	ok("COMMIT");
+	ok("PRAGMA cache_size = 100");
+	QEQ("PRAGMA cache_size", "100");
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_eq(st.cache_pages, 100);
+	ok("PRAGMA cache_size = -1024");
+	QEQ("PRAGMA cache_size", "256");
+	ok("BEGIN");
+	ok("PRAGMA cache_size = 16");
+	QEQ("PRAGMA cache_size", "16");
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_eq(st.cache_pages, 256);
+	ok("UPDATE t SET b = b || 'x' WHERE a % 2 = 0");
+	ok("COMMIT");
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_eq(st.cache_pages, 16);
+	QEQ("SELECT count(*), sum(length(b)), sum(a) FROM t",
+	    "3000|601500|4498500");
+	QEQ("PRAGMA integrity_check", "ok");
+	ck_assert_int_eq(rdb_exec(db, "PRAGMA cache_size = many", NULL, NULL,
+				  NULL), RDB_ERROR);
+	ok("PRAGMA cache_size = 0");
+	QEQ("PRAGMA cache_size", "16");
+}
+END_TEST
+
 START_TEST(test_sql_memory_database_works)
 {
 	rdb *m;
@@ -662,6 +705,7 @@ Suite *sql_suite(void)
 	tcase_add_test(tc, test_sql_schema_change_recompiles_statement);
 	tcase_add_test(tc, test_sql_memory_database_works);
 	tcase_add_test(tc, test_sql_stats_and_page_pragmas_agree);
+	tcase_add_test(tc, test_sql_cache_size_pragma_resizes_pool);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -745,12 +745,52 @@ static void registry_remove(pager *p, pager_txn *t)
 	p->n_live--;
 }
 
+/* Under mu: give the pool the size pager_set_cache() asked for, if no
+ * transaction is open (else the last one to end does it). */
+static void cache_resize(pager *p)
+{
+	if (p->cache_want == 0 || p->n_live > 0)
+		return;
+	if (p->cache_want == p->pool.n_frames ||
+	    pool_resize(&p->pool, p->cache_want, p) != RDB_BUSY)
+		p->cache_want = 0;
+}
+
+void pager_set_cache(pager *p, uint32_t n)
+{
+	uint64_t max = ((uint64_t)1 << 40) / p->page_size;
+
+	if (n == 0)
+		n = DEFAULT_CACHE_PAGES;
+	if (n < MIN_CACHE_PAGES)
+		n = MIN_CACHE_PAGES;
+	if (max > (uint64_t)1 << 24)
+		max = (uint64_t)1 << 24;
+	if (n > max)
+		n = (uint32_t)max;
+	lock(&p->mu);
+	p->cache_want = n;
+	cache_resize(p);
+	unlock(&p->mu);
+}
+
+uint32_t pager_cache_size(pager *p)
+{
+	uint32_t n;
+
+	lock(&p->mu);
+	n = p->cache_want != 0 ? p->cache_want : p->pool.n_frames;
+	unlock(&p->mu);
+	return n;
+}
+
 static void txn_end(pager_txn *t)
 {
 	pager *p = t->p;
 
 	lock(&p->mu);
 	registry_remove(p, t);
+	cache_resize(p);
 	unlock(&p->mu);
 	sp_free(t);
 	rdb_free(t);
@@ -1450,8 +1490,8 @@ void pager_get_stats(pager *p, pager_stats *out)
 	out->commits = atomic_load(&p->st_commits);
 	out->syncs = atomic_load(&p->st_syncs);
 	out->page_size = p->page_size;
-	out->cache_pages = p->pool.n_frames;
 	lock(&p->mu);
+	out->cache_pages = p->pool.n_frames;
 	out->page_count = p->st_page_count;
 	out->free_pages = p->st_free_pages;
 	out->wal_frames_now = p->wal.n;

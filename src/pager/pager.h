@@ -108,6 +108,17 @@ uint32_t pager_page_size(const pager *p);
  * (the sql sorter's spill file, src/sql/README.md "Sorting"). */
 os_vfs *pager_vfs(const pager *p);
 void pager_get_stats(pager *p, pager_stats *out);
+/*
+ * Ask for a buffer pool of n frames (at least 16, at most 2^24 and 2^40
+ * bytes; 0 = the default of 2000).  The pool is rebuilt (its cached pages
+ * dropped) at the first moment no transaction is open and no frame is in
+ * use by a checkpoint: at once when the pager is idle, else when the last
+ * open transaction ends.  Without memory for the new pool the old one
+ * stays and the request is dropped.  pager_cache_size() is the size asked
+ * for while a request waits, else the pool's.
+ */
+void pager_set_cache(pager *p, uint32_t n);
+uint32_t pager_cache_size(pager *p);
 /* Change the durability of later commits. */
 void pager_set_sync(pager *p, pager_sync s);
 pager_sync pager_get_sync(pager *p);

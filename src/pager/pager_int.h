@@ -130,6 +130,9 @@ struct pager {
 	pager_opts opts;
 	_Atomic int sync;         /* pager_sync */
 	pool pool;
+	uint32_t cache_want;      /* under mu: frames asked for by
+				     pager_set_cache() and not yet given
+				     (the pool is rebuilt when idle), 0 */
 	wal wal;
 
 	pthread_mutex_t mu;       /* pool, wal index, registry, visible */
@@ -179,6 +182,10 @@ static inline uint64_t fseq_of(const wal *w, uint32_t slot)
 rdb_rc pool_init(pool *pl, uint32_t n_frames, uint32_t page_size,
 		 pager *p);
 void pool_destroy(pool *pl);
+/* Replace the pool by a new one of n_frames (its cached pages dropped)
+ * when every frame is free or clean: RDB_BUSY if one is pinned or
+ * private, RDB_NOMEM (the old pool kept) without memory. */
+rdb_rc pool_resize(pool *pl, uint32_t n_frames, pager *p);
 pager_page *pool_find(pool *pl, rdb_pgno pgno, uint64_t ver);
 void pool_hash_insert(pool *pl, pager_page *f);
 void pool_hash_remove(pool *pl, pager_page *f);

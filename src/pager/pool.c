@@ -137,6 +137,20 @@ void pool_destroy(pool *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
+rdb_rc pool_resize(pool *pl, uint32_t n_frames, pager *p)
+{
+	pool np;
+	rdb_rc rc;
+
+	if (pl->free.n + pl->clean.n != pl->n_frames)
+		return RDB_BUSY;          /* a frame is pinned or private */
+	if ((rc = pool_init(&np, n_frames, pl->page_size, p)) != RDB_OK)
+		return rc;
+	pool_destroy(pl);
+	*pl = np;
+	return RDB_OK;
+}
+
 pager_page *pool_find(pool *pl, rdb_pgno pgno, uint64_t ver)
 {
 	pager_page *f = pl->hash[hash_key(pgno, ver) & pl->hash_mask];

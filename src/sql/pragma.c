@@ -5,6 +5,7 @@
  * ("PRAGMA").
  */
 #include "exec.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,18 +125,31 @@ static rdb_rc page_size(sql_prog *p, const char *v)
 	return RDB_OK;
 }
 
+/* PRAGMA cache_size [= N]: N > 0 pages, N < 0 KiB (SQLite's two forms);
+ * the pool takes the new size when the statement's transaction (or the
+ * explicit one it is in) ends (pager_set_cache).  Reads give pages. */
 static rdb_rc cache_size(sql_prog *p, const char *v)
 {
-	pager_stats st;
+	pager *pg = pager_txn_pager(p->t);
 	tbl_value row;
+	long long n;
+	char *end;
 
-	pager_get_stats(pager_txn_pager(p->t), &st);
-	row = vint(st.cache_pages);
-	if (v == NULL)
+	if (v == NULL) {
+		row = vint(pager_cache_size(pg));
 		return add(p, &row);
-	return rdb_err_set(p->cx.err, RDB_ERROR, "the cache size is chosen "
-			   "when the database is opened (%u pages here); use "
-			   "rdb -cachesize or rdb_open_v2", st.cache_pages);
+	}
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end == v || *end != '\0' || errno != 0)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "cache_size must be "
+				   "an integer: '%s'", v);
+	if (n < 0)
+		n = n < -(1LL << 40) ? (1LL << 40) / pager_page_size(pg)
+				     : -n * 1024 / pager_page_size(pg);
+	pager_set_cache(pg, n == 0 ? 1 : n > UINT32_MAX ? UINT32_MAX
+						    : (uint32_t)n);
+	return RDB_OK;
 }
 
 static int mark_free(void *arg, rdb_pgno pgno, int is_trunk)
