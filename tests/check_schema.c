@@ -153,6 +153,55 @@ START_TEST(test_schema_create_table_as_select)
 }
 END_TEST
 
+/* ALTER TABLE ADD COLUMN: old rows read the default without being
+ * rewritten (the file does not grow), new rows store it; a statement
+ * prepared before sees the new column; all of it survives a reopen. */
+START_TEST(test_schema_add_column_keeps_rows_and_survives_reopen)
+{
+	rdb_stmt *st;
+	rdb_stats a, b;
+	int i;
+
+	su_ok(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT) STRICT;"
+		  "CREATE INDEX t_name ON t(name)");
+	su_ok(db, "BEGIN");
+	for (i = 0; i < 500; i++) {
+		char sql[80];
+
+		snprintf(sql, sizeof(sql), "INSERT INTO t VALUES(%d, 'n%d')",
+			 i, i % 7);
+		su_ok(db, sql);
+	}
+	su_ok(db, "COMMIT");
+	ck_assert_int_eq(rdb_prepare(db, "SELECT * FROM t WHERE id = 3", -1,
+				     &st, NULL), RDB_OK);
+	ck_assert_int_eq(rdb_stats_get(db, &a), RDB_OK);
+	ck_assert_int_eq(rdb_exec(db, "ALTER TABLE t ADD COLUMN score", NULL,
+				  NULL, NULL), RDB_ERROR);
+	ck_assert_str_eq(rdb_errmsg(db), "missing datatype for t.score");
+	su_ok(db, "ALTER TABLE t ADD COLUMN score REAL NOT NULL DEFAULT 0.5");
+	ck_assert_int_eq(rdb_stats_get(db, &b), RDB_OK);
+	ck_assert_uint_eq(b.page_count, a.page_count);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_column_count(st), 3);
+	ck_assert_double_eq(rdb_column_double(st, 2), 0.5);
+	rdb_finalize(st);
+	su_ok(db, "INSERT INTO t VALUES(1000, 'new', 2.5);"
+		  "UPDATE t SET score = score + 1 WHERE id % 100 = 0");
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
+	ck_assert_str_eq(su_query(db, "SELECT sql FROM rdb_tables WHERE name "
+				  "= 't'"), "CREATE TABLE t(id INTEGER PRIMARY "
+			 "KEY, name TEXT, score REAL NOT NULL DEFAULT 0.5) "
+			 "STRICT");
+	ck_assert_str_eq(su_query(db, "SELECT count(*), sum(score) FROM t"),
+			 "501|258.5");
+	ck_assert_str_eq(su_query(db, "SELECT id, score FROM t WHERE name = "
+				  "'new'"), "1000|3.5");
+	ck_assert_str_eq(su_query(db, "PRAGMA integrity_check"), "ok");
+}
+END_TEST
+
 /* ---- model: the same random statements on rdb and libsqlite3 ----------- */
 
 /* A row of the result of sql on SQLite, as su_query() prints rdb's. */
@@ -238,14 +287,15 @@ static const char nomem_work[] =
 	"INSERT OR IGNORE INTO k VALUES(0, 'z', 1), (4, 'x', 1), (5, 'w', 2);"
 	"UPDATE k SET a = a + 1 WHERE b IS NOT NULL;"
 	"CREATE TABLE k2 AS SELECT a, b || 'z' AS b, a * 2 FROM k "
-	"WHERE a > 2;";
+	"WHERE a > 2;"
+	"ALTER TABLE k2 ADD COLUMN d TEXT DEFAULT 'dd' CHECK (d <> 'x');";
 
 START_TEST(test_schema_nomem_every_allocation_fails_cleanly)
 {
 	rdb_open_opts o = { .flags = RDB_OPEN_MEMORY, .sync = RDB_SYNC_OFF,
 			    .cache_pages = 16 };
 	const char *want = "2|x|1\n3|y|1\n3|NULL|1\n6|w|2";
-	const char *want2 = "3|yz|6\n3|NULL|6\n6|wz|12";
+	const char *want2 = "3|yz|6|dd\n3|NULL|6|dd\n6|wz|12|dd";
 	long n, step, total;
 	int rc, fired, sticky, runs = 0;
 	rdb *r;
@@ -297,6 +347,7 @@ Suite *schema_suite(void)
 	tcase_add_test(tc, test_schema_prepared_insert_fails_then_succeeds);
 	tcase_add_test(tc, test_schema_check_messages_name_the_constraint);
 	tcase_add_test(tc, test_schema_create_table_as_select);
+	tcase_add_test(tc, test_schema_add_column_keeps_rows_and_survives_reopen);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_checked_fixture(tc, setup, teardown);

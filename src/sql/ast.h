@@ -257,7 +257,7 @@ typedef enum sql_kind {
 	SQL_CREATE_TABLE, SQL_CREATE_INDEX, SQL_CREATE_VIEW,
 	SQL_CREATE_TRIGGER, SQL_DROP,
 	SQL_BEGIN, SQL_COMMIT, SQL_ROLLBACK, SQL_SAVEPOINT, SQL_RELEASE,
-	SQL_PRAGMA, SQL_REINDEX, SQL_ANALYZE, SQL_VACUUM
+	SQL_PRAGMA, SQL_REINDEX, SQL_ANALYZE, SQL_VACUUM, SQL_ALTER_TABLE
 } sql_kind;
 
 /* ON CONFLICT / INSERT OR ... */
@@ -358,6 +358,21 @@ typedef struct sql_create_table {
 	sql_select *as_select;    /* CREATE TABLE .. AS select: no columns */
 } sql_create_table;
 
+typedef enum sql_alter_kind {
+	SQL_ALTER_RENAME,         /* RENAME TO name */
+	SQL_ALTER_RENAME_COLUMN,  /* RENAME [COLUMN] name TO new_name */
+	SQL_ALTER_ADD_COLUMN,     /* ADD [COLUMN] col */
+	SQL_ALTER_DROP_COLUMN     /* DROP [COLUMN] name */
+} sql_alter_kind;
+
+typedef struct sql_alter {
+	sql_alter_kind kind;
+	const char *schema, *table;
+	const char *name;         /* the new table name, or the column */
+	const char *new_name;     /* RENAME COLUMN: the column's new name */
+	sql_column_def col;       /* ADD COLUMN (its pos spans its text) */
+} sql_alter;
+
 typedef struct sql_create_index {
 	int unique, if_not_exists;
 	const char *schema, *name, *table;
@@ -442,6 +457,7 @@ struct sql_stmt {
 		sql_create_view create_view;
 		sql_create_trigger create_trigger;
 		sql_drop drop;
+		sql_alter alter;              /* SQL_ALTER_TABLE */
 		sql_txn_mode begin;           /* SQL_BEGIN */
 		const char *savepoint;        /* SAVEPOINT, RELEASE, ROLLBACK
 						 TO (NULL: plain ROLLBACK) */

@@ -17,6 +17,7 @@ typedef struct ddl {
 	uint16_t pk[TBL_MAX_KEY_COLS];
 	sql_value *dflt;          /* owned: evaluated defaults */
 	tbl_index *uniq;          /* owned: UNIQUE table constraints */
+	int strict;               /* a STRICT table: every column typed */
 } ddl;
 
 /* The text the catalog keeps for a CREATE statement: SQLite's form (as in
@@ -72,7 +73,7 @@ static rdb_rc column_def(ddl *d, const sql_column_def *cd, int i)
 	rdb_rc rc;
 
 	c->name = (char *)cd->name;
-	if (cd->type == NULL && d->p->ast->u.create_table.strict)
+	if (cd->type == NULL && d->strict)
 		return rdb_err_set(d->p->cx.err, RDB_ERROR, "missing datatype "
 				   "for %s.%s", d->def.name, cd->name);
 	c->decl = (char *)(cd->type != NULL ? cd->type : "ANY");
@@ -204,6 +205,7 @@ static rdb_rc create_table(sql_prog *p, tbl_schema *s)
 	memset(&d, 0, sizeof(d));
 	d.p = p;
 	d.s = s;
+	d.strict = ct->strict;
 	d.def.name = (char *)ct->name;
 	if ((rc = schema_text(p, &text)) != RDB_OK)
 		return rc;
@@ -311,6 +313,159 @@ static rdb_rc drop(sql_prog *p, tbl_schema *s)
 	}
 }
 
+/* ---- ALTER TABLE ... ADD COLUMN ------------------------------------------ */
+
+/* The table's CREATE TABLE text with ", <col as written>" before the ')'
+ * that closes its column list (the last one: only STRICT or WITHOUT ROWID
+ * may follow), as SQLite rewrites it.  NULL without memory. */
+static char *added_text(sql_prog *p, const tbl_table *tb)
+{
+	const sql_pos *c = &p->ast->u.alter.col.pos;
+	const char *close = strrchr(tb->sql, ')');
+	rdb_buf b = { 0 };
+
+	if (close == NULL || c->off + c->len > p->ast->n_sql)
+		return NULL;
+	if (rdb_buf_append(&b, tb->sql, (size_t)(close - tb->sql)) ||
+	    rdb_buf_puts(&b, ", ") ||
+	    rdb_buf_append(&b, p->ast->sql + c->off, c->len) ||
+	    rdb_buf_puts(&b, close) || rdb_buf_terminate(&b)) {
+		rdb_buf_free(&b);
+		return NULL;
+	}
+	return (char *)rdb_buf_detach(&b);
+}
+
+/* Whether tb's text ends in STRICT (after its column list). */
+static int text_strict(const tbl_table *tb)
+{
+	const char *close = strrchr(tb->sql, ')');
+
+	return close != NULL && strcasestr(close, "strict") != NULL;
+}
+
+/* A DEFAULT SQLite takes for a column added to a table with rows: a
+ * literal, or a signed number. */
+static int plain_default(const sql_expr *e)
+{
+	if (e == NULL)
+		return 1;
+	if (e->op == SQL_E_NEG || e->op == SQL_E_POS)
+		e = e->left;
+	return e->op <= SQL_E_FALSE;
+}
+
+/* SQLite's rules for the rows already there: none, or the new column's
+ * NULL default meets no NOT NULL, its default is constant, and every
+ * CHECK holds for each row as it now reads (tb: the altered table in
+ * the schema s). */
+static rdb_rc check_rows(sql_prog *p, tbl_schema *s, const tbl_table *tb,
+			 int had_rows)
+{
+	const sql_column_def *cd = &p->ast->u.alter.col;
+	const tbl_column *c = &tb->cols[tb->ncols - 1];
+	binder b = { .ast = p->ast, .s = s, .err = p->cx.err };
+	tbl_cursor *cur = NULL;
+	const tbl_value *row;
+	rdb_rc rc;
+
+	if (!had_rows)
+		return RDB_OK;
+	if (c->notnull && (!c->has_dflt || c->dflt.cls == TBL_NULL))
+		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a NOT "
+				   "NULL column with default value NULL");
+	if (!plain_default(cd->default_value))
+		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a column "
+				   "with non-constant default");
+	p->tb = tb;
+	if ((rc = chk_compile(&b, p)) == RDB_OK && p->chk != NULL)
+		rc = tbl_cursor_open(p->t, tb, NULL, &cur);
+	while (rc == RDB_OK && p->chk != NULL &&
+	       (rc = tbl_cursor_next(cur)) == RDB_ROW)
+		if ((rc = tbl_cursor_row(cur, &row)) == RDB_OK)
+			rc = chk_row(p, tb, row);
+	tbl_cursor_close(cur);
+	query_free_all(b.all, b.nall);
+	chk_free(p->chk);
+	p->chk = NULL;
+	p->tb = NULL;
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+/* Whether tb holds a row. */
+static rdb_rc has_rows(sql_prog *p, const tbl_table *tb, int *yes)
+{
+	tbl_cursor *cur = NULL;
+	rdb_rc rc = tbl_cursor_open(p->t, tb, NULL, &cur);
+
+	if (rc == RDB_OK)
+		rc = tbl_cursor_next(cur);
+	tbl_cursor_close(cur);
+	*yes = rc == RDB_ROW;
+	return rc == RDB_ROW || rc == RDB_DONE ? RDB_OK : rc;
+}
+
+static rdb_rc add_column(sql_prog *p, tbl_schema *s, const tbl_table *tb)
+{
+	const sql_column_def *cd = &p->ast->u.alter.col;
+	tbl_column cols[1];
+	sql_value dflt[1];
+	tbl_schema *ns = NULL;
+	char *text = NULL;
+	ddl d;
+	int rows = 0;
+	rdb_rc rc;
+
+	if (cd->primary_key)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a PRIMARY "
+				   "KEY column");
+	if (cd->unique)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a UNIQUE "
+				   "column");
+	memset(&d, 0, sizeof(d));
+	memset(cols, 0, sizeof(cols));
+	memset(dflt, 0, sizeof(dflt));
+	d.p = p;
+	d.s = s;
+	d.def.name = tb->name;
+	d.cols = cols;
+	d.dflt = dflt;
+	d.strict = text_strict(tb);
+	rc = column_def(&d, cd, 0);
+	if (rc == RDB_OK && (text = added_text(p, tb)) == NULL)
+		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	if (rc == RDB_OK)
+		rc = has_rows(p, tb, &rows);
+	if (rc == RDB_OK)
+		rc = tbl_add_column(p->t, s, tb->name, cols, text);
+	if (rc == RDB_OK)
+		rc = tbl_schema_get(p->t, NULL, &ns);
+	if (rc == RDB_OK)
+		rc = check_rows(p, ns, tbl_schema_table(ns, tb->name), rows);
+	tbl_schema_unref(ns);
+	sql_value_free(&dflt[0]);
+	rdb_free(text);
+	return rc;
+}
+
+static rdb_rc alter_table(sql_prog *p, tbl_schema *s)
+{
+	const sql_alter *a = &p->ast->u.alter;
+	const tbl_table *tb = tbl_schema_table(s, a->table);
+
+	if (tb == NULL && tbl_schema_view(s, a->table) != NULL)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a column "
+				   "to a view");
+	if (tb == NULL)
+		return rdb_err_set(p->cx.err, RDB_ERROR, "no such table: %s",
+				   a->table);
+	if (a->kind != SQL_ALTER_ADD_COLUMN)
+		return unsupported(p, a->kind == SQL_ALTER_DROP_COLUMN
+				   ? "ALTER TABLE ... DROP COLUMN is"
+				   : "ALTER TABLE ... RENAME is");
+	return add_column(p, s, tb);
+}
+
 /* Run a schema statement against the catalog as it is in p->t. */
 rdb_rc ddl_run(sql_prog *p)
 {
@@ -322,6 +477,7 @@ rdb_rc ddl_run(sql_prog *p)
 	switch (p->ast->kind) {
 	case SQL_CREATE_TABLE: rc = create_table(p, s); break;
 	case SQL_CREATE_INDEX: rc = create_index(p, s); break;
+	case SQL_ALTER_TABLE: rc = alter_table(p, s); break;
 	case SQL_DROP:
 		if (p->ast->u.drop.object == SQL_OBJ_TABLE ||
 		    p->ast->u.drop.object == SQL_OBJ_INDEX) {

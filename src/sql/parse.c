@@ -632,6 +632,9 @@ static rdb_rc parse_cmd(parser *p, sql_stmt *s)
 	case TK_CREATE:
 	case TK_DROP:
 		return parse_create(p, s);
+	case TK_ALTER:
+		p_advance(p);
+		return parse_alter(p, s);
 	default:
 		return parse_dml(p, s);
 	}

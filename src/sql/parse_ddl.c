@@ -532,6 +532,41 @@ static rdb_rc parse_drop(parser *p, sql_stmt *s)
 	return qualified(p, &d->schema, &d->name);
 }
 
+/* ALTER TABLE [schema.]t RENAME TO n | RENAME [COLUMN] c TO n |
+ * ADD [COLUMN] column-def | DROP [COLUMN] c (after ALTER). */
+rdb_rc parse_alter(parser *p, sql_stmt *s)
+{
+	sql_alter *a = &s->u.alter;
+	rdb_rc rc;
+
+	s->kind = SQL_ALTER_TABLE;
+	if ((rc = p_expect(p, TK_TABLE)) != RDB_OK ||
+	    (rc = qualified(p, &a->schema, &a->table)) != RDB_OK)
+		return rc;
+	if (p_accept(p, TK_ADD)) {
+		a->kind = SQL_ALTER_ADD_COLUMN;
+		(void)p_accept(p, TK_COLUMN);
+		return column_def(p, &a->col);
+	}
+	if (p_accept(p, TK_DROP)) {
+		a->kind = SQL_ALTER_DROP_COLUMN;
+		(void)p_accept(p, TK_COLUMN);
+		return p_name(p, &a->name);
+	}
+	if ((rc = p_expect(p, TK_RENAME)) != RDB_OK)
+		return rc;
+	if (p_accept(p, TK_TO)) {
+		a->kind = SQL_ALTER_RENAME;
+		return p_name(p, &a->name);
+	}
+	a->kind = SQL_ALTER_RENAME_COLUMN;
+	(void)p_accept(p, TK_COLUMN);
+	if ((rc = p_name(p, &a->name)) != RDB_OK ||
+	    (rc = p_expect(p, TK_TO)) != RDB_OK)
+		return rc;
+	return p_name(p, &a->new_name);
+}
+
 /* CREATE ... or DROP ... */
 rdb_rc parse_create(parser *p, sql_stmt *s)
 {

@@ -262,6 +262,7 @@ rdb_rc parse_typename(parser *p, const char **out);
 rdb_rc parse_default(parser *p, sql_expr **out);  /* DEFAULT's value */
 /* Statements (parse.c) and DDL (parse_ddl.c). */
 rdb_rc parse_create(parser *p, sql_stmt *s);
+rdb_rc parse_alter(parser *p, sql_stmt *s);       /* after ALTER */
 rdb_rc parse_dml(parser *p, sql_stmt *s);         /* INSERT UPDATE DELETE */
 rdb_rc parse_indexed_cols(parser *p, sql_indexed_col **cols, int *n);
 rdb_rc parse_name_list(parser *p, sql_name_list *out); /* ( a, b ) */

@@ -922,6 +922,32 @@ static void simple(writer *w, const sql_stmt *s)
 	}
 }
 
+static void alter(writer *w, const sql_alter *a)
+{
+	put(w, "ALTER TABLE ");
+	qname(w, a->schema, a->table);
+	switch (a->kind) {
+	case SQL_ALTER_RENAME:
+		put(w, " RENAME TO ");
+		name(w, a->name);
+		break;
+	case SQL_ALTER_RENAME_COLUMN:
+		put(w, " RENAME COLUMN ");
+		name(w, a->name);
+		put(w, " TO ");
+		name(w, a->new_name);
+		break;
+	case SQL_ALTER_ADD_COLUMN:
+		put(w, " ADD COLUMN ");
+		column_def(w, &a->col);
+		break;
+	default:
+		put(w, " DROP COLUMN ");
+		name(w, a->name);
+		break;
+	}
+}
+
 static void stmt(writer *w, const sql_stmt *s)
 {
 	if (s->explain)
@@ -941,6 +967,7 @@ static void stmt(writer *w, const sql_stmt *s)
 	case SQL_CREATE_TRIGGER:
 		create_trigger(w, &s->u.create_trigger);
 		break;
+	case SQL_ALTER_TABLE: alter(w, &s->u.alter); break;
 	default: simple(w, s); break;
 	}
 }

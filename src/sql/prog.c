@@ -62,7 +62,7 @@ static rdb_rc bind_stmt(binder *b, sql_prog *p)
 		return a->u.create_table.as_select == NULL ? RDB_OK
 			: bind_select(b, a->u.create_table.as_select, NULL,
 				      &p->q);
-	case SQL_CREATE_INDEX: case SQL_DROP:
+	case SQL_CREATE_INDEX: case SQL_DROP: case SQL_ALTER_TABLE:
 	case SQL_CREATE_VIEW: case SQL_CREATE_TRIGGER: case SQL_REINDEX:
 		p->op = OP_DDL;
 		return RDB_OK;

@@ -678,6 +678,51 @@ rdb_rc tbl_create_table(pager_txn *t, const tbl_schema *s,
 	return rc;
 }
 
+rdb_rc tbl_add_column(pager_txn *t, const tbl_schema *s, const char *table,
+		      const tbl_column *col, const char *sql)
+{
+	const tbl_table *tb;
+	tbl_table def, nt = { 0 };
+	tbl_column *cols = NULL;
+	rdb_rc rc;
+
+	assert(t != NULL && table != NULL && col != NULL && sql != NULL);
+	if ((rc = tbl_schema_current(t, s)) != RDB_OK)
+		return rc;
+	if ((tb = tbl_schema_table(s, table)) == NULL)
+		return rdb_err_set(E(t), RDB_ERROR, "no such table: '%s'",
+				   table);
+	if (tb->system)
+		return tbl_sys_refuse(t, tb, "altered");
+	if (col->unique || col->pk)
+		return rdb_err_set(E(t), RDB_MISUSE, "an added column may not "
+				   "be UNIQUE or in the key");
+	if (tb->ncols >= TBL_MAX_COLUMNS)
+		return rdb_err_set(E(t), RDB_ERROR, "too many columns on '%s' "
+				   "(maximum %d)", tb->name, TBL_MAX_COLUMNS);
+	if ((cols = rdb_calloc((size_t)tb->ncols + 1, sizeof(*cols))) == NULL)
+		return tbl_nomem(t);
+	memcpy(cols, tb->cols, tb->ncols * sizeof(*cols));
+	cols[tb->ncols] = *col;
+	def = *tb;
+	def.ncols = (uint16_t)(tb->ncols + 1);
+	def.cols = cols;
+	def.nidx = 0;
+	def.sql = (char *)sql;
+	rc = build_table(t, &def, &nt);
+	nt.root = tb->root;
+	nt.rows = tb->rows;
+	if (rc == RDB_OK)
+		rc = emit_table(t, &nt, 0, check_key_size);
+	if (rc == RDB_OK)
+		rc = emit_table(t, &nt, 0, tbl_sys_put);
+	if (rc == RDB_OK)
+		rc = tbl_version_bump(t);
+	tbl_table_clear(&nt);
+	rdb_free(cols);
+	return rc;
+}
+
 rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name)
 {
 	const tbl_table *tb;

@@ -235,6 +235,16 @@ const tbl_table *tbl_schema_at(const tbl_schema *s, int i);
  * catalog as it is in t (else RDB_MISUSE), as for every DDL call. */
 rdb_rc tbl_create_table(pager_txn *t, const tbl_schema *s,
 			const tbl_table *def);
+/* Add column col (name, decl, notnull, has_dflt/dflt/dflt_sql, as for
+ * tbl_create_table; neither UNIQUE nor in the key: RDB_MISUSE) after the
+ * last column of table, whose CREATE TABLE text becomes sql.  No row is
+ * rewritten: rows stored before hold fewer columns and read the new one
+ * as its default (docs/format.md "Rows").  The caller has checked that
+ * the rows satisfy the column (NOT NULL, CHECK).  Errors: no such table,
+ * a system table, a duplicate column name, too many columns, a bad
+ * default. */
+rdb_rc tbl_add_column(pager_txn *t, const tbl_schema *s, const char *table,
+		      const tbl_column *col, const char *sql);
 /* Drop a table, its indexes and every one of their pages. */
 rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name);
 /* Create an index on table (def: name, unique, ncols, cols, desc, sql,
