@@ -48,6 +48,18 @@ const char *src_col_name(const qsrc *s, int i)
 
 /* Find column `name` in source s: its slot or -1.  rowid, oid and
  * _rowid_ name a hidden rowid (or the INTEGER PRIMARY KEY column). */
+rdb_rc src_nulls(binder *b, qsrc *s)
+{
+	int i;
+
+	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
+				   sizeof(tbl_value))) == NULL)
+		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
+	for (i = 0; i < s->nvals; i++)
+		s->nulls[i].cls = TBL_NULL;
+	return RDB_OK;
+}
+
 int src_find(const qsrc *s, const char *name)
 {
 	int i, n = s->tb != NULL ? s->tb->ncols : s->nvals;

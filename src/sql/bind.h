@@ -73,6 +73,9 @@ rdb_rc bind_add_agg(binder *b, query *q, sql_expr *e, const sql_func *f);
 void bind_mark_correlated(query *q, int up);
 const char *src_col_name(const qsrc *s, int i);
 int src_find(const qsrc *s, const char *name);
+/* Give s (nvals set) its row of NULLs (s->nulls, freed with the query):
+ * a LEFT JOIN's missing row, or the row before one is read. */
+rdb_rc src_nulls(binder *b, qsrc *s);
 
 /* A new empty query, registered in b->all (which owns it). */
 query *query_new(binder *b, query *parent);

@@ -137,7 +137,6 @@ query *query_new(binder *b, query *parent)
 static rdb_rc bind_source(binder *b, query *q, sql_src *si, qsrc *s)
 {
 	rdb_rc rc;
-	int i;
 
 	s->name = si->alias != NULL ? si->alias : si->name;
 	if (si->subquery != NULL) {
@@ -162,11 +161,8 @@ static rdb_rc bind_source(binder *b, query *q, sql_src *si, qsrc *s)
 		if (s->tb != NULL)
 			s->nvals = tbl_nvals(s->tb);
 	}
-	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
-				   sizeof(tbl_value))) == NULL)
-		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < s->nvals; i++)
-		s->nulls[i].cls = TBL_NULL;
+	if ((rc = src_nulls(b, s)) != RDB_OK)
+		return rc;
 	if (si->join == SQL_JOIN_RIGHT || si->join == SQL_JOIN_FULL)
 		return rdb_err_set(b->err, RDB_ERROR, "RIGHT and FULL OUTER "
 				   "JOINs are not supported");

@@ -73,7 +73,6 @@ static rdb_rc row_query(binder *b, const tbl_table *tb, query **out)
 {
 	query *q;
 	qsrc *s;
-	int i;
 
 	if ((q = *out = query_new(b, NULL)) == NULL)
 		return RDB_NOMEM;
@@ -83,12 +82,7 @@ static rdb_rc row_query(binder *b, const tbl_table *tb, query **out)
 	s->name = tb->name;
 	s->tb = tb;
 	s->nvals = tbl_nvals(tb);
-	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
-				   sizeof(tbl_value))) == NULL)
-		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < s->nvals; i++)
-		s->nulls[i].cls = TBL_NULL;
-	return RDB_OK;
+	return src_nulls(b, s);
 }
 
 /* Bind e over q's row: columns of the table only; no parameter and no

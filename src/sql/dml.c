@@ -36,7 +36,7 @@ rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
 			sql_expr *where, query **out)
 {
 	sql_expr **conj = NULL;
-	int n = 0, cap = 0, i;
+	int n = 0, cap = 0;
 	query *q;
 	rdb_rc rc;
 
@@ -51,12 +51,8 @@ rdb_rc bind_table_query(binder *b, const char *table, const char *alias,
 		return RDB_ERROR;
 	q->src[0].name = alias != NULL ? alias : table;
 	q->src[0].nvals = tbl_nvals(q->src[0].tb);
-	q->src[0].nulls = rdb_calloc((size_t)q->src[0].nvals + 1,
-				     sizeof(tbl_value));
-	if (q->src[0].nulls == NULL)
-		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < q->src[0].nvals; i++)
-		q->src[0].nulls[i].cls = TBL_NULL;
+	if ((rc = src_nulls(b, &q->src[0])) != RDB_OK)
+		return rc;
 	if (where != NULL &&
 	    ((rc = bind_expr(b, q, where, 0)) != RDB_OK ||
 	     (rc = conj_split(b, where, &conj, &n, &cap)) != RDB_OK))

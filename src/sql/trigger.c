@@ -127,7 +127,6 @@ static rdb_rc frame_src(binder *b, query *f, int k, const char *name,
 			const sql_prog *p)
 {
 	qsrc *s = &f->src[k];
-	int i;
 
 	s->name = name;
 	s->tb = p->tb;
@@ -137,12 +136,7 @@ static rdb_rc frame_src(binder *b, query *f, int k, const char *name,
 	} else {
 		s->nvals = tbl_nvals(p->tb);
 	}
-	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
-				   sizeof(tbl_value))) == NULL)
-		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < s->nvals; i++)
-		s->nulls[i].cls = TBL_NULL;
-	return RDB_OK;
+	return src_nulls(b, s);
 }
 
 /* The frame: a query that is never run, whose sources NEW and OLD hold

@@ -20,7 +20,6 @@ static rdb_rc view_query(binder *b, const char *name, const char *alias,
 	qsrc *s;
 	query *q;
 	rdb_rc rc;
-	int i;
 
 	if ((q = *out = query_new(b, b->frame)) == NULL)
 		return RDB_NOMEM;
@@ -35,12 +34,7 @@ static rdb_rc view_query(binder *b, const char *name, const char *alias,
 		return rc == RDB_NOTFOUND ? rdb_err_set(b->err, RDB_ERROR, "no "
 							"such table: %s", name)
 					  : rc;
-	if ((s->nulls = rdb_calloc((size_t)s->nvals + 1,
-				   sizeof(tbl_value))) == NULL)
-		return rdb_err_set(b->err, RDB_NOMEM, "out of memory");
-	for (i = 0; i < s->nvals; i++)
-		s->nulls[i].cls = TBL_NULL;
-	return RDB_OK;
+	return src_nulls(b, s);
 }
 
 /* Compile the view's INSTEAD OF triggers for event ev.  Without one, the
