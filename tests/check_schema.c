@@ -202,6 +202,42 @@ START_TEST(test_schema_add_column_keeps_rows_and_survives_reopen)
 }
 END_TEST
 
+/* ALTER TABLE RENAME TO: texts as SQLite writes them, indexes renamed
+ * and used, the catalog consistent after a reopen; a view or trigger
+ * naming the table stops it (rdb does not rewrite them). */
+START_TEST(test_schema_rename_table_moves_catalog_rows)
+{
+	su_ok(db, "CREATE TABLE t(a INT UNIQUE, b TEXT, UNIQUE(a, b));"
+		  "CREATE INDEX t_b ON t(b);"
+		  "INSERT INTO t VALUES(1, 'x'), (2, 'y');"
+		  "CREATE VIEW v AS SELECT a FROM t;");
+	ck_assert_int_eq(rdb_exec(db, "ALTER TABLE t RENAME TO u", NULL, NULL,
+				  NULL), RDB_ERROR);
+	ck_assert_str_eq(rdb_errmsg(db), "cannot rename table t: view v "
+			 "refers to it (drop the view first)");
+	su_ok(db, "DROP VIEW v; CREATE TRIGGER tr AFTER INSERT ON t BEGIN "
+		  "SELECT 1; END");
+	ck_assert_int_eq(rdb_exec(db, "ALTER TABLE t RENAME TO u", NULL, NULL,
+				  NULL), RDB_ERROR);
+	su_ok(db, "DROP TRIGGER tr; ALTER TABLE t RENAME TO u");
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
+	ck_assert_str_eq(su_query(db, "SELECT name, sql FROM rdb_indexes "
+				  "ORDER BY name"),
+			 "rdb_autoindex_u_1|NULL\nrdb_autoindex_u_2|NULL\n"
+			 "t_b|CREATE INDEX t_b ON \"u\"(b)");
+	ck_assert_str_eq(su_query(db, "SELECT sql FROM rdb_tables WHERE name "
+				  "= 'u'"), "CREATE TABLE \"u\"(a INT UNIQUE, b "
+			 "TEXT, UNIQUE(a, b))");
+	ck_assert_str_eq(su_query(db, "SELECT count(*) FROM rdb_tables WHERE "
+				  "name = 't'"), "0");
+	ck_assert_int_eq(rdb_exec(db, "INSERT INTO u VALUES(1, 'z')", NULL,
+				  NULL, NULL), RDB_CONSTRAINT);
+	ck_assert_str_eq(su_query(db, "SELECT a FROM u WHERE b = 'y'"), "2");
+	ck_assert_str_eq(su_query(db, "PRAGMA integrity_check"), "ok");
+}
+END_TEST
+
 /* ---- model: the same random statements on rdb and libsqlite3 ----------- */
 
 /* A row of the result of sql on SQLite, as su_query() prints rdb's. */
@@ -288,7 +324,10 @@ static const char nomem_work[] =
 	"UPDATE k SET a = a + 1 WHERE b IS NOT NULL;"
 	"CREATE TABLE k2 AS SELECT a, b || 'z' AS b, a * 2 FROM k "
 	"WHERE a > 2;"
-	"ALTER TABLE k2 ADD COLUMN d TEXT DEFAULT 'dd' CHECK (d <> 'x');";
+	"ALTER TABLE k2 ADD COLUMN d TEXT DEFAULT 'dd' CHECK (d <> 'x');"
+	"CREATE INDEX k2d ON k2(d, a);"
+	"ALTER TABLE k2 RENAME TO k3;"
+	"ALTER TABLE k3 RENAME TO k2;";
 
 START_TEST(test_schema_nomem_every_allocation_fails_cleanly)
 {
@@ -348,6 +387,7 @@ Suite *schema_suite(void)
 	tcase_add_test(tc, test_schema_check_messages_name_the_constraint);
 	tcase_add_test(tc, test_schema_create_table_as_select);
 	tcase_add_test(tc, test_schema_add_column_keeps_rows_and_survives_reopen);
+	tcase_add_test(tc, test_schema_rename_table_moves_catalog_rows);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("model");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -55,6 +55,9 @@ rdb_rc chk_validate(binder *b, const tbl_table *def,
 /* ctas.c: CREATE TABLE ... AS SELECT (p->q the bound select), against
  * the catalog s as it is in p->t (ddl_run). */
 rdb_rc ddl_create_as(sql_prog *p, tbl_schema *s);
+/* rename.c: ALTER TABLE tb RENAME TO (p's statement) against the catalog
+ * s as it is in p->t. */
+rdb_rc ddl_rename_table(sql_prog *p, tbl_schema *s, const tbl_table *tb);
 /* view.c: CREATE/DROP VIEW, CREATE/DROP TRIGGER and REINDEX (ddl_run). */
 rdb_rc view_ddl_run(sql_prog *p, tbl_schema *s);
 

@@ -454,16 +454,22 @@ static rdb_rc alter_table(sql_prog *p, tbl_schema *s)
 	const tbl_table *tb = tbl_schema_table(s, a->table);
 
 	if (tb == NULL && tbl_schema_view(s, a->table) != NULL)
-		return rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a column "
-				   "to a view");
+		return a->kind == SQL_ALTER_ADD_COLUMN
+			? rdb_err_set(p->cx.err, RDB_ERROR, "Cannot add a "
+				      "column to a view")
+			: rdb_err_set(p->cx.err, RDB_ERROR, "view %s may not "
+				      "be altered", a->table);
 	if (tb == NULL)
 		return rdb_err_set(p->cx.err, RDB_ERROR, "no such table: %s",
 				   a->table);
-	if (a->kind != SQL_ALTER_ADD_COLUMN)
-		return unsupported(p, a->kind == SQL_ALTER_DROP_COLUMN
-				   ? "ALTER TABLE ... DROP COLUMN is"
-				   : "ALTER TABLE ... RENAME is");
-	return add_column(p, s, tb);
+	switch (a->kind) {
+	case SQL_ALTER_ADD_COLUMN: return add_column(p, s, tb);
+	case SQL_ALTER_RENAME: return ddl_rename_table(p, s, tb);
+	case SQL_ALTER_DROP_COLUMN:
+		return unsupported(p, "ALTER TABLE ... DROP COLUMN is");
+	default:
+		return unsupported(p, "ALTER TABLE ... RENAME COLUMN is");
+	}
 }
 
 /* Run a schema statement against the catalog as it is in p->t. */

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "format.h"
 #include "mem.h"
@@ -720,6 +721,66 @@ rdb_rc tbl_add_column(pager_txn *t, const tbl_schema *s, const char *table,
 		rc = tbl_version_bump(t);
 	tbl_table_clear(&nt);
 	rdb_free(cols);
+	return rc;
+}
+
+/* "rdb_autoindex_<table>_<n>" of an index of a UNIQUE constraint, for
+ * the table's new name (n kept). */
+static char *auto_rename(const char *old, const char *table)
+{
+	const char *n = strrchr(old, '_');
+
+	return auto_name(table, n != NULL ? atoi(n + 1) : 0);
+}
+
+rdb_rc tbl_rename_table(pager_txn *t, const tbl_schema *s, const char *old,
+			const char *name, const char *sql,
+			const char *const *index_sql)
+{
+	const tbl_table *tb;
+	tbl_table nt;
+	tbl_index *ix = NULL;
+	rdb_rc rc;
+	int i;
+
+	assert(t != NULL && old != NULL && name != NULL && sql != NULL);
+	if ((rc = tbl_schema_current(t, s)) != RDB_OK)
+		return rc;
+	if ((tb = tbl_schema_table(s, old)) == NULL)
+		return rdb_err_set(E(t), RDB_ERROR, "no such table: '%s'", old);
+	if (tb->system)
+		return tbl_sys_refuse(t, tb, "renamed");
+	if ((rc = tbl_check_name(t, s, name, "table", 0)) != RDB_OK)
+		return rc;
+	if (tb->nidx > 0 &&
+	    (ix = rdb_calloc(tb->nidx, sizeof(*ix))) == NULL)
+		return tbl_nomem(t);
+	nt = *tb;                 /* shallow: only names and texts change */
+	nt.name = (char *)name;
+	nt.sql = (char *)sql;
+	nt.idx = ix;
+	for (i = 0; i < tb->nidx; i++) {
+		ix[i] = tb->idx[i];
+		if (ix[i].origin == 'u')
+			ix[i].name = NULL;
+		if (ix[i].origin == 'u' &&
+		    (ix[i].name = auto_rename(tb->idx[i].name, name)) == NULL)
+			rc = tbl_nomem(t);
+		if (ix[i].sql != NULL)
+			ix[i].sql = (char *)index_sql[i];
+	}
+	if (rc == RDB_OK)
+		rc = emit_table(t, &nt, 1, check_key_size);
+	if (rc == RDB_OK)
+		rc = emit_table(t, tb, 1, tbl_sys_del);
+	if (rc == RDB_OK)
+		rc = emit_table(t, &nt, 1, tbl_sys_put);
+	if (rc == RDB_OK)
+		rc = tbl_version_bump(t);
+	for (i = 0; i < tb->nidx; i++)
+		if (ix[i].origin == 'u')
+			rdb_free(ix[i].name);
+	rdb_free(ix);
 	return rc;
 }
 

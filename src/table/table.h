@@ -245,6 +245,16 @@ rdb_rc tbl_create_table(pager_txn *t, const tbl_schema *s,
  * default. */
 rdb_rc tbl_add_column(pager_txn *t, const tbl_schema *s, const char *table,
 		      const tbl_column *col, const char *sql);
+/* Rename table old to name: its catalog rows move to the new name, with
+ * sql its new CREATE TABLE text and index_sql[i] that of its index i
+ * (read only where the index has a text; the caller rewrote them), and
+ * the indexes of UNIQUE constraints renamed rdb_autoindex_<name>_<n>.
+ * Trees, rows and views or triggers that name it are untouched (the
+ * caller refuses those).  Errors: no such table, a system table, name
+ * taken or reserved. */
+rdb_rc tbl_rename_table(pager_txn *t, const tbl_schema *s, const char *old,
+			const char *name, const char *sql,
+			const char *const *index_sql);
 /* Drop a table, its indexes and every one of their pages. */
 rdb_rc tbl_drop_table(pager_txn *t, const tbl_schema *s, const char *name);
 /* Create an index on table (def: name, unique, ncols, cols, desc, sql,
