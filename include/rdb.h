@@ -229,7 +229,7 @@ int rdb_stats_get(rdb *db, rdb_stats *out);
 int rdb_complete(const char *sql);
 
 /* ======================================================================
- * Key-value blob store.  Keys are byte strings of 1 .. 1003 bytes (at
+ * Key-value blob store.  Keys are byte strings of 1 .. 1002 bytes (at
  * 4096-byte pages; rdb_kv_max_key() gives the limit); values are any bytes,
  * up to 1 GiB through rdb_kv_put() and 2^62 bytes through the streaming
  * calls.  Each call is its own transaction and is atomic.  Errors: those

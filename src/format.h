@@ -11,7 +11,8 @@
 #define RDB_FORMAT_H
 #include <stdint.h>
 
-#define FMT_VERSION 2u   /* 2: KV meta page counts the user namespace */
+#define FMT_VERSION 3u   /* 2: KV meta page counts the user namespace;
+			  * 3: B+ tree cells' lengths are varints */
 
 /* ---- page sizes ------------------------------------------------------ */
 #define FMT_MIN_PAGE_SIZE 512u

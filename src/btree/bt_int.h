@@ -21,9 +21,15 @@
 #define BT_HDR BT_SLOTS
 
 /* ---- cells ------------------------------------------------------------ *
- * leaf:  | u16 klen | u32 vlen | key | local value | [u32 overflow page] |
- * inner: | u16 klen | u32 child (keys < key) | key |                      */
-#define BT_CELL_HDR 6u
+ * leaf:  | varint klen | varint vlen | key | local value | [u32 overflow] |
+ * inner: | u32 child (keys < key) | varint klen | key |
+ * Varints are the format's (unsigned LEB128, canonical); a cell's klen
+ * takes at most 2 bytes (keys are under 2^14 bytes), its vlen at most 5
+ * (values are at most BT_MAX_VALUE). */
+#define BT_KLEN_MAX_BYTES 2u
+#define BT_VLEN_MAX_BYTES 5u
+#define BT_LEAF_HDR_MAX (BT_KLEN_MAX_BYTES + BT_VLEN_MAX_BYTES)
+#define BT_CHILD_SIZE 4u
 
 /* ---- overflow page: | page header | u32 next | data ... | */
 #define BT_OVFL_NEXT 16u
@@ -55,15 +61,67 @@ static inline uint32_t nd_off(const unsigned char *d, uint32_t i)
 	return fmt_get_u16(d + BT_SLOTS + 2 * i);
 }
 
+/* Bytes of the varint for v (LEB128, 7 bits a byte). */
+static inline uint32_t bt_vsize(uint32_t v)
+{
+	return v < 0x80u ? 1 : v < 0x4000u ? 2 : v < 0x200000u ? 3 :
+	       v < 0x10000000u ? 4 : 5;
+}
+
+/* Write the varint for v at p; returns its size. */
+static inline uint32_t bt_vput(unsigned char *p, uint32_t v)
+{
+	uint32_t n = 0;
+
+	while (v >= 0x80u) {
+		p[n++] = (unsigned char)(v | 0x80u);
+		v >>= 7;
+	}
+	p[n++] = (unsigned char)v;
+	return n;
+}
+
+/* Read a varint of at most max bytes from the avail bytes at p into *v:
+ * its size, or 0 if it is truncated, longer than max, not canonical (a
+ * final 0x00 after a continuation) or above 32 bits.  Page bytes are
+ * untrusted: this is the only way cells' lengths are read. */
+static inline uint32_t bt_vget(const unsigned char *p, uint32_t avail,
+			       uint32_t max, uint32_t *v)
+{
+	uint64_t x = 0;
+	uint32_t i;
+
+	if (avail > 0 && p[0] < 0x80u) {
+		*v = p[0];
+		return 1;
+	}
+	for (i = 0; i < avail && i < max; i++) {
+		x |= (uint64_t)(p[i] & 0x7fu) << (7 * i);
+		if ((p[i] & 0x80u) == 0) {
+			if (p[i] == 0 || x > UINT32_MAX)
+				return 0;
+			*v = (uint32_t)x;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* Header bytes of a leaf cell with these lengths. */
+static inline uint32_t bt_leaf_hdr(uint32_t klen, uint32_t vlen)
+{
+	return bt_vsize(klen) + bt_vsize(vlen);
+}
+
 /* Value bytes kept in a leaf cell (the rest is on overflow pages). */
 static inline uint32_t bt_local(uint32_t ps, uint32_t klen, uint32_t vlen)
 {
-	uint32_t rem;
+	uint32_t rem, hdr = bt_leaf_hdr(klen, vlen);
 
-	if (BT_CELL_HDR + klen + vlen <= bt_max_cell(ps))
+	if (hdr + klen + vlen <= bt_max_cell(ps))
 		return vlen;
 	rem = vlen % bt_ovfl_cap(ps);
-	return BT_CELL_HDR + klen + rem + 4 <= bt_max_cell(ps) ? rem : 0;
+	return hdr + klen + rem + 4 <= bt_max_cell(ps) ? rem : 0;
 }
 
 /* Size of a leaf cell for these lengths. */
@@ -72,7 +130,43 @@ static inline uint32_t bt_leaf_cell_size(uint32_t ps, uint32_t klen,
 {
 	uint32_t local = bt_local(ps, klen, vlen);
 
-	return BT_CELL_HDR + klen + local + (local < vlen ? 4 : 0);
+	return bt_leaf_hdr(klen, vlen) + klen + local + (local < vlen ? 4 : 0);
+}
+
+/* Size of an inner cell with a key of klen bytes. */
+static inline uint32_t bt_inner_cell_size(uint32_t klen)
+{
+	return BT_CHILD_SIZE + bt_vsize(klen) + klen;
+}
+
+/* Write the inner cell (key, child) at p; returns its size. */
+static inline uint32_t bt_inner_cell(unsigned char *p, const void *key,
+				     uint32_t klen, rdb_pgno child)
+{
+	uint32_t n;
+
+	fmt_put_u32(p, child);
+	n = BT_CHILD_SIZE + bt_vput(p + BT_CHILD_SIZE, klen);
+	if (klen > 0)
+		memcpy(p + n, key, klen);
+	return n + klen;
+}
+
+/* The key of a cell we built or already checked (nd_cell): trusted. */
+static inline const unsigned char *bt_cell_key(const unsigned char *p,
+					       int leaf, uint32_t *klen)
+{
+	uint32_t n, vl = 0;
+
+	*klen = 0;
+	if (!leaf) {
+		n = BT_CHILD_SIZE;
+		n += bt_vget(p + n, BT_KLEN_MAX_BYTES, BT_KLEN_MAX_BYTES, klen);
+		return p + n;
+	}
+	n = bt_vget(p, BT_KLEN_MAX_BYTES, BT_KLEN_MAX_BYTES, klen);
+	n += bt_vget(p + n, BT_VLEN_MAX_BYTES, BT_VLEN_MAX_BYTES, &vl);
+	return p + n;
 }
 
 /* A parsed cell.  Pointers are into the page (borrowed). */

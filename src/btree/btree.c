@@ -357,13 +357,13 @@ static void nv_remove(nodev *nv, uint32_t pos)
 
 static rdb_pgno nv_child(const nodev *nv, uint32_t i)
 {
-	return i < nv->n ? fmt_get_u32(nv->c[i].p + 2) : nv->right;
+	return i < nv->n ? fmt_get_u32(nv->c[i].p) : nv->right;
 }
 
 static void nv_set_child(nodev *nv, uint32_t i, rdb_pgno child)
 {
 	if (i < nv->n)
-		fmt_put_u32(nv->c[i].p + 2, child);
+		fmt_put_u32(nv->c[i].p, child);
 	else
 		nv->right = child;
 }
@@ -424,24 +424,21 @@ static rdb_rc set_prev(op *o, rdb_pgno pgno, rdb_pgno prev)
 
 /* ==== splitting and separators ========================================= */
 
-/* Key of cell bytes p (leaf or inner: the key follows the 6-byte head). */
-static const unsigned char *cv_key(const cellv *c, uint32_t *klen)
+/* Key of a cell of a leaf (leaf set) or of an inner node. */
+static const unsigned char *cv_key(const cellv *c, int leaf, uint32_t *klen)
 {
-	*klen = fmt_get_u16(c->p);
-	return c->p + BT_CELL_HDR;
+	return bt_cell_key(c->p, leaf, klen);
 }
 
 /* An inner cell (key, child) built in the arena. */
 static rdb_rc make_sep(op *o, const unsigned char *key, uint32_t klen,
 		       rdb_pgno child, cellv *out)
 {
-	out->len = BT_CELL_HDR + klen;
+	out->len = bt_inner_cell_size(klen);
 	out->p = ar_alloc(&o->ar, out->len);
 	if (out->p == NULL)
 		return nomem(o);
-	fmt_put_u16(out->p, (uint16_t)klen);
-	fmt_put_u32(out->p + 2, child);
-	memcpy(out->p + BT_CELL_HDR, key, klen);
+	(void)bt_inner_cell(out->p, key, klen, child);
 	return RDB_OK;
 }
 
@@ -451,7 +448,7 @@ static rdb_rc leaf_sep(op *o, const cellv *a, const cellv *b, rdb_pgno child,
 		       cellv *out)
 {
 	uint32_t na, nb, l = 0;
-	const unsigned char *ka = cv_key(a, &na), *kb = cv_key(b, &nb);
+	const unsigned char *ka = cv_key(a, 1, &na), *kb = cv_key(b, 1, &nb);
 
 	while (l < na && l < nb && ka[l] == kb[l])
 		l++;
@@ -513,8 +510,8 @@ static rdb_rc halves(op *o, const nodev *nv, uint32_t s, rdb_pgno lp,
 	}
 	*L = nv_slice(nv, 0, s);
 	*R = nv_slice(nv, s + 1, nv->n);
-	L->right = fmt_get_u32(nv->c[s].p + 2);
-	key = cv_key(&nv->c[s], &klen);
+	L->right = fmt_get_u32(nv->c[s].p);
+	key = cv_key(&nv->c[s], 0, &klen);
 	return make_sep(o, key, klen, lp, sep);
 }
 
@@ -739,7 +736,7 @@ static rdb_rc combine(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
 		return nomem(o);
 	memcpy(C.c, left->c, sizeof(cellv) * left->n);
 	if (!C.leaf) {
-		key = cv_key(&par->c[si], &klen);
+		key = cv_key(&par->c[si], 0, &klen);
 		if ((rc = make_sep(o, key, klen, left->right,
 				   &C.c[C.n])) != RDB_OK)
 			return rc;
@@ -957,16 +954,17 @@ static rdb_rc build_cell(op *o, const void *key, uint32_t klen,
 			 const unsigned char *val, uint32_t vlen,
 			 unsigned char *buf, uint32_t *len)
 {
-	uint32_t local = bt_local(o->ps, klen, vlen);
+	uint32_t local = bt_local(o->ps, klen, vlen), h;
 	rdb_pgno first = 0;
 	rdb_rc rc;
 
-	fmt_put_u16(buf, (uint16_t)klen);
-	fmt_put_u32(buf + 2, vlen);
-	memcpy(buf + BT_CELL_HDR, key, klen);
+	h = bt_vput(buf, klen);
+	h += bt_vput(buf + h, vlen);
+	if (klen > 0)
+		memcpy(buf + h, key, klen);
 	if (local > 0)
-		memcpy(buf + BT_CELL_HDR + klen, val, local);
-	*len = BT_CELL_HDR + klen + local;
+		memcpy(buf + h + klen, val, local);
+	*len = h + klen + local;
 	if (local == vlen)
 		return RDB_OK;
 	if ((rc = ovfl_write(o, val, local, vlen, &first)) != RDB_OK)

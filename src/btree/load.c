@@ -120,14 +120,12 @@ static int inner_append(bt_loader *l, unsigned char *d, const keybuf *key,
 			rdb_pgno child, uint32_t limit)
 {
 	unsigned char cell[(FMT_MAX_PAGE_SIZE - BT_HDR) / 4];
-	uint32_t len = BT_CELL_HDR + key->n;
+	uint32_t len = bt_inner_cell_size(key->n);
 
 	assert(len <= sizeof(cell));
 	if (nd_n(d) > 0 && nd_used(d, l->ps) + len + 2 > limit)
 		return 0;
-	fmt_put_u16(cell, (uint16_t)key->n);
-	fmt_put_u32(cell + 2, child);
-	memcpy(cell + BT_CELL_HDR, key->p, key->n);
+	(void)bt_inner_cell(cell, key->p, key->n, child);
 	return nd_insert(d, l->ps, nd_n(d), cell, len);
 }
 
@@ -322,7 +320,7 @@ static rdb_rc rotate(bt_loader *l, int li)
 	bt_cell c;
 	rdb_rc rc;
 
-	if (nd_used(v->prev, l->ps) + BT_CELL_HDR + v->low.n + 2 <=
+	if (nd_used(v->prev, l->ps) + bt_inner_cell_size(v->low.n) + 2 <=
 	    bt_usable(l->ps))
 		return RDB_OK;
 	if (n < 2)

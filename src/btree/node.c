@@ -33,39 +33,67 @@ rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 	return RDB_OK;
 }
 
+/* The key of the cell at off of node d (leaf or not): 1 with *key, *klen
+ * and *hdr (bytes before the key) set if the header and the key lie
+ * inside the page and the lengths are in range, else 0. */
+static inline int nd_key_at(const unsigned char *d, uint32_t ps, uint32_t off,
+			    int leaf, uint32_t *hdr, uint32_t *klen,
+			    uint32_t *vlen)
+{
+	uint32_t n, m;
+
+	if (off < BT_SLOTS || off >= ps)
+		return 0;
+	if (leaf) {
+		n = bt_vget(d + off, ps - off, BT_KLEN_MAX_BYTES, klen);
+		m = n == 0 ? 0 : bt_vget(d + off + n, ps - off - n,
+					 BT_VLEN_MAX_BYTES, vlen);
+		if (m == 0 || *vlen > BT_MAX_VALUE)
+			return 0;
+		n += m;
+	} else {
+		if (ps - off < BT_CHILD_SIZE)
+			return 0;
+		n = bt_vget(d + off + BT_CHILD_SIZE, ps - off - BT_CHILD_SIZE,
+			    BT_KLEN_MAX_BYTES, klen);
+		if (n == 0)
+			return 0;
+		n += BT_CHILD_SIZE;
+		*vlen = 0;
+	}
+	*hdr = n;
+	return *klen <= bt_max_key(ps) && *klen <= ps - off - n;
+}
+
 rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
 	       bt_cell *c, rdb_err *err)
 {
-	uint32_t off = nd_off(d, i), end;
+	uint32_t off = nd_off(d, i), hdr;
 	const unsigned char *p = d + off;
+	int leaf = nd_is_leaf(d);
 
-	if (off < BT_SLOTS || off + BT_CELL_HDR > ps)
+	if (!nd_key_at(d, ps, off, leaf, &hdr, &c->klen, &c->vlen))
 		goto bad;
-	c->klen = fmt_get_u16(p);
-	c->key = p + BT_CELL_HDR;
-	if (!nd_is_leaf(d)) {
-		c->child = fmt_get_u32(p + 2);
-		c->size = BT_CELL_HDR + c->klen;
-		c->vlen = c->local = 0;
+	c->key = p + hdr;
+	c->child = 0;
+	c->ovfl = 0;
+	if (!leaf) {
+		c->child = fmt_get_u32(p);
+		c->size = hdr + c->klen;
+		c->local = 0;
 		c->val = NULL;
-		c->ovfl = 0;
-	} else {
-		c->vlen = fmt_get_u32(p + 2);
-		c->local = bt_local(ps, c->klen, c->vlen);
-		c->val = c->key + c->klen;
-		c->size = BT_CELL_HDR + c->klen + c->local;
-		c->child = 0;
-		c->ovfl = 0;
-		if (c->local < c->vlen) {
-			c->size += 4;
-			if (off + c->size > ps)
-				goto bad;
-			c->ovfl = fmt_get_u32(p + c->size - 4);
-		}
+		return RDB_OK;
 	}
-	end = off + c->size;
-	if (end > ps || c->klen > bt_max_key(ps))
+	c->local = bt_local(ps, c->klen, c->vlen);
+	c->val = c->key + c->klen;
+	c->size = hdr + c->klen + c->local;
+	if (c->local < c->vlen)
+		c->size += 4;
+	/* size <= max_cell + 1 < ps: no overflow of off + size. */
+	if (off + c->size > ps)
 		goto bad;
+	if (c->local < c->vlen)
+		c->ovfl = fmt_get_u32(p + c->size - 4);
 	return RDB_OK;
 bad:
 	return rdb_err_set(err, RDB_CORRUPT,
@@ -77,6 +105,7 @@ rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 		 int *eq, rdb_err *err)
 {
 	uint32_t lo = 0, hi = nd_n(d);
+	int leaf = nd_is_leaf(d);
 	bt_cell c;
 	rdb_rc rc;
 
@@ -84,15 +113,15 @@ rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 		*eq = 0;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2, off = nd_off(d, mid), kl;
+		uint32_t hdr, vl;
 		int r;
 
 		/* Only the key is needed here: check just its bounds. */
-		if (off < BT_SLOTS || off + BT_CELL_HDR > ps ||
-		    off + BT_CELL_HDR + (kl = fmt_get_u16(d + off)) > ps) {
+		if (!nd_key_at(d, ps, off, leaf, &hdr, &kl, &vl)) {
 			rc = nd_cell(d, ps, pgno, mid, &c, err);
 			return rc != RDB_OK ? rc : RDB_CORRUPT;
 		}
-		r = bt_cmp(d + off + BT_CELL_HDR, kl, key, klen);
+		r = bt_cmp(d + off + hdr, kl, key, klen);
 		if (r < 0 || (upper && r == 0)) {
 			lo = mid + 1;
 		} else {
@@ -193,5 +222,5 @@ void nd_remove(unsigned char *d, uint32_t ps, uint32_t pos, uint32_t len)
 
 size_t bt_max_key(uint32_t page_size)
 {
-	return bt_max_cell(page_size) - BT_CELL_HDR - 4;
+	return bt_max_cell(page_size) - BT_LEAF_HDR_MAX - 4;
 }

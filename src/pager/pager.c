@@ -89,8 +89,13 @@ static rdb_rc hdr_decode(const pager *p, const unsigned char *d, hdr *h,
 	if (memcmp(d + FMT_HDR_MAGIC, FMT_MAGIC, FMT_MAGIC_LEN) != 0)
 		return rdb_err_set(err, RDB_NOTADB,
 				   "'%s' is not an rdb database", p->path);
+	if (fmt_get_u32(d + FMT_HDR_VERSION) != FMT_VERSION)
+		return rdb_err_set(err, RDB_CORRUPT,
+				   "'%s' has file format version %u; this "
+				   "build reads only version %u", p->path,
+				   fmt_get_u32(d + FMT_HDR_VERSION),
+				   FMT_VERSION);
 	if (d[FMT_PAGE_TYPE] != FMT_PT_HEADER ||
-	    fmt_get_u32(d + FMT_HDR_VERSION) != FMT_VERSION ||
 	    fmt_get_u32(d + FMT_HDR_PAGE_SIZE) != p->page_size)
 		return rdb_err_set(err, RDB_CORRUPT,
 				   "page 0: header of '%s' is damaged", p->path);
@@ -1292,8 +1297,16 @@ static rdb_rc probe_db(pager *p, uint64_t size, uint32_t *ps, rdb_rc *bad)
 				   "'%s' is not an rdb database", p->path);
 		return RDB_OK;
 	}
+	if (got >= FMT_HDR_END &&
+	    fmt_get_u32(b + FMT_HDR_VERSION) != FMT_VERSION) {
+		*bad = rdb_err_set(p->err, RDB_CORRUPT,
+				   "'%s' has file format version %u; this "
+				   "build reads only version %u", p->path,
+				   fmt_get_u32(b + FMT_HDR_VERSION),
+				   FMT_VERSION);
+		return RDB_OK;
+	}
 	if (got < FMT_HDR_END ||
-	    fmt_get_u32(b + FMT_HDR_VERSION) != FMT_VERSION ||
 	    !fmt_page_size_ok(fmt_get_u32(b + FMT_HDR_PAGE_SIZE))) {
 		*bad = rdb_err_set(p->err, RDB_CORRUPT,
 				   "page 0: header of '%s' is damaged or "
@@ -1352,6 +1365,7 @@ static rdb_rc open_files(pager *p)
 				     : (p->opts.create ? OS_OPEN_CREATE : 0);
 	uint64_t size = 0;
 	uint32_t db_ps = 0, ps = 0;
+	char why[sizeof(p->err->msg)];
 	rdb_rc rc, bad;
 
 	rc = p->vfs->open(p->vfs, p->path, flags, &p->db, p->err);
@@ -1361,6 +1375,8 @@ static rdb_rc open_files(pager *p)
 		rc = os_size(p->db, &size, p->err);
 	if (rc == RDB_OK)
 		rc = probe_db(p, size, &db_ps, &bad);
+	if (rc == RDB_OK && bad != RDB_OK)   /* the WAL's work may reuse err */
+		snprintf(why, sizeof(why), "%s", p->err->msg);
 	if (rc == RDB_OK)
 		rc = wal_recover(p, db_ps, size == 0, &ps);
 	if (rc != RDB_OK)
@@ -1369,7 +1385,7 @@ static rdb_rc open_files(pager *p)
 	 * 0), so a database file damaged by an interrupted checkpoint is
 	 * repaired from it. */
 	if (p->wal.n_committed == 0 && bad != RDB_OK)
-		return rdb_err_set(p->err, bad, "%s", p->err->msg);
+		return rdb_err_set(p->err, bad, "%s", why);
 	p->db_has_header = db_ps != 0 && bad == RDB_OK;
 	p->page_size = p->wal.n_committed ? ps
 					  : (db_ps ? db_ps : p->opts.page_size);
