@@ -11,8 +11,10 @@
 #define RDB_FORMAT_H
 #include <stdint.h>
 
-#define FMT_VERSION 3u   /* 2: KV meta page counts the user namespace;
-			  * 3: B+ tree cells' lengths are varints */
+#define FMT_VERSION 4u   /* 2: KV meta page counts the user namespace;
+			  * 3: B+ tree cells' lengths are varints;
+			  * 4: compact numbers in keys, no null bitmap
+			  * in a row without NULLs */
 
 /* ---- page sizes ------------------------------------------------------ */
 #define FMT_MIN_PAGE_SIZE 512u
@@ -100,26 +102,46 @@
  * Each key component starts with a tag byte; a DESC component has every
  * byte inverted.  No tag is 0x00 or 0xFF in either direction, so a key
  * prefix followed by 0x00 sorts below, and followed by 0xFF above, every
- * key that extends it.  Numbers: tag, 2-byte big-endian biased exponent,
- * then 1..9 fraction bytes (7 bits each, low bit = "more follow"); the
- * exponent and fraction bytes of a negative number are inverted. */
-#define FMT_KEY_NULL 0x05u
-#define FMT_KEY_NEG 0x14u        /* negative number (and -inf) */
-#define FMT_KEY_ZERO 0x15u       /* 0, 0.0 and -0.0; nothing follows */
-#define FMT_KEY_POS 0x16u        /* positive number (and +inf) */
-#define FMT_KEY_TEXT 0x24u       /* escaped bytes, then the terminator */
-#define FMT_KEY_BLOB 0x34u
+ * key that extends it.  Numbers by magnitude class:
+ *   1 <= |x| <= 2^63: w, an order-preserving code (a tag and 0..8
+ *     big-endian bytes) of w = 2 (floor(x) - 1) + (x has a fraction) for
+ *     x > 0, of w = 2 (ceil(|x|) - 1) - (x has a fraction) with every
+ *     byte inverted for x < 0; an odd w is followed by the fraction (of
+ *     x, or ceil(|x|) - |x| for x < 0) in 7-bit groups (low bit = "more
+ *     follow", the last group non-zero);
+ *   |x| < 1 and |x| > 2^63 (and +-inf): the tag, a 2-byte big-endian
+ *     biased exponent and 1..9 fraction groups (the bits after the leading
+ *     1), inverted for a negative number. */
+#define FMT_KEY_NULL 0x02u
+#define FMT_KEY_NEG_HUGE 0x03u   /* x < -2^63 and -inf */
+#define FMT_KEY_NEG_INT 0x04u    /* 0x04..0x7d: -2^63 <= x <= -1 */
+#define FMT_KEY_NEG_TINY 0x7eu   /* -1 < x < 0 */
+#define FMT_KEY_ZERO 0x80u       /* 0, 0.0 and -0.0; nothing follows */
+#define FMT_KEY_POS_TINY 0x81u   /* 0 < x < 1 */
+#define FMT_KEY_POS_INT 0x82u    /* 0x82..0xfb: 1 <= x < 2^63 */
+#define FMT_KEY_POS_HUGE 0xfcu   /* x >= 2^63 and +inf */
+#define FMT_KEY_TEXT 0xfdu       /* escaped bytes, then the terminator */
+#define FMT_KEY_BLOB 0xfeu
+/* The code of w >= 0: tags FMT_KEY_POS_INT + 0.. in classes of (number of
+ * tags, bytes after the tag); each class continues where the previous
+ * one ended, the tag carrying the high part: */
+#define FMT_KEY_INT_1 8u         /* w = 0..7: the tag alone */
+#define FMT_KEY_INT_2 40u        /* tag + 1 byte: 10,240 values */
+#define FMT_KEY_INT_3 48u        /* tag + 2 bytes: w < 3,155,976 */
+#define FMT_KEY_INT_4 21u        /* tag + 3 bytes: w < 355,477,512 */
+#define FMT_KEY_INT_TAGS 122u    /* then one tag each for 4..8 bytes */
 #define FMT_KEY_EXP_BIAS 1075    /* stored exponent = E + bias, 1..2099 */
 #define FMT_KEY_EXP_MIN (-1074)  /* smallest denormal: 2^-1074 */
 #define FMT_KEY_EXP_INF 1024     /* exponent of +-inf (fraction 0) */
-#define FMT_KEY_FRAC_MAX 9u      /* fraction bytes: 63 bits / 7 */
+#define FMT_KEY_FRAC_MAX 9u      /* fraction groups: 63 bits / 7 */
 #define FMT_KEY_ESC 0x00u        /* text/blob: 0x00 0xFF is a 0x00 byte, */
 #define FMT_KEY_ESC_NUL 0xFFu    /* 0x00 0x01 ends the component */
 #define FMT_KEY_ESC_END 0x01u
 
 /* ---- tables: row encoding (src/table/row.c) ------------------------- *
- * | varint stored column count k | null bitmap, ceil(k/8) bytes |
- * | the k non-NULL values in column order |.  Varints: unsigned LEB128,
+ * | varint h = 2k + (some stored column is NULL) | null bitmap, ceil(k/8)
+ * bytes, only if h is odd | the non-NULL values of the k stored columns in
+ * column order |.  Varints: unsigned LEB128,
  * at most 10 bytes, canonical (no 0x80 padding).  Integers are zigzag
  * varints, reals 8-byte little-endian IEEE 754, text and blobs a varint
  * length then the bytes.  An ANY column's value starts with its class: */

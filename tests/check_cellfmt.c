@@ -1,11 +1,13 @@
 /*
  * check_cellfmt.c -- the compact on-disk encodings of format version 3:
  * B+ tree cells with varint lengths (docs/format.md, "B+ tree nodes"),
- * their bounds checks on damaged pages, and the refusal of files of
- * another format version.  The varint reader is internal to the btree
+ * their bounds checks on damaged pages, numbers in keys ("Keys": the
+ * integer-part code), and the refusal of files of another format
+ * version.  The varint reader is internal to the btree
  * (bt_int.h), so this suite includes it to test it at its boundaries.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 #include "format.h"
 #include "mem.h"
 #include "rdb.h"
+#include "table/table.h"
+#include "buf.h"
 #include "test_util.h"
 
 static char path[256];
@@ -355,6 +359,368 @@ START_TEST(test_cellfmt_damaged_cell_varints_are_corrupt)
 }
 END_TEST
 
+/* ==== numbers in keys ===================================================== */
+
+static tbl_value ival(int64_t i)
+{
+	tbl_value v = { .cls = TBL_INT, .i = i };
+	return v;
+}
+
+static tbl_value rval(double r)
+{
+	tbl_value v = { .cls = TBL_REAL, .r = r };
+	return v;
+}
+
+static int sgn(int x)
+{
+	return (x > 0) - (x < 0);
+}
+
+/* memcmp order, the shorter first on a common prefix */
+static int bytes_cmp(const rdb_buf *a, const rdb_buf *b)
+{
+	size_t n = a->n < b->n ? a->n : b->n;
+	int r = memcmp(a->p, b->p, n);
+
+	return r != 0 ? sgn(r) : (a->n > b->n) - (a->n < b->n);
+}
+
+static void enc(rdb_buf *b, const tbl_value *v, int desc)
+{
+	rdb_buf_reset(b);
+	ck_assert_int_eq(tbl_key_append(b, v, desc), RDB_OK);
+}
+
+static void show(const tbl_value *v, char *out, size_t n)
+{
+	if (v->cls == TBL_INT)
+		snprintf(out, n, "%lld", (long long)v->i);
+	else
+		snprintf(out, n, "%.17g", v->r);
+}
+
+/* The integer-part code's class boundaries (w = 2 (n - 1) + odd: the
+ * n where w passes 8, 10,248, 3,155,976, 355,477,512, then 2^32 more...),
+ * their neighbours, and the ends of int64. */
+static size_t edge_values(tbl_value *out)
+{
+	static const int64_t w_edges[] = {
+		0, 8, 10248, 3155976, 355477512,
+		355477512 + (INT64_C(1) << 32),
+		355477512 + (INT64_C(1) << 32) + (INT64_C(1) << 40),
+		355477512 + (INT64_C(1) << 32) + (INT64_C(1) << 40) +
+		(INT64_C(1) << 48),
+		355477512 + (INT64_C(1) << 32) + (INT64_C(1) << 40) +
+		(INT64_C(1) << 48) + (INT64_C(1) << 56),
+	};
+	size_t n = 0, i;
+	int d, s;
+
+	for (i = 0; i < sizeof(w_edges) / sizeof(w_edges[0]); i++)
+		for (d = -2; d <= 2; d++)
+			for (s = -1; s <= 1; s += 2) {
+				int64_t v = w_edges[i] / 2 + 1 + d;
+
+				out[n++] = ival(s * v);
+				out[n++] = rval(s * ((double)v + 0.5));
+			}
+	out[n++] = ival(INT64_MAX);
+	out[n++] = ival(INT64_MAX - 1);
+	out[n++] = ival(INT64_MIN);
+	out[n++] = ival(INT64_MIN + 1);
+	out[n++] = ival(0);
+	out[n++] = rval(-0.0);
+	out[n++] = rval(9223372036854775808.0);        /* 2^63 */
+	out[n++] = rval(-9223372036854775808.0);
+	out[n++] = rval(9223372036854774784.0);        /* 2^63 - 1024 */
+	out[n++] = rval(-9223372036854774784.0);
+	out[n++] = rval(18446744073709551616.0);       /* 2^64 */
+	out[n++] = rval(-18446744073709551616.0);
+	out[n++] = rval(INFINITY);
+	out[n++] = rval(-INFINITY);
+	out[n++] = rval(1.0);
+	out[n++] = rval(-1.0);
+	out[n++] = rval(nextafter(1.0, 0));
+	out[n++] = rval(nextafter(1.0, 2));
+	out[n++] = rval(-nextafter(1.0, 0));
+	out[n++] = rval(-nextafter(1.0, 2));
+	out[n++] = rval(4503599627370495.5);           /* 2^52 - 0.5 */
+	out[n++] = rval(-4503599627370495.5);
+	out[n++] = rval(4.9406564584124654e-324);      /* 2^-1074 */
+	out[n++] = rval(-4.9406564584124654e-324);
+	out[n++] = rval(1e300);
+	out[n++] = rval(-1e-300);
+	out[n++] = rval(0.75);
+	out[n++] = rval(-0.75);
+	return n;
+}
+
+/* Random values around every binary magnitude, both signs, both kinds. */
+static tbl_value random_number(uint64_t *rng)
+{
+	int e = (int)tu_rand_below(rng, 140) - 70;
+	double r = ldexp(1.0 + (double)tu_rand_below(rng, 1u << 20) /
+			 (1u << 20), e);
+	int64_t i = (int64_t)(tu_rand(rng) >> tu_rand_below(rng, 64));
+
+	if (tu_rand_below(rng, 2))
+		r = -r;
+	if (tu_rand_below(rng, 2))
+		i = -i;
+	switch (tu_rand_below(rng, 4)) {
+	case 0: return ival(i);
+	case 1: return rval(r);
+	case 2: return rval((double)i);       /* integral doubles */
+	default: return rval(floor(r) + 0.25);
+	}
+}
+
+/* Encoded order is tbl_value_cmp's order, reversed for DESC; equal
+ * values encode equal; a value decodes back to itself (as ANY: an
+ * integral double in int64 range comes back as that int). */
+static void check_pair(const tbl_value *a, const tbl_value *b, rdb_buf *ea,
+		       rdb_buf *eb)
+{
+	int want = sgn(tbl_value_cmp(a, b)), desc;
+	char sa[40], sb[40];
+
+	show(a, sa, sizeof(sa));
+	show(b, sb, sizeof(sb));
+	for (desc = 0; desc <= 1; desc++) {
+		enc(ea, a, desc);
+		enc(eb, b, desc);
+		ck_assert_msg(bytes_cmp(ea, eb) == (desc ? -want : want),
+			      "%s vs %s (desc %d): bytes order %d, values %d",
+			      sa, sb, desc, bytes_cmp(ea, eb), want);
+	}
+}
+
+static void check_round_trip(const tbl_value *v, rdb_buf *e)
+{
+	tbl_type any = TBL_TY_ANY;
+	tbl_value out;
+	rdb_buf again = { 0 };
+	size_t used;
+	uint8_t desc;
+	char s[40];
+
+	show(v, s, sizeof(s));
+	for (desc = 0; desc <= 1; desc++) {
+		enc(e, v, desc);
+		ck_assert_msg(tbl_key_decode(e->p, e->n, 1, &any, &desc, &out,
+					     NULL, &used) == RDB_OK,
+			      "%s (desc %u) does not decode", s, desc);
+		ck_assert_uint_eq(used, e->n);
+		ck_assert_msg(tbl_value_cmp(&out, v) == 0, "%s changed", s);
+		enc(&again, &out, desc);
+		ck_assert_msg(again.n == e->n &&
+			      memcmp(again.p, e->p, e->n) == 0,
+			      "%s re-encodes differently", s);
+	}
+	rdb_buf_free(&again);
+}
+
+START_TEST(test_cellfmt_key_numbers_order_at_edges_and_random)
+{
+	tbl_value edges[300], r[2];
+	rdb_buf ea = { 0 }, eb = { 0 };
+	uint64_t seed = tu_seed(), rng = seed;
+	size_t n = edge_values(edges), i, j;
+	long k, rounds = tu_scaled(200000, 20000);
+
+	tu_seed_note("cellfmt key numbers", seed);
+	ck_assert_uint_le(n, sizeof(edges) / sizeof(edges[0]));
+	for (i = 0; i < n; i++) {
+		check_round_trip(&edges[i], &ea);
+		for (j = 0; j < n; j++)
+			check_pair(&edges[i], &edges[j], &ea, &eb);
+	}
+	for (k = 0; k < rounds; k++) {
+		r[0] = random_number(&rng);
+		r[1] = tu_rand_below(&rng, 4) ? random_number(&rng)
+					      : edges[tu_rand_below(&rng, n)];
+		check_round_trip(&r[0], &ea);
+		check_pair(&r[0], &r[1], &ea, &eb);
+	}
+	rdb_buf_free(&ea);
+	rdb_buf_free(&eb);
+}
+END_TEST
+
+/* Integer keys take what SQLite's rowid varints take, or less, up to
+ * about 1.5 million; a fraction adds its 7-bit groups. */
+START_TEST(test_cellfmt_key_small_integers_are_short)
+{
+	static const struct {
+		int64_t v;
+		size_t n;
+	} sizes[] = {
+		{ 1, 1 }, { 4, 1 }, { 5, 2 }, { -5, 2 }, { 5124, 2 },
+		{ 5125, 3 }, { 1000000, 3 }, { 1577988, 3 }, { 1577989, 4 },
+		{ 177738756, 4 }, { 177738757, 5 }, { INT64_MAX, 9 },
+		{ INT64_MIN, 9 },
+	};
+	rdb_buf e = { 0 };
+	tbl_value v;
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		v = ival(sizes[i].v);
+		enc(&e, &v, 0);
+		ck_assert_msg(e.n == sizes[i].n, "%lld: %zu bytes, want %zu",
+			      (long long)sizes[i].v, e.n, sizes[i].n);
+	}
+	v = rval(1000000.5);
+	enc(&e, &v, 0);
+	ck_assert_uint_eq(e.n, 4);
+	rdb_buf_free(&e);
+}
+END_TEST
+
+/* A number followed by another component: a value with a fraction and
+ * the integer below it stay in order whatever follows, in both
+ * directions, and a tuple never is a prefix of a different tuple. */
+START_TEST(test_cellfmt_key_number_tuples_are_prefix_free)
+{
+	static const double xs[] = { 1, 1.5, 2, -1, -1.5, -2, 5124, 5124.25,
+				     5125, -5124.25, 0.5, -0.5 };
+	static const char *const ts[] = { "", "a", "\xff" };
+	size_t nx = sizeof(xs) / sizeof(xs[0]), i, j, a, b;
+	rdb_buf ea = { 0 }, eb = { 0 };
+	int da, db;
+
+	for (i = 0; i < nx; i++)
+		for (j = 0; j < nx; j++)
+			for (a = 0; a < 3; a++)
+				for (b = 0; b < 3; b++)
+					for (da = 0; da < 4; da++) {
+		tbl_value x = rval(xs[i]), y = rval(xs[j]);
+		tbl_value s = { .cls = TBL_TEXT, .p = ts[a], .n = strlen(ts[a]) };
+		tbl_value t = { .cls = TBL_TEXT, .p = ts[b], .n = strlen(ts[b]) };
+		int want = sgn(tbl_value_cmp(&x, &y)), got;
+
+		db = da >> 1;
+		rdb_buf_reset(&ea);
+		rdb_buf_reset(&eb);
+		ck_assert_int_eq(tbl_key_append(&ea, &x, da & 1), RDB_OK);
+		ck_assert_int_eq(tbl_key_append(&ea, &s, db), RDB_OK);
+		ck_assert_int_eq(tbl_key_append(&eb, &y, da & 1), RDB_OK);
+		ck_assert_int_eq(tbl_key_append(&eb, &t, db), RDB_OK);
+		if (want == 0)
+			want = sgn(tbl_value_cmp(&s, &t)) * (db ? -1 : 1);
+		else if (da & 1)
+			want = -want;
+		got = bytes_cmp(&ea, &eb);
+		ck_assert_msg(got == want, "(%g, '%s') vs (%g, '%s'), desc %d/%d:"
+			      " %d, want %d", xs[i], ts[a], xs[j], ts[b],
+			      da & 1, db, got, want);
+		if (want != 0)
+			ck_assert(memcmp(ea.p, eb.p, ea.n < eb.n ? ea.n
+							       : eb.n) != 0);
+	}
+	rdb_buf_free(&ea);
+	rdb_buf_free(&eb);
+}
+END_TEST
+
+/* Damaged number components are RDB_CORRUPT, never another value. */
+START_TEST(test_cellfmt_key_bad_number_bytes_are_corrupt)
+{
+	static const struct {
+		const char *what;
+		unsigned char b[12];
+		size_t n;
+	} bad[] = {
+		{ "code cut short", { FMT_KEY_POS_INT + 8 }, 1 },
+		{ "three-byte class cut", { FMT_KEY_POS_INT + 60, 1 }, 2 },
+		{ "odd code without a fraction", { FMT_KEY_POS_INT + 1 }, 1 },
+		{ "zero fraction", { FMT_KEY_POS_INT + 1, 0x00 }, 2 },
+		{ "fraction ending in a zero group",
+		  { FMT_KEY_POS_INT + 1, 0x81, 0x00 }, 3 },
+		{ "fraction cut", { FMT_KEY_POS_INT + 1, 0x81 }, 2 },
+		{ "8-byte code past 2^64",
+		  { FMT_KEY_POS_INT + 121, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		    0xff, 0xff }, 9 },
+		{ "2^63 in the integer form",       /* w = 2^64 - 2 */
+		  { FMT_KEY_POS_INT + 121, 0xfe, 0xfe, 0xfe, 0xfe, 0xea, 0xcf,
+		    0xd7, 0xf6 }, 9 },
+		{ "a fraction on -2^63", { 0xff ^ (FMT_KEY_POS_INT + 121), 0x01,
+		  0x01, 0x01, 0x01, 0x15, 0x30, 0x28, 0x08, 0x80 }, 10 },
+		{ "bits past 64 significant ones",  /* 2^54 + 1 + 2^-13 */
+		  { FMT_KEY_POS_INT + 120, 0x7e, 0xfe, 0xfe, 0xea, 0xcf, 0xd7,
+		    0xf9, 0x81, 0x03 }, 10 },
+		{ "1 in the tiny form", { FMT_KEY_POS_TINY, 0x04, 0x33, 0x00 },
+		  4 },
+		{ "2^62 in the huge form", { FMT_KEY_POS_HUGE, 0x04, 0x71, 0x00 },
+		  4 },
+		{ "-2^63 in the huge form",
+		  { FMT_KEY_NEG_HUGE, 0xfb, 0x8d, 0xff }, 4 },
+		{ "tiny exponent out of range",
+		  { FMT_KEY_POS_TINY, 0x00, 0x00, 0x00 }, 4 },
+		{ "infinity with a fraction",
+		  { FMT_KEY_POS_HUGE, 0x08, 0x33, 0x80 }, 4 },
+	};
+	/* the same codes one step inside the range decode */
+	static const unsigned char max[] = { FMT_KEY_POS_INT + 121, 0xfe,
+		0xfe, 0xfe, 0xfe, 0xea, 0xcf, 0xd7, 0xf4 };
+	static const unsigned char min[] = { 0xff ^ (FMT_KEY_POS_INT + 121),
+		0x01, 0x01, 0x01, 0x01, 0x15, 0x30, 0x28, 0x09 };
+	static const unsigned char p54[] = { FMT_KEY_POS_INT + 120, 0x7e, 0xfe,
+		0xfe, 0xea, 0xcf, 0xd7, 0xf8 };
+	tbl_type any = TBL_TY_ANY;
+	tbl_value out;
+	size_t i;
+
+	ck_assert_int_eq(tbl_key_decode(max, sizeof(max), 1, &any, NULL, &out,
+					NULL, NULL), RDB_OK);
+	ck_assert(out.cls == TBL_INT && out.i == INT64_MAX);
+	ck_assert_int_eq(tbl_key_decode(min, sizeof(min), 1, &any, NULL, &out,
+					NULL, NULL), RDB_OK);
+	ck_assert(out.cls == TBL_INT && out.i == INT64_MIN);
+	ck_assert_int_eq(tbl_key_decode(p54, sizeof(p54), 1, &any, NULL, &out,
+					NULL, NULL), RDB_OK);
+	ck_assert(out.cls == TBL_INT && out.i == (INT64_C(1) << 54) + 1);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rdb_rc rc = tbl_key_decode(bad[i].b, bad[i].n, 1, &any, NULL,
+					   &out, NULL, NULL);
+
+		ck_assert_msg(rc == RDB_CORRUPT, "%s: rc %d", bad[i].what, rc);
+		ck_assert_int_eq(out.cls, TBL_NULL);
+	}
+}
+END_TEST
+
+/* An INTEGER key column refuses a fraction; a REAL one more than 53
+ * significant bits (2^53 + 1 is an int64, not a double). */
+START_TEST(test_cellfmt_key_declared_types_refuse_what_they_cannot_hold)
+{
+	rdb_buf e = { 0 };
+	tbl_type ty;
+	tbl_value v, out;
+
+	v = rval(1000000.5);
+	enc(&e, &v, 0);
+	ty = TBL_TY_INTEGER;
+	ck_assert_int_eq(tbl_key_decode(e.p, e.n, 1, &ty, NULL, &out, NULL,
+					NULL), RDB_CORRUPT);
+	ty = TBL_TY_REAL;
+	ck_assert_int_eq(tbl_key_decode(e.p, e.n, 1, &ty, NULL, &out, NULL,
+					NULL), RDB_OK);
+	ck_assert(out.cls == TBL_REAL && out.r == 1000000.5);
+	v = ival((INT64_C(1) << 53) + 1);
+	enc(&e, &v, 0);
+	ck_assert_int_eq(tbl_key_decode(e.p, e.n, 1, &ty, NULL, &out, NULL,
+					NULL), RDB_CORRUPT);
+	ty = TBL_TY_INTEGER;
+	ck_assert_int_eq(tbl_key_decode(e.p, e.n, 1, &ty, NULL, &out, NULL,
+					NULL), RDB_OK);
+	ck_assert(out.cls == TBL_INT && out.i == (INT64_C(1) << 53) + 1);
+	rdb_buf_free(&e);
+}
+END_TEST
+
 /* ==== format version ==================================================== */
 
 START_TEST(test_cellfmt_other_format_version_is_refused_by_name)
@@ -405,6 +771,14 @@ Suite *cellfmt_suite(void)
 	tcase_add_test(tc, test_cellfmt_keys_and_values_at_length_boundaries_round_trip);
 	tcase_add_test(tc, test_cellfmt_damaged_cell_varints_are_corrupt);
 	tcase_add_test(tc, test_cellfmt_other_format_version_is_refused_by_name);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("keys");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_cellfmt_key_numbers_order_at_edges_and_random);
+	tcase_add_test(tc, test_cellfmt_key_small_integers_are_short);
+	tcase_add_test(tc, test_cellfmt_key_number_tuples_are_prefix_free);
+	tcase_add_test(tc, test_cellfmt_key_bad_number_bytes_are_corrupt);
+	tcase_add_test(tc, test_cellfmt_key_declared_types_refuse_what_they_cannot_hold);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -835,22 +835,37 @@ START_TEST(test_tblenc_key_bytes_match_the_documented_format)
 {
 	rdb_buf e = { 0 };
 	tbl_value v;
-	static const unsigned char one[] = { FMT_KEY_POS, 0x04, 0x33, 0x00 };
-	static const unsigned char m5[] = { FMT_KEY_NEG, 0xfb, 0xca, 0xbf };
+	static const unsigned char one[] = { FMT_KEY_POS_INT };
+	/* -5: w = 8, the first of class 2 (tag + 1 byte), inverted */
+	static const unsigned char m5[] = { 0xff ^ (FMT_KEY_POS_INT + 8), 0xff };
+	/* -1.5 = -2 + 0.5: w = 2 * 2 - 1 (odd: a fraction follows) */
+	static const unsigned char m15[] = { 0xff ^ (FMT_KEY_POS_INT + 1),
+					     0x80 };
+	static const unsigned char half[] = { FMT_KEY_POS_TINY, 0x04, 0x32,
+					      0x00 };
+	static const unsigned char mill[] = { 0xd0, 0x5c, 0x76 };
 	static const unsigned char t[] = { FMT_KEY_TEXT, 'a', 0x00, 0xff,
 					   0x00, 0x01 };
 
 	v = ival(1);
 	encode1(&e, &v, 0);
 	ck_assert(e.n == sizeof(one) && memcmp(e.p, one, e.n) == 0);
-	v = rval(-5.0);   /* 1.01b * 2^2: fraction 0100000b, no more */
+	v = rval(-5.0);
 	encode1(&e, &v, 0);
 	ck_assert(e.n == sizeof(m5) && memcmp(e.p, m5, e.n) == 0);
-	v = ival((INT64_C(1) << 53) + 1);
+	v = rval(-1.5);   /* -2 + 0.5 */
 	encode1(&e, &v, 0);
-	ck_assert_uint_eq(e.n, 3 + 8);
-	ck_assert(e.p[0] == FMT_KEY_POS && e.p[1] == 0x04 && e.p[2] == 0x68);
-	ck_assert(e.p[3] == 0x01 && e.p[9] == 0x01 && e.p[10] == 0x10);
+	ck_assert(e.n == sizeof(m15) && memcmp(e.p, m15, e.n) == 0);
+	v = rval(0.5);    /* 1.0b * 2^-1: exponent 1074 */
+	encode1(&e, &v, 0);
+	ck_assert(e.n == sizeof(half) && memcmp(e.p, half, e.n) == 0);
+	v = ival(1000000);   /* w = 1,999,998 = 10,248 + 30 * 65,536 + 0x5c76 */
+	encode1(&e, &v, 0);
+	ck_assert(e.n == sizeof(mill) && memcmp(e.p, mill, e.n) == 0);
+	v = ival((INT64_C(1) << 53) + 1);   /* tag + 7 bytes */
+	encode1(&e, &v, 0);
+	ck_assert_uint_eq(e.n, 8);
+	ck_assert_uint_eq(e.p[0], FMT_KEY_POS_INT + 120);
 	v = bval("a", 2);
 	v.cls = TBL_TEXT;
 	encode1(&e, &v, 0);
@@ -1038,7 +1053,7 @@ START_TEST(test_tblenc_row_bytes_match_the_documented_format)
 			 .pk = pk };
 	tbl_value row[6];
 	static const unsigned char want[] = {
-		0x05,                   /* five stored columns */
+		0x0b,                   /* five stored columns, some NULL */
 		0x02,                   /* bitmap: column n is NULL */
 		0x05,                   /* i = -3, zigzag 5 */
 		0, 0, 0, 0, 0, 0, 0xf0, 0x3f,   /* r = 1.0 */
@@ -1194,12 +1209,16 @@ START_TEST(test_tblenc_row_varints_refuse_padding_and_overflow)
 	tbl_column col = { .name = "a", .type = TBL_TY_INTEGER };
 	tbl_table tb = { .name = "t", .ncols = 1, .cols = &col };
 	tbl_value back[2];
-	static const unsigned char padded[] = { 0x01, 0x00, 0x82, 0x00 };
-	static const unsigned char longer[] = { 0x01, 0x00, 0xff, 0xff, 0xff,
+	/* header 0x02: one stored column, no NULL (no bitmap) */
+	static const unsigned char padded[] = { 0x02, 0x82, 0x00 };
+	static const unsigned char longer[] = { 0x02, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02 };
-	static const unsigned char max[] = { 0x01, 0x00, 0xff, 0xff, 0xff,
+	static const unsigned char max[] = { 0x02, 0xff, 0xff, 0xff,
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
-	static const unsigned char bits[] = { 0x01, 0x02, 0x05 };
+	static const unsigned char bits[] = { 0x03, 0x02, 0x05 };
+	static const unsigned char no_null[] = { 0x03, 0x00, 0x05 };
+	static const unsigned char padded_hdr[] = { 0x82, 0x00, 0x05 };
+	static const unsigned char null[] = { 0x03, 0x01 };
 
 	ck_assert_int_eq(tbl_row_decode(&tb, padded, sizeof(padded), back),
 			 RDB_CORRUPT);
@@ -1209,6 +1228,13 @@ START_TEST(test_tblenc_row_varints_refuse_padding_and_overflow)
 	ck_assert(back[0].cls == TBL_INT && back[0].i == INT64_MIN);
 	ck_assert_int_eq(tbl_row_decode(&tb, bits, sizeof(bits), back),
 			 RDB_CORRUPT);   /* a bitmap bit past the last column */
+	ck_assert_int_eq(tbl_row_decode(&tb, no_null, sizeof(no_null), back),
+			 RDB_CORRUPT);   /* a bitmap that marks no NULL */
+	ck_assert_int_eq(tbl_row_decode(&tb, padded_hdr, sizeof(padded_hdr),
+					back), RDB_CORRUPT);
+	ck_assert_int_eq(tbl_row_decode(&tb, null, sizeof(null), back),
+			 RDB_OK);
+	ck_assert(back[0].cls == TBL_NULL);
 }
 END_TEST
 

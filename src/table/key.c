@@ -80,26 +80,164 @@ static int num_of_real(double r, knum *k)
 	return 1;
 }
 
-/* Append the tag, then (numbers) exponent and fraction, all xor mask. */
-static rdb_rc put_num(rdb_buf *b, const knum *k, unsigned char mask)
+/* ---- the integer-part code -------------------------------------------- *
+ * w >= 0 as a tag (FMT_KEY_POS_INT + index) and 0..8 big-endian bytes:
+ * classes of `tags` tags with `bytes` bytes after the tag, each starting
+ * where the previous one ended, so memcmp order is numeric order. */
+static const struct {
+	unsigned tags, bytes;
+} int_class[] = {
+	{ FMT_KEY_INT_1, 0 }, { FMT_KEY_INT_2, 1 }, { FMT_KEY_INT_3, 2 },
+	{ FMT_KEY_INT_4, 3 }, { 1, 4 }, { 1, 5 }, { 1, 6 }, { 1, 7 }, { 1, 8 }
+};
+#define N_INT_CLASS (sizeof(int_class) / sizeof(int_class[0]))
+
+/* Values in class j: tags * 256^bytes (the last class is open-ended). */
+static uint64_t class_span(unsigned j)
 {
-	unsigned char tmp[3 + FMT_KEY_FRAC_MAX];
-	unsigned char nm = k->neg ? 0xff : 0;  /* negatives sort reversed */
-	unsigned ex = (unsigned)(k->e + FMT_KEY_EXP_BIAS);
-	uint64_t f = k->m << 1;                /* the 63 bits after the 1 */
+	return (uint64_t)int_class[j].tags << (8 * int_class[j].bytes);
+}
+
+/* Write the code of w to o (9 bytes of room); returns its size. */
+static size_t int_code(uint64_t w, unsigned char *o)
+{
+	uint64_t base = 0, d;
+	unsigned j, tag = FMT_KEY_POS_INT, b;
+
+	for (j = 0; j + 1 < N_INT_CLASS && w - base >= class_span(j); j++) {
+		base += class_span(j);
+		tag += int_class[j].tags;
+	}
+	d = w - base;
+	b = int_class[j].bytes;
+	o[0] = (unsigned char)(tag + (b < 8 ? d >> (8 * b) : 0));
+	for (j = 0; j < b; j++)
+		o[1 + j] = (unsigned char)(d >> (8 * (b - 1 - j)));
+	return 1 + b;
+}
+
+/* Read the code at key[*pos] (bytes xor x give the code) into *w. */
+static rdb_rc int_decode(const unsigned char *key, size_t klen, size_t *pos,
+			 unsigned char x, uint64_t *w)
+{
+	unsigned idx = (key[*pos] ^ x) - FMT_KEY_POS_INT, j, b, i;
+	uint64_t base = 0, d;
+
+	for (j = 0; idx >= int_class[j].tags; j++) {
+		idx -= int_class[j].tags;
+		base += class_span(j);
+	}
+	b = int_class[j].bytes;
+	if (klen - *pos - 1 < b)
+		return RDB_CORRUPT;
+	d = b < 8 ? (uint64_t)idx << (8 * b) : 0;
+	for (i = 0; i < b; i++)
+		d |= (uint64_t)(key[*pos + 1 + i] ^ x) << (8 * (b - 1 - i));
+	if (d > UINT64_MAX - base)
+		return RDB_CORRUPT;
+	*w = base + d;
+	*pos += 1 + b;
+	return RDB_OK;
+}
+
+/* Fraction bits f (after the binary point, left-aligned, non-zero) in
+ * 7-bit groups, the low bit of each saying "more follow"; xor x. */
+static size_t frac_put(uint64_t f, unsigned char *o, unsigned char x)
+{
 	size_t n = 0;
 
-	tmp[n++] = (unsigned char)((k->neg ? FMT_KEY_NEG : FMT_KEY_POS) ^ mask);
-	tmp[n++] = (unsigned char)((ex >> 8) ^ nm ^ mask);
-	tmp[n++] = (unsigned char)((ex & 0xff) ^ nm ^ mask);
 	do {
 		unsigned char c = (unsigned char)((f >> 57) << 1);
 
 		f <<= 7;
 		c |= f != 0;
-		tmp[n++] = (unsigned char)(c ^ nm ^ mask);
+		o[n++] = (unsigned char)(c ^ x);
 	} while (f != 0);
+	return n;
+}
+
+/* Read fraction groups at key[*pos] (xor x) into *f.  zero_ok: a single
+ * zero group (f = 0) is canonical; otherwise the last group is non-zero. */
+static rdb_rc frac_get(const unsigned char *key, size_t klen, size_t *pos,
+		       unsigned char x, int zero_ok, uint64_t *f)
+{
+	size_t i = *pos, nf = 0;
+	unsigned c;
+
+	*f = 0;
+	do {
+		if (i >= klen || nf == FMT_KEY_FRAC_MAX)
+			return RDB_CORRUPT;
+		c = key[i++] ^ x;
+		*f |= (uint64_t)(c >> 1) << (57 - 7 * nf);
+		nf++;
+	} while (c & 1);
+	if ((c >> 1) == 0 && (nf > 1 || !zero_ok))
+		return RDB_CORRUPT;        /* not canonical: a zero last group */
+	*pos = i;
+	return RDB_OK;
+}
+
+/* Is k (non-zero) in the integer-part class, |x| in [1, 2^63) (and -2^63
+ * itself)? */
+static int knum_is_int_class(const knum *k)
+{
+	return k->e >= 0 && (k->e < 63 ||
+			     (k->e == 63 && k->neg && k->m == UINT64_C(1) << 63));
+}
+
+/* Append a number of the tiny or huge class: tag, exponent, fraction. */
+static rdb_rc put_exp_form(rdb_buf *b, const knum *k, unsigned char mask)
+{
+	unsigned char tmp[3 + FMT_KEY_FRAC_MAX + 1];
+	unsigned char nm = k->neg ? 0xff : 0;  /* negatives sort reversed */
+	unsigned ex = (unsigned)(k->e + FMT_KEY_EXP_BIAS), tag;
+	uint64_t f = k->m << 1;                /* the 63 bits after the 1 */
+	size_t n = 0;
+
+	if (k->e < 0)
+		tag = k->neg ? FMT_KEY_NEG_TINY : FMT_KEY_POS_TINY;
+	else
+		tag = k->neg ? FMT_KEY_NEG_HUGE : FMT_KEY_POS_HUGE;
+	tmp[n++] = (unsigned char)(tag ^ mask);
+	tmp[n++] = (unsigned char)((ex >> 8) ^ nm ^ mask);
+	tmp[n++] = (unsigned char)((ex & 0xff) ^ nm ^ mask);
+	if (f == 0)
+		tmp[n++] = (unsigned char)(nm ^ mask);
+	else
+		n += frac_put(f, tmp + n, nm ^ mask);
 	return rdb_buf_append(b, tmp, n);
+}
+
+/* Append a non-zero number: the integer-part form when |x| is in
+ * [1, 2^63] (docs/format.md, "Keys"), else the exponent form. */
+static rdb_rc put_num(rdb_buf *b, const knum *k, unsigned char mask)
+{
+	unsigned char tmp[9 + FMT_KEY_FRAC_MAX];
+	uint64_t n, f, w;
+	size_t len, i;
+
+	if (!knum_is_int_class(k))
+		return put_exp_form(b, k, mask);
+	n = k->m >> (63 - k->e);                   /* floor(|x|) >= 1 */
+	f = k->e == 63 ? 0 : k->m << (k->e + 1);   /* |x| - floor(|x|) */
+	if (!k->neg) {
+		w = 2 * (n - 1) + (f != 0);
+	} else if (f == 0) {
+		w = 2 * (n - 1);
+	} else {                      /* x = -ceil(|x|) + (1 - f) */
+		w = 2 * n - 1;
+		f = (uint64_t)0 - f;
+	}
+	len = int_code(w, tmp);
+	if (k->neg)
+		for (i = 0; i < len; i++)
+			tmp[i] ^= 0xff;
+	if (f != 0)
+		len += frac_put(f, tmp + len, 0);
+	for (i = 0; i < len; i++)
+		tmp[i] ^= mask;
+	return rdb_buf_append(b, tmp, len);
 }
 
 /* Tag, the bytes with each 0x00 escaped, the terminator; all xor mask. */
@@ -155,36 +293,65 @@ rdb_rc tbl_key_append(rdb_buf *b, const tbl_value *v, int desc)
 
 /* ---- decoding ------------------------------------------------------------ */
 
-/* Read exponent and fraction after a number tag at key[*pos] (pos just
- * past the tag); mask undoes DESC, neg the negative inversion. */
-static rdb_rc get_num(const unsigned char *key, size_t klen, size_t *pos,
-		      unsigned char mask, knum *k)
+/* Read exponent and fraction after a tiny or huge number's tag at
+ * key[*pos] (pos just past the tag); mask undoes DESC, neg the negative
+ * inversion.  The exponent must be in its class's range. */
+static rdb_rc get_exp_form(const unsigned char *key, size_t klen, size_t *pos,
+			   unsigned char mask, int tiny, knum *k)
 {
-	size_t i = *pos, nf = 0;
+	size_t i = *pos;
 	unsigned char xm = mask ^ (k->neg ? 0xff : 0);
-	uint64_t f = 0;
-	unsigned c = 0;
+	uint64_t f;
 
 	if (klen - i < 3)
 		return RDB_CORRUPT;
 	k->e = (int)(((unsigned)(key[i] ^ xm) << 8) | (key[i + 1] ^ xm)) -
 	       FMT_KEY_EXP_BIAS;
 	i += 2;
-	if (k->e < FMT_KEY_EXP_MIN || k->e > FMT_KEY_EXP_INF)
+	if (tiny ? (k->e < FMT_KEY_EXP_MIN || k->e >= 0)
+		 : (k->e < 63 || k->e > FMT_KEY_EXP_INF))
 		return RDB_CORRUPT;
-	do {
-		if (i >= klen || nf == FMT_KEY_FRAC_MAX)
-			return RDB_CORRUPT;
-		c = key[i++] ^ xm;
-		f |= (uint64_t)(c >> 1) << (57 - 7 * nf);
-		nf++;
-	} while (c & 1);
-	if (nf > 1 && (c >> 1) == 0)
-		return RDB_CORRUPT;        /* not canonical: a zero last byte */
+	if (frac_get(key, klen, &i, xm, 1, &f) != RDB_OK)
+		return RDB_CORRUPT;
 	k->m = (UINT64_C(1) << 63) | (f >> 1);
-	if (k->e == FMT_KEY_EXP_INF && f != 0)
+	if ((k->e == FMT_KEY_EXP_INF && f != 0) ||
+	    knum_is_int_class(k))          /* -2^63 has the integer form */
 		return RDB_CORRUPT;
 	*pos = i;
+	return RDB_OK;
+}
+
+/* Read an integer-part form at key[*pos] (the tag, not yet consumed). */
+static rdb_rc get_int_form(const unsigned char *key, size_t klen, size_t *pos,
+			   unsigned char mask, knum *k)
+{
+	uint64_t w, n, f = 0;
+	int z;
+
+	if (int_decode(key, klen, pos, (unsigned char)(mask ^ (k->neg ? 0xff :
+							       0)), &w) != RDB_OK)
+		return RDB_CORRUPT;
+	if ((w & 1) != 0 && frac_get(key, klen, pos, mask, 0, &f) != RDB_OK)
+		return RDB_CORRUPT;
+	if (!k->neg) {
+		n = w / 2 + 1;
+		if (n > (uint64_t)INT64_MAX)   /* 2^63 has the exponent form */
+			return RDB_CORRUPT;
+	} else if (f == 0) {
+		n = w / 2 + 1;                 /* up to 2^63 */
+	} else {                               /* |x| = (c - 1) + (1 - f) */
+		n = w / 2 + 1;                 /* c - 1, c = (w + 1) / 2 + 1 */
+		f = (uint64_t)0 - f;
+	}
+	z = clz64(n);
+	k->e = 63 - z;
+	k->m = n << z;
+	if (f != 0) {
+		/* bits below m's last one are no double's */
+		if (k->e == 63 || (f << (63 - k->e)) != 0)
+			return RDB_CORRUPT;
+		k->m |= f >> (k->e + 1);
+	}
 	return RDB_OK;
 }
 
@@ -345,8 +512,17 @@ static rdb_rc get_one(const unsigned char *key, size_t klen, size_t *pos,
 
 	if (*pos >= klen)
 		return RDB_CORRUPT;
-	tag = key[(*pos)++] ^ mask;
+	tag = key[*pos] ^ mask;
 	memset(v, 0, sizeof(*v));
+	if ((tag >= FMT_KEY_POS_INT &&
+	     tag < FMT_KEY_POS_INT + FMT_KEY_INT_TAGS) ||
+	    (tag <= (0xffu ^ FMT_KEY_POS_INT) &&
+	     tag > (0xffu ^ (FMT_KEY_POS_INT + FMT_KEY_INT_TAGS)))) {
+		k.neg = tag < FMT_KEY_ZERO;
+		rc = get_int_form(key, klen, pos, mask, &k);
+		return rc != RDB_OK ? rc : num_value(&k, type, v);
+	}
+	(*pos)++;
 	switch (tag) {
 	case FMT_KEY_NULL:
 		v->cls = TBL_NULL;
@@ -359,10 +535,13 @@ static rdb_rc get_one(const unsigned char *key, size_t klen, size_t *pos,
 		v->cls = TBL_INT;
 		return type == TBL_TY_TEXT || type == TBL_TY_BLOB ?
 		       RDB_CORRUPT : RDB_OK;
-	case FMT_KEY_NEG:
-	case FMT_KEY_POS:
-		k.neg = tag == FMT_KEY_NEG;
-		rc = get_num(key, klen, pos, mask, &k);
+	case FMT_KEY_NEG_HUGE:
+	case FMT_KEY_NEG_TINY:
+	case FMT_KEY_POS_TINY:
+	case FMT_KEY_POS_HUGE:
+		k.neg = tag < FMT_KEY_ZERO;
+		rc = get_exp_form(key, klen, pos, mask, tag == FMT_KEY_NEG_TINY ||
+				  tag == FMT_KEY_POS_TINY, &k);
 		return rc != RDB_OK ? rc : num_value(&k, type, v);
 	case FMT_KEY_TEXT:
 	case FMT_KEY_BLOB:

@@ -70,8 +70,8 @@ rdb_rc tbl_row_encode(const tbl_table *tb, const tbl_value *row,
 		      rdb_buf *out)
 {
 	unsigned char hdr[FMT_VARINT_MAX];
-	size_t start = out->n, bm, n;
-	uint64_t k = 0;
+	size_t start = out->n, bm, n, nb;
+	uint64_t k = 0, nulls = 0;
 	int c, j;
 	rdb_rc rc;
 
@@ -81,15 +81,18 @@ rdb_rc tbl_row_encode(const tbl_table *tb, const tbl_value *row,
 			continue;
 		if (row[c].cls != TBL_NULL && !fits(tb->cols[c].type, &row[c]))
 			return RDB_MISMATCH;
+		nulls |= row[c].cls == TBL_NULL;
 		k++;
 	}
-	n = tbl_varint_put(hdr, k);
-	if (rdb_buf_reserve(out, n + (size_t)(k + 7) / 8) != RDB_OK)
+	/* the bitmap only when some stored column is NULL */
+	n = tbl_varint_put(hdr, k << 1 | nulls);
+	nb = nulls ? (size_t)(k + 7) / 8 : 0;
+	if (rdb_buf_reserve(out, n + nb) != RDB_OK)
 		return RDB_NOMEM;
 	memcpy(out->p + out->n, hdr, n);
 	bm = out->n + n;
-	memset(out->p + bm, 0, (size_t)(k + 7) / 8);
-	out->n = bm + (size_t)(k + 7) / 8;
+	memset(out->p + bm, 0, nb);
+	out->n = bm + nb;
 	rc = RDB_OK;
 	for (c = 0, j = 0; rc == RDB_OK && c < tb->ncols; c++) {
 		if (!is_stored(tb, c))
@@ -166,6 +169,16 @@ static rdb_rc get_value(rd *r, tbl_type ty, tbl_value *v)
 	return RDB_CORRUPT;
 }
 
+static int any_bit(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return 1;
+	return 0;
+}
+
 /* A column the record does not hold: its default, else NULL. */
 static void missing(const tbl_column *col, tbl_value *v)
 {
@@ -178,26 +191,31 @@ rdb_rc tbl_row_decode(const tbl_table *tb, const void *data, size_t n,
 		      tbl_value *row)
 {
 	rd r = { data, n, 0 };
-	uint64_t k, m = 0;
-	size_t bm;
+	uint64_t h, k, m = 0;
+	size_t bm, nb;
 	int c, j;
 	rdb_rc rc;
 
 	assert(tb != NULL && row != NULL && (data != NULL || n == 0));
 	for (c = 0; c < tb->ncols; c++)
 		m += (uint64_t)is_stored(tb, c);
-	if (rd_varint(&r, &k) != RDB_OK || k > m || (k + 7) / 8 > n - r.pos)
+	if (rd_varint(&r, &h) != RDB_OK || (k = h >> 1) > m)
+		return RDB_CORRUPT;
+	nb = (h & 1) ? (size_t)(k + 7) / 8 : 0;
+	if (nb > n - r.pos || ((h & 1) && k == 0))
 		return RDB_CORRUPT;
 	bm = r.pos;
-	r.pos += (size_t)(k + 7) / 8;
-	if (k % 8 != 0 && (r.p[r.pos - 1] >> (k % 8)) != 0)
+	r.pos += nb;
+	if (nb > 0 && k % 8 != 0 && (r.p[r.pos - 1] >> (k % 8)) != 0)
 		return RDB_CORRUPT;        /* bits past the last column */
+	if (nb > 0 && !any_bit(r.p + bm, nb))
+		return RDB_CORRUPT;        /* a bitmap without a NULL */
 	for (c = 0, j = 0; c < tb->ncols; c++) {
 		if (!is_stored(tb, c))
 			continue;
 		if ((uint64_t)j >= k)
 			missing(&tb->cols[c], &row[c]);
-		else if (r.p[bm + j / 8] & (1u << (j % 8)))
+		else if (nb > 0 && (r.p[bm + j / 8] & (1u << (j % 8))))
 			memset(&row[c], 0, sizeof(row[c]));   /* TBL_NULL */
 		else if ((rc = get_value(&r, tb->cols[c].type, &row[c])) !=
 			 RDB_OK)
