@@ -267,7 +267,10 @@ static void model_round(uint32_t ps, size_t n, uint64_t *rng)
 	sb = verify(t, b);
 	ck_assert_uint_eq(sa.keys, n);
 	ck_assert_uint_eq(sb.keys, n);
-	if (fill_pct >= 90)
+	/* random inserts fill leaves about 92% (a full leaf shares its
+	 * cells with its neighbours): only a load packed fuller is sure to
+	 * take no more leaves */
+	if (fill_pct >= 97)
 		ck_assert_uint_le(sa.leaves, sb.leaves + 1);
 	same_entries(t, a, keys, n);
 	same_entries(t, b, keys, n);

@@ -359,6 +359,78 @@ START_TEST(test_cellfmt_damaged_cell_varints_are_corrupt)
 }
 END_TEST
 
+/* ==== fill after random inserts ========================================= */
+
+/* Rows like the SQL benchmark's (a 3-byte key, a 34-byte value) inserted
+ * in random order: an overflowing leaf shares its cells with up to three
+ * neighbours, so leaves end up over 90% full (SQLite: about 90%), and
+ * the tree stays valid; then random values of many sizes at 512-byte
+ * pages (cells up to the overflow limit) keep it valid too. */
+START_TEST(test_cellfmt_random_inserts_fill_leaves_past_ninety_percent)
+{
+	uint64_t seed = tu_seed(), rng = seed;
+	uint32_t n = (uint32_t)tu_scaled(40000, 8000), i, j, *perm;
+	unsigned char key[4], val[200];
+	pager *p;
+	pager_txn *t;
+	rdb_pgno root;
+	bt_stats st;
+
+	tu_seed_note("cellfmt fill", seed);
+	perm = malloc(n * sizeof(*perm));
+	ck_assert_ptr_nonnull(perm);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		uint32_t x = perm[i];
+
+		j = (uint32_t)tu_rand_below(&rng, i + 1);
+		perm[i] = perm[j];
+		perm[j] = x;
+	}
+	memset(val, 'v', sizeof(val));
+	p = open_db(4096);
+	t = begin(p, 1);
+	OK(bt_create(t, &root));
+	for (i = 0; i < n; i++) {
+		key[0] = 0xd0;
+		key[1] = (unsigned char)(perm[i] >> 16);
+		key[2] = (unsigned char)(perm[i] >> 8);
+		key[3] = (unsigned char)perm[i];
+		OK(bt_insert(t, root, key, 4, val, 34));
+	}
+	OK(bt_verify(t, root, NULL, &st));
+	ck_assert_uint_eq(st.keys, n);
+	fprintf(stderr, "cellfmt fill: %u random keys, %u leaves, leaf_fill "
+		"%.3f (min %.3f)\n", n, st.leaves, st.leaf_fill,
+		st.leaf_fill_min);
+	ck_assert_msg(st.leaf_fill >= 0.90, "leaf_fill %.3f", st.leaf_fill);
+	ck_assert_msg(st.leaf_fill_min >= 0.25, "least leaf %.3f",
+		      st.leaf_fill_min);
+	OK(pager_commit(t));
+	OK(pager_close(p));
+	OK(mem->remove(mem, path, &err));
+	p = open_db(512);
+	t = begin(p, 1);
+	OK(bt_create(t, &root));
+	for (i = 0; i < n / 4; i++) {
+		uint32_t vl = (uint32_t)tu_rand_below(&rng, sizeof(val));
+
+		key[0] = (unsigned char)(perm[i] >> 16);
+		key[1] = (unsigned char)(perm[i] >> 8);
+		key[2] = (unsigned char)perm[i];
+		OK(bt_insert(t, root, key, 3, val, vl));
+		if (i % 1000 == 999)
+			OK(bt_verify(t, root, NULL, NULL));
+	}
+	OK(bt_verify(t, root, NULL, &st));
+	ck_assert_uint_eq(st.keys, n / 4);
+	OK(pager_commit(t));
+	OK(pager_close(p));
+	free(perm);
+}
+END_TEST
+
 /* ==== numbers in keys ===================================================== */
 
 static tbl_value ival(int64_t i)
@@ -771,6 +843,7 @@ Suite *cellfmt_suite(void)
 	tcase_add_test(tc, test_cellfmt_keys_and_values_at_length_boundaries_round_trip);
 	tcase_add_test(tc, test_cellfmt_damaged_cell_varints_are_corrupt);
 	tcase_add_test(tc, test_cellfmt_other_format_version_is_refused_by_name);
+	tcase_add_test(tc, test_cellfmt_random_inserts_fill_leaves_past_ninety_percent);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("keys");
 	tcase_set_timeout(tc, 60);

@@ -10,6 +10,9 @@
 #include "err.h"
 #include "mem.h"
 
+/* Leaves that share their cells when one overflows (README, "Rebalancing"). */
+#define BT_SPREAD 4u
+
 /* ==== arena: scratch memory for one operation ========================== */
 
 typedef struct chunk {
@@ -281,6 +284,7 @@ typedef struct nodev {
 static rdb_rc nv_from_page(op *o, const unsigned char *d, rdb_pgno pgno,
 			   nodev *nv)
 {
+	unsigned char *copy;
 	uint32_t i;
 	rdb_rc rc;
 
@@ -293,17 +297,17 @@ static rdb_rc nv_from_page(op *o, const unsigned char *d, rdb_pgno pgno,
 	nv->prev = nv->leaf ? fmt_get_u32(d + BT_LINK_A) : 0;
 	nv->next = nv->leaf ? fmt_get_u32(d + BT_LINK_B) : 0;
 	nv->c = ar_alloc(&o->ar, sizeof(cellv) * nv->cap);
-	if (nv->c == NULL)
+	/* one copy of the page; the cells point into it */
+	copy = ar_alloc(&o->ar, o->ps);
+	if (nv->c == NULL || copy == NULL)
 		return nomem(o);
+	memcpy(copy, d, o->ps);
 	for (i = 0; i < nv->n; i++) {
 		bt_cell c;
 
 		if ((rc = nd_cell(d, o->ps, pgno, i, &c, o->err)) != RDB_OK)
 			return rc;
-		nv->c[i].p = ar_alloc(&o->ar, c.size);
-		if (nv->c[i].p == NULL)
-			return nomem(o);
-		memcpy(nv->c[i].p, d + nd_off(d, i), c.size);
+		nv->c[i].p = copy + nd_off(d, i);
 		nv->c[i].len = c.size;
 		nv->bytes += c.size + 2;
 	}
@@ -582,78 +586,6 @@ static rdb_rc merge_or_shift(op *o, int lvl, nodev *nv, nodev *par,
 	return rc == RDB_OK ? combine(o, lvl, nv, &S, par, i, i > 0) : rc;
 }
 
-/* The cell index in [from + 1, n - 1] at which the cells before it come
- * closest to want bytes (with slots). */
-static uint32_t cut_at(const nodev *nv, uint32_t from, uint32_t want)
-{
-	uint32_t i, b = 0, best = from + 1, bestd = UINT32_MAX, d;
-
-	for (i = 0; i + 1 < nv->n; i++) {
-		b += nv->c[i].len + 2;
-		d = b > want ? b - want : want - b;
-		if (i + 1 > from && d < bestd) {
-			best = i + 1;
-			bestd = d;
-		}
-	}
-	return best;
-}
-
-/*
- * Leaves nv (child i of par) and its sibling S (left if sl) are both
- * nearly full: put
- * their cells into three leaves of about two thirds each (a new page in
- * the middle) instead of splitting nv alone into two halves.  *done set;
- * left unset (nothing written) if the cuts would not fit.
- */
-static rdb_rc split3(op *o, int lvl, nodev *nv, nodev *S, nodev *par,
-		     uint32_t i, int sl, int *done)
-{
-	uint32_t si = sl ? i - 1 : i, s1, s2, u = bt_usable(o->ps);
-	rdb_pgno lp, mp, rp, sib = nv_child(par, sl ? i - 1 : i + 1);
-	nodev C, L, M, R, T, *left = sl ? S : nv, *right = sl ? nv : S;
-	cellv sep1, sep2;
-	pager_page *pg;
-	rdb_rc rc;
-
-	lp = sl ? sib : o->path[lvl].pgno;
-	rp = sl ? o->path[lvl].pgno : sib;
-	C = *left;
-	C.cap = C.n = left->n + right->n;
-	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
-	if (C.c == NULL)
-		return nomem(o);
-	memcpy(C.c, left->c, sizeof(cellv) * left->n);
-	memcpy(C.c + left->n, right->c, sizeof(cellv) * right->n);
-	C.bytes = left->bytes + right->bytes;
-	C.next = right->next;
-	s1 = cut_at(&C, 0, C.bytes / 3);
-	s2 = cut_at(&C, s1, C.bytes / 3 * 2);
-	if (s2 <= s1 || s2 >= C.n)
-		return RDB_OK;
-	L = nv_slice(&C, 0, s1);
-	M = nv_slice(&C, s1, s2);
-	R = nv_slice(&C, s2, C.n);
-	if (L.bytes > u || M.bytes > u || R.bytes > u ||
-	    L.bytes < u / 2 || M.bytes < u / 2 || R.bytes < u / 2)
-		return RDB_OK;
-	*done = 1;
-	if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &pg)) != RDB_OK)
-		return rc;
-	mp = pager_pgno(pg);
-	pager_unref(pg);
-	if ((rc = halves(o, &C, s1, lp, mp, &L, &T, &sep1)) != RDB_OK ||
-	    (rc = halves(o, &T, s2 - s1, mp, rp, &M, &R, &sep2)) != RDB_OK ||
-	    (rc = nv_store(o, lp, &L)) != RDB_OK ||
-	    (rc = nv_store(o, mp, &M)) != RDB_OK ||
-	    (rc = nv_store(o, rp, &R)) != RDB_OK)
-		return rc;
-	nv_remove(par, si);
-	if ((rc = nv_insert(o, par, si, sep2.p, sep2.len)) != RDB_OK)
-		return rc;
-	return nv_insert(o, par, si, sep1.p, sep1.len);
-}
-
 /* The largest cell of nv with its slot. */
 static uint32_t biggest(const nodev *nv)
 {
@@ -678,13 +610,138 @@ static int two_fit(const op *o, const nodev *nv, const nodev *S)
 	return S->bytes + nv->bytes + 2 * big <= 2 * u - u / 8;
 }
 
+/* Load the leaves of children [lo, hi) of par into S (child i is nv,
+ * already in memory) and their pages into pg. */
+static rdb_rc spread_load(op *o, const nodev *nv, const nodev *par,
+			  uint32_t i, uint32_t lo, uint32_t hi, nodev *S,
+			  rdb_pgno *pg, int lvl)
+{
+	uint32_t j;
+	rdb_rc rc;
+
+	for (j = lo; j < hi; j++) {
+		pg[j - lo] = j == i ? o->path[lvl].pgno : nv_child(par, j);
+		if (j == i) {
+			S[j - lo] = *nv;
+			continue;
+		}
+		if ((rc = nv_load(o, pg[j - lo], 0, &S[j - lo])) != RDB_OK)
+			return rc;
+		if (!S[j - lo].leaf)
+			return rdb_err_set(o->err, RDB_CORRUPT, "page %u: "
+					   "siblings at different depths",
+					   pg[j - lo]);
+	}
+	return RDB_OK;
+}
+
+/* Cut the cells of C into kk parts of about equal bytes: cut[0] = 0 ..
+ * cut[kk] = C->n, each cut where the bytes before it come closest to its
+ * share.  0 if some part would be empty, too big or below the minimum
+ * fill. */
+static int spread_cuts(const op *o, const nodev *C, uint32_t kk,
+		       uint32_t *cut)
+{
+	uint32_t p, i = 0, u = bt_usable(o->ps), fill = bt_min_fill(o->ps);
+	int64_t b = 0, prev = 0, want, nb;
+
+	cut[0] = 0;
+	for (p = 1; p < kk; p++) {
+		want = (int64_t)C->bytes * p / kk;
+		while (i + 1 < C->n) {
+			nb = b + C->c[i].len + 2;
+			if (b >= want || nb - want >= want - b)
+				break;
+			b = nb;
+			i++;
+		}
+		if (i <= cut[p - 1])
+			return 0;
+		if (b - prev > u || b - prev < fill)
+			return 0;
+		cut[p] = i;
+		prev = b;
+	}
+	cut[kk] = C->n;
+	return C->bytes - prev <= u && C->bytes - prev >= fill;
+}
+
 /*
- * nv (page path[lvl], child i of par) is too big.  If it and a sibling
+ * Leaf nv (page path[lvl], child i of par) is too big: spread its cells
+ * and those of up to BT_SPREAD - 1 neighbours (the window around it) over
+ * the same pages if they fit evenly, else over one page more (placed
+ * before the window's last page, so the leaves around keep their links),
+ * as SQLite's balance_nonroot() does over three siblings.  Random inserts
+ * then leave leaves about 93% full (the SQL benchmark's table:
+ * docs/benchmarks.md, "file_size").  *done left unset if no even cut
+ * exists (then the caller splits nv alone).
+ */
+static rdb_rc spread(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
+		     int *done)
+{
+	uint32_t nch = par->n + 1, lo, hi, k, kk, j, cut[BT_SPREAD + 2];
+	rdb_pgno pg[BT_SPREAD + 1];
+	nodev S[BT_SPREAD], C;
+	pager_page *npg;
+	rdb_rc rc;
+
+	hi = (i > 0 ? i - 1 : 0) + BT_SPREAD;
+	hi = hi < nch ? hi : nch;
+	lo = hi > BT_SPREAD ? hi - BT_SPREAD : 0;
+	k = hi - lo;
+	if ((rc = spread_load(o, nv, par, i, lo, hi, S, pg, lvl)) != RDB_OK)
+		return rc;
+	memset(&C, 0, sizeof(C));
+	C.leaf = 1;
+	for (j = 0; j < k; j++)
+		C.cap += S[j].n;
+	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
+	if (C.c == NULL)
+		return nomem(o);
+	for (j = 0; j < k; j++) {
+		memcpy(C.c + C.n, S[j].c, sizeof(cellv) * S[j].n);
+		C.n += S[j].n;
+		C.bytes += S[j].bytes;
+	}
+	kk = k;
+	if (!spread_cuts(o, &C, kk, cut) &&
+	    !spread_cuts(o, &C, ++kk, cut))
+		return RDB_OK;
+	*done = 1;
+	if (kk > k) {
+		if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &npg)) != RDB_OK)
+			return rc;
+		pg[k] = pg[k - 1];
+		pg[k - 1] = pager_pgno(npg);
+		pager_unref(npg);
+	}
+	for (j = 0; j < kk; j++) {
+		nodev part = nv_slice(&C, cut[j], cut[j + 1]);
+
+		part.prev = j > 0 ? pg[j - 1] : S[0].prev;
+		part.next = j + 1 < kk ? pg[j + 1] : S[k - 1].next;
+		if ((rc = nv_store(o, pg[j], &part)) != RDB_OK)
+			return rc;
+	}
+	for (j = 0; j + 1 < k; j++)
+		nv_remove(par, lo);
+	for (j = kk - 1; j-- > 0;) {
+		cellv sep;
+
+		if ((rc = leaf_sep(o, &C.c[cut[j + 1] - 1], &C.c[cut[j + 1]],
+				   pg[j], &sep)) != RDB_OK ||
+		    (rc = nv_insert(o, par, lo, sep.p, sep.len)) != RDB_OK)
+			return rc;
+	}
+	return RDB_OK;
+}
+
+/*
+ * nv (page path[lvl], child i of par) is too big.  A leaf spreads its
+ * cells over its neighbours (spread).  An inner node: if it and a sibling
  * (the left one, else the right one) fit in two nodes, spread their cells
- * evenly over the two instead of splitting (*done set); if two leaves are
- * full, spread them over three (split3).  Random inserts then leave
- * leaves about 80% full instead of the 2/3 that splits alone give.
- * Siblings are read only when nv overflows.
+ * evenly over the two instead of splitting (*done set).  Siblings are
+ * read only when nv overflows.
  */
 static rdb_rc shift_over(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 			 int *done)
@@ -696,6 +753,8 @@ static rdb_rc shift_over(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 	*done = 0;
 	if (par->n == 0)
 		return RDB_OK;
+	if (nv->leaf)
+		return spread(o, lvl, nv, par, i, done);
 	if ((rc = sib_load(o, nv, par, i, sl, &S)) != RDB_OK)
 		return rc;
 	if (two_fit(o, nv, &S)) {
@@ -710,7 +769,7 @@ static rdb_rc shift_over(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
 			return combine(o, lvl, nv, &S2, par, i, 0);
 		}
 	}
-	return nv->leaf ? split3(o, lvl, nv, &S, par, i, sl, done) : RDB_OK;
+	return RDB_OK;
 }
 
 /* nv (page path[lvl], child i of par) and its sibling S (left if sl):

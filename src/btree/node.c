@@ -72,6 +72,19 @@ rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
 	const unsigned char *p = d + off;
 	int leaf = nd_is_leaf(d);
 
+	/* The common leaf cell: one-byte lengths, the value all local. */
+	if (leaf && off >= BT_SLOTS && off + 2 <= ps && p[0] < 0x80 &&
+	    p[1] < 0x80 && 2u + p[0] + p[1] <= bt_max_cell(ps) &&
+	    p[0] <= bt_max_key(ps) && off + 2u + p[0] + p[1] <= ps) {
+		c->klen = p[0];
+		c->vlen = c->local = p[1];
+		c->key = p + 2;
+		c->val = p + 2 + p[0];
+		c->size = 2u + p[0] + p[1];
+		c->child = 0;
+		c->ovfl = 0;
+		return RDB_OK;
+	}
 	if (!nd_key_at(d, ps, off, leaf, &hdr, &c->klen, &c->vlen))
 		goto bad;
 	c->key = p + hdr;
@@ -104,8 +117,10 @@ rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 		 const void *key, size_t klen, int upper, uint32_t *pos,
 		 int *eq, rdb_err *err)
 {
-	uint32_t lo = 0, hi = nd_n(d);
-	int leaf = nd_is_leaf(d);
+	uint32_t lo = 0, hi = nd_n(d), maxk = (uint32_t)bt_max_key(ps);
+	uint32_t at = nd_is_leaf(d) ? 0 : BT_CHILD_SIZE;  /* klen's offset */
+	int leaf = at == 0;
+	uint32_t h1 = at + 1 + (uint32_t)leaf;  /* header with 1-byte lengths */
 	bt_cell c;
 	rdb_rc rc;
 
@@ -114,10 +129,17 @@ rdb_rc nd_search(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2, off = nd_off(d, mid), kl;
 		uint32_t hdr, vl;
+		const unsigned char *p = d + off;
 		int r;
 
-		/* Only the key is needed here: check just its bounds. */
-		if (!nd_key_at(d, ps, off, leaf, &hdr, &kl, &vl)) {
+		/* Only the key is needed here: check just its bounds (a
+		 * fast path for one-byte lengths). */
+		if (off >= BT_SLOTS && off + h1 <= ps && p[at] < 0x80 &&
+		    (!leaf || p[1] < 0x80) && p[at] <= maxk &&
+		    off + h1 + p[at] <= ps) {
+			kl = p[at];
+			hdr = h1;
+		} else if (!nd_key_at(d, ps, off, leaf, &hdr, &kl, &vl)) {
 			rc = nd_cell(d, ps, pgno, mid, &c, err);
 			return rc != RDB_OK ? rc : RDB_CORRUPT;
 		}
