@@ -198,6 +198,13 @@ START_TEST(test_schema_add_column_keeps_rows_and_survives_reopen)
 			 "501|258.5");
 	ck_assert_str_eq(su_query(db, "SELECT id, score FROM t WHERE name = "
 				  "'new'"), "1000|3.5");
+	/* The column goes after the last column, before the constraints. */
+	su_ok(db, "CREATE TABLE w(a INT, b INT, UNIQUE(a, b), CHECK (a > 0));"
+		  "INSERT INTO w VALUES(1, 2);"
+		  "SELECT 1;  ALTER TABLE w ADD c TEXT CHECK (c <> '')");
+	ck_assert_str_eq(su_query(db, "SELECT sql FROM rdb_tables WHERE name "
+				  "= 'w'"), "CREATE TABLE w(a INT, b INT, c TEXT "
+			 "CHECK (c <> ''), UNIQUE(a, b), CHECK (a > 0))");
 	ck_assert_str_eq(su_query(db, "PRAGMA integrity_check"), "ok");
 }
 END_TEST

@@ -190,6 +190,29 @@ static void gen_create_table(gen *g, int ti, sbuf *b)
 	sb_add(b, ") STRICT");
 }
 
+/* ALTER TABLE ... ADD COLUMN: a nullable column, maybe with a literal
+ * DEFAULT of its type and a CHECK that the default passes, so that it
+ * succeeds on both engines whatever rows are there. */
+static void gen_add_column(gen *g, int ti, sbuf *b)
+{
+	table *t = &g->t[ti];
+	col *c = &t->cols[t->n_cols];
+	const char *v;
+
+	*c = (col){ .type = rnd(g, N_TYPES) };
+	sb_add(b, "ALTER TABLE t%d ADD COLUMN c%d %s", ti, t->n_cols,
+	       type_name[c->type]);
+	if (chance(g, 60)) {
+		v = value_of_type(g, c->type);
+		sb_add(b, " DEFAULT %s", v);
+		if (chance(g, 30))
+			sb_add(b, " CHECK (c%d IS NULL OR c%d = %s OR c%d <> "
+			       "%s)", t->n_cols, t->n_cols, v, t->n_cols,
+			       value_of_type(g, c->type));
+	}
+	t->n_cols++;
+}
+
 static void gen_create_index(gen *g, int ti, int n, sbuf *b)
 {
 	table *t = &g->t[ti];
@@ -1129,7 +1152,7 @@ static void gen_statement(gen *g, char **sql, mode *m)
 {
 	int *in_txn = &g->in_txn;
 	sbuf b = {0};
-	int k = rnd(g, 100);
+	int k = rnd(g, 100), ti = rnd(g, g->n_tables);
 
 	*m = (mode){0};
 	if (k < 3 && !*in_txn) {
@@ -1149,6 +1172,8 @@ static void gen_statement(gen *g, char **sql, mode *m)
 		m->dml = 1;
 	} else if (k < 53) {
 		gen_create_index(g, rnd(g, g->n_tables), k, &b);
+	} else if (k < 54 && g->t[ti].n_cols < MAX_COLS) {
+		gen_add_column(g, ti, &b);
 	} else {
 		gen_query(g, &b);
 		m->query = 1;

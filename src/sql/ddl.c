@@ -315,22 +315,37 @@ static rdb_rc drop(sql_prog *p, tbl_schema *s)
 
 /* ---- ALTER TABLE ... ADD COLUMN ------------------------------------------ */
 
-/* The table's CREATE TABLE text with ", <col as written>" before the ')'
- * that closes its column list (the last one: only STRICT or WITHOUT ROWID
- * may follow), as SQLite rewrites it.  NULL without memory. */
+/* The table's CREATE TABLE text with ", <col as written>" after its last
+ * column definition (before any table constraint), as SQLite rewrites
+ * it.  NULL with the error set. */
 static char *added_text(sql_prog *p, const tbl_table *tb)
 {
 	const sql_pos *c = &p->ast->u.alter.col.pos;
-	const char *close = strrchr(tb->sql, ')');
+	const sql_create_table *ct;
+	sql_stmt *tree = NULL;
 	rdb_buf b = { 0 };
+	size_t tail, at;
 
-	if (close == NULL || c->off + c->len > p->ast->n_sql)
+	if (sql_parse(tb->sql, strlen(tb->sql), p->cx.err, &tree, &tail))
+		return NULL;          /* out of memory (the text parsed once) */
+	if (c->off < p->ast->pos.off ||
+	    c->off - p->ast->pos.off + c->len > p->ast->n_sql ||
+	    tree == NULL || tree->kind != SQL_CREATE_TABLE ||
+	    (ct = &tree->u.create_table)->n_cols == 0) {
+		sql_stmt_free(tree);
+		rdb_err_set(p->cx.err, RDB_CORRUPT, "malformed table '%s' in "
+			    "the catalog", tb->name);
 		return NULL;
-	if (rdb_buf_append(&b, tb->sql, (size_t)(close - tb->sql)) ||
-	    rdb_buf_puts(&b, ", ") ||
-	    rdb_buf_append(&b, p->ast->sql + c->off, c->len) ||
-	    rdb_buf_puts(&b, close) || rdb_buf_terminate(&b)) {
+	}
+	at = ct->cols[ct->n_cols - 1].pos.off + ct->cols[ct->n_cols - 1].pos.len;
+	sql_stmt_free(tree);
+	if (at > strlen(tb->sql) ||
+	    rdb_buf_append(&b, tb->sql, at) || rdb_buf_puts(&b, ", ") ||
+	    rdb_buf_append(&b, p->ast->sql + (c->off - p->ast->pos.off),
+			   c->len) ||
+	    rdb_buf_puts(&b, tb->sql + at) || rdb_buf_terminate(&b)) {
 		rdb_buf_free(&b);
+		rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 		return NULL;
 	}
 	return (char *)rdb_buf_detach(&b);
@@ -433,7 +448,7 @@ static rdb_rc add_column(sql_prog *p, tbl_schema *s, const tbl_table *tb)
 	d.strict = text_strict(tb);
 	rc = column_def(&d, cd, 0);
 	if (rc == RDB_OK && (text = added_text(p, tb)) == NULL)
-		rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+		rc = p->cx.err->rc;
 	if (rc == RDB_OK)
 		rc = has_rows(p, tb, &rows);
 	if (rc == RDB_OK)
