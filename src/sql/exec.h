@@ -19,6 +19,7 @@
 
 typedef struct query query;
 typedef struct run run;
+typedef struct sgroup sgroup;
 
 /* ---- materialized rows (sorting, grouping, compounds, subqueries) ---------
  * Rows of `width` tbl_values whose text and blob bytes live in chunks the
@@ -214,6 +215,9 @@ struct query {
 	int nagg;
 	qagg *aggs;               /* arena */
 	int cagg;
+	int stream_group;         /* the joined rows arrive grouped (in
+				     key order): aggregate one group at a
+				     time (plan.c, select.c) */
 	int correlated;           /* refers to an enclosing query's rows */
 	int distinct;
 	/* ordering (of the whole query) */
@@ -245,6 +249,7 @@ struct run {
 	long mpos;
 	int mready;               /* m is complete: emit from it */
 	sql_distinct *seen;       /* owned: DISTINCT output rows */
+	sgroup *sg;               /* owned: GROUP BY in key order */
 	rdb_buf kbuf;             /* owned: scratch for keys */
 	int64_t limit, offset;    /* -1: no limit */
 	int64_t emitted;

@@ -149,6 +149,15 @@ static const char *compound_name(sql_compound op)
 	}
 }
 
+/* A sort keeps only the rows LIMIT and OFFSET let through when there is
+ * a LIMIT and no DISTINCT (select.c, topn_limit()). */
+static const char *order_line(const query *q)
+{
+	return q->limit != NULL && !q->distinct
+		       ? "USE TOP-N HEAP FOR ORDER BY"
+		       : "USE TEMP B-TREE FOR ORDER BY";
+}
+
 static rdb_rc explain_query(explainer *x, const query *q, int parent)
 {
 	int i, id;
@@ -166,7 +175,7 @@ static rdb_rc explain_query(explainer *x, const query *q, int parent)
 				rc = explain_query(x, q->terms[i], tid);
 		}
 		if (rc == RDB_OK && q->norder > 0)
-			rc = line(x, parent, "USE TEMP B-TREE FOR ORDER BY", &id);
+			rc = line(x, parent, order_line(q), &id);
 		return rc;
 	}
 	if (q->nvalues > 0)
@@ -174,11 +183,12 @@ static rdb_rc explain_query(explainer *x, const query *q, int parent)
 	for (i = 0; i < q->nsrc && rc == RDB_OK; i++)
 		rc = explain_source(x, &q->src[q->jorder[i]], parent);
 	if (rc == RDB_OK && q->agg && q->ngroup > 0)
-		rc = line(x, parent, "USE TEMP B-TREE FOR GROUP BY", &id);
+		rc = line(x, parent, q->stream_group ? "USE KEY ORDER FOR GROUP BY"
+				     : "USE TEMP B-TREE FOR GROUP BY", &id);
 	if (rc == RDB_OK && q->distinct)
 		rc = line(x, parent, "USE TEMP B-TREE FOR DISTINCT", &id);
 	if (rc == RDB_OK && q->sort)
-		rc = line(x, parent, "USE TEMP B-TREE FOR ORDER BY", &id);
+		rc = line(x, parent, order_line(q), &id);
 	return rc;
 }
 

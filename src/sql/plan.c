@@ -603,7 +603,7 @@ rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
 	return RDB_OK;
 }
 
-/* ---- ORDER BY ---------------------------------------------------------------- */
+/* ---- the order of the rows: ORDER BY, GROUP BY ------------------------------- */
 
 /* The slot of the outermost source that ORDER BY term e reads, or -1. */
 static int order_slot(const query *q, const sql_expr *e)
@@ -626,6 +626,43 @@ static int unique_prefix(const tbl_table *tb, const cand *c, int neq)
 		if (c->slot[k] < tb->ncols && !tb->cols[c->slot[k]].notnull)
 			return c->nkey;
 	return c->unique_cols;
+}
+
+/* Do the joined rows arrive grouped, in the order of the groups' keys?
+ * They do when every GROUP BY term is a column of the outermost source,
+ * read forwards in the order of a key whose leading columns (past those
+ * fixed by equalities) are the terms in their order, ascending -- up to
+ * a prefix that holds one row per value, after which the remaining terms
+ * can only repeat the same row's columns.  The key's encoding orders
+ * values as the group keys' encoding does (tbl_key_append), so equal
+ * keys are neighbours. */
+static int group_in_key_order(const query *q)
+{
+	const qsrc *s;
+	cand c;
+	int i, j, k, slot, uniq;
+
+	if (!q->agg || q->ngroup == 0 || q->nsrc == 0 || q->nterms > 1 ||
+	    q->nvalues > 0)
+		return 0;
+	s = &q->src[q->jorder[0]];
+	if (s->tb == NULL || s->in != NULL || s->reverse || s->left ||
+	    s->nhash > 0 || s->cache_scan)
+		return 0;
+	cand_of(s->tb, s->ix, &c);
+	uniq = unique_prefix(s->tb, &c, s->neq);
+	for (i = 0, j = s->neq; i < q->ngroup; i++) {
+		if ((slot = col_of(q->group[i], q->jorder[0])) < 0)
+			return 0;
+		for (k = 0; k < s->neq && c.slot[k] != slot; k++)
+			;
+		if (k < s->neq || j >= uniq)
+			continue;         /* fixed, or one row per prefix */
+		if (j >= c.nkey || c.slot[j] != slot || c.desc[j])
+			return 0;
+		j++;
+	}
+	return 1;
 }
 
 /* Does reading source 0 in key order (or backwards) give the ORDER BY? */
@@ -665,6 +702,7 @@ rdb_rc plan_order(binder *b, query *q)
 	int i, rev;
 
 	(void)b;
+	q->stream_group = group_in_key_order(q);
 	q->sort = q->norder > 0;
 	if (q->norder == 0 || q->nterms > 1 || q->agg || q->nsrc == 0 ||
 	    q->nvalues > 0)

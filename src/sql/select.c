@@ -5,6 +5,7 @@
  * and LIMIT.  Design: src/sql/README.md ("Execution").
  */
 #include "select.h"
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -31,6 +32,8 @@ static void free_aggv(run *r, int n)
 		sql_value_free(&r->aggv[i]);
 }
 
+static void sgroup_free(sgroup *sg, int nagg);
+
 void query_close(sql_prog *p, query *q)
 {
 	run *r = q->r;
@@ -54,6 +57,7 @@ void query_close(sql_prog *p, query *q)
 	mrows_free(&r->m);
 	sorter_free(r->srt);
 	sql_distinct_free(r->seen);
+	sgroup_free(r->sg, q->nagg);
 	rdb_buf_free(&r->kbuf);
 	rdb_free(r);
 	q->r = NULL;
@@ -180,6 +184,20 @@ static rdb_rc push_row(sql_prog *p, query *q)
 	return rc;
 }
 
+/* The rows of a sort that LIMIT and OFFSET let through: the sorter
+ * need keep only that many (top-N); 0 for all.  Not with DISTINCT, which
+ * drops rows after the sort. */
+static long topn_limit(const query *q)
+{
+	const run *r = q->r;
+
+	if (q->distinct || q->limit == NULL || r->limit <= 0 ||
+	    r->limit > (int64_t)(LONG_MAX / 2) ||
+	    r->offset > (int64_t)(LONG_MAX / 2))
+		return 0;
+	return (long)(r->limit + r->offset);
+}
+
 /* Start q->r->srt, the sorter that push_row() feeds: ordered by the ORDER
  * BY keys when sorted (at key_base + i in each row, or with key_base < 0
  * the result columns the terms name), else in the order rows come. */
@@ -203,6 +221,8 @@ static rdb_rc open_out(sql_prog *p, query *q, int sorted, int key_base)
 	o.cols = c;
 	o.desc = q->order_desc;
 	o.nulls_first = q->order_nulls_first;
+	if (sorted)
+		o.limit = topn_limit(q);
 	rc = sorter_new(&o, p->cx.err, &q->r->srt);
 	if (c != cols)
 		rdb_free(c);
@@ -646,6 +666,217 @@ static rdb_rc materialize_groups(sql_prog *p, query *q)
 	return rc;
 }
 
+/* ---- GROUP BY in key order --------------------------------------------------- *
+ * When the plan says the joined rows arrive grouped (q->stream_group:
+ * the outermost source is read in the order of the GROUP BY columns,
+ * plan.c), one group is aggregated at a time: no group table, no spill,
+ * and the groups come out in the order the group table would emit them.
+ * The first row of a new key ends the group before it.  That row stays
+ * current in the join (no cursor moves) while the finished group is made
+ * current from its copy; the next call makes the join's rows current
+ * again and opens the new group with that row. */
+
+typedef struct saved_row {
+	const tbl_value *row;
+	int null_row;
+} saved_row;
+
+struct sgroup {
+	group g;                   /* the open group: aggs owned, rep = rep */
+	rdb_buf key;               /* owned: its key */
+	tbl_value *rep;            /* owned: width values, its first row */
+	tbl_value *tmp;            /* owned: width values */
+	rdb_buf rep_bytes;         /* owned: their bytes */
+	saved_row *saved;          /* owned: nsrc rows of the join */
+	int width;
+	int have;                  /* a group is open */
+	int pending;               /* the join's row opens the next group */
+	int done;                  /* the join has no more rows */
+};
+
+static void sgroup_free(sgroup *sg, int nagg)
+{
+	int j;
+
+	if (sg == NULL)
+		return;
+	for (j = 0; sg->g.aggs != NULL && j < nagg; j++)
+		sql_agg_free(&sg->g.aggs[j]);
+	rdb_free(sg->g.aggs);
+	rdb_buf_free(&sg->key);
+	rdb_free(sg->rep);
+	rdb_free(sg->tmp);
+	rdb_buf_free(&sg->rep_bytes);
+	rdb_free(sg->saved);
+	rdb_free(sg);
+}
+
+static rdb_rc sgroup_new(sql_prog *p, query *q)
+{
+	sgroup *sg;
+	int i;
+
+	if ((sg = rdb_calloc(1, sizeof(*sg))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	q->r->sg = sg;
+	for (i = 0; i < q->nsrc; i++)
+		sg->width += q->src[i].nvals;
+	sg->rep = rdb_calloc((size_t)sg->width + 1, sizeof(tbl_value));
+	sg->tmp = rdb_calloc((size_t)sg->width + 1, sizeof(tbl_value));
+	sg->saved = rdb_calloc((size_t)q->nsrc + 1, sizeof(saved_row));
+	sg->g.aggs = rdb_calloc((size_t)q->nagg + 1, sizeof(sql_agg));
+	if (sg->rep == NULL || sg->tmp == NULL || sg->saved == NULL ||
+	    sg->g.aggs == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	return RDB_OK;
+}
+
+/* Open a group with the current row, whose key is in r->kbuf. */
+static rdb_rc sgroup_open(sql_prog *p, query *q, sgroup *sg)
+{
+	rdb_buf *b = &q->r->kbuf;
+	int j;
+	rdb_rc rc;
+
+	rdb_buf_reset(&sg->key);
+	if (rdb_buf_append(&sg->key, b->p, b->n) != RDB_OK)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	src_values(q, sg->tmp);
+	if ((rc = mrows_copy_row(&sg->rep_bytes, sg->rep, sg->tmp, sg->width,
+				 p->cx.err)) != RDB_OK)
+		return rc;
+	sg->g.rep = sg->rep;
+	for (j = 0; j < q->nagg; j++) {
+		sql_agg_free(&sg->g.aggs[j]);
+		if ((rc = sql_agg_init(&p->cx, &sg->g.aggs[j], q->aggs[j].fn,
+				       q->aggs[j].distinct)) != RDB_OK)
+			return rc;
+	}
+	sg->have = 1;
+	return agg_step(p, q, &sg->g);
+}
+
+/* Close the open group: its row current, its aggregates' results in
+ * r->aggv; *pass = HAVING holds. */
+static rdb_rc sgroup_close(sql_prog *p, query *q, sgroup *sg, int *pass)
+{
+	run *r = q->r;
+	int j;
+	rdb_rc rc;
+
+	*pass = 1;
+	sg->have = 0;
+	set_src_rows(q, sg->rep);
+	free_aggv(r, q->nagg);
+	for (j = 0; j < q->nagg; j++)
+		if ((rc = sql_agg_final(&p->cx, &sg->g.aggs[j],
+					&r->aggv[j])) != RDB_OK)
+			return rc;
+	if (q->having != NULL &&
+	    (rc = eval_truth(p, q, q->having, pass)) != RDB_OK)
+		return rc;
+	*pass = *pass == 1;
+	return RDB_OK;
+}
+
+static void save_rows(query *q, sgroup *sg)
+{
+	int i;
+
+	for (i = 0; i < q->nsrc; i++) {
+		sg->saved[i].row = q->src[i].row;
+		sg->saved[i].null_row = q->src[i].null_row;
+	}
+}
+
+static void restore_rows(query *q, const sgroup *sg)
+{
+	int i;
+
+	for (i = 0; i < q->nsrc; i++) {
+		q->src[i].row = sg->saved[i].row;
+		q->src[i].null_row = sg->saved[i].null_row;
+	}
+}
+
+/* The row of the join opens the next group: back from emitting. */
+static rdb_rc sgroup_resume(sql_prog *p, query *q, sgroup *sg)
+{
+	rdb_rc rc;
+
+	restore_rows(q, sg);
+	sg->pending = 0;
+	if ((rc = group_key(p, q)) != RDB_OK)
+		return rc;
+	return sgroup_open(p, q, sg);
+}
+
+static int same_key(const sgroup *sg, const rdb_buf *b)
+{
+	return sg->key.n == b->n && (b->n == 0 ||
+				     memcmp(sg->key.p, b->p, b->n) == 0);
+}
+
+/* RDB_ROW with the next group (passing HAVING) current, or RDB_DONE. */
+static rdb_rc stream_next(sql_prog *p, query *q)
+{
+	sgroup *sg = q->r->sg;
+	int pass;
+	rdb_rc rc;
+
+	if (sg == NULL && (rc = sgroup_new(p, q)) != RDB_OK)
+		return rc;
+	sg = q->r->sg;
+	if (sg->pending && (rc = sgroup_resume(p, q, sg)) != RDB_OK)
+		return rc;
+	while (!sg->done) {
+		if ((rc = join_next(p, q)) == RDB_DONE) {
+			sg->done = 1;
+			break;
+		}
+		if (rc != RDB_ROW || (rc = group_key(p, q)) != RDB_OK)
+			return rc;
+		if (!sg->have || same_key(sg, &q->r->kbuf)) {
+			rc = sg->have ? agg_step(p, q, &sg->g)
+				      : sgroup_open(p, q, sg);
+			if (rc != RDB_OK)
+				return rc;
+			continue;
+		}
+		save_rows(q, sg);
+		sg->pending = 1;
+		if ((rc = sgroup_close(p, q, sg, &pass)) != RDB_OK)
+			return rc;
+		if (pass)
+			return RDB_ROW;
+		if ((rc = sgroup_resume(p, q, sg)) != RDB_OK)
+			return rc;
+	}
+	while (sg->have) {
+		if ((rc = sgroup_close(p, q, sg, &pass)) != RDB_OK)
+			return rc;
+		if (pass)
+			return RDB_ROW;
+	}
+	return RDB_DONE;
+}
+
+/* GROUP BY in key order with ORDER BY: the groups' rows into the
+ * sorter. */
+static rdb_rc materialize_streamed(sql_prog *p, query *q)
+{
+	rdb_rc rc;
+
+	if ((rc = open_out(p, q, 1, q->nout)) != RDB_OK)
+		return rc;
+	while ((rc = stream_next(p, q)) == RDB_ROW)
+		if ((rc = push_row(p, q)) != RDB_OK)
+			return rc;
+	if (rc != RDB_DONE)
+		return rc;
+	return sorter_finish(q->r->srt);
+}
+
 /* ---- compound selects ----------------------------------------------------------- *
  * The rows so far live in an unfinished sorter: a set (every column
  * ascending, duplicates dropped) after UNION, INTERSECT and EXCEPT, else
@@ -822,8 +1053,14 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 	int i;
 	rdb_rc rc;
 
+	if (q->stream_group && !q->sort) {
+		if ((rc = stream_next(p, q)) != RDB_ROW)
+			return rc;
+		return compute_out(p, q) == RDB_OK ? RDB_ROW : p->cx.err->rc;
+	}
 	if (!r->mready && (q->nterms > 1 || q->agg || q->sort)) {
 		rc = q->nterms > 1 ? materialize_compound(p, q)
+		     : q->stream_group ? materialize_streamed(p, q)
 		     : q->agg ? materialize_groups(p, q)
 			      : materialize_sorted(p, q);
 		if (rc != RDB_OK)

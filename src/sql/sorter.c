@@ -55,7 +55,10 @@ struct sorter {
 	int state;
 	mrows m;                  /* owned: the in-memory run */
 	size_t mem;               /* estimated bytes of m */
-	long *idx;                /* owned: m's rows in sorted order */
+	long *idx;                /* owned: m's rows in sorted order;
+				     top-N: the heap of the kept rows */
+	long nkept, cidx;         /* top-N: rows in the heap; idx's room */
+	int topn;                 /* top-N mode (o.limit > 0, a key) */
 	long pos;                 /* ST_MEMORY: next index in idx */
 	os_file *f;               /* owned: the spill file, or NULL */
 	uint64_t npages;          /* pages written to f */
@@ -127,6 +130,7 @@ void sorter_opts_for(pager_txn *t, sorter_opts *o)
 	size_t b;
 
 	o->dedupe = 0;
+	o->limit = 0;
 	if (t == NULL) {
 		/* No transaction (nothing reads the database): never spill. */
 		o->budget = SIZE_MAX;
@@ -150,7 +154,7 @@ static rdb_rc check_opts(const sorter_opts *o, rdb_err *err)
 	    (o->ncols > 0 && o->cols == NULL) ||
 	    o->page_size < 512 || o->page_size > 65536 ||
 	    (o->vfs == NULL && o->budget != SIZE_MAX) ||
-	    (o->dedupe && o->ncols != 0))
+	    (o->dedupe && o->ncols != 0) || o->limit < 0)
 		return rdb_err_set(err, RDB_MISUSE, "bad sorter options");
 	for (i = 0; i < o->ncols; i++)
 		if (o->cols[i] < 0 || o->cols[i] >= o->width)
@@ -186,6 +190,7 @@ rdb_rc sorter_new(const sorter_opts *o, rdb_err *err, sorter **out)
 	s->o.desc = s->key + n;
 	s->o.nulls_first = s->key + 2 * n;
 	mrows_init(&s->m, o->width);
+	s->topn = o->limit > 0 && o->ncols > 0;
 	s->st.fan_in = (int)(o->budget / (o->page_size + 64u)) - 1;
 	if (s->st.fan_in < 2)
 		s->st.fan_in = 2;
@@ -684,6 +689,164 @@ static rdb_rc merge_pass(sorter *s)
 	return RDB_OK;
 }
 
+/* ---- memory ------------------------------------------------------------------------ */
+
+/* What a row costs in memory: its values, its index entry, its bytes. */
+static size_t row_cost(const sorter *s, const tbl_value *row)
+{
+	size_t n = (size_t)s->o.width * sizeof(tbl_value) + sizeof(long);
+	int i;
+
+	for (i = 0; i < s->o.width; i++)
+		if (row[i].cls == TBL_TEXT || row[i].cls == TBL_BLOB)
+			n += row[i].n;
+	return n;
+}
+
+/* ---- top-N ------------------------------------------------------------------------ *
+ * With a limit, m holds the rows kept so far plus dead ones (evicted
+ * from the heap, their bytes still in m's chunks); idx[0 .. nkept) is a
+ * heap whose root is the kept row that would come out last (key, then
+ * position in m: positions follow the order rows were added, so ties
+ * keep the sort's stability).  A row that would come out after the root
+ * of a full heap is dropped at once.  When dead rows outnumber the kept
+ * ones, the kept rows are copied into a fresh m in the order they came. */
+
+/* Does row a of m come out before row b? */
+static int topn_before(const sorter *s, long a, long b)
+{
+	int c = cmp_vals(s, mrows_row(&s->m, a), mrows_row(&s->m, b));
+
+	return c != 0 ? c < 0 : a < b;
+}
+
+static void topn_swap(long *h, long i, long j)
+{
+	long t = h[i];
+
+	h[i] = h[j];
+	h[j] = t;
+}
+
+static void topn_up(sorter *s, long i)
+{
+	long parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!topn_before(s, s->idx[parent], s->idx[i]))
+			return;
+		topn_swap(s->idx, parent, i);
+		i = parent;
+	}
+}
+
+static void topn_down(sorter *s, long i)
+{
+	long l, m, n = s->nkept;
+
+	for (;;) {
+		l = 2 * i + 1;
+		m = i;
+		if (l < n && topn_before(s, s->idx[m], s->idx[l]))
+			m = l;
+		if (l + 1 < n && topn_before(s, s->idx[m], s->idx[l + 1]))
+			m = l + 1;
+		if (m == i)
+			return;
+		topn_swap(s->idx, i, m);
+		i = m;
+	}
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Copy the kept rows into a fresh m, in the order they were added, and
+ * rebuild the heap over them. */
+static rdb_rc topn_compact(sorter *s)
+{
+	mrows nm;
+	const tbl_value *row;
+	long i;
+	rdb_rc rc;
+
+	if (s->nkept > 1)
+		qsort(s->idx, (size_t)s->nkept, sizeof(long), cmp_long);
+	mrows_init(&nm, s->o.width);
+	s->mem = 0;
+	for (i = 0; i < s->nkept; i++) {
+		row = mrows_row(&s->m, s->idx[i]);
+		if ((rc = mrows_add(&nm, row, s->err)) != RDB_OK) {
+			mrows_free(&nm);
+			return rc;
+		}
+		s->mem += row_cost(s, row);
+		s->idx[i] = i;
+	}
+	mrows_free(&s->m);
+	s->m = nm;
+	for (i = s->nkept / 2 - 1; i >= 0; i--)
+		topn_down(s, i);
+	return RDB_OK;
+}
+
+/* Leave top-N mode: m holds the kept rows in the order they came, as if
+ * only they had been added; from now on every row is kept. */
+static rdb_rc topn_stop(sorter *s)
+{
+	rdb_rc rc = topn_compact(s);
+
+	rdb_free(s->idx);
+	s->idx = NULL;
+	s->nkept = s->cidx = 0;
+	s->topn = 0;
+	return rc;
+}
+
+static rdb_rc topn_add(sorter *s, const tbl_value *row)
+{
+	int full = s->nkept == s->o.limit;
+	rdb_rc rc;
+
+	s->st.rows++;
+	if (full) {
+		s->st.dropped++;
+		if (cmp_vals(s, row, mrows_row(&s->m, s->idx[0])) >= 0)
+			return RDB_OK;       /* would come out after them all */
+	} else if (s->nkept == s->cidx) {
+		long cap = s->cidx ? 2 * s->cidx : 64;
+		long *n = rdb_realloc(s->idx, (size_t)cap * sizeof(*n));
+
+		if (n == NULL)
+			return rdb_err_set(s->err, RDB_NOMEM, "out of memory");
+		s->idx = n;
+		s->cidx = cap;
+	}
+	if ((rc = mrows_add(&s->m, row, s->err)) != RDB_OK)
+		return rc;
+	s->mem += row_cost(s, row);
+	if (full) {
+		s->idx[0] = s->m.n - 1;
+		topn_down(s, 0);
+	} else {
+		s->idx[s->nkept++] = s->m.n - 1;
+		topn_up(s, s->nkept - 1);
+	}
+	if ((s->m.n - s->nkept > s->nkept + 64 || s->mem > s->o.budget) &&
+	    (rc = topn_compact(s)) != RDB_OK)
+		return rc;
+	if (s->mem > s->o.budget) {
+		s->st.topn_off = 1;
+		return topn_stop(s);
+	}
+	return RDB_OK;
+}
+
 /* ---- adding rows ---------------------------------------------------------------- */
 
 static rdb_rc sort_memory(sorter *s)
@@ -741,24 +904,15 @@ static rdb_rc spill(sorter *s)
 	return rc;
 }
 
-/* What a row costs in memory: its values, its index entry, its bytes. */
-static size_t row_cost(const sorter *s, const tbl_value *row)
-{
-	size_t n = (size_t)s->o.width * sizeof(tbl_value) + sizeof(long);
-	int i;
-
-	for (i = 0; i < s->o.width; i++)
-		if (row[i].cls == TBL_TEXT || row[i].cls == TBL_BLOB)
-			n += row[i].n;
-	return n;
-}
-
 rdb_rc sorter_add(sorter *s, const tbl_value *row)
 {
-	size_t cost = row_cost(s, row);
+	size_t cost;
 	rdb_rc rc;
 
 	assert(s->state == ST_ADD);
+	if (s->topn)
+		return topn_add(s, row);
+	cost = row_cost(s, row);
 	if (s->m.n > 0 && s->mem + cost > s->o.budget &&
 	    (rc = spill(s)) != RDB_OK)
 		return rc;
@@ -794,6 +948,8 @@ rdb_rc sorter_finish(sorter *s)
 	rdb_rc rc;
 
 	assert(s->state == ST_ADD);
+	if (s->topn && (rc = topn_stop(s)) != RDB_OK)
+		return rc;
 	if (s->nruns == 0) {
 		if (s->o.ncols >= 0 && s->m.n > 1 &&
 		    ((rc = sort_memory(s)) != RDB_OK ||

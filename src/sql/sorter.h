@@ -19,6 +19,10 @@
  *   - sorter_add() copies the row and its bytes.  Rows come out of
  *     sorter_next() ordered by the key columns as mrows_sort() orders
  *     them, stable (equal keys keep the order they were added in).
+ *   - With a limit (top-N), the first `limit` of those rows come out,
+ *     the same ones a full sort would give first, perhaps followed by
+ *     more (when the kept rows outgrew the budget, the sorter became a
+ *     plain one): the caller still stops after `limit` rows.
  *   - The row given by sorter_next() is borrowed: valid until the next
  *     call on the sorter.
  *   - Fallible calls return rdb_rc with the reason in the rdb_err given
@@ -54,6 +58,10 @@ typedef struct sorter_opts {
 				     ascending, last descending) */
 	int dedupe;               /* with ncols 0: rows equal to the row
 				     before (tbl_value_cmp) are dropped */
+	long limit;               /* > 0 with ncols > 0: only the first
+				     `limit` rows of the sorted output are
+				     wanted (top-N: at most that many rows
+				     are kept, in a heap); 0: all */
 	size_t budget;            /* bytes of rows held in memory */
 	uint32_t page_size;       /* spill file page size, 512..65536 */
 	os_vfs *vfs;              /* borrowed: must outlive the sorter;
@@ -67,12 +75,15 @@ typedef struct sorter_stats {
 	long passes;              /* merge passes that wrote a run */
 	uint64_t pages;           /* pages written to the spill file */
 	int fan_in;               /* runs merged at once */
+	long dropped;             /* top-N: rows dropped as past the limit */
+	int topn_off;             /* top-N: the kept rows passed the budget
+				     and it became a plain sort */
 } sorter_stats;
 
 /* The budget for a statement running in t: half the pager's cache
  * (cache_pages * page_size / 2), at least SORTER_MIN_BUDGET; page size and
  * vfs those of t's pager; with t NULL, an unlimited budget.  Sets every
- * field of o but width and the key (dedupe 0). */
+ * field of o but width and the key (dedupe 0, limit 0). */
 #define SORTER_MIN_BUDGET (64u * 1024u)
 void sorter_opts_for(pager_txn *t, sorter_opts *o);
 
