@@ -160,6 +160,8 @@ typedef struct qsrc {
 				     into sub_rows, then from memory */
 	int cache_off;            /* runtime: the table was too big for it */
 	const tbl_value *row;     /* current row: nvals values */
+	uint64_t nrow;            /* rows it has produced (join_next): a
+				     new value means a new current row */
 	tbl_value *nulls;         /* owned: nvals NULLs */
 	tbl_value *cov;           /* owned: a covering entry as a row (nvals
 				     values; unused slots NULL), or NULL */

@@ -457,6 +457,7 @@ rdb_rc join_next(sql_prog *p, query *q)
 		}
 		if (rc != RDB_ROW)
 			return rc;
+		q->src[q->jorder[r->level]].nrow++;
 		if (r->level == q->nsrc - 1)
 			return RDB_ROW;
 		r->level++;

@@ -688,6 +688,8 @@ struct sgroup {
 	tbl_value *tmp;            /* owned: width values */
 	rdb_buf rep_bytes;         /* owned: their bytes */
 	saved_row *saved;          /* owned: nsrc rows of the join */
+	uint64_t outer;            /* the outermost source's nrow when the
+				     key was last computed */
 	int width;
 	int have;                  /* a group is open */
 	int pending;               /* the join's row opens the next group */
@@ -753,6 +755,7 @@ static rdb_rc sgroup_open(sql_prog *p, query *q, sgroup *sg)
 			return rc;
 	}
 	sg->have = 1;
+	sg->outer = q->src[q->jorder[0]].nrow;
 	return agg_step(p, q, &sg->g);
 }
 
@@ -834,8 +837,18 @@ static rdb_rc stream_next(sql_prog *p, query *q)
 			sg->done = 1;
 			break;
 		}
-		if (rc != RDB_ROW || (rc = group_key(p, q)) != RDB_OK)
+		if (rc != RDB_ROW)
 			return rc;
+		/* The key reads the outermost source alone: while its row
+		 * stays, so does the key. */
+		if (sg->have && q->src[q->jorder[0]].nrow == sg->outer) {
+			if ((rc = agg_step(p, q, &sg->g)) != RDB_OK)
+				return rc;
+			continue;
+		}
+		if ((rc = group_key(p, q)) != RDB_OK)
+			return rc;
+		sg->outer = q->src[q->jorder[0]].nrow;
 		if (!sg->have || same_key(sg, &q->r->kbuf)) {
 			rc = sg->have ? agg_step(p, q, &sg->g)
 				      : sgroup_open(p, q, sg);
