@@ -216,6 +216,38 @@ static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
 	}
 }
 
+/* Read transactions: a GE or LE seek for a key between the first and
+ * the last key of the pinned leaf ends in that leaf (keys are unique and
+ * ordered across leaves, and a snapshot's pages never change), so the
+ * descent is skipped.  Ascending probes -- an index join whose outer rows
+ * come in key order -- mostly stay in one leaf.  Returns 0 (nothing
+ * changed) when the key is elsewhere or a cell does not parse: the full
+ * seek then decides. */
+static int seek_in_leaf(bt_cursor *c, int how, const void *key, size_t klen,
+			rdb_rc *rc)
+{
+	const unsigned char *d;
+	bt_cell first, last;
+	uint32_t i, n;
+	rdb_err scratch = { 0 };
+
+	if (c->write || c->pg == NULL || (how != SEEK_GE && how != SEEK_LE))
+		return 0;
+	d = pager_data(c->pg);
+	if ((n = nd_n(d)) == 0 ||
+	    nd_cell(d, c->ps, c->pgno, 0, &first, &scratch) != RDB_OK ||
+	    nd_cell(d, c->ps, c->pgno, n - 1, &last, &scratch) != RDB_OK ||
+	    bt_cmp(first.key, first.klen, key, klen) > 0 ||
+	    bt_cmp(last.key, last.klen, key, klen) < 0 ||
+	    nd_search(d, c->ps, c->pgno, key, klen, how == SEEK_LE, &i, NULL,
+		      &scratch) != RDB_OK)
+		return 0;
+	/* first <= key <= last: GE finds i < n, LE finds i > 0. */
+	c->hops = 0;
+	*rc = settle(c, c->pg, how == SEEK_LE ? i - 1 : i);
+	return 1;
+}
+
 /* Descend to the leaf for the seek and position the cursor. */
 static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 {
@@ -225,6 +257,8 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 	int lvl, want = -1;
 	rdb_rc rc;
 
+	if (seek_in_leaf(c, how, key, klen, &rc))
+		return rc;
 	unposition(c);
 	c->hops = 0;
 	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
