@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "rdb.h"
+#include "mem.h"
 #include "sql_util.h"
 #include "test_util.h"
 
@@ -620,6 +621,54 @@ START_TEST(test_sql_cache_size_pragma_resizes_pool)
 }
 END_TEST
 
+/* A one-row INSERT inside BEGIN runs without a statement savepoint: a
+ * constraint failure leaves the transaction usable; an allocation failure
+ * at any point leaves it to be rolled back, after which the database is
+ * as before BEGIN.  A multi-row INSERT keeps its savepoint. */
+START_TEST(test_sql_one_row_insert_in_transaction_fails_cleanly)
+{
+	rdb_stmt *st;
+	long n;
+	int rc, fired, runs = 0;
+	char sql[96];
+
+	ok("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT UNIQUE, "
+	   "c INT CHECK (c > 0))");
+	ok("INSERT INTO t VALUES(1, 'x', 1)");
+	ok("BEGIN");
+	fails("INSERT INTO t VALUES(2, 'x', 1)", RDB_CONSTRAINT);
+	fails("INSERT INTO t VALUES(2, 'y', 0)", RDB_CONSTRAINT);
+	fails("INSERT INTO t VALUES(1, 'y', 1)", RDB_CONSTRAINT);
+	ok("INSERT INTO t VALUES(2, 'y', 2)");
+	fails("INSERT INTO t VALUES(3, 'z', 3), (4, 'y', 4)", RDB_CONSTRAINT);
+	ok("COMMIT");
+	QEQ("SELECT a, b, c FROM t ORDER BY a", "1|x|1\n2|y|2");
+	for (n = 1;; n++) {
+		ok("BEGIN");
+		ok("INSERT INTO t VALUES(10, 'in txn', 10)");
+		snprintf(sql, sizeof(sql), "INSERT INTO t VALUES(%ld, "
+			 "printf('%%0300d', %ld), 5)", 100 + n, n);
+		ck_assert_int_eq(rdb_prepare(db, sql, -1, &st, NULL), RDB_OK);
+		rdb_mem_fail_at(n, 0);
+		rc = rdb_step(st);
+		fired = rdb_mem_failed();
+		rdb_mem_fail_at(0, 0);
+		rdb_finalize(st);
+		ck_assert_msg(rc == RDB_DONE || rc == RDB_NOMEM, "allocation "
+			      "%ld: rc %d '%s'", n, rc, rdb_errmsg(db));
+		if (rc == RDB_NOMEM)
+			fails("INSERT INTO t VALUES(11, 'w', 1)", RDB_ERROR);
+		ok("ROLLBACK");
+		QEQ("SELECT a, b, c FROM t ORDER BY a", "1|x|1\n2|y|2");
+		QEQ("PRAGMA integrity_check", "ok");
+		runs++;
+		if (!fired)
+			break;
+	}
+	ck_assert_int_gt(runs, 3);
+}
+END_TEST
+
 START_TEST(test_sql_memory_database_works)
 {
 	rdb *m;
@@ -706,6 +755,7 @@ Suite *sql_suite(void)
 	tcase_add_test(tc, test_sql_memory_database_works);
 	tcase_add_test(tc, test_sql_stats_and_page_pragmas_agree);
 	tcase_add_test(tc, test_sql_cache_size_pragma_resizes_pool);
+	tcase_add_test(tc, test_sql_one_row_insert_in_transaction_fails_cleanly);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

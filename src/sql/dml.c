@@ -217,6 +217,15 @@ static int plain_values(const query *q)
 	       q->offset == NULL && q->nwhere_const == 0 && q->nout <= 64;
 }
 
+int dml_one_row(const sql_prog *p)
+{
+	return p->op == OP_INSERT && p->tb != NULL && p->vq == NULL &&
+	       !trig_any(p) &&
+	       (p->q == NULL ||
+		(plain_values(p->q) && p->q->nvalues == 1 &&
+		 p->nins == p->q->nout));
+}
+
 static rdb_rc insert_values(sql_prog *p, tbl_value *row)
 {
 	const query *q = p->q;

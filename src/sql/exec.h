@@ -337,6 +337,11 @@ void prog_free(sql_prog *p);
 rdb_rc trig_fire(sql_prog *p, int time, const tbl_value *nrow,
 		 const tbl_value *orow, int *ignore);
 int trig_any(const sql_prog *p);          /* p fires any trigger */
+/* dml.c: p inserts one row (VALUES of one row, or DEFAULT VALUES) into a
+ * table that has no trigger for it.  Such a statement fails before its
+ * first write unless the file or memory fails (the table layer checks
+ * every constraint first), so it needs no statement savepoint. */
+int dml_one_row(const sql_prog *p);
 void trig_free(trig_prog *tp);            /* NULL-safe */
 rdb_rc trig_raise(sql_prog *p, const sql_expr *e);   /* RAISE(...) */
 /* check.c: judge the CHECK constraints of p->tb on a row being written

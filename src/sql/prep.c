@@ -262,7 +262,7 @@ static void abandon(sql_prep *st)
 	if (!st->own_txn && st->busy)
 		c->n_busy--;
 	st->t = NULL;
-	st->own_txn = st->has_savepoint = 0;
+	st->own_txn = st->has_savepoint = st->bare = 0;
 	st->busy = 0;
 }
 
@@ -295,7 +295,7 @@ static rdb_rc finish(sql_prep *st)
 	if (!st->own_txn)
 		c->n_busy--;
 	st->t = NULL;
-	st->own_txn = st->has_savepoint = st->busy = 0;
+	st->own_txn = st->has_savepoint = st->busy = st->bare = 0;
 	if (rc == RDB_OK && (st->prog->op == OP_INSERT ||
 			     st->prog->op == OP_UPDATE ||
 			     st->prog->op == OP_DELETE)) {
@@ -374,12 +374,7 @@ static rdb_rc open_txn(sql_prep *st)
 				   "earlier; ROLLBACK it");
 	if ((rc = sql_conn_txn_need(c, write)) != RDB_OK)
 		return rc;
-	st->t = c->txn;
-	if (write) {
-		if ((rc = pager_savepoint(st->t, &st->savepoint)) != RDB_OK)
-			return rc;
-		st->has_savepoint = 1;
-	}
+	st->t = c->txn;           /* a write's savepoint: once compiled */
 	c->n_busy++;
 	st->busy = 1;
 	return RDB_OK;
@@ -401,6 +396,36 @@ static rdb_rc refresh(sql_prep *st)
 	return compile(st, s, NULL);
 }
 
+/* A write inside an explicit transaction is undone alone when it fails:
+ * a pager savepoint around it, except for a one-row INSERT
+ * (dml_one_row), whose constraint failures come before its first write
+ * and whose other failures (file, memory) leave the transaction to be
+ * rolled back, as SQLite does without a statement journal. */
+static rdb_rc statement_savepoint(sql_prep *st)
+{
+	rdb_rc rc;
+
+	if (st->own_txn || st->kind != PREP_WRITE)
+		return RDB_OK;
+	if (dml_one_row(st->prog)) {
+		st->bare = 1;
+		return RDB_OK;
+	}
+	if ((rc = pager_savepoint(st->t, &st->savepoint)) != RDB_OK)
+		return rc;
+	st->has_savepoint = 1;
+	return RDB_OK;
+}
+
+/* After a write without a savepoint failed: only a failure that comes
+ * before any write leaves the transaction usable. */
+static void bare_failed(sql_prep *st, rdb_rc rc)
+{
+	if (st->bare && st->t != NULL && rc != RDB_CONSTRAINT &&
+	    rc != RDB_ERROR && rc != RDB_MISMATCH)
+		st->c->txn_failed = 1;
+}
+
 static rdb_rc start(sql_prep *st)
 {
 	sql_conn *c = st->c;
@@ -418,6 +443,8 @@ static rdb_rc start(sql_prep *st)
 	c->raise_end = 0;
 	rc = refresh(st);
 	if (rc == RDB_OK)
+		rc = statement_savepoint(st);
+	if (rc == RDB_OK)
 		rc = prog_start(st->prog, st->t, st->params, st->n_params);
 	if (rc != RDB_OK && c->raise_end != 0 && st->prog->op != OP_SELECT)
 		return raise_end(st, rc);
@@ -427,6 +454,7 @@ static rdb_rc start(sql_prep *st)
 					 st->prog->op == OP_UPDATE ||
 					 st->prog->op == OP_DELETE))
 			c->changes = 0;
+		bare_failed(st, rc);
 		abandon(st);
 		return rc;
 	}
@@ -451,6 +479,7 @@ rdb_rc sql_step(sql_prep *st)
 	st->row = NULL;
 	if (rc == RDB_DONE)
 		return finish(st) == RDB_OK ? RDB_DONE : st->c->err->rc;
+	bare_failed(st, rc);
 	abandon(st);
 	return rc;
 }

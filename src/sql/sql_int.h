@@ -77,6 +77,8 @@ struct sql_prep {
 	int own_txn;              /* t is this statement's own (autocommit) */
 	uint32_t savepoint;       /* inside an explicit write transaction */
 	int has_savepoint;
+	int bare;                 /* a write in an explicit transaction
+				     without a savepoint (dml_one_row) */
 	tbl_schema *schema;       /* owned reference while busy */
 	int n_params;
 	char **param_names;       /* owned: n_params entries (NULL: unnamed) */
