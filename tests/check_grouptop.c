@@ -249,11 +249,6 @@ static void put_value(sbuf *b, int type, long long i, double r,
 	}
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Lines (one per row, values joined by '|'), sorted unless ordered. */
 static char *join_lines(char **line, int n, int ordered)
 {
@@ -261,7 +256,7 @@ static char *join_lines(char **line, int n, int ordered)
 	int i;
 
 	if (!ordered && n > 1)
-		qsort(line, (size_t)n, sizeof(char *), cmp_str);
+		qsort(line, (size_t)n, sizeof(char *), su_cmp_str);
 	sb_add(&b, "%d rows\n", n);
 	for (i = 0; i < n; i++) {
 		sb_add(&b, "%s\n", line[i]);
@@ -327,31 +322,6 @@ static char *sqlite_rows(sqlite3 *db, const char *sql, int ordered)
 	return join_lines(line, n, ordered);
 }
 
-static rdb *open_rdb(long cache_pages)
-{
-	rdb_open_opts o = { .flags = RDB_OPEN_MEMORY,
-			    .cache_pages = cache_pages };
-	rdb *db = NULL;
-
-	ck_assert_int_eq(rdb_open_v2("grouptop", &db, &o), RDB_OK);
-	return db;
-}
-
-/* The query plan's detail lines joined by ';'. */
-static char *plan_of(rdb *db, const char *sql)
-{
-	sbuf q = {0}, b = {0};
-	rdb_stmt *st = NULL;
-
-	sb_add(&q, "EXPLAIN QUERY PLAN %s", sql);
-	ck_assert_int_eq(rdb_prepare(db, q.p, -1, &st, NULL), RDB_OK);
-	while (rdb_step(st) == RDB_ROW)
-		sb_add(&b, "%s;", (const char *)rdb_column_text(st, 3));
-	rdb_finalize(st);
-	free(q.p);
-	return b.p ? sb_take(&b) : strdup("");
-}
-
 #define QEQ(db, sql, want)                                                   \
 	do {                                                                 \
 		char *got_ = rdb_rows((db), (sql), 1);                      \
@@ -362,7 +332,7 @@ static char *plan_of(rdb *db, const char *sql)
 
 #define PLAN_HAS(db, sql, text)                                              \
 	do {                                                                 \
-		char *p_ = plan_of((db), (sql));                             \
+		char *p_ = su_plan((db), (sql));                             \
 		ck_assert_msg(strstr(p_, (text)) != NULL, "%s: %s", (sql),   \
 			      p_);                                           \
 		free(p_);                                                    \
@@ -383,7 +353,7 @@ static void fixture(rdb *db)
 
 START_TEST(test_grouptop_stream_group_edge_cases)
 {
-	rdb *db = open_rdb(0);
+	rdb *db = su_open_mem("grouptop", 0);
 	const char *q = "SELECT a, count(*), sum(v) FROM t WHERE b = 'x' "
 			"GROUP BY a";
 
@@ -455,7 +425,7 @@ END_TEST
 
 START_TEST(test_grouptop_topn_edge_cases)
 {
-	rdb *db = open_rdb(0);
+	rdb *db = su_open_mem("grouptop", 0);
 
 	fixture(db);
 	PLAN_HAS(db, "SELECT id FROM t ORDER BY v LIMIT 3",
@@ -672,7 +642,7 @@ static void check_group(gen *g, rdb *db, sqlite3 *s, long *streamed)
 	char *x, *y, *z, *plan;
 
 	gen_group(g, &a, &b);
-	plan = plan_of(db, a.p);
+	plan = su_plan(db, a.p);
 	*streamed += strstr(plan, "USE KEY ORDER FOR GROUP BY") != NULL;
 	free(plan);
 	/* Both in key order: compare them as they come. */
@@ -702,7 +672,7 @@ static void differential(long cache_pages)
 
 	tu_seed_note("grouptop differential", seed);
 	for (r = 0; r < rounds; r++) {
-		rdb *db = open_rdb(cache_pages);
+		rdb *db = su_open_mem("grouptop", cache_pages);
 		sqlite3 *s = NULL;
 
 		n = 50 + rnd(&g, r == 0 ? 3000 : 400);
@@ -734,7 +704,8 @@ END_TEST
  * cache) becomes a full sort that spills, with the same rows. */
 START_TEST(test_grouptop_wide_topn_past_budget_same_rows)
 {
-	rdb *big = open_rdb(0), *small = open_rdb(16);
+	rdb *big = su_open_mem("grouptop", 0);
+	rdb *small = su_open_mem("grouptop", 16);
 	const char *q = "SELECT id, substr(p, 1, 5) FROM w ORDER BY k DESC, "
 			"id LIMIT 900 OFFSET 7";
 	rdb *dbs[2] = { big, small };
@@ -767,47 +738,18 @@ END_TEST
 
 /* ---- errors ---------------------------------------------------------------------- */
 
-static char *run_failing(rdb *db, const char *q, long n, int *rc_out,
-			 int *failed)
-{
-	rdb_stmt *st = NULL;
-	sbuf b = {0};
-	int rc, i;
-
-	rdb_mem_fail_at(n, 0);
-	rc = rdb_prepare(db, q, -1, &st, NULL);
-	while (rc == RDB_OK || rc == RDB_ROW) {
-		if ((rc = rdb_step(st)) != RDB_ROW)
-			break;
-		for (i = 0; i < rdb_column_count(st); i++)
-			put_value(&b, rdb_column_type(st, i),
-				  (long long)rdb_column_int64(st, i),
-				  rdb_column_double(st, i), NULL, 0);
-		sb_add(&b, "\n");
-	}
-	rdb_finalize(st);
-	*failed = rdb_mem_failed();
-	rdb_mem_fail_at(0, 0);
-	*rc_out = rc;
-	if (rc != RDB_DONE) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p ? b.p : strdup("");
-}
-
 static void fail_every_allocation(const char *q)
 {
-	rdb *db = open_rdb(0);
+	rdb *db = su_open_mem("grouptop", 0);
 	char *want, *got;
 	long n, failures = 0;
 	int rc, failed;
 
 	fixture(db);
-	want = run_failing(db, q, 0, &rc, &failed);
+	want = su_run_failing(db, q, 0, put_value, &rc, &failed);
 	ck_assert_ptr_nonnull(want);
 	for (n = 1;; n++) {
-		got = run_failing(db, q, n, &rc, &failed);
+		got = su_run_failing(db, q, n, put_value, &rc, &failed);
 		if (got == NULL) {
 			ck_assert_msg(rc == RDB_NOMEM && failed, "allocation "
 				      "%ld: %d %s", n, rc, rdb_errmsg(db));

@@ -44,11 +44,6 @@ static void rs_free(rowset *rs)
 	*rs = (rowset){0};
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The rows as one sorted text (a join's row order is unspecified). */
 static char *rs_text(rowset *rs)
 {
@@ -56,7 +51,7 @@ static char *rs_text(rowset *rs)
 	int i;
 
 	if (rs->n > 1)
-		qsort(rs->row, (size_t)rs->n, sizeof(char *), cmp_str);
+		qsort(rs->row, (size_t)rs->n, sizeof(char *), su_cmp_str);
 	sb_add(&b, "%d rows\n", rs->n);
 	for (i = 0; i < rs->n; i++)
 		sb_add(&b, "%s\n", rs->row[i]);
@@ -136,31 +131,6 @@ static char *sqlite_rows(sqlite3 *db, const char *sql)
 	out = rs_text(&rs);
 	rs_free(&rs);
 	return out;
-}
-
-static rdb *open_rdb(long cache_pages)
-{
-	rdb_open_opts o = { .flags = RDB_OPEN_MEMORY,
-			    .cache_pages = cache_pages };
-	rdb *db = NULL;
-
-	ck_assert_int_eq(rdb_open_v2("hashjoin", &db, &o), RDB_OK);
-	return db;
-}
-
-/* The query plan of sql as its detail lines joined by ';'. */
-static char *plan_of(rdb *db, const char *sql)
-{
-	sbuf q = {0}, b = {0};
-	rdb_stmt *st = NULL;
-
-	sb_add(&q, "EXPLAIN QUERY PLAN %s", sql);
-	ck_assert_int_eq(rdb_prepare(db, q.p, -1, &st, NULL), RDB_OK);
-	while (rdb_step(st) == RDB_ROW)
-		sb_add(&b, "%s;", (const char *)rdb_column_text(st, 3));
-	rdb_finalize(st);
-	free(q.p);
-	return b.p ? b.p : strdup("");
 }
 
 /* ---- random schemas, rows and joins -------------------------------------- */
@@ -327,7 +297,7 @@ START_TEST(test_hashjoin_random_joins_match_nested_loop_and_sqlite)
 	tu_seed_note("hashjoin", seed);
 	for (r = 0; r < rounds; r++) {
 		gen g = { .rng = seed + (uint64_t)r * 0x9E3779B97F4A7C15ull };
-		rdb *db = open_rdb(0);
+		rdb *db = su_open_mem("hashjoin", 0);
 		sqlite3 *s = NULL;
 
 		if (g.rng == 0)
@@ -348,10 +318,10 @@ START_TEST(test_hashjoin_random_joins_match_nested_loop_and_sqlite)
 			ck_assert_msg(strcmp(b, c) == 0, "seed %llu round %ld:"
 				      "\n%s\nrdb:\n%ssqlite:\n%s",
 				      (unsigned long long)seed, r, n.p, b, c);
-			plan = plan_of(db, h.p);
+			plan = su_plan(db, h.p);
 			hashed += strstr(plan, "USING HASH TABLE") != NULL;
 			free(plan);
-			plan = plan_of(db, n.p);
+			plan = su_plan(db, n.p);
 			ck_assert_msg(strstr(plan, "HASH") == NULL, "%s", plan);
 			free(plan);
 			total++;
@@ -391,21 +361,21 @@ static void hj_fixture(rdb *db, int nrows)
 
 START_TEST(test_hashjoin_explain_names_hash_table_and_keys)
 {
-	rdb *db = open_rdb(0);
+	rdb *db = su_open_mem("hashjoin", 0);
 	char *plan;
 
 	hj_fixture(db, 3);
-	plan = plan_of(db, "SELECT * FROM a JOIN b ON b.k = a.k AND "
+	plan = su_plan(db, "SELECT * FROM a JOIN b ON b.k = a.k AND "
 		       "b.v = a.id");
 	ck_assert_str_eq(plan, "SCAN a;SCAN b USING HASH TABLE "
 			 "(k=? AND v=?);");
 	free(plan);
-	plan = plan_of(db, "SELECT * FROM a LEFT JOIN b ON b.k = a.k");
+	plan = su_plan(db, "SELECT * FROM a LEFT JOIN b ON b.k = a.k");
 	ck_assert_str_eq(plan, "SCAN a;SCAN b USING HASH TABLE (k=?) "
 			 "(LEFT JOIN);");
 	free(plan);
 	/* A key of the inner table wins over a hash table. */
-	plan = plan_of(db, "SELECT * FROM b JOIN a ON a.id = b.k");
+	plan = su_plan(db, "SELECT * FROM b JOIN a ON a.id = b.k");
 	ck_assert_str_eq(plan, "SCAN b;SEARCH a USING INTEGER PRIMARY KEY "
 			 "(id=?);");
 	free(plan);
@@ -419,7 +389,8 @@ START_TEST(test_hashjoin_over_budget_falls_back_with_same_rows)
 {
 	const char *q = "SELECT count(*), sum(a.id), sum(b.v) FROM a JOIN b "
 			"ON b.k = a.k";
-	rdb *big = open_rdb(0), *small = open_rdb(10);
+	rdb *big = su_open_mem("hashjoin", 0);
+	rdb *small = su_open_mem("hashjoin", 10);
 	char *x, *y;
 
 	hj_fixture(big, 1500);
@@ -436,52 +407,21 @@ START_TEST(test_hashjoin_over_budget_falls_back_with_same_rows)
 }
 END_TEST
 
-/* Run q with the nth allocation failing; the outcome's rows or NULL. */
-static char *run_failing(rdb *db, const char *q, long n, int *rc_out,
-			 int *failed)
-{
-	rdb_stmt *st = NULL;
-	sbuf b = {0};
-	int rc, i;
-
-	rdb_mem_fail_at(n, 0);
-	rc = rdb_prepare(db, q, -1, &st, NULL);
-	while (rc == RDB_OK || rc == RDB_ROW) {
-		if ((rc = rdb_step(st)) != RDB_ROW)
-			break;
-		/* Typed reads: rdb_column_text() of a number allocates. */
-		for (i = 0; i < rdb_column_count(st); i++)
-			put_value(&b, rdb_column_type(st, i),
-				  (long long)rdb_column_int64(st, i),
-				  rdb_column_double(st, i), NULL, 0);
-		sb_add(&b, "\n");
-	}
-	rdb_finalize(st);
-	*failed = rdb_mem_failed();
-	rdb_mem_fail_at(0, 0);
-	*rc_out = rc;
-	if (rc != RDB_DONE) {
-		free(b.p);
-		return NULL;
-	}
-	return b.p ? b.p : strdup("");
-}
-
 START_TEST(test_hashjoin_alloc_failure_is_clean_error)
 {
 	const char *q = "SELECT a.id, b.v, length(b.pad) FROM a LEFT JOIN b ON "
 			"b.k = a.k AND b.v > 2 JOIN (SELECT k AS k2 FROM b "
 			"WHERE v < 5) s ON s.k2 = a.k ORDER BY 1, 2";
-	rdb *db = open_rdb(0);
+	rdb *db = su_open_mem("hashjoin", 0);
 	char *want, *got;
 	long n, failures = 0;
 	int rc, failed;
 
 	hj_fixture(db, 40);
-	want = run_failing(db, q, 0, &rc, &failed);
+	want = su_run_failing(db, q, 0, put_value, &rc, &failed);
 	ck_assert_ptr_nonnull(want);
 	for (n = 1;; n++) {
-		got = run_failing(db, q, n, &rc, &failed);
+		got = su_run_failing(db, q, n, put_value, &rc, &failed);
 		if (got == NULL) {
 			ck_assert_msg(rc == RDB_NOMEM && failed, "allocation "
 				      "%ld: %d %s", n, rc, rdb_errmsg(db));

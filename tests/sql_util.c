@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mem.h"
 
 static char out[65536];
 
@@ -76,4 +77,62 @@ char *sb_take(sbuf *b)
 
 	*b = (sbuf){0};
 	return p;
+}
+
+int su_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+rdb *su_open_mem(const char *name, long cache_pages)
+{
+	rdb_open_opts o = { .flags = RDB_OPEN_MEMORY,
+			    .cache_pages = cache_pages };
+	rdb *db = NULL;
+
+	ck_assert_int_eq(rdb_open_v2(name, &db, &o), RDB_OK);
+	return db;
+}
+
+char *su_plan(rdb *db, const char *sql)
+{
+	sbuf q = {0}, b = {0};
+	rdb_stmt *st = NULL;
+
+	sb_add(&q, "EXPLAIN QUERY PLAN %s", sql);
+	ck_assert_int_eq(rdb_prepare(db, q.p, -1, &st, NULL), RDB_OK);
+	while (rdb_step(st) == RDB_ROW)
+		sb_add(&b, "%s;", (const char *)rdb_column_text(st, 3));
+	rdb_finalize(st);
+	free(q.p);
+	return sb_take(&b);
+}
+
+char *su_run_failing(rdb *db, const char *q, long n, su_put_fn put,
+		     int *rc_out, int *failed)
+{
+	rdb_stmt *st = NULL;
+	sbuf b = {0};
+	int rc, i;
+
+	rdb_mem_fail_at(n, 0);
+	rc = rdb_prepare(db, q, -1, &st, NULL);
+	while (rc == RDB_OK || rc == RDB_ROW) {
+		if ((rc = rdb_step(st)) != RDB_ROW)
+			break;
+		for (i = 0; i < rdb_column_count(st); i++)
+			put(&b, rdb_column_type(st, i),
+			    (long long)rdb_column_int64(st, i),
+			    rdb_column_double(st, i), NULL, 0);
+		sb_add(&b, "\n");
+	}
+	rdb_finalize(st);
+	*failed = rdb_mem_failed();
+	rdb_mem_fail_at(0, 0);
+	*rc_out = rc;
+	if (rc != RDB_DONE) {
+		free(b.p);
+		return NULL;
+	}
+	return sb_take(&b);
 }

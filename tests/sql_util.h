@@ -26,4 +26,24 @@ void sb_add(sbuf *b, const char *fmt, ...)
  * again. */
 char *sb_take(sbuf *b);
 
+/* strcmp for qsort over an array of char *. */
+int su_cmp_str(const void *a, const void *b);
+/* A new in-memory database named name with cache_pages frames (0: the
+ * default); fails the test on error.  The caller closes it. */
+rdb *su_open_mem(const char *name, long cache_pages);
+/* The query plan of sql: its EXPLAIN QUERY PLAN detail lines, each
+ * followed by ';' (malloc'ed; the caller frees it). */
+char *su_plan(rdb *db, const char *sql);
+
+/* How a suite prints one value of a row (its own format). */
+typedef void (*su_put_fn)(sbuf *b, int type, long long i, double r,
+			  const unsigned char *p, int n);
+/* Run query q with the nth allocation failing (n 0: none), reading every
+ * value through its typed getters (rdb_column_text() of a number would
+ * allocate) into rows printed by put, one line per row.  *rc_out gets the
+ * last rdb_prepare/rdb_step code, *failed whether the failure fired.  The
+ * rows (malloc'ed) when the query ran to RDB_DONE, else NULL. */
+char *su_run_failing(rdb *db, const char *q, long n, su_put_fn put,
+		     int *rc_out, int *failed);
+
 #endif /* RDB_SQL_UTIL_H */
