@@ -369,7 +369,10 @@ END_TEST
 START_TEST(test_cellfmt_random_inserts_fill_leaves_past_ninety_percent)
 {
 	uint64_t seed = tu_seed(), rng = seed;
-	uint32_t n = (uint32_t)tu_scaled(40000, 8000), i, j, *perm;
+	/* Not scaled: the fill is a mean over the leaves, and with the 8,000
+	 * keys of RDB_TEST_SCALE=0.2 (about 80 leaves) one seed in fifteen
+	 * came out at 0.899; 40,000 keys give 0.911 to 0.931 over 80 seeds. */
+	uint32_t n = 40000, i, j, *perm;
 	unsigned char key[4], val[200];
 	pager *p;
 	pager_txn *t;
