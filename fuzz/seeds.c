@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "rdb.h"
 
@@ -38,6 +39,7 @@ static void put(const char *dir, const char *name, const void *a,
 	char path[4096];
 	FILE *f;
 
+	(void)mkdir(dir, 0777);     /* the folder may exist already */
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((f = fopen(path, "wb")) == NULL ||
 	    fwrite(a, 1, na, f) != na || (nb && fwrite(b, 1, nb, f) != nb)) {
