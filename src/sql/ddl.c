@@ -487,14 +487,77 @@ static rdb_rc alter_table(sql_prog *p, tbl_schema *s)
 	}
 }
 
+/* The tables a table or index statement may change, as the statement
+ * names them and as s (the schema before it) spells them, into names[4]:
+ * their count, or -1 for a statement on views or triggers. */
+static int changed_tables(const sql_prog *p, const tbl_schema *s,
+			  const char **names)
+{
+	const sql_stmt *a = p->ast;
+	const tbl_table *tb = NULL;
+	int n = 0;
+
+	switch (a->kind) {
+	case SQL_CREATE_TABLE:
+		names[n++] = a->u.create_table.name;
+		break;
+	case SQL_CREATE_INDEX:
+		names[n++] = a->u.create_index.table;
+		break;
+	case SQL_ALTER_TABLE:
+		names[n++] = a->u.alter.table;
+		if (a->u.alter.kind == SQL_ALTER_RENAME)
+			names[n++] = a->u.alter.name;
+		break;
+	case SQL_DROP:
+		if (a->u.drop.object == SQL_OBJ_TABLE)
+			names[n++] = a->u.drop.name;
+		else if (a->u.drop.object != SQL_OBJ_INDEX)
+			return -1;
+		else if (tbl_schema_index(s, a->u.drop.name, &tb) == NULL)
+			return 0;
+		break;
+	default:
+		return -1;
+	}
+	if (tb == NULL)
+		tb = tbl_schema_table(s, names[0]);
+	if (tb != NULL)
+		names[n++] = tb->name;
+	return n;
+}
+
+/* After a table or index statement: the schema it left, derived from s
+ * by reading only the tables it changed, becomes the connection's (so
+ * that a DDL costs what it changed, not the whole catalog: the next
+ * statement's prepare finds it current). */
+static rdb_rc keep_schema(sql_prog *p, tbl_schema *s, const char **names,
+			  int n)
+{
+	tbl_schema *ns = NULL;
+	rdb_rc rc;
+
+	if (p->c == NULL || n < 0)
+		return RDB_OK;
+	if ((rc = tbl_schema_derive(p->t, s, names, n, &ns)) != RDB_OK)
+		return rc;
+	tbl_schema_unref(p->c->schema);
+	p->c->schema = ns;
+	return RDB_OK;
+}
+
 /* Run a schema statement against the catalog as it is in p->t. */
 rdb_rc ddl_run(sql_prog *p)
 {
+	const char *names[4];
 	tbl_schema *s;
 	rdb_rc rc;
+	int n;
 
-	if ((rc = tbl_schema_get(p->t, NULL, &s)) != RDB_OK)
+	rc = tbl_schema_get(p->t, p->c != NULL ? p->c->schema : NULL, &s);
+	if (rc != RDB_OK)
 		return rc;
+	n = changed_tables(p, s, names);
 	switch (p->ast->kind) {
 	case SQL_CREATE_TABLE: rc = create_table(p, s); break;
 	case SQL_CREATE_INDEX: rc = create_index(p, s); break;
@@ -508,6 +571,8 @@ rdb_rc ddl_run(sql_prog *p)
 		/* fall through */
 	default: rc = view_ddl_run(p, s); break;
 	}
+	if (rc == RDB_OK)
+		rc = keep_schema(p, s, names, n);
 	tbl_schema_unref(s);
 	return rc;
 }

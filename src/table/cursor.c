@@ -397,3 +397,30 @@ rdb_rc tbl_cursor_entry(tbl_cursor *c, const tbl_value **vals, int *n)
 	*n = c->l.n;
 	return RDB_OK;
 }
+
+rdb_rc tbl_cursor_key(tbl_cursor *c, const tbl_value **key, int *n)
+{
+	size_t used = 0;
+	rdb_rc rc;
+
+	assert(c != NULL && key != NULL && n != NULL);
+	*key = NULL;
+	*n = 0;
+	if (c->state != ON || c->ix != NULL)
+		return rdb_err_set(pager_txn_err(c->t), RDB_MISUSE, "%s",
+				   c->ix != NULL ? "not a table cursor"
+						 : "cursor is not on a row");
+	/* A table cursor leaves ent and scratch2 to this function. */
+	rc = tbl_key_decode(c->kp + c->npre, c->kn - c->npre, c->rl.n,
+			    c->rl.type, c->rl.desc, c->ent, &c->scratch2,
+			    &used);
+	if (rc == RDB_OK && used != c->kn - c->npre)
+		rc = RDB_CORRUPT;
+	if (rc == RDB_CORRUPT)
+		return corrupt(c, "malformed key");
+	if (rc != RDB_OK)
+		return rc;
+	*key = c->ent;
+	*n = c->rl.n;
+	return RDB_OK;
+}

@@ -72,6 +72,21 @@ rdb_rc tbl_schema_add_view(pager_txn *t, tbl_schema *s, const tbl_value *r)
 		      &r[TB_SQL]);
 }
 
+rdb_rc tbl_schema_copy_views(pager_txn *t, tbl_schema *dst,
+			     const tbl_schema *src)
+{
+	rdb_rc rc = RDB_OK;
+	int i;
+
+	for (i = 0; i < src->nviews && rc == RDB_OK; i++) {
+		tbl_value name = txt(src->views[i].name);
+		tbl_value sql = txt(src->views[i].sql);
+
+		rc = append(t, &dst->views, &dst->nviews, &name, NULL, &sql);
+	}
+	return rc;
+}
+
 rdb_rc tbl_schema_load_triggers(pager_txn *t, tbl_schema *s)
 {
 	tbl_cursor *c = NULL;

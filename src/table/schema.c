@@ -6,6 +6,7 @@
  */
 #include "table/tbl_store.h"
 #include <assert.h>
+#include <ctype.h>
 #include <string.h>
 #include "format.h"
 #include "mem.h"
@@ -76,12 +77,26 @@ void tbl_table_clear(tbl_table *tb)
 	memset(tb, 0, sizeof(*tb));
 }
 
+/* A schema's user tables share their memory with the schemas derived
+ * from it (tbl_schema_derive): the last one to go frees it. */
+struct tbl_share {
+	atomic_long refs;
+};
+
+static void release_table(tbl_table *tb)
+{
+	if (tb->share != NULL && atomic_fetch_sub(&tb->share->refs, 1) > 1)
+		return;
+	rdb_free(tb->share);
+	tbl_table_clear(tb);
+}
+
 static void schema_free(tbl_schema *s)
 {
 	int i;
 
 	for (i = 0; s->tables != NULL && i < s->n; i++)
-		tbl_table_clear(&s->tables[i]);
+		release_table(&s->tables[i]);
 	rdb_free(s->tables);
 	tbl_schema_free_objects(s);
 	rdb_free(s);
@@ -319,6 +334,9 @@ static rdb_rc add_table(loader *ld, const tbl_value *r)
 	}
 	tb = &s->tables[s->n++];
 	memset(tb, 0, sizeof(*tb));
+	if ((tb->share = rdb_malloc(sizeof(*tb->share))) == NULL)
+		return tbl_nomem(ld->t);
+	atomic_init(&tb->share->refs, 1);
 	tb->name = tbl_strndup(r[TB_NAME].p, r[TB_NAME].n);
 	if (r[TB_SQL].cls == TBL_TEXT)
 		tb->sql = tbl_strndup(r[TB_SQL].p, r[TB_SQL].n);
@@ -421,6 +439,201 @@ rdb_rc tbl_schema_get(pager_txn *t, tbl_schema *cached, tbl_schema **out)
 		return RDB_OK;
 	}
 	return load(t, v, out);
+}
+
+/* ---- deriving a schema after a DDL ------------------------------------------ */
+
+/* Does key k (a name, not NUL-terminated) spell name: exactly, or ASCII
+ * case-insensitively (ci)? */
+static int key_is(const tbl_value *k, const char *name, int ci)
+{
+	const unsigned char *p = k->p;
+	size_t i;
+
+	if (strlen(name) != k->n)
+		return 0;
+	for (i = 0; i < k->n; i++)
+		if (ci ? tolower(p[i]) != tolower((unsigned char)name[i])
+		       : p[i] != (unsigned char)name[i])
+			return 0;
+	return 1;
+}
+
+static int named(const char *name, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (tbl_name_eq(name, names[i]))
+			return 1;
+	return 0;
+}
+
+static int key_named(const tbl_value *k, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (key_is(k, names[i], 1))
+			return 1;
+	return 0;
+}
+
+typedef struct deriver {
+	loader ld;                /* ld.s: the schema being built */
+	const tbl_schema *base;
+	const char *const *names;
+	int nnames;
+	int next;                 /* base->tables[next]: the next to match */
+	int views;                /* base's views met in rdb_tables */
+} deriver;
+
+/* Room for one more table in the schema being built. */
+static rdb_rc room(loader *ld)
+{
+	tbl_table *nt;
+
+	if (ld->s->n < ld->cap)
+		return RDB_OK;
+	nt = rdb_realloc(ld->s->tables, (size_t)ld->cap * 2 * sizeof(*nt));
+	if (nt == NULL)
+		return tbl_nomem(ld->t);
+	ld->s->tables = nt;
+	ld->cap *= 2;
+	return RDB_OK;
+}
+
+/* One key of rdb_tables, in key order (c on its row).  RDB_NOTFOUND if
+ * the catalog does not match base and the names. */
+static rdb_rc derive_one(deriver *d, tbl_cursor *c, const tbl_value *k)
+{
+	const tbl_schema *b = d->base;
+	const tbl_value *r;
+	const tbl_object *v;
+	rdb_rc rc;
+	int i, user;
+
+	if (key_named(k, d->names, d->nnames)) {
+		if ((rc = tbl_cursor_row(c, &r)) != RDB_OK ||
+		    (rc = row_kind(&d->ld, r, &user)) != RDB_OK)
+			return rc;
+		if (user == 2)
+			return RDB_NOTFOUND;     /* views must not change */
+		return user == 1 ? add_table(&d->ld, r) : RDB_OK;
+	}
+	while (d->next < b->n && named(b->tables[d->next].name, d->names,
+					d->nnames))
+		d->next++;
+	if (d->next < b->n && key_is(k, b->tables[d->next].name, 0) &&
+	    b->tables[d->next].share != NULL) {
+		if ((rc = room(&d->ld)) != RDB_OK)
+			return rc;
+		d->ld.s->tables[d->ld.s->n++] = b->tables[d->next];
+		atomic_fetch_add(&b->tables[d->next++].share->refs, 1);
+		return RDB_OK;
+	}
+	for (i = 0; i < TBL_NSYS; i++)
+		if (key_is(k, tbl_sys[i].name, 0))
+			return RDB_OK;
+	for (i = 0; i < b->nviews; i++) {
+		v = &b->views[i];
+		if (key_is(k, v->name, 0)) {
+			d->views++;
+			return RDB_OK;
+		}
+	}
+	return RDB_NOTFOUND;
+}
+
+static rdb_rc derive_tables(deriver *d)
+{
+	tbl_cursor *c = NULL;
+	const tbl_value *k;
+	int nk;
+	rdb_rc rc;
+
+	rc = tbl_cursor_open(d->ld.t, &tbl_sys[SYS_TABLES], NULL, &c);
+	while (rc == RDB_OK && (rc = tbl_cursor_next(c)) == RDB_ROW) {
+		rc = tbl_cursor_key(c, &k, &nk);
+		if (rc == RDB_OK && (nk != 1 || k[0].cls != TBL_TEXT))
+			rc = rdb_err_set(pager_txn_err(d->ld.t), RDB_CORRUPT,
+					 "catalog: bad key in rdb_tables");
+		if (rc == RDB_OK)
+			rc = derive_one(d, c, &k[0]);
+	}
+	tbl_cursor_close(c);
+	if (rc != RDB_DONE)
+		return rc;
+	while (d->next < d->base->n && named(d->base->tables[d->next].name,
+					      d->names, d->nnames))
+		d->next++;
+	if (d->next != d->base->n || d->views != d->base->nviews)
+		return RDB_NOTFOUND;
+	return RDB_OK;
+}
+
+static rdb_rc derive(pager_txn *t, const tbl_schema *base, uint64_t version,
+		     const char *const *names, int n, tbl_schema **out)
+{
+	deriver d;
+	tbl_schema *s;
+	rdb_rc rc;
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	d.ld.t = t;
+	d.ld.cap = base->n + n + 1;
+	d.base = base;
+	d.names = names;
+	d.nnames = n;
+	d.next = TBL_NSYS;
+	if ((s = rdb_calloc(1, sizeof(*s))) == NULL ||
+	    (s->tables = rdb_calloc((size_t)d.ld.cap, sizeof(tbl_table))) ==
+	    NULL) {
+		rdb_free(s);
+		return tbl_nomem(t);
+	}
+	atomic_init(&s->refs, 1);
+	s->version = version;
+	for (i = 0; i < TBL_NSYS; i++)
+		s->tables[s->n++] = tbl_sys[i];
+	d.ld.s = s;
+	rc = tbl_cursor_open(t, &tbl_sys[SYS_COLUMNS], NULL, &d.ld.cols);
+	if (rc == RDB_OK)
+		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEXES], NULL, &d.ld.idx);
+	if (rc == RDB_OK)
+		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEX_COLUMNS], NULL,
+				     &d.ld.icols);
+	if (rc == RDB_OK)
+		rc = derive_tables(&d);
+	if (rc == RDB_OK)
+		rc = tbl_schema_copy_views(t, s, base);
+	if (rc == RDB_OK)
+		rc = tbl_schema_load_triggers(t, s);
+	tbl_cursor_close(d.ld.cols);
+	tbl_cursor_close(d.ld.idx);
+	tbl_cursor_close(d.ld.icols);
+	if (rc != RDB_OK) {
+		schema_free(s);
+		return rc;
+	}
+	*out = s;
+	return RDB_OK;
+}
+
+rdb_rc tbl_schema_derive(pager_txn *t, tbl_schema *base,
+			 const char *const *names, int n, tbl_schema **out)
+{
+	uint64_t v;
+	rdb_rc rc;
+
+	assert(t != NULL && out != NULL && (n == 0 || names != NULL));
+	*out = NULL;
+	v = pager_anchor(t, FMT_ANCHOR_CATALOG);
+	if (base == NULL || base->version == v || v == 0)
+		return tbl_schema_get(t, base, out);
+	rc = derive(t, base, v, names, n, out);
+	return rc == RDB_NOTFOUND ? load(t, v, out) : rc;
 }
 
 /* ---- lookups ------------------------------------------------------------------- */

@@ -122,6 +122,9 @@ typedef struct tbl_table {
 	uint8_t system;           /* one of the compiled-in system tables */
 	uint8_t ipk;              /* the key is one INTEGER column (rowid-like:
 				     NULL on insert assigns max + 1) */
+	struct tbl_share *share;  /* in a schema: counts the schemas that
+				     share what this table owns (schema.c);
+				     NULL elsewhere */
 } tbl_table;
 
 /* A row is an array of tbl_nvals(tb) values: the columns in order, then,
@@ -185,6 +188,19 @@ typedef struct tbl_schema tbl_schema;   /* opaque, immutable, refcounted */
  * catalog is read.  Caller owns a reference: release with
  * tbl_schema_unref().  Thread-safe reference counting. */
 rdb_rc tbl_schema_get(pager_txn *t, tbl_schema *cached, tbl_schema **out);
+/* The schema of t's snapshot after DDL run in t since base was current:
+ * base must describe t's catalog as it was before that DDL, and names
+ * (n of them, ASCII case-insensitive) must include every table whose
+ * definition the DDL created, changed or dropped (an index's table
+ * included).  Views must not have changed; triggers may.  The tables not
+ * named are copied from base; the named ones, the views' list and the
+ * triggers are read from the catalog, so a DDL costs the size of what it
+ * changed rather than of the whole catalog (its key list of rdb_tables
+ * aside).  If the catalog does not match base and names, the whole
+ * catalog is read instead.  The row estimates of the tables copied are
+ * base's.  Caller owns a reference to *out, as from tbl_schema_get(). */
+rdb_rc tbl_schema_derive(pager_txn *t, tbl_schema *base,
+			 const char *const *names, int n, tbl_schema **out);
 void tbl_schema_unref(tbl_schema *s);                /* NULL-safe */
 /* The catalog version: it grows with every DDL (by one, or by more after a
  * rolled-back DDL in this process, so that no version number ever names

@@ -65,6 +65,13 @@ rdb_rc tbl_schema_current(pager_txn *t, const tbl_schema *s);
  * loader) and the triggers into s (objects.c). */
 rdb_rc tbl_schema_add_view(pager_txn *t, tbl_schema *s, const tbl_value *r);
 rdb_rc tbl_schema_load_triggers(pager_txn *t, tbl_schema *s);
+/* Append copies of src's views to dst's (tbl_schema_derive). */
+rdb_rc tbl_schema_copy_views(pager_txn *t, tbl_schema *dst,
+			     const tbl_schema *src);
+/* A table cursor's current key columns (*n values), decoded without
+ * reading the row.  Borrowed until the cursor moves or closes.
+ * RDB_MISUSE on an index cursor or off a row, RDB_CORRUPT if malformed. */
+rdb_rc tbl_cursor_key(tbl_cursor *c, const tbl_value **key, int *n);
 void tbl_schema_free_objects(tbl_schema *s);
 /* Delete a trigger's row from rdb_triggers (no version bump). */
 rdb_rc tbl_drop_trigger_row(pager_txn *t, const tbl_object *tr);
