@@ -29,13 +29,14 @@ struct pager_page {
 	uint32_t pin;             /* pins; the frame is on no list while > 0 */
 	uint64_t ver;
 	pager_page *hnext;        /* hash chain */
-	pager_page *prev, *next;  /* free / clean LRU / dirty LRU list */
+	pager_page *prev, *next;  /* free list / dirty LRU list */
 	unsigned char *data;      /* borrowed from pool->mem */
 	pager *p;                 /* borrowed: owning pager */
 	uint8_t state;            /* FR_* */
 	uint8_t list;             /* L_*: which list it is on */
 	uint8_t in_hash;
 	uint8_t suspect;          /* loaded with a failing checksum */
+	uint8_t ref;              /* clock: uses banked (pool.c, REF_MAX) */
 	rdb_rc load_rc;           /* result of the load, for waiters */
 	pager_page *dprev, *dnext;/* the writer's dirty list */
 	pthread_mutex_t latch;    /* held by the loading thread while LOADING */
@@ -54,7 +55,9 @@ typedef struct pool {
 	pager_page *frames;       /* owned: n_frames */
 	pager_page **hash;        /* owned: n_buckets heads */
 	uint32_t hash_mask;
-	frame_list free, clean, dirty;
+	frame_list free, dirty;   /* linked lists */
+	frame_list clean;         /* only n: clean unpinned frames (clock) */
+	uint32_t hand;            /* clock hand: next frame to look at */
 	uint32_t n_private;       /* frames with ver == VER_PRIVATE */
 	uint32_t max_private;     /* spill beyond this */
 } pool;

@@ -1,6 +1,7 @@
 /*
  * pool.c -- the buffer pool: a fixed array of frames, a hash table keyed
- * by (page number, version), and O(1) LRU lists.  Every function here is
+ * by (page number, version), a free list, a clock over the clean frames
+ * and an LRU list of the writer's private frames.  Every function here is
  * called with the pager's mutex held; none does I/O.
  * Design: src/pager/README.md, "Buffer pool".
  */
@@ -13,6 +14,11 @@
 /* Pools at least this large are aligned to it and offered huge pages:
  * fewer page faults as frames are first used, fewer TLB misses after. */
 #define HUGE_ALIGN ((size_t)2 << 20)
+
+/* Uses a clean frame can bank (README.md, "Buffer pool"): each time it is
+ * unpinned adds one, each pass of the clock's hand takes one.  A page
+ * used between passes stays; a page read once goes at the next pass. */
+#define REF_MAX 3u
 
 static uint32_t hash_key(rdb_pgno pgno, uint64_t ver)
 {
@@ -39,7 +45,6 @@ static frame_list *list_of(pool *pl, uint8_t which)
 {
 	switch (which) {
 	case L_FREE: return &pl->free;
-	case L_CLEAN: return &pl->clean;
 	case L_DIRTY: return &pl->dirty;
 	default: return NULL;
 	}
@@ -47,9 +52,17 @@ static frame_list *list_of(pool *pl, uint8_t which)
 
 void pool_list_remove(pool *pl, pager_page *f)
 {
-	frame_list *l = list_of(pl, f->list);
+	frame_list *l;
 
-	if (l == NULL)
+	if (f->list == L_CLEAN) {
+		/* The clock finds clean frames by walking the array: leaving
+		 * it touches nothing but f (a linked LRU would touch both
+		 * neighbours, two cache misses on every hit). */
+		f->list = L_NONE;
+		pl->clean.n--;
+		return;
+	}
+	if ((l = list_of(pl, f->list)) == NULL)
 		return;
 	if (f->prev != NULL)
 		f->prev->next = f->next;
@@ -67,7 +80,13 @@ void pool_list_remove(pool *pl, pager_page *f)
 static void list_put(pool *pl, pager_page *f, uint8_t which)
 {
 	assert(f->list == L_NONE);
-	list_push_head(list_of(pl, which), f);
+	if (which == L_CLEAN) {
+		pl->clean.n++;
+		if (f->ref < REF_MAX)
+			f->ref++;
+	} else {
+		list_push_head(list_of(pl, which), f);
+	}
 	f->list = which;
 }
 
@@ -209,12 +228,36 @@ void pool_unpin(pool *pl, pager_page *f)
 	}
 }
 
+/* The clock: sweep from the hand, taking one use off each clean frame
+ * it passes, and take the first clean frame with none left.  At most
+ * REF_MAX + 1 turns.  NULL when no frame is clean. */
+static pager_page *clock_victim(pool *pl)
+{
+	uint64_t n;
+
+	if (pl->clean.n == 0)
+		return NULL;
+	for (n = 0; n <= (REF_MAX + 1) * (uint64_t)pl->n_frames; n++) {
+		pager_page *f = &pl->frames[pl->hand];
+
+		if (++pl->hand == pl->n_frames)
+			pl->hand = 0;
+		if (f->list != L_CLEAN)
+			continue;
+		if (f->ref == 0)
+			return f;
+		f->ref--;
+	}
+	assert(!"clean frames counted but not found");
+	return NULL;
+}
+
 pager_page *pool_take_frame(pool *pl, pager *p)
 {
 	pager_page *f = pl->free.tail;
 
 	if (f == NULL) {
-		f = pl->clean.tail;
+		f = clock_victim(pl);
 		if (f == NULL)
 			return NULL;
 		pool_hash_remove(pl, f);
@@ -225,6 +268,7 @@ pager_page *pool_take_frame(pool *pl, pager *p)
 	f->state = FR_FREE;
 	f->load_rc = RDB_OK;
 	f->pin = 0;
+	f->ref = 0;
 	return f;
 }
 
