@@ -6,7 +6,12 @@
  * then sequences of GE and LE seeks -- ascending near existing keys (the
  * index-join pattern), random, exact hits, keys past both ends --
  * interleaved with steps, in read and in write transactions, each
- * compared with a sorted array.  Case: model.
+ * compared with a sorted array, with buffer pools below and above the
+ * size at which read cursors keep their inner nodes pinned.  Case: model.
+ * Case path: the inner nodes a read cursor keeps pinned between seeks
+ * (fewer page requests; the cursor's snapshot survives another
+ * transaction's splits, commit, checkpoint and rollback; many cursors in
+ * one pool; write transactions keep nothing).
  */
 #include <check.h>
 #include <stdio.h>
@@ -178,7 +183,7 @@ START_TEST(test_btseek_seeks_from_a_leaf_match_model)
 		tu_tmp_path(path, sizeof(path));
 		pager_opts_default(&o);
 		o.page_size = sizes[r % 3];
-		o.cache_pages = 64;
+		o.cache_pages = r % 2 ? 64 : 1024;   /* path off, on */
 		o.sync = PAGER_SYNC_OFF;
 		OK(pager_open(mem, path, &o, &err, &p));
 		OK(pager_begin(p, 1, &err, &t));
@@ -201,6 +206,254 @@ START_TEST(test_btseek_seeks_from_a_leaf_match_model)
 }
 END_TEST
 
+/* ---- kept paths ------------------------------------------------------- */
+
+/* Key of integer i: 8 bytes big-endian (memcmp order = numeric order). */
+static void ikey(uint64_t i, unsigned char b[8])
+{
+	int j;
+
+	for (j = 7; j >= 0; j--, i >>= 8)
+		b[j] = (unsigned char)i;
+}
+
+typedef struct fx {
+	os_vfs *mem;
+	pager *p;
+	rdb_pgno root;
+	char path[256];
+} fx;
+
+/* A tree of the even keys 0, 2, .. 2(n-1) with 16-byte values, on 512-byte
+ * pages (three levels for a few thousand keys), in a pool of frames. */
+static void fx_open(fx *f, long n, uint32_t frames)
+{
+	pager_opts o;
+	pager_txn *t = NULL;
+	unsigned char k[8], v[16];
+	long i;
+
+	f->mem = os_mem_new();
+	ck_assert_ptr_nonnull(f->mem);
+	tu_tmp_path(f->path, sizeof(f->path));
+	pager_opts_default(&o);
+	o.page_size = 512;
+	o.cache_pages = frames;
+	o.sync = PAGER_SYNC_OFF;
+	OK(pager_open(f->mem, f->path, &o, &err, &f->p));
+	OK(pager_begin(f->p, 1, &err, &t));
+	OK(bt_create(t, &f->root));
+	for (i = 0; i < n; i++) {
+		ikey((uint64_t)(2 * i), k);
+		memset(v, (int)(i & 0x7f), sizeof(v));
+		OK(bt_insert(t, f->root, k, 8, v, sizeof(v)));
+	}
+	OK(pager_commit(t));
+}
+
+static void fx_close(fx *f)
+{
+	OK(pager_close(f->p));
+	os_mem_free(f->mem);
+}
+
+/* Seek key i exactly through c: found iff want, and then the key is i. */
+static void seek_expect(bt_cursor *c, uint64_t i, int want)
+{
+	unsigned char k[8];
+	const void *got;
+	size_t gn;
+	rdb_rc rc;
+
+	ikey(i, k);
+	rc = bt_seek_ge(c, k, 8);
+	if (rc == RDB_OK) {
+		OK(bt_key(c, &got, &gn));
+		if (gn != 8 || memcmp(got, k, 8) != 0)
+			rc = RDB_NOTFOUND;
+	}
+	ck_assert_msg(rc == (want ? RDB_OK : RDB_NOTFOUND),
+		      "key %llu: rc %d, want %s (%s)", (unsigned long long)i,
+		      rc, want ? "found" : "missing", err.msg);
+}
+
+/* Page requests (hits + misses) of n random exact seeks in one cursor. */
+static uint64_t requests_of_seeks(fx *f, uint64_t *s, long nkeys, long n)
+{
+	pager_txn *t = NULL;
+	bt_cursor *c = NULL;
+	pager_stats a, b;
+	long i;
+
+	OK(pager_begin(f->p, 0, &err, &t));
+	OK(bt_cursor_open(t, f->root, &c));
+	pager_get_stats(f->p, &a);
+	for (i = 0; i < n; i++)
+		seek_expect(c, 2 * tu_rand_below(s, (uint64_t)nkeys), 1);
+	pager_get_stats(f->p, &b);
+	bt_cursor_close(c);
+	OK(pager_commit(t));
+	return b.hits + b.misses - a.hits - a.misses;
+}
+
+START_TEST(test_btseek_kept_path_saves_page_requests)
+{
+	uint64_t s = tu_seed();
+	long nkeys = 6000, n = 2000;
+	bt_stats st;
+	pager_txn *t = NULL;
+	uint64_t small, big;
+	fx f;
+
+	fx_open(&f, nkeys, 1024);
+	OK(pager_begin(f.p, 0, &err, &t));
+	OK(bt_verify(t, f.root, NULL, &st));
+	OK(pager_commit(t));
+	ck_assert_uint_ge(st.depth, 3);
+	big = requests_of_seeks(&f, &s, nkeys, n);
+	fx_close(&f);
+	/* A pool under the threshold: every seek descends from the root. */
+	fx_open(&f, nkeys, 64);
+	small = requests_of_seeks(&f, &s, nkeys, n);
+	fx_close(&f);
+	/* (A random seek may land in the leaf the cursor is on.) */
+	ck_assert_uint_ge(small, (uint64_t)n * st.depth * 9 / 10);
+	/* The root (and often a node below it) is kept: at most the
+	 * leaf and the nodes that changed are requested. */
+	ck_assert_msg(big <= (uint64_t)n * (st.depth - 1),
+		      "%llu requests for %ld seeks of depth %u",
+		      (unsigned long long)big, n, st.depth);
+}
+END_TEST
+
+/* Insert the odd keys below 2n (splitting every level), then commit or
+ * roll back. */
+static void insert_odd(fx *f, long n, int commit)
+{
+	pager_txn *w = NULL;
+	unsigned char k[8];
+	long i;
+
+	OK(pager_begin(f->p, 1, &err, &w));
+	for (i = 0; i < n; i++) {
+		ikey((uint64_t)(2 * i + 1), k);
+		OK(bt_insert(w, f->root, k, 8, "odd", 3));
+	}
+	if (commit)
+		OK(pager_commit(w));
+	else
+		pager_rollback(w);
+}
+
+START_TEST(test_btseek_kept_path_keeps_snapshot_across_commit_and_checkpoint)
+{
+	uint64_t s = tu_seed();
+	long nkeys = 3000, i;
+	pager_txn *t = NULL, *t2 = NULL;
+	bt_cursor *c = NULL, *c2 = NULL;
+	fx f;
+
+	fx_open(&f, nkeys, 1024);
+	OK(pager_begin(f.p, 0, &err, &t));
+	OK(bt_cursor_open(t, f.root, &c));
+	for (i = 0; i < 200; i++)          /* kept nodes of the old tree */
+		seek_expect(c, 2 * tu_rand_below(&s, (uint64_t)nkeys), 1);
+	/* A rolled-back writer, then a committed one, split the nodes the
+	 * cursor keeps; a checkpoint copies what the reader allows. */
+	insert_odd(&f, nkeys, 0);
+	insert_odd(&f, nkeys, 1);
+	OK(pager_checkpoint(f.p));
+	for (i = 0; i < 400; i++) {
+		uint64_t k = tu_rand_below(&s, (uint64_t)(2 * nkeys));
+
+		seek_expect(c, k, k % 2 == 0);   /* the old snapshot */
+	}
+	OK(pager_begin(f.p, 0, &err, &t2));
+	OK(bt_cursor_open(t2, f.root, &c2));
+	for (i = 0; i < 400; i++) {
+		uint64_t k = tu_rand_below(&s, (uint64_t)(2 * nkeys));
+
+		seek_expect(c2, k, 1);           /* the new one */
+		seek_expect(c, k, k % 2 == 0);
+	}
+	bt_cursor_close(c);
+	bt_cursor_close(c2);
+	OK(pager_commit(t));
+	OK(pager_commit(t2));
+	OK(pager_checkpoint(f.p));
+	fx_close(&f);
+}
+END_TEST
+
+START_TEST(test_btseek_kept_path_many_cursors_share_a_pool)
+{
+	uint64_t s = tu_seed();
+	long nkeys = 4000, i;
+	enum { NC = 40 };
+	bt_cursor *c[NC];
+	pager_txn *t = NULL;
+	int j;
+	fx f;
+
+	/* 40 cursors keeping their paths in the smallest pool that lets
+	 * them, then in one that does not: no "pool is full". */
+	for (j = 0; j < 2; j++) {
+		int k;
+
+		fx_open(&f, nkeys, j == 0 ? 1024 : 96);
+		OK(pager_begin(f.p, 0, &err, &t));
+		for (k = 0; k < NC; k++)
+			OK(bt_cursor_open(t, f.root, &c[k]));
+		for (i = 0; i < 2000; i++) {
+			uint64_t key = tu_rand_below(&s, (uint64_t)(2 * nkeys));
+
+			seek_expect(c[tu_rand_below(&s, NC)], key,
+				    key % 2 == 0);
+		}
+		for (k = 0; k < NC; k++)
+			bt_cursor_close(c[k]);
+		OK(pager_commit(t));
+		fx_close(&f);
+	}
+}
+END_TEST
+
+START_TEST(test_btseek_write_cursor_after_splits_and_savepoint_rollback)
+{
+	uint64_t s = tu_seed();
+	long nkeys = 2000, i;
+	unsigned char k[8];
+	pager_txn *w = NULL;
+	bt_cursor *c = NULL;
+	uint32_t sp;
+	fx f;
+
+	fx_open(&f, nkeys, 1024);
+	OK(pager_begin(f.p, 1, &err, &w));
+	OK(bt_cursor_open(w, f.root, &c));
+	for (i = 0; i < 200; i++)
+		seek_expect(c, 2 * tu_rand_below(&s, (uint64_t)nkeys), 1);
+	OK(pager_savepoint(w, &sp));
+	for (i = 0; i < nkeys; i++) {      /* splits on every level */
+		ikey((uint64_t)(2 * i + 1), k);
+		OK(bt_insert(w, f.root, k, 8, "odd", 3));
+		if (i % 97 == 0)
+			seek_expect(c, (uint64_t)(2 * i + 1), 1);
+	}
+	for (i = 0; i < 300; i++)
+		seek_expect(c, tu_rand_below(&s, (uint64_t)(2 * nkeys)), 1);
+	OK(pager_savepoint_rollback(w, sp));
+	for (i = 0; i < 300; i++) {
+		uint64_t key = tu_rand_below(&s, (uint64_t)(2 * nkeys));
+
+		seek_expect(c, key, key % 2 == 0);
+	}
+	bt_cursor_close(c);
+	OK(pager_commit(w));
+	fx_close(&f);
+}
+END_TEST
+
 Suite *btseek_suite(void)
 {
 	Suite *s = suite_create("btseek");
@@ -208,6 +461,15 @@ Suite *btseek_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_btseek_seeks_from_a_leaf_match_model);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("path");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_btseek_kept_path_saves_page_requests);
+	tcase_add_test(tc,
+		test_btseek_kept_path_keeps_snapshot_across_commit_and_checkpoint);
+	tcase_add_test(tc, test_btseek_kept_path_many_cursors_share_a_pool);
+	tcase_add_test(tc,
+		test_btseek_write_cursor_after_splits_and_savepoint_rollback);
 	suite_add_tcase(s, tc);
 	return s;
 }

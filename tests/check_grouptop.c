@@ -736,6 +736,66 @@ START_TEST(test_grouptop_wide_topn_past_budget_same_rows)
 }
 END_TEST
 
+/* ---- index joins ------------------------------------------------------------------ */
+
+/* The bench's join (src/table/cursor.c: in a read transaction the rows an
+ * index names are read through one B+ tree cursor that keeps its inner
+ * nodes pinned; in a write transaction they are copied) on a table of
+ * several levels: the same groups in a read transaction with a pool that
+ * keeps paths, one too small to, and a write transaction, and each sum
+ * equal to the one computed here. */
+START_TEST(test_grouptop_index_join_rows_same_in_every_transaction)
+{
+	const char *q = "SELECT u.id, u.name, sum(o.amount) FROM u JOIN o ON "
+			"o.uid = u.id GROUP BY u.id";
+	enum { NU = 1500, NO = 9000 };
+	static long sum[NU + 1];
+	rdb *big = su_open_mem("gtjoin1", 2000);
+	rdb *small = su_open_mem("gtjoin2", 20);
+	rdb *dbs[2] = { big, small };
+	sbuf b = { 0 }, w = { 0 };
+	char *x, *y, *z;
+	long i, uid;
+	int d;
+
+	for (i = 1; i <= NU; i++)
+		sum[i] = 0;
+	sb_add(&b, "BEGIN; CREATE TABLE u(id INTEGER PRIMARY KEY, name "
+	       "TEXT); CREATE TABLE o(id INTEGER PRIMARY KEY, uid INTEGER, "
+	       "amount INTEGER, pad TEXT); CREATE TABLE scratch(a);");
+	for (i = 1; i <= NU; i++)
+		sb_add(&b, "INSERT INTO u VALUES (%ld, 'user%ld');", i, i);
+	for (i = 1; i <= NO; i++) {
+		uid = 1 + (i * 7919) % NU;
+		sum[uid] += i % 100;
+		sb_add(&b, "INSERT INTO o VALUES (%ld, %ld, %ld, "
+		       "printf('%%060d', %ld));", i, uid, i % 100, i);
+	}
+	sb_add(&b, "CREATE INDEX o_uid ON o(uid); COMMIT;");
+	for (d = 0; d < 2; d++)
+		su_ok(dbs[d], b.p);
+	free(b.p);
+	PLAN_HAS(big, q, "SEARCH o USING INDEX o_uid (uid=?)");
+	x = rdb_rows(big, q, 1);
+	y = rdb_rows(small, q, 1);
+	su_ok(big, "BEGIN; INSERT INTO scratch VALUES (1);");
+	z = rdb_rows(big, q, 1);        /* inside a write transaction */
+	su_ok(big, "ROLLBACK;");
+	ck_assert_str_eq(x, y);
+	ck_assert_str_eq(x, z);
+	sb_add(&w, "%d rows\n", NU);
+	for (i = 1; i <= NU; i++)
+		sb_add(&w, "%ld|user%ld|%ld\n", i, i, sum[i]);
+	ck_assert_str_eq(x, w.p);
+	free(w.p);
+	free(x);
+	free(y);
+	free(z);
+	ck_assert_int_eq(rdb_close(big), RDB_OK);
+	ck_assert_int_eq(rdb_close(small), RDB_OK);
+}
+END_TEST
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 static void fail_every_allocation(const char *q)
@@ -774,6 +834,9 @@ START_TEST(test_grouptop_alloc_failure_is_clean_error)
 			      "ORDER BY s DESC, a LIMIT 2");
 	fail_every_allocation("SELECT id, b FROM t ORDER BY b DESC, v "
 			      "LIMIT 3 OFFSET 1");
+	/* Rows through an index: the row lookups' own cursor. */
+	fail_every_allocation("SELECT x.id, x.b, sum(y.v) FROM t x JOIN t y "
+			      "ON y.a = x.id GROUP BY x.id");
 }
 END_TEST
 
@@ -796,6 +859,8 @@ Suite *grouptop_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_grouptop_random_queries_match_table_sort_and_sqlite);
 	tcase_add_test(tc, test_grouptop_random_queries_spilling_match);
+	tcase_add_test(tc,
+		test_grouptop_index_join_rows_same_in_every_transaction);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("errors");
 	tcase_set_timeout(tc, 120);

@@ -2104,6 +2104,112 @@ START_TEST(test_pager_stats_count_hits_misses_evictions)
 }
 END_TEST
 
+/* The pool's clock (pool.c): a page used between every two misses stays
+ * in a pool of 16 frames while 63 other pages pass through it, once and
+ * again. */
+START_TEST(test_pager_pool_hot_page_stays_while_others_pass)
+{
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+	pager_stats a, b;
+	rdb_pgno i;
+	int round;
+
+	append_pages(p, 64, 5);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	ck_assert_uint_eq(get_ok(t, 1), 6);
+	for (round = 0; round < 3; round++) {
+		for (i = 2; i <= 64; i++) {
+			ck_assert_uint_eq(get_ok(t, i), 5 + i);
+			pager_get_stats(p, &a);
+			ck_assert_uint_eq(get_ok(t, 1), 6);
+			pager_get_stats(p, &b);
+			ck_assert_msg(b.misses == a.misses, "round %d page %u: "
+				      "page 1 was evicted", round, i);
+		}
+	}
+	pager_get_stats(p, &a);
+	ck_assert_uint_ge(a.evictions, 3 * 63 - 16);
+	commit_ok(t);
+	close_ok(p);
+}
+END_TEST
+
+/* Random pins and unpins in a small pool against the pages' stamps: the
+ * clock never hands out a pinned frame, a full pool is RDB_NOMEM (and
+ * usable after unpinning), and the invariants hold throughout. */
+START_TEST(test_pager_pool_random_pins_match_model)
+{
+	uint64_t seed = tu_seed(), s = seed;
+	pager_opts o = opts(512, 16);
+	pager *p = open_ok(mem, &o);
+	pager_txn *t;
+	pager_page *held[32] = { 0 };
+	long step, nsteps = tu_scaled(20000, 4000);
+	int nheld = 0, full = 0;
+
+	tu_seed_note("pager pool pins", seed);
+	append_pages(p, 200, 1000);
+	close_ok(p);
+	p = open_ok(mem, &o);
+	t = begin_ok(p, 0);
+	for (step = 0; step < nsteps; step++) {
+		unsigned r = (unsigned)tu_rand_below(&s, 10);
+
+		if (r < 4 && nheld > 0) {
+			int j = (int)tu_rand_below(&s, (uint64_t)nheld);
+
+			pager_unref(held[j]);
+			held[j] = held[--nheld];
+		} else {
+			/* Mostly a few hot pages, sometimes any. */
+			rdb_pgno pg = (rdb_pgno)(1 + (r < 7 ?
+				tu_rand_below(&s, 10) :
+				tu_rand_below(&s, 200)));
+			pager_page *x = NULL;
+			rdb_rc rc = pager_get(t, pg, &x);
+
+			int j, k, among = 0, frames = 0;
+
+			for (j = 0; j < nheld; j++) {
+				among |= pager_pgno(held[j]) == pg;
+				for (k = 0; k < j && held[k] != held[j]; k++)
+					;
+				frames += k == j;   /* distinct frames */
+			}
+			if (rc == RDB_NOMEM) {
+				/* Every frame is pinned, none by pg. */
+				ck_assert(frames == 16 && !among);
+				ck_assert_ptr_null(x);
+				full++;
+				continue;
+			}
+			ck_assert_int_eq(rc, RDB_OK);
+			ck_assert(frames < 16 || among);
+			if (nheld == 32) {
+				pager_unref(x);
+				continue;
+			}
+			ck_assert_int_eq(rc, RDB_OK);
+			ck_assert_uint_eq(pager_pgno(x), pg);
+			ck_assert(stamp_ok(pager_data(x), pg, 1000 + pg));
+			held[nheld++] = x;
+		}
+		if (step % 256 == 0)
+			ck_assert(pager_check(p));
+	}
+	while (nheld > 0)
+		pager_unref(held[--nheld]);
+	ck_assert(pager_check(p));
+	ck_assert_int_gt(full, 0);
+	commit_ok(t);
+	close_ok(p);
+}
+END_TEST
+
 /* Stats around one commit of 4 pages at sync level s. */
 static void commit_at_level(pager *p, pager_sync s, pager_stats *a,
 			    pager_stats *b)
@@ -3446,6 +3552,8 @@ Suite *pager_suite(void)
 	tcase_add_test(tc, test_pager_crash_before_first_checkpoint_recovers);
 	tcase_add_test(tc, test_pager_checkpoint_busy_while_writer_holds_lock);
 	tcase_add_test(tc, test_pager_stats_count_hits_misses_evictions);
+	tcase_add_test(tc, test_pager_pool_hot_page_stays_while_others_pass);
+	tcase_add_test(tc, test_pager_pool_random_pins_match_model);
 	tcase_add_test(tc, test_pager_stats_commit_counters_follow_sync_level);
 	tcase_add_loop_test(tc, test_pager_sync_level_data_survives_reopen,
 			    0, 3);

@@ -7,13 +7,21 @@
  * snapshot never change).  In a write transaction it keeps only the leaf's
  * number, a copy of its key and the transaction's change counter; when the
  * counter has moved it finds its place again by key, so changes made
- * through it or through other calls never leave it stale.
+ * through it or through other calls never leave it stale.  A read
+ * transaction's cursor also keeps the inner nodes of its last descent
+ * pinned, so the next seek starts below the nodes it shares with it.
  * Design: src/btree/README.md, "Cursors".
  */
 #include "btree/btree.h"
 #include "btree/bt_int.h"
 #include "err.h"
 #include "mem.h"
+
+/* Inner levels a read cursor keeps pinned, and the smallest buffer pool
+ * (frames) that lets it: every open cursor may hold this many pins more
+ * than its leaf, which a pool of a few dozen frames cannot spare. */
+#define PATH_LEVELS 6
+#define PATH_MIN_POOL 1024u
 
 struct bt_cursor {
 	pager_txn *t;             /* borrowed */
@@ -33,6 +41,10 @@ struct bt_cursor {
 	unsigned char *vbuf;      /* owned: assembled values */
 	size_t vcap;
 	bt_ovpos ov;              /* resume point for bt_value_read */
+	int keep_path;            /* read transaction, pool large enough */
+	int n_path;               /* path[0 .. n_path) are pinned */
+	pager_page *path[PATH_LEVELS]; /* inner nodes of the last descent,
+				   * root first (read transactions) */
 };
 
 enum { SEEK_FIRST, SEEK_LAST, SEEK_GE, SEEK_LE };
@@ -50,8 +62,17 @@ rdb_rc bt_cursor_open(pager_txn *t, rdb_pgno root, bt_cursor **out)
 	c->ps = pager_page_size(pager_txn_pager(t));
 	c->root = root;
 	c->write = pager_txn_is_write(t);
+	c->keep_path = !c->write &&
+		       pager_cache_size(pager_txn_pager(t)) >= PATH_MIN_POOL;
 	*out = c;
 	return RDB_OK;
+}
+
+/* Unpin the kept inner nodes from level lvl down. */
+static void path_drop(bt_cursor *c, int lvl)
+{
+	while (c->n_path > lvl)
+		pager_unref(c->path[--c->n_path]);
 }
 
 static void unposition(bt_cursor *c)
@@ -67,6 +88,7 @@ void bt_cursor_close(bt_cursor *c)
 	if (c == NULL)
 		return;
 	unposition(c);
+	path_drop(c, 0);
 	rdb_free(c->key);
 	rdb_free(c->vbuf);
 	rdb_free(c);
@@ -248,13 +270,56 @@ static int seek_in_leaf(bt_cursor *c, int how, const void *key, size_t klen,
 	return 1;
 }
 
+/*
+ * The node at depth lvl of a descent (0 = the root): page pgno, whose
+ * level must be want (-1: any).  A read cursor finds it among the inner
+ * nodes it kept from its last descent (a snapshot's pages never change,
+ * so a node pinned then is still this page's content); else it is read
+ * and checked, and kept if it is an inner node.  *kept tells whether
+ * *pg belongs to the path (else the caller unpins it).
+ */
+static rdb_rc node_at(bt_cursor *c, int lvl, rdb_pgno pgno, int want,
+		      pager_page **pg, int *kept)
+{
+	rdb_rc rc;
+
+	*kept = 0;
+	if (lvl < c->n_path && pager_pgno(c->path[lvl]) == pgno) {
+		*pg = c->path[lvl];
+		/* Checked when kept, but maybe against another parent's
+		 * level (one page with two parents: a damaged file). */
+		if (want >= 0 && nd_level(pager_data(*pg)) != (uint32_t)want)
+			return rdb_err_set(c->err, RDB_CORRUPT,
+					   "page %u: B+ tree node at the wrong "
+					   "level (%u)", pgno,
+					   nd_level(pager_data(*pg)));
+		*kept = 1;
+		return RDB_OK;
+	}
+	path_drop(c, lvl);
+	if ((rc = pager_get(c->t, pgno, pg)) != RDB_OK)
+		return rc;
+	if ((rc = nd_check_header(pager_data(*pg), c->ps, pgno, want,
+				  c->err)) != RDB_OK) {
+		pager_unref(*pg);
+		*pg = NULL;
+		return rc;
+	}
+	if (c->keep_path && lvl == c->n_path && lvl < PATH_LEVELS &&
+	    !nd_is_leaf(pager_data(*pg))) {
+		c->path[c->n_path++] = *pg;
+		*kept = 1;
+	}
+	return RDB_OK;
+}
+
 /* Descend to the leaf for the seek and position the cursor. */
 static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 {
 	rdb_pgno pgno = c->root;
 	pager_page *pg;
 	uint32_t i = 0, n;
-	int lvl, want = -1;
+	int lvl, want = -1, kept;
 	rdb_rc rc;
 
 	if (seek_in_leaf(c, how, key, klen, &rc))
@@ -264,11 +329,9 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 	for (lvl = 0; lvl < BT_MAX_DEPTH; lvl++) {
 		unsigned char *d;
 
-		if ((rc = pager_get(c->t, pgno, &pg)) != RDB_OK)
+		if ((rc = node_at(c, lvl, pgno, want, &pg, &kept)) != RDB_OK)
 			return rc;
 		d = pager_data(pg);
-		if ((rc = nd_check_header(d, c->ps, pgno, want, c->err)))
-			goto fail;
 		want = (int)nd_level(d) - 1;
 		n = nd_n(d);
 		if (how == SEEK_FIRST)
@@ -282,7 +345,8 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 		if (nd_is_leaf(d))
 			break;
 		rc = nd_child(d, c->ps, pgno, i, &pgno, c->err);
-		pager_unref(pg);
+		if (!kept)
+			pager_unref(pg);
 		if (rc != RDB_OK)
 			return rc;
 	}
@@ -290,12 +354,14 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 		return rdb_err_set(c->err, RDB_CORRUPT,
 				   "tree %u: deeper than %d levels", c->root,
 				   BT_MAX_DEPTH);
-	/* i is the first cell > key (LE, LAST) or >= key (GE, FIRST). */
+	/* pg is a leaf: never kept, so it is ours to pass on.  i is the
+	 * first cell > key (LE, LAST) or >= key (GE, FIRST). */
 	if (how == SEEK_LE || how == SEEK_LAST)
 		return i > 0 ? settle(c, pg, i - 1) : hop(c, pg, -1);
 	return i < n ? settle(c, pg, i) : hop(c, pg, 1);
 fail:
-	pager_unref(pg);
+	if (!kept)
+		pager_unref(pg);
 	return rc;
 }
 

@@ -18,6 +18,8 @@ struct tbl_cursor {
 	const tbl_index *ix;      /* borrowed; NULL for the rows */
 	int sys;                  /* system table id, or -1 */
 	bt_cursor *bc;            /* owned; NULL: nothing to scan */
+	bt_cursor *rbc;           /* owned: an index's rows (read
+				     transactions), opened at the first */
 	tbl_layout l;             /* the key's components */
 	tbl_layout rl;            /* the table key's (rows) */
 	unsigned char pre[2];     /* key prefix of a system table's rows */
@@ -99,6 +101,7 @@ void tbl_cursor_close(tbl_cursor *c)
 	if (c == NULL)
 		return;
 	bt_cursor_close(c->bc);
+	bt_cursor_close(c->rbc);
 	rdb_buf_free(&c->lo);
 	rdb_buf_free(&c->hi);
 	rdb_buf_free(&c->key);
@@ -294,11 +297,54 @@ static rdb_rc kv_value(tbl_cursor *c)
 	return rc;
 }
 
-/* Through an index: the table row named by the entry's key suffix. */
+/* Read transactions: the row of key k through a B+ tree cursor on the
+ * table kept open from entry to entry, so that consecutive lookups share
+ * the inner nodes it keeps pinned (src/btree/README.md, "Cursors"); the
+ * value is borrowed from its leaf until the next lookup. */
+static rdb_rc row_seek(tbl_cursor *c, const void *k, size_t kn)
+{
+	const void *got, *v;
+	size_t gn;
+	rdb_rc rc;
+
+	if (c->rbc == NULL &&
+	    (rc = bt_cursor_open(c->t, c->tb->root, &c->rbc)) != RDB_OK)
+		return rc;
+	rc = bt_seek_ge(c->rbc, k, kn);
+	if (rc == RDB_OK && (rc = bt_key(c->rbc, &got, &gn)) == RDB_OK &&
+	    (gn != kn || (kn > 0 && memcmp(got, k, kn) != 0)))
+		rc = RDB_NOTFOUND;
+	if (rc == RDB_OK && (rc = bt_value(c->rbc, &v, &c->vn)) == RDB_OK)
+		c->vp = v;
+	return rc;
+}
+
+/* Write transactions: a copy of the row of key k into c->val. */
+static rdb_rc row_copy(tbl_cursor *c, const void *k, size_t kn)
+{
+	size_t vn = 0;
+	rdb_rc rc;
+
+	rdb_buf_reset(&c->val);
+	rc = bt_get_buf(c->t, c->tb->root, k, kn, c->val.p, c->val.cap, &vn);
+	if (rc == RDB_RANGE) {
+		if (rdb_buf_reserve(&c->val, vn) != RDB_OK)
+			return tbl_nomem(c->t);
+		rc = bt_get_buf(c->t, c->tb->root, k, kn, c->val.p,
+				c->val.cap, &vn);
+	}
+	c->val.n = vn;
+	c->vp = c->val.p;
+	c->vn = c->val.n;
+	return rc;
+}
+
+/* Through an index: the table row named by the entry's key suffix, into
+ * c->vp, c->vn. */
 static rdb_rc ix_lookup(tbl_cursor *c, const void **k, size_t *kn)
 {
 	tbl_value tmp[TBL_MAX_COMPS];
-	size_t used = 0, vn = 0;
+	size_t used = 0;
 	rdb_rc rc;
 
 	rc = tbl_key_decode(c->kp, c->kn, c->l.nix, c->l.type, c->l.desc, tmp,
@@ -307,18 +353,9 @@ static rdb_rc ix_lookup(tbl_cursor *c, const void **k, size_t *kn)
 		return rc == RDB_CORRUPT ? corrupt(c, "malformed entry") : rc;
 	*k = c->kp + used;
 	*kn = c->kn - used;
-	rdb_buf_reset(&c->val);
-	rc = bt_get_buf(c->t, c->tb->root, *k, *kn, c->val.p, c->val.cap,
-			&vn);
-	if (rc == RDB_RANGE) {
-		if (rdb_buf_reserve(&c->val, vn) != RDB_OK)
-			return tbl_nomem(c->t);
-		rc = bt_get_buf(c->t, c->tb->root, *k, *kn, c->val.p,
-				c->val.cap, &vn);
-	}
+	rc = c->copy ? row_copy(c, *k, *kn) : row_seek(c, *k, *kn);
 	if (rc == RDB_NOTFOUND)
 		return corrupt(c, "an entry names a missing row");
-	c->val.n = vn;
 	return rc;
 }
 
@@ -338,7 +375,9 @@ static rdb_rc row_value(tbl_cursor *c, const void **k, size_t *kn)
 		c->vp = v;
 		return rc;
 	}
-	rc = c->ix != NULL ? ix_lookup(c, k, kn) : kv_value(c);
+	if (c->ix != NULL)
+		return ix_lookup(c, k, kn);
+	rc = kv_value(c);
 	c->vp = c->val.p;
 	c->vn = c->val.n;
 	return rc;
