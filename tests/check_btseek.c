@@ -454,6 +454,42 @@ START_TEST(test_btseek_write_cursor_after_splits_and_savepoint_rollback)
 }
 END_TEST
 
+/* Random seeks make a read cursor stop looking in its leaf first; probes
+ * in ascending order then bring it back within a few seeks, so they cost
+ * about one descent per leaf again. */
+START_TEST(test_btseek_in_leaf_seeks_resume_after_random_ones)
+{
+	uint64_t s = tu_seed();
+	long nkeys = 6000, i;
+	pager_txn *t = NULL;
+	bt_cursor *c = NULL;
+	pager_stats a, b;
+	bt_stats st;
+	fx f;
+
+	fx_open(&f, nkeys, 1024);
+	OK(pager_begin(f.p, 0, &err, &t));
+	OK(bt_verify(t, f.root, NULL, &st));
+	OK(bt_cursor_open(t, f.root, &c));
+	for (i = 0; i < 100; i++)
+		seek_expect(c, 2 * tu_rand_below(&s, (uint64_t)nkeys), 1);
+	pager_get_stats(f.p, &a);
+	for (i = 0; i < 3000; i++)
+		seek_expect(c, (uint64_t)i, i % 2 == 0);
+	pager_get_stats(f.p, &b);
+	/* 1500 stored keys over about 1500 / (keys per leaf) leaves, plus
+	 * the seeks before the cursor trusts its leaf again. */
+	ck_assert_msg(b.hits + b.misses - a.hits - a.misses <=
+		      (uint64_t)(st.depth * (1500 * st.leaves / nkeys + 20)),
+		      "%llu page requests for 3000 ascending seeks",
+		      (unsigned long long)(b.hits + b.misses - a.hits -
+					   a.misses));
+	bt_cursor_close(c);
+	OK(pager_commit(t));
+	fx_close(&f);
+}
+END_TEST
+
 Suite *btseek_suite(void)
 {
 	Suite *s = suite_create("btseek");
@@ -468,6 +504,7 @@ Suite *btseek_suite(void)
 	tcase_add_test(tc,
 		test_btseek_kept_path_keeps_snapshot_across_commit_and_checkpoint);
 	tcase_add_test(tc, test_btseek_kept_path_many_cursors_share_a_pool);
+	tcase_add_test(tc, test_btseek_in_leaf_seeks_resume_after_random_ones);
 	tcase_add_test(tc,
 		test_btseek_write_cursor_after_splits_and_savepoint_rollback);
 	suite_add_tcase(s, tc);

@@ -22,6 +22,10 @@
  * than its leaf, which a pool of a few dozen frames cannot spare. */
 #define PATH_LEVELS 6
 #define PATH_MIN_POOL 1024u
+/* After this many seeks in a row that left the leaf, a read cursor looks
+ * in its leaf first only once every LEAF_TRY_EVERY seeks. */
+#define LEAF_MISSES_MAX 4u
+#define LEAF_TRY_EVERY 16u
 
 struct bt_cursor {
 	pager_txn *t;             /* borrowed */
@@ -36,6 +40,8 @@ struct bt_cursor {
 	bt_cell cell;             /* read transactions: its current cell */
 	uint64_t ver;             /* change counter when positioned */
 	uint32_t hops;            /* leaves stepped over since the seek */
+	uint32_t leaf_misses;     /* seeks in a row that left the leaf */
+	uint32_t n_seeks;
 	unsigned char *key;       /* owned: copy of the key (write txns) */
 	size_t klen, kcap;
 	unsigned char *vbuf;      /* owned: assembled values */
@@ -244,7 +250,8 @@ static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
  * descent is skipped.  Ascending probes -- an index join whose outer rows
  * come in key order -- mostly stay in one leaf.  Returns 0 (nothing
  * changed) when the key is elsewhere or a cell does not parse: the full
- * seek then decides. */
+ * seek then decides.  A cursor whose seeks keep leaving the leaf (random
+ * lookups) tries only one seek in LEAF_TRY_EVERY, until one stays. */
 static int seek_in_leaf(bt_cursor *c, int how, const void *key, size_t klen,
 			rdb_rc *rc)
 {
@@ -255,6 +262,10 @@ static int seek_in_leaf(bt_cursor *c, int how, const void *key, size_t klen,
 
 	if (c->write || c->pg == NULL || (how != SEEK_GE && how != SEEK_LE))
 		return 0;
+	if (c->leaf_misses >= LEAF_MISSES_MAX &&
+	    ++c->n_seeks % LEAF_TRY_EVERY != 0)
+		return 0;
+	c->leaf_misses++;
 	d = pager_data(c->pg);
 	if ((n = nd_n(d)) == 0 ||
 	    nd_cell(d, c->ps, c->pgno, 0, &first, &scratch) != RDB_OK ||
@@ -265,6 +276,7 @@ static int seek_in_leaf(bt_cursor *c, int how, const void *key, size_t klen,
 		      &scratch) != RDB_OK)
 		return 0;
 	/* first <= key <= last: GE finds i < n, LE finds i > 0. */
+	c->leaf_misses = 0;
 	c->hops = 0;
 	*rc = settle(c, c->pg, how == SEEK_LE ? i - 1 : i);
 	return 1;
