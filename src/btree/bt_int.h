@@ -181,10 +181,36 @@ typedef struct bt_cell {
 	uint32_t size;          /* bytes of the cell */
 } bt_cell;
 
+/* nd_cell() for any cell (node.c). */
+rdb_rc nd_cell_any(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
+		   uint32_t i, bt_cell *c, rdb_err *err);
 /* Parse cell i of node d (page size ps) with bounds checks; RDB_CORRUPT
- * (message naming pgno) on a cell that does not fit its page. */
-rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
-	       bt_cell *c, rdb_err *err);
+ * (message naming pgno) on a cell that does not fit its page.  Inline for
+ * the common leaf cell (one-byte lengths, the value all local), which
+ * rebalancing parses by the hundred. */
+static inline rdb_rc nd_cell(const unsigned char *d, uint32_t ps,
+			     rdb_pgno pgno, uint32_t i, bt_cell *c,
+			     rdb_err *err)
+{
+	uint32_t off = nd_off(d, i);
+	const unsigned char *p = d + off;
+
+	if (nd_is_leaf(d) && off >= BT_SLOTS && off + 2 <= ps &&
+	    p[0] < 0x80 && p[1] < 0x80 &&
+	    2u + p[0] + p[1] <= bt_max_cell(ps) &&
+	    p[0] <= bt_max_cell(ps) - BT_LEAF_HDR_MAX - 4 &&
+	    off + 2u + p[0] + p[1] <= ps) {
+		c->klen = p[0];
+		c->vlen = c->local = p[1];
+		c->key = p + 2;
+		c->val = p + 2 + p[0];
+		c->size = 2u + p[0] + p[1];
+		c->child = 0;
+		c->ovfl = 0;
+		return RDB_OK;
+	}
+	return nd_cell_any(d, ps, pgno, i, c, err);
+}
 /* Check a node's header against its page; RDB_CORRUPT if inconsistent.
  * level is the height the node must have, or -1 if unknown (a root). */
 rdb_rc nd_check_header(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
@@ -251,6 +277,22 @@ void nd_init(unsigned char *d, uint32_t ps, uint32_t level);
  * returns 0 if the node has no room. */
 int nd_insert(unsigned char *d, uint32_t ps, uint32_t pos,
 	      const unsigned char *cell, uint32_t len);
+/* Rewrite node d (page pgno) without gaps, checking every cell:
+ * RDB_CORRUPT (d unchanged) if a cell does not fit the page or the cells
+ * need more bytes than it has.  Then a cell fits contiguously whenever
+ * the node has room for it. */
+rdb_rc nd_defrag(unsigned char *d, uint32_t ps, rdb_pgno pgno, rdb_err *err);
+/* Bytes free between the slots and the content area. */
+static inline uint32_t nd_gap(const unsigned char *d)
+{
+	return (uint32_t)fmt_get_u32(d + BT_CONTENT) - BT_SLOTS - 2 * nd_n(d);
+}
+/* Insert cell bytes at position pos, writing them at offset off: a freed
+ * region of at least len bytes inside the content area, counted in the
+ * node's frag; the slot needs 2 bytes between the slots and the content
+ * area. */
+void nd_insert_in(unsigned char *d, uint32_t pos, uint32_t off,
+		  const unsigned char *cell, uint32_t len);
 /* Remove cell pos whose size is len. */
 void nd_remove(unsigned char *d, uint32_t ps, uint32_t pos, uint32_t len);
 

@@ -1,7 +1,8 @@
 /*
  * btree.c -- B+ tree operations: create, drop, insert/upsert/update,
  * delete, get, overflow chains, and rebalancing (split, merge,
- * redistribute, root deeper and shallower).
+ * redistribute, a full leaf shifting cells into a neighbour or spreading
+ * them over a window of leaves, root deeper and shallower).
  * Design and invariants: src/btree/README.md.
  */
 #include "btree/btree.h"
@@ -10,8 +11,9 @@
 #include "err.h"
 #include "mem.h"
 
-/* Leaves that share their cells when one overflows (README, "Rebalancing"). */
-#define BT_SPREAD 4u
+/* Leaves that share their cells when one overflows and no neighbour can
+ * take cells (README, "Rebalancing"). */
+#define BT_SPREAD 5u
 
 /* ==== arena: scratch memory for one operation ========================== */
 
@@ -446,17 +448,26 @@ static rdb_rc make_sep(op *o, const unsigned char *key, uint32_t klen,
 	return RDB_OK;
 }
 
-/* Separator between leaf cells a < b: the shortest prefix of b's key that
- * is greater than a's key. */
-static rdb_rc leaf_sep(op *o, const cellv *a, const cellv *b, rdb_pgno child,
-		       cellv *out)
+/* Key bytes of the separator between leaf cells a < b: the shortest
+ * prefix of b's key that is greater than a's key. */
+static uint32_t sep_klen(const cellv *a, const cellv *b)
 {
 	uint32_t na, nb, l = 0;
 	const unsigned char *ka = cv_key(a, 1, &na), *kb = cv_key(b, 1, &nb);
 
 	while (l < na && l < nb && ka[l] == kb[l])
 		l++;
-	return make_sep(o, kb, l + 1 <= nb ? l + 1 : nb, child, out);
+	return l + 1 <= nb ? l + 1 : nb;
+}
+
+/* Separator between leaf cells a < b (sep_klen), pointing at child. */
+static rdb_rc leaf_sep(op *o, const cellv *a, const cellv *b, rdb_pgno child,
+		       cellv *out)
+{
+	uint32_t nb;
+	const unsigned char *kb = cv_key(b, 1, &nb);
+
+	return make_sep(o, kb, sep_klen(a, b), child, out);
 }
 
 /*
@@ -610,27 +621,47 @@ static int two_fit(const op *o, const nodev *nv, const nodev *S)
 	return S->bytes + nv->bytes + 2 * big <= 2 * u - u / 8;
 }
 
-/* Load the leaves of children [lo, hi) of par into S (child i is nv,
- * already in memory) and their pages into pg. */
-static rdb_rc spread_load(op *o, const nodev *nv, const nodev *par,
-			  uint32_t i, uint32_t lo, uint32_t hi, nodev *S,
-			  rdb_pgno *pg, int lvl)
+/* A window of leaves under one parent that share their cells (spread):
+ * children lo .. lo+k-1, cut into kk parts. */
+typedef struct window {
+	uint32_t lo, k, kk;
+	rdb_pgno pg[BT_SPREAD + 1];      /* the parts' pages, in order */
+	uint32_t cut[BT_SPREAD + 2];     /* part j is cells [cut[j], cut[j+1]) */
+	nodev S[BT_SPREAD];              /* the leaves as they were */
+	nodev C;                         /* all their cells, in order */
+} window;
+
+/* The window around child i of a parent with nch children: the child,
+ * one to its left and the rest to its right, shifted at the ends. */
+static void win_range(window *w, uint32_t i, uint32_t nch)
+{
+	uint32_t hi = (i > 0 ? i - 1 : 0) + BT_SPREAD;
+
+	hi = hi < nch ? hi : nch;
+	w->lo = hi > BT_SPREAD ? hi - BT_SPREAD : 0;
+	w->k = hi - w->lo;
+}
+
+/* Load the leaves of the window (pages in w->pg; child i is nv, already
+ * in memory, at page path[lvl]). */
+static rdb_rc spread_load(op *o, const nodev *nv, uint32_t i, window *w,
+			  int lvl)
 {
 	uint32_t j;
 	rdb_rc rc;
 
-	for (j = lo; j < hi; j++) {
-		pg[j - lo] = j == i ? o->path[lvl].pgno : nv_child(par, j);
-		if (j == i) {
-			S[j - lo] = *nv;
+	for (j = 0; j < w->k; j++) {
+		if (w->lo + j == i) {
+			w->pg[j] = o->path[lvl].pgno;
+			w->S[j] = *nv;
 			continue;
 		}
-		if ((rc = nv_load(o, pg[j - lo], 0, &S[j - lo])) != RDB_OK)
+		if ((rc = nv_load(o, w->pg[j], 0, &w->S[j])) != RDB_OK)
 			return rc;
-		if (!S[j - lo].leaf)
+		if (!w->S[j].leaf)
 			return rdb_err_set(o->err, RDB_CORRUPT, "page %u: "
 					   "siblings at different depths",
-					   pg[j - lo]);
+					   w->pg[j]);
 	}
 	return RDB_OK;
 }
@@ -667,70 +698,109 @@ static int spread_cuts(const op *o, const nodev *C, uint32_t kk,
 }
 
 /*
- * Leaf nv (page path[lvl], child i of par) is too big: spread its cells
- * and those of up to BT_SPREAD - 1 neighbours (the window around it) over
- * the same pages if they fit evenly, else over one page more (placed
- * before the window's last page, so the leaves around keep their links),
- * as SQLite's balance_nonroot() does over three siblings.  Random inserts
- * then leave leaves about 93% full (the SQL benchmark's table:
- * docs/benchmarks.md, "file_size").  *done left unset if no even cut
- * exists (then the caller splits nv alone).
+ * Leaf nv (page path[lvl], child i of its parent) is too big: spread its
+ * cells and those of up to BT_SPREAD - 1 neighbours (the window around
+ * it, pages in w->pg) over the same pages if they fit evenly, else over
+ * one page more (placed before the window's last page, so the leaves
+ * around keep their links), as SQLite's balance_nonroot() does over three
+ * siblings.  *ok is 0 if no even cut exists (then the caller splits nv
+ * alone).  Nothing is written here.
  */
-static rdb_rc spread(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
-		     int *done)
+static rdb_rc spread_plan(op *o, int lvl, nodev *nv, uint32_t i, window *w,
+			  int *ok)
 {
-	uint32_t nch = par->n + 1, lo, hi, k, kk, j, cut[BT_SPREAD + 2];
-	rdb_pgno pg[BT_SPREAD + 1];
-	nodev S[BT_SPREAD], C;
+	nodev *C = &w->C;
+	uint32_t j;
+	rdb_rc rc;
+
+	*ok = 0;
+	if ((rc = spread_load(o, nv, i, w, lvl)) != RDB_OK)
+		return rc;
+	memset(C, 0, sizeof(*C));
+	C->leaf = 1;
+	for (j = 0; j < w->k; j++)
+		C->cap += w->S[j].n;
+	C->c = ar_alloc(&o->ar, sizeof(cellv) * C->cap);
+	if (C->c == NULL)
+		return nomem(o);
+	for (j = 0; j < w->k; j++) {
+		memcpy(C->c + C->n, w->S[j].c, sizeof(cellv) * w->S[j].n);
+		C->n += w->S[j].n;
+		C->bytes += w->S[j].bytes;
+	}
+	w->kk = w->k;
+	*ok = spread_cuts(o, C, w->kk, w->cut) ||
+	      spread_cuts(o, C, ++w->kk, w->cut);
+	return RDB_OK;
+}
+
+/* Size of the separator after part j of the window. */
+static uint32_t win_sep_size(const window *w, uint32_t j)
+{
+	const cellv *c = w->C.c + w->cut[j + 1];
+
+	return bt_inner_cell_size(sep_klen(c - 1, c));
+}
+
+/* Write the planned window: a new page if it needs one, then each part. */
+static rdb_rc spread_store(op *o, window *w)
+{
+	uint32_t j, k = w->k;
 	pager_page *npg;
 	rdb_rc rc;
 
-	hi = (i > 0 ? i - 1 : 0) + BT_SPREAD;
-	hi = hi < nch ? hi : nch;
-	lo = hi > BT_SPREAD ? hi - BT_SPREAD : 0;
-	k = hi - lo;
-	if ((rc = spread_load(o, nv, par, i, lo, hi, S, pg, lvl)) != RDB_OK)
-		return rc;
-	memset(&C, 0, sizeof(C));
-	C.leaf = 1;
-	for (j = 0; j < k; j++)
-		C.cap += S[j].n;
-	C.c = ar_alloc(&o->ar, sizeof(cellv) * C.cap);
-	if (C.c == NULL)
-		return nomem(o);
-	for (j = 0; j < k; j++) {
-		memcpy(C.c + C.n, S[j].c, sizeof(cellv) * S[j].n);
-		C.n += S[j].n;
-		C.bytes += S[j].bytes;
-	}
-	kk = k;
-	if (!spread_cuts(o, &C, kk, cut) &&
-	    !spread_cuts(o, &C, ++kk, cut))
-		return RDB_OK;
-	*done = 1;
-	if (kk > k) {
+	if (w->kk > k) {
 		if ((rc = pager_alloc(o->t, FMT_PT_BT_LEAF, &npg)) != RDB_OK)
 			return rc;
-		pg[k] = pg[k - 1];
-		pg[k - 1] = pager_pgno(npg);
+		w->pg[k] = w->pg[k - 1];
+		w->pg[k - 1] = pager_pgno(npg);
 		pager_unref(npg);
 	}
-	for (j = 0; j < kk; j++) {
-		nodev part = nv_slice(&C, cut[j], cut[j + 1]);
+	for (j = 0; j < w->kk; j++) {
+		nodev part = nv_slice(&w->C, w->cut[j], w->cut[j + 1]);
 
-		part.prev = j > 0 ? pg[j - 1] : S[0].prev;
-		part.next = j + 1 < kk ? pg[j + 1] : S[k - 1].next;
-		if ((rc = nv_store(o, pg[j], &part)) != RDB_OK)
+		part.prev = j > 0 ? w->pg[j - 1] : w->S[0].prev;
+		part.next = j + 1 < w->kk ? w->pg[j + 1] : w->S[k - 1].next;
+		if ((rc = nv_store(o, w->pg[j], &part)) != RDB_OK)
 			return rc;
 	}
-	for (j = 0; j + 1 < k; j++)
-		nv_remove(par, lo);
-	for (j = kk - 1; j-- > 0;) {
+	return RDB_OK;
+}
+
+/* The separator after part j of the stored window, pointing at it. */
+static rdb_rc win_sep(op *o, const window *w, uint32_t j, cellv *sep)
+{
+	const cellv *c = w->C.c + w->cut[j + 1];
+	uint32_t kl;
+	const unsigned char *key = cv_key(c, 1, &kl);
+
+	return make_sep(o, key, sep_klen(c - 1, c), w->pg[j], sep);
+}
+
+/* spread() with the parent par in memory: *done set if it spread. */
+static rdb_rc spread(op *o, int lvl, nodev *nv, nodev *par, uint32_t i,
+		     int *done)
+{
+	window w;
+	uint32_t j;
+	int ok;
+	rdb_rc rc;
+
+	win_range(&w, i, par->n + 1);
+	for (j = 0; j < w.k; j++)
+		w.pg[j] = nv_child(par, w.lo + j);
+	if ((rc = spread_plan(o, lvl, nv, i, &w, &ok)) != RDB_OK || !ok)
+		return rc;
+	*done = 1;
+	if ((rc = spread_store(o, &w)) != RDB_OK)
+		return rc;
+	for (j = 0; j + 1 < w.k; j++)
+		nv_remove(par, w.lo);
+	for (j = w.kk - 1; j-- > 0;) {
 		cellv sep;
 
-		if ((rc = leaf_sep(o, &C.c[cut[j + 1] - 1], &C.c[cut[j + 1]],
-				   pg[j], &sep)) != RDB_OK ||
-		    (rc = nv_insert(o, par, lo, sep.p, sep.len)) != RDB_OK)
+		if ((rc = win_sep(o, &w, j, &sep)) != RDB_OK ||
+		    (rc = nv_insert(o, par, w.lo, sep.p, sep.len)) != RDB_OK)
 			return rc;
 	}
 	return RDB_OK;
@@ -921,6 +991,381 @@ static rdb_rc rebalance(op *o, int lvl, nodev *nv, int append)
 	return root_fix(o, nv, append);
 }
 
+/* ==== leaf overflow: shifting cells into a neighbour ==================== */
+
+/* A leaf that overflowed, as it would be with the new cell: its cells
+ * and the new one at pos, numbered 0 .. n-1.  Cells are parsed (checked)
+ * only as the shift reaches them. */
+typedef struct vleaf {
+	const unsigned char *d;      /* the leaf's page (borrowed) */
+	rdb_pgno pgno;
+	uint32_t pos, n;
+	cellv cell;                  /* the new cell (borrowed) */
+	uint32_t bytes;              /* cells plus slots, the new one too */
+} vleaf;
+
+static rdb_rc vl_cell(op *o, const vleaf *v, uint32_t j, cellv *out)
+{
+	bt_cell c;
+	rdb_rc rc;
+
+	if (j == v->pos) {
+		*out = v->cell;
+		return RDB_OK;
+	}
+	j -= j > v->pos;
+	if ((rc = nd_cell(v->d, o->ps, v->pgno, j, &c, o->err)) != RDB_OK)
+		return rc;
+	out->p = (unsigned char *)v->d + nd_off(v->d, j);
+	out->len = c.size;
+	return RDB_OK;
+}
+
+/*
+ * Cut v against a neighbour holding nb bytes: cells [*s, n) go to the
+ * front of the right neighbour (right set) or [0, *s) to the end of the
+ * left one.  Cells move while that makes the two more even (or v does
+ * not fit); *s is 0 if the result would not fit both pages or would
+ * leave one below the minimum fill.  edge[0] and edge[1] get the cells
+ * either side of the cut (for the new separator).
+ */
+static rdb_rc shift_cut(op *o, const vleaf *v, uint32_t nb, int right,
+			uint32_t *s, cellv *edge)
+{
+	uint32_t keep = v->bytes, u = bt_usable(o->ps), m = 0, j;
+	cellv c;
+	rdb_rc rc;
+
+	*s = 0;
+	while (m + 1 < v->n) {
+		j = right ? v->n - 1 - m : m;
+		if ((rc = vl_cell(o, v, j, &c)) != RDB_OK)
+			return rc;
+		if (keep <= u && (keep <= nb || keep - nb <= c.len + 2))
+			break;
+		keep -= c.len + 2;
+		nb += c.len + 2;
+		edge[right ? 1 : 0] = c;
+		m++;
+	}
+	if (m == 0 || keep > u || nb > u || keep < bt_min_fill(o->ps) ||
+	    nb < bt_min_fill(o->ps))
+		return RDB_OK;
+	*s = right ? v->n - m : m;
+	return vl_cell(o, v, right ? *s - 1 : *s, &edge[right ? 0 : 1]);
+}
+
+/* Copy the cells [from, to) of v to leaf r (page rpg) at position at. */
+static rdb_rc shift_in(op *o, const vleaf *v, unsigned char *r, rdb_pgno rpg,
+		       uint32_t from, uint32_t to, uint32_t at)
+{
+	uint32_t j, bytes = 0;
+	cellv c;
+	rdb_rc rc;
+
+	for (j = from; j < to; j++) {
+		if ((rc = vl_cell(o, v, j, &c)) != RDB_OK)
+			return rc;
+		bytes += c.len + 2;
+	}
+	if (nd_gap(r) < bytes && (rc = nd_defrag(r, o->ps, rpg, o->err)))
+		return rc;
+	for (j = from; j < to; j++) {
+		(void)vl_cell(o, v, j, &c);
+		if (!nd_insert(r, o->ps, at + j - from, c.p, c.len))
+			return bad_split(o, rpg);
+	}
+	return RDB_OK;
+}
+
+/* Remove v's own cells among [from, to) from its page d, then put the
+ * new cell in at position at unless it was among them.  The new cell
+ * goes into the gap, else into the smallest freed cell it fits (no
+ * compaction), else the page is compacted first. */
+static rdb_rc shift_out(op *o, const vleaf *v, unsigned char *d,
+			uint32_t from, uint32_t to, uint32_t at)
+{
+	int in = v->pos >= from && v->pos < to;
+	uint32_t moved = to - from - (uint32_t)in, j, r, off, hole = 0;
+	uint32_t best = UINT32_MAX;
+	cellv c;
+	rdb_rc rc;
+
+	for (j = 0; j < moved; j++) {     /* last first: indices stay put */
+		r = (from > 0 ? from - (v->pos < from) : 0) + moved - 1 - j;
+		(void)vl_cell(o, v, r + (r >= v->pos), &c);
+		off = nd_off(d, r);
+		if (off != fmt_get_u32(d + BT_CONTENT) &&
+		    c.len >= v->cell.len && c.len < best) {
+			hole = off;       /* counted in frag once removed */
+			best = c.len;
+		}
+		nd_remove(d, o->ps, r, c.len);
+	}
+	if (in)
+		return RDB_OK;
+	if (nd_gap(d) < v->cell.len + 2 && hole != 0 && nd_gap(d) >= 2) {
+		nd_insert_in(d, at, hole, v->cell.p, v->cell.len);
+		return RDB_OK;
+	}
+	if (nd_gap(d) < v->cell.len + 2 &&
+	    (rc = nd_defrag(d, o->ps, v->pgno, o->err)) != RDB_OK)
+		return rc;
+	if (!nd_insert(d, o->ps, at, v->cell.p, v->cell.len))
+		return bad_split(o, v->pgno);
+	return RDB_OK;
+}
+
+/* Move the cells [s, n) of v to the front of leaf r (page rpg; right
+ * set) or [0, s) to its end, and put the new cell in v's page d if it
+ * stays there.  Every page is writable and big enough (shift_cut). */
+static rdb_rc shift_move(op *o, const vleaf *v, unsigned char *d,
+			 unsigned char *r, rdb_pgno rpg, uint32_t s, int right)
+{
+	rdb_rc rc;
+
+	if (right) {
+		if ((rc = shift_in(o, v, r, rpg, s, v->n, 0)) != RDB_OK)
+			return rc;
+		return shift_out(o, v, d, s, v->n, v->pos);
+	}
+	if ((rc = shift_in(o, v, r, rpg, 0, s, nd_n(r))) != RDB_OK)
+		return rc;
+	return shift_out(o, v, d, 0, s, v->pos - s);
+}
+
+/* The separator between leaf cells a < b as an inner cell in buf (child
+ * of separator si of parent page pd), *len its size; *fit is 0 if the
+ * parent would then overflow or fall below its minimum fill. */
+static rdb_rc shift_sep(op *o, const unsigned char *pd, rdb_pgno pgno,
+			uint32_t si, const cellv *a, const cellv *b,
+			unsigned char *buf, uint32_t *len, int *fit)
+{
+	uint32_t nb, used = nd_used(pd, o->ps);
+	const unsigned char *kb = cv_key(b, 1, &nb);
+	bt_cell old;
+	rdb_rc rc;
+
+	*fit = 0;
+	if ((rc = nd_cell(pd, o->ps, pgno, si, &old, o->err)) != RDB_OK)
+		return rc;
+	*len = bt_inner_cell(buf, kb, sep_klen(a, b), old.child);
+	*fit = used - old.size + *len <= bt_usable(o->ps) &&
+	       (*len >= old.size || o->depth == 2 ||
+		used - old.size + *len >= bt_min_fill(o->ps));
+	return RDB_OK;
+}
+
+/* Put the separator cell of shift_sep() in place of separator si. */
+static rdb_rc shift_sep_put(op *o, unsigned char *pd, rdb_pgno pgno,
+			    uint32_t si, const unsigned char *cell,
+			    uint32_t len)
+{
+	uint32_t off = nd_off(pd, si);
+	bt_cell old;
+	rdb_rc rc;
+
+	(void)nd_cell(pd, o->ps, pgno, si, &old, o->err);
+	if (len <= old.size) {
+		/* In the old cell's place: no compaction of the parent. */
+		memcpy(pd + off, cell, len);
+		fmt_put_u32(pd + BT_FRAG, fmt_get_u32(pd + BT_FRAG) +
+			    old.size - len);
+		return RDB_OK;
+	}
+	nd_remove(pd, o->ps, si, old.size);
+	if (nd_gap(pd) < len + 2 &&
+	    (rc = nd_defrag(pd, o->ps, pgno, o->err)) != RDB_OK)
+		return rc;
+	if (!nd_insert(pd, o->ps, si, cell, len))
+		return bad_split(o, pgno);
+	return RDB_OK;
+}
+
+/* Pin the leaves either side of child i of parent pd (page ppg): np[0]
+ * the left one, np[1] the right one (NULL where there is none); nb gets
+ * their used bytes and sib their pages. */
+static rdb_rc shift_sibs(op *o, const unsigned char *pd, rdb_pgno ppg,
+			 uint32_t i, pager_page **np, uint32_t *nb,
+			 rdb_pgno *sib)
+{
+	uint32_t k;
+	rdb_rc rc;
+
+	for (k = 0; k < 2; k++) {
+		np[k] = NULL;
+		nb[k] = 0;
+		if (k == 0 ? i == 0 : i >= nd_n(pd))
+			continue;
+		if ((rc = nd_child(pd, o->ps, ppg, k ? i + 1 : i - 1, &sib[k],
+				   o->err)) != RDB_OK ||
+		    (rc = get_node(o, sib[k], 0, &np[k])) != RDB_OK)
+			return rc;
+		nb[k] = nd_used(pager_data(np[k]), o->ps);
+	}
+	return RDB_OK;
+}
+
+/*
+ * Leaf lp (path[depth-1], writable) has no room for the cell of len bytes
+ * at pos.  If its neighbour with more room (under the same parent) can
+ * take enough cells, cells move into it until the two are about even,
+ * the cell goes in, and the one separator between them is replaced: two
+ * leaves and one parent cell change in place, only the moved cells are
+ * parsed, nothing is allocated (*done set).  Else nothing changes and the
+ * caller spreads the window (README, "Rebalancing").
+ */
+static rdb_rc shift_leaf(op *o, pager_page *lp, uint32_t pos,
+			 const unsigned char *cell, uint32_t len, int *done)
+{
+	unsigned char sep[(FMT_MAX_PAGE_SIZE - BT_HDR) / 4];
+	rdb_pgno ppg = o->path[o->depth - 2].pgno, sib[2], ch;
+	uint32_t i = o->path[o->depth - 2].idx, nb[2], s, seplen;
+	pager_page *pp = NULL, *np[2] = { NULL, NULL };
+	cellv edge[2];
+	vleaf v;
+	int r, fit = 0;
+	rdb_rc rc;
+
+	*done = 0;
+	if ((rc = get_node(o, ppg, 1, &pp)) != RDB_OK)
+		return rc;
+	if (i > nd_n(pager_data(pp)) ||
+	    (rc = nd_child(pager_data(pp), o->ps, ppg, i, &ch, o->err)) ||
+	    ch != pager_pgno(lp)) {
+		rc = rc ? rc : rdb_err_set(o->err, RDB_CORRUPT, "page %u: path "
+					   "no longer matches", ppg);
+		goto out;
+	}
+	if ((rc = shift_sibs(o, pager_data(pp), ppg, i, np, nb, sib)))
+		goto out;
+	r = np[1] != NULL && (np[0] == NULL || nb[1] <= nb[0]);
+	if (np[r] == NULL)
+		goto out;
+	v.d = pager_data(lp);
+	v.pgno = pager_pgno(lp);
+	v.pos = pos;
+	v.n = nd_n(v.d) + 1;
+	v.cell.p = (unsigned char *)cell;
+	v.cell.len = len;
+	v.bytes = nd_used(v.d, o->ps) + len + 2;
+	if ((rc = shift_cut(o, &v, nb[r], r, &s, edge)) != RDB_OK || s == 0 ||
+	    (rc = shift_sep(o, pager_data(pp), ppg, r ? i : i - 1, &edge[0],
+			    &edge[1], sep, &seplen, &fit)) != RDB_OK || !fit)
+		goto out;
+	if ((rc = pager_write(o->t, &pp)) != RDB_OK ||
+	    (rc = pager_write(o->t, &np[r])) != RDB_OK ||
+	    (rc = shift_move(o, &v, pager_data(lp), pager_data(np[r]), sib[r],
+			     s, r)) != RDB_OK)
+		goto out;
+	rc = shift_sep_put(o, pager_data(pp), ppg, r ? i : i - 1, sep, seplen);
+	*done = rc == RDB_OK;
+out:
+	pager_unref(np[0]);
+	pager_unref(np[1]);
+	pager_unref(pp);
+	return rc;
+}
+
+/* Would the parent page pd (page ppg) fit with the window's k-1 old
+ * separators (from w->lo) replaced by its kk-1 new ones, and stay above
+ * its minimum fill if it shrinks? */
+static rdb_rc win_fits(op *o, const unsigned char *pd, rdb_pgno ppg,
+		       const window *w, int *fit)
+{
+	uint32_t used = nd_used(pd, o->ps), now = used, j;
+	bt_cell c;
+	rdb_rc rc;
+
+	*fit = 0;
+	for (j = 0; j + 1 < w->k; j++) {
+		rc = nd_cell(pd, o->ps, ppg, w->lo + j, &c, o->err);
+		if (rc != RDB_OK)
+			return rc;
+		now -= c.size + 2;
+	}
+	for (j = 0; j + 1 < w->kk; j++)
+		now += win_sep_size(w, j) + 2;
+	*fit = now <= bt_usable(o->ps) &&
+	       (now >= used || o->depth == 2 || now >= bt_min_fill(o->ps));
+	return RDB_OK;
+}
+
+/* Replace the window's old separators in parent page pd by the new ones
+ * of the stored window (win_fits() said they fit). */
+static rdb_rc win_put_seps(op *o, unsigned char *pd, rdb_pgno ppg,
+			   const window *w)
+{
+	unsigned char buf[(FMT_MAX_PAGE_SIZE - BT_HDR) / 4];
+	uint32_t j, need = 0, kl, len;
+	bt_cell c;
+	rdb_rc rc;
+
+	for (j = 0; j + 1 < w->k; j++) {
+		(void)nd_cell(pd, o->ps, ppg, w->lo, &c, o->err);
+		nd_remove(pd, o->ps, w->lo, c.size);
+	}
+	for (j = 0; j + 1 < w->kk; j++)
+		need += win_sep_size(w, j) + 2;
+	if (nd_gap(pd) < need &&
+	    (rc = nd_defrag(pd, o->ps, ppg, o->err)) != RDB_OK)
+		return rc;
+	for (j = 0; j + 1 < w->kk; j++) {
+		const cellv *cv = w->C.c + w->cut[j + 1];
+		const unsigned char *key = cv_key(cv, 1, &kl);
+
+		len = bt_inner_cell(buf, key, sep_klen(cv - 1, cv), w->pg[j]);
+		if (!nd_insert(pd, o->ps, w->lo + j, buf, len))
+			return bad_split(o, ppg);
+	}
+	return RDB_OK;
+}
+
+/*
+ * Leaf nv (page path[depth-1], unpinned) is too big and no neighbour
+ * could take cells (shift_leaf): spread the window around it
+ * (spread_plan) and replace the window's separators in the parent page
+ * in place, without reading the parent into memory.  *done stays 0 and
+ * nothing changes if the parent has one child, there is no even cut or
+ * the parent has no room for the new separators: then rebalance() does
+ * it all the general way.
+ */
+static rdb_rc spread_leaf(op *o, nodev *nv, int *done)
+{
+	int lvl = o->depth - 1, ok = 0, fit = 0;
+	rdb_pgno ppg = o->path[lvl - 1].pgno;
+	uint32_t i = o->path[lvl - 1].idx, j, n;
+	pager_page *pp;
+	window w;
+	rdb_rc rc;
+
+	*done = 0;
+	if ((rc = get_node(o, ppg, 1, &pp)) != RDB_OK)
+		return rc;
+	n = nd_n(pager_data(pp));
+	if (n == 0 || i > n)
+		goto out;
+	win_range(&w, i, n + 1);
+	for (j = 0; j < w.k && rc == RDB_OK; j++)
+		rc = nd_child(pager_data(pp), o->ps, ppg, w.lo + j, &w.pg[j],
+			      o->err);
+	if (rc == RDB_OK && w.pg[i - w.lo] != o->path[lvl].pgno)
+		rc = rdb_err_set(o->err, RDB_CORRUPT, "page %u: path no "
+				 "longer matches", ppg);
+	if (rc != RDB_OK ||
+	    (rc = spread_plan(o, lvl, nv, i, &w, &ok)) != RDB_OK || !ok ||
+	    (rc = win_fits(o, pager_data(pp), ppg, &w, &fit)) != RDB_OK ||
+	    !fit)
+		goto out;
+	if ((rc = pager_write(o->t, &pp)) == RDB_OK &&
+	    (rc = spread_store(o, &w)) == RDB_OK)
+		rc = win_put_seps(o, pager_data(pp), ppg, &w);
+	*done = rc == RDB_OK;
+out:
+	pager_unref(pp);
+	return rc;
+}
+
 /* ==== public operations ================================================= */
 
 rdb_rc bt_create(pager_txn *t, rdb_pgno *root)
@@ -1071,7 +1516,7 @@ static rdb_rc put_in_leaf(op *o, pager_page **pgp, uint32_t pos, int eq,
 	unsigned char *d = pager_data(*pgp);
 	rdb_pgno pgno = pager_pgno(*pgp);
 	uint32_t n0 = nd_n(d);
-	int is_root = o->depth == 1, fits;
+	int is_root = o->depth == 1, fits, append, done = 0;
 	bt_cell old;
 	nodev nv;
 	rdb_rc rc;
@@ -1085,14 +1530,20 @@ static rdb_rc put_in_leaf(op *o, pager_page **pgp, uint32_t pos, int eq,
 	fits = nd_insert(d, o->ps, pos, cell, len);
 	if (fits && (!eq || is_root || nd_used(d, o->ps) >= bt_min_fill(o->ps)))
 		return RDB_OK;
+	append = !eq && fmt_get_u32(d + BT_LINK_B) == 0 && pos == n0;
+	if (!fits && !append && !is_root &&
+	    ((rc = shift_leaf(o, *pgp, pos, cell, len, &done)) || done))
+		return rc;
 	if ((rc = nv_from_page(o, d, pgno, &nv)) != RDB_OK)
 		return rc;
 	if (!fits && (rc = nv_insert(o, &nv, pos, cell, len)) != RDB_OK)
 		return rc;
 	pager_unref(*pgp);
 	*pgp = NULL;
-	return rebalance(o, o->depth - 1, &nv,
-			 !eq && nv.next == 0 && pos == n0);
+	if (!fits && !append && !is_root &&
+	    ((rc = spread_leaf(o, &nv, &done)) != RDB_OK || done))
+		return rc;
+	return rebalance(o, o->depth - 1, &nv, append);
 }
 
 static rdb_rc put(pager_txn *t, rdb_pgno root, const void *key, size_t klen,

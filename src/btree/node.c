@@ -65,26 +65,13 @@ static inline int nd_key_at(const unsigned char *d, uint32_t ps, uint32_t off,
 	return *klen <= bt_max_key(ps) && *klen <= ps - off - n;
 }
 
-rdb_rc nd_cell(const unsigned char *d, uint32_t ps, rdb_pgno pgno, uint32_t i,
-	       bt_cell *c, rdb_err *err)
+rdb_rc nd_cell_any(const unsigned char *d, uint32_t ps, rdb_pgno pgno,
+		   uint32_t i, bt_cell *c, rdb_err *err)
 {
 	uint32_t off = nd_off(d, i), hdr;
 	const unsigned char *p = d + off;
 	int leaf = nd_is_leaf(d);
 
-	/* The common leaf cell: one-byte lengths, the value all local. */
-	if (leaf && off >= BT_SLOTS && off + 2 <= ps && p[0] < 0x80 &&
-	    p[1] < 0x80 && 2u + p[0] + p[1] <= bt_max_cell(ps) &&
-	    p[0] <= bt_max_key(ps) && off + 2u + p[0] + p[1] <= ps) {
-		c->klen = p[0];
-		c->vlen = c->local = p[1];
-		c->key = p + 2;
-		c->val = p + 2 + p[0];
-		c->size = 2u + p[0] + p[1];
-		c->child = 0;
-		c->ovfl = 0;
-		return RDB_OK;
-	}
 	if (!nd_key_at(d, ps, off, leaf, &hdr, &c->klen, &c->vlen))
 		goto bad;
 	c->key = p + hdr;
@@ -203,6 +190,30 @@ static void nd_compact(unsigned char *d, uint32_t ps)
 	fmt_put_u32(d + BT_FRAG, 0);
 }
 
+rdb_rc nd_defrag(unsigned char *d, uint32_t ps, rdb_pgno pgno, rdb_err *err)
+{
+	uint32_t n = nd_n(d), i, top = ps;
+	unsigned char tmp[FMT_MAX_PAGE_SIZE];
+	bt_cell c;
+	rdb_rc rc;
+
+	memcpy(tmp, d, ps);
+	for (i = 0; i < n; i++) {
+		if ((rc = nd_cell(tmp, ps, pgno, i, &c, err)) != RDB_OK ||
+		    c.size > top - BT_SLOTS - 2 * n) {
+			memcpy(d, tmp, ps);
+			return rc != RDB_OK ? rc : rdb_err_set(err, RDB_CORRUPT,
+				"page %u: cells overlap", pgno);
+		}
+		top -= c.size;
+		memcpy(d + top, tmp + nd_off(tmp, i), c.size);
+		fmt_put_u16(d + BT_SLOTS + 2 * i, (uint16_t)top);
+	}
+	fmt_put_u32(d + BT_CONTENT, top);
+	fmt_put_u32(d + BT_FRAG, 0);
+	return RDB_OK;
+}
+
 int nd_insert(unsigned char *d, uint32_t ps, uint32_t pos,
 	      const unsigned char *cell, uint32_t len)
 {
@@ -223,6 +234,19 @@ int nd_insert(unsigned char *d, uint32_t ps, uint32_t pos,
 	fmt_put_u16(d + BT_NCELLS, (uint16_t)(n + 1));
 	fmt_put_u32(d + BT_CONTENT, content);
 	return 1;
+}
+
+void nd_insert_in(unsigned char *d, uint32_t pos, uint32_t off,
+		  const unsigned char *cell, uint32_t len)
+{
+	uint32_t n = nd_n(d);
+
+	memcpy(d + off, cell, len);
+	memmove(d + BT_SLOTS + 2 * (pos + 1), d + BT_SLOTS + 2 * pos,
+		2 * (n - pos));
+	fmt_put_u16(d + BT_SLOTS + 2 * pos, (uint16_t)off);
+	fmt_put_u16(d + BT_NCELLS, (uint16_t)(n + 1));
+	fmt_put_u32(d + BT_FRAG, fmt_get_u32(d + BT_FRAG) - len);
 }
 
 void nd_remove(unsigned char *d, uint32_t ps, uint32_t pos, uint32_t len)
