@@ -82,7 +82,7 @@ static rdb_rc check_keys(vctx *v, const unsigned char *d, rdb_pgno pgno,
 			 const vkey *lo, const vkey *hi)
 {
 	uint32_t n = nd_n(d), i, total = 0;
-	bt_cell c, prev;
+	bt_cell c, prev = { 0 };
 	rdb_rc rc;
 
 	for (i = 0; i < n; i++) {
