@@ -53,6 +53,8 @@ typedef struct gen {
 	int loose;                 /* 2 and 2.0 may stand for each other */
 	int limited;               /* LIMIT/OFFSET: compare order keys only */
 	int in_txn;                /* inside BEGIN ... */
+	int txn_cols[MAX_TABLES];  /* each table's columns at BEGIN: a
+				      ROLLBACK takes back an ADD COLUMN */
 	/* 1 + the table an UPDATE or DELETE changes (0: none): its
 	 * subqueries read the other tables (docs/sql.md, "Subqueries of
 	 * UPDATE and DELETE") */
@@ -204,6 +206,11 @@ static void gen_add_column(gen *g, int ti, sbuf *b)
 	       type_name[c->type]);
 	if (chance(g, 60)) {
 		v = value_of_type(g, c->type);
+		/* docs/sql.md "Schema statements": an integral REAL default
+		 * of an ANY column reads as an integer in SQLite's old rows */
+		if (c->type == T_ANY && (strcmp(v, "1.0") == 0 ||
+					 strcmp(v, "3.0") == 0))
+			v = "2.5";
 		sb_add(b, " DEFAULT %s", v);
 		if (chance(g, 30))
 			sb_add(b, " CHECK (c%d IS NULL OR c%d = %s OR c%d <> "
@@ -1158,9 +1165,15 @@ static void gen_statement(gen *g, char **sql, mode *m)
 	if (k < 3 && !*in_txn) {
 		sb_add(&b, "BEGIN");
 		*in_txn = 1;
+		for (ti = 0; ti < g->n_tables; ti++)
+			g->txn_cols[ti] = g->t[ti].n_cols;
 	} else if (k < 6 && *in_txn) {
-		sb_add(&b, chance(g, 60) ? "ROLLBACK" : "COMMIT");
+		int rollback = chance(g, 60);
+
+		sb_add(&b, rollback ? "ROLLBACK" : "COMMIT");
 		*in_txn = 0;
+		for (ti = 0; rollback && ti < g->n_tables; ti++)
+			g->t[ti].n_cols = g->txn_cols[ti];
 	} else if (k < 35) {
 		gen_insert(g, &b);
 		m->dml = 1;
