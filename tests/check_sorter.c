@@ -753,6 +753,82 @@ START_TEST(test_sorter_tiny_cache_group_by_results_are_exact)
 }
 END_TEST
 
+/* Rows of a one-column text query: their count, an order-independent
+ * hash of the values, and whether the last `tail` rows ascend. */
+typedef struct colset {
+	long rows;
+	uint64_t sum;
+	int tail_sorted;
+} colset;
+
+static colset column_set(rdb *db, const char *sql, long tail, long total)
+{
+	char prev[128] = "", cur[128];
+	colset cs = { 0, 0, 1 };
+	rdb_stmt *st;
+	int rc;
+
+	ck_assert_msg(rdb_prepare(db, sql, -1, &st, NULL) == RDB_OK, "%s: %s",
+		      sql, rdb_errmsg(db));
+	while ((rc = rdb_step(st)) == RDB_ROW) {
+		const unsigned char *t = rdb_column_text(st, 0);
+		uint64_t h = 1469598103934665603ull;
+
+		snprintf(cur, sizeof(cur), "%s", t ? (const char *)t : "");
+		hash_bytes(&h, cur, strlen(cur) + 1);
+		cs.sum += h * 0x9E3779B97F4A7C15ull;
+		if (cs.rows > total - tail && strcmp(prev, cur) >= 0)
+			cs.tail_sorted = 0;
+		snprintf(prev, sizeof(prev), "%s", cur);
+		cs.rows++;
+	}
+	ck_assert_msg(rc == RDB_DONE, "%s: %s", sql, rdb_errmsg(db));
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	return cs;
+}
+
+/* SELECT DISTINCT without ORDER BY whose set of rows outgrows half the
+ * cache switches to a deduplicating sort that may spill (select.c,
+ * distinct_spill): the same rows, each once, as with a large cache and as
+ * GROUP BY gives; after the switch the rows come in value order (the
+ * evidence that it happened), while the large cache keeps the scan's
+ * order.  LIMIT and OFFSET count the rows of both phases. */
+START_TEST(test_sorter_tiny_cache_distinct_spills_and_keeps_each_row_once)
+{
+	const char *sql = "SELECT DISTINCT b FROM t";
+	char path[256];
+	colset big, small, grouped;
+	long n;
+	rdb *db;
+
+	tu_tmp_path(path, sizeof(path));
+	db = open_db(path, 4000);
+	fill_table(db, tu_scaled(30000, 6000));
+	n = atol(su_query(db, "SELECT count(DISTINCT b) FROM t"));
+	ck_assert_int_gt(n, 1500);
+	big = column_set(db, sql, 1000, n);
+	ck_assert_int_eq(big.rows, n);
+	ck_assert(!big.tail_sorted);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	db = open_db(path, 16);
+	small = column_set(db, sql, 1000, n);
+	grouped = column_set(db, "SELECT b FROM t GROUP BY b", 0, n);
+	ck_assert_int_eq(small.rows, n);
+	ck_assert_int_eq(grouped.rows, n);
+	ck_assert(small.sum == big.sum && small.sum == grouped.sum);
+	ck_assert(small.tail_sorted);
+	ck_assert_str_eq(su_query(db, "SELECT count(*), count(DISTINCT b) "
+				  "FROM (SELECT DISTINCT b FROM t LIMIT 1000 "
+				  "OFFSET 1000)"), "1000|1000");
+	ck_assert_int_eq(atol(su_query(db, "SELECT count(*) FROM (SELECT "
+				       "DISTINCT c, b FROM t)")),
+			 atol(su_query(db, "SELECT count(*) FROM (SELECT c, b "
+				       "FROM t GROUP BY c, b)")));
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	tu_unlink_db(path);
+}
+END_TEST
+
 /* Run sql to the end; returns the step's code, *rows the rows seen. */
 static int run_query(rdb *db, const char *sql, long *rows)
 {
@@ -771,10 +847,8 @@ static int run_query(rdb *db, const char *sql, long *rows)
 /* Faults at every stride-th file call of a spilling query (the database
  * and the spill file share the os_mem vfs): the statement fails with the
  * fault's code, and the same query then works on the same handle. */
-static void sql_faults(os_fault kind, int want)
+static void sql_faults(os_fault kind, int want, const char *sql)
 {
-	const char *sql = "SELECT b, count(*), max(c) FROM t GROUP BY b "
-			  "ORDER BY 2 DESC, b";
 	os_vfs *vfs = os_mem_new();
 	rdb_open_opts o;
 	rdb *db;
@@ -812,15 +886,22 @@ static void sql_faults(os_fault kind, int want)
 	os_mem_free(vfs);
 }
 
+static const char fault_group[] = "SELECT b, count(*), max(c) FROM t "
+	"GROUP BY b ORDER BY 2 DESC, b";
+/* DISTINCT past its budget (3,000 rows, a 16-page cache) */
+static const char fault_distinct[] = "SELECT DISTINCT b, c FROM t";
+
 START_TEST(test_sorter_sql_io_error_while_spilling_fails_statement)
 {
-	sql_faults(OS_FAULT_EIO, RDB_IOERR);
+	sql_faults(OS_FAULT_EIO, RDB_IOERR, fault_group);
+	sql_faults(OS_FAULT_EIO, RDB_IOERR, fault_distinct);
 }
 END_TEST
 
 START_TEST(test_sorter_sql_full_disk_while_spilling_is_rdb_full)
 {
-	sql_faults(OS_FAULT_ENOSPC, RDB_FULL);
+	sql_faults(OS_FAULT_ENOSPC, RDB_FULL, fault_group);
+	sql_faults(OS_FAULT_ENOSPC, RDB_FULL, fault_distinct);
 }
 END_TEST
 
@@ -927,6 +1008,8 @@ Suite *sorter_suite(void)
 	tc = tcase_create("sql");
 	tcase_add_test(tc, test_sorter_tiny_cache_queries_match_large_cache);
 	tcase_add_test(tc, test_sorter_tiny_cache_group_by_results_are_exact);
+	tcase_add_test(tc,
+		test_sorter_tiny_cache_distinct_spills_and_keeps_each_row_once);
 	tcase_add_test(tc, test_sorter_explain_names_temp_structures);
 	tcase_add_test(tc,
 		       test_sorter_sql_io_error_while_spilling_fails_statement);

@@ -251,6 +251,10 @@ struct run {
 	long mpos;
 	int mready;               /* m is complete: emit from it */
 	sql_distinct *seen;       /* owned: DISTINCT output rows */
+	sorter *dsrt;             /* owned: DISTINCT past its budget: the
+				     rows not read yet, deduplicated by a
+				     sort that may spill (select.c) */
+	size_t dbudget;           /* bytes seen may hold; 0: no limit */
 	sgroup *sg;               /* owned: GROUP BY in key order */
 	rdb_buf kbuf;             /* owned: scratch for keys */
 	int64_t limit, offset;    /* -1: no limit */

@@ -69,6 +69,10 @@ rdb_rc sql_distinct_new(sql_ctx *cx, sql_distinct **out);
 /* Add a copy of v unless an equal value is present; *added says which. */
 rdb_rc sql_distinct_add(sql_ctx *cx, sql_distinct *d, const sql_value *v,
 			int *added);
+/* Is a value equal to v in the set? */
+int sql_distinct_has(const sql_distinct *d, const sql_value *v);
+/* The memory the set holds, in bytes (its table and its values). */
+size_t sql_distinct_bytes(const sql_distinct *d);
 size_t sql_distinct_count(const sql_distinct *d);
 void sql_distinct_free(sql_distinct *d);                 /* NULL-safe */
 

@@ -16,6 +16,7 @@ struct sql_distinct {
 	uint8_t *used;            /* owned; 1 where slots[i] holds a value */
 	size_t cap;               /* power of two */
 	size_t n;
+	size_t bytes;             /* of the values' text and blob bytes */
 	int has_null;             /* NULL is a value of its own */
 };
 
@@ -107,8 +108,30 @@ rdb_rc sql_distinct_add(sql_ctx *cx, sql_distinct *d, const sql_value *v,
 		return rc;
 	d->used[j] = 1;
 	d->n++;
+	if (v->v.cls == TBL_TEXT || v->v.cls == TBL_BLOB)
+		d->bytes += v->v.n;
 	*added = 1;
 	return RDB_OK;
+}
+
+int sql_distinct_has(const sql_distinct *d, const sql_value *v)
+{
+	size_t j;
+
+	if (v->v.cls == TBL_NULL)
+		return d->has_null;
+	if (d->cap == 0)
+		return 0;
+	j = hash_value(v) & (d->cap - 1);
+	for (; d->used[j]; j = (j + 1) & (d->cap - 1))
+		if (sql_value_cmp(&d->slots[j], v) == 0)
+			return 1;
+	return 0;
+}
+
+size_t sql_distinct_bytes(const sql_distinct *d)
+{
+	return sizeof(*d) + d->cap * (sizeof(*d->slots) + 1) + d->bytes;
 }
 
 size_t sql_distinct_count(const sql_distinct *d)

@@ -56,6 +56,7 @@ void query_close(sql_prog *p, query *q)
 	rdb_free(r->aggv);
 	mrows_free(&r->m);
 	sorter_free(r->srt);
+	sorter_free(r->dsrt);
 	sql_distinct_free(r->seen);
 	sgroup_free(r->sg, q->nagg);
 	rdb_buf_free(&r->kbuf);
@@ -109,6 +110,13 @@ rdb_rc query_open(sql_prog *p, query *q)
 		r->offset = 0;
 	if (rc == RDB_OK && q->distinct)
 		rc = sql_distinct_new(&p->cx, &r->seen);
+	if (rc == RDB_OK && q->distinct && q->norder == 0 && q->nterms <= 1 &&
+	    q->nvalues == 0) {
+		sorter_opts o;
+
+		sorter_opts_for(p->t, &o);
+		r->dbudget = o.budget == SIZE_MAX ? 0 : o.budget;
+	}
 	return rc;
 }
 
@@ -1110,11 +1118,10 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 	return compute_out(p, q) == RDB_OK ? RDB_ROW : p->cx.err->rc;
 }
 
-/* Is the row in outv new?  (DISTINCT) */
-static rdb_rc is_new(sql_prog *p, query *q, int *added)
+/* The DISTINCT key of the row in outv (borrowing r->kbuf). */
+static rdb_rc distinct_key(sql_prog *p, query *q, sql_value *key)
 {
 	run *r = q->r;
-	sql_value key;
 	tbl_value t;
 	int i;
 
@@ -1124,27 +1131,116 @@ static rdb_rc is_new(sql_prog *p, query *q, int *added)
 		if (tbl_key_append(&r->kbuf, &t, 0) != RDB_OK)
 			return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	}
-	sql_value_borrow(&key, TBL_BLOB, r->kbuf.p, r->kbuf.n);
-	return sql_distinct_add(&p->cx, r->seen, &key, added);
+	sql_value_borrow(key, TBL_BLOB, r->kbuf.p, r->kbuf.n);
+	return RDB_OK;
+}
+
+/* Is the row in outv new?  (DISTINCT) */
+static rdb_rc is_new(sql_prog *p, query *q, int *added)
+{
+	sql_value key;
+	rdb_rc rc;
+
+	if ((rc = distinct_key(p, q, &key)) != RDB_OK)
+		return rc;
+	return sql_distinct_add(&p->cx, q->r->seen, &key, added);
+}
+
+/*
+ * DISTINCT whose set of rows passed its budget (half the cache, as for a
+ * sort; only without ORDER BY, whose order a sort by every column would
+ * lose): the row in outv and all the rows still to come go into a sorter
+ * that drops duplicates and may spill to disk; distinct_next() then emits
+ * those not already emitted (the set stops growing).  The rows after the
+ * switch come out in the order of their values rather than of the scan,
+ * which SQL leaves unspecified without ORDER BY.
+ */
+static rdb_rc distinct_spill(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	sorter_opts o;
+	tbl_value *row;
+	rdb_rc rc;
+	int i;
+
+	sorter_opts_for(p->t, &o);
+	o.width = q->nout;
+	o.ncols = 0;
+	o.dedupe = 1;
+	if ((row = rdb_calloc((size_t)q->nout, sizeof(*row))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	rc = sorter_new(&o, p->cx.err, &r->dsrt);
+	while (rc == RDB_OK) {
+		for (i = 0; i < q->nout; i++)
+			row[i] = sql_value_tbl(&r->outv[i]);
+		if ((rc = sorter_add(r->dsrt, row)) != RDB_OK)
+			break;
+		if ((rc = next_candidate(p, q)) == RDB_DONE) {
+			rc = sorter_finish(r->dsrt);
+			break;
+		}
+		if (rc == RDB_ROW)
+			rc = RDB_OK;
+	}
+	rdb_free(row);
+	return rc;
+}
+
+/* The next row of the DISTINCT sorter not emitted before the switch. */
+static rdb_rc distinct_next(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	const tbl_value *row;
+	sql_value key;
+	rdb_rc rc;
+	int i;
+
+	for (;;) {
+		if ((rc = sorter_next(r->dsrt, &row)) != RDB_ROW)
+			return rc;
+		free_outv(r, q->nout);
+		for (i = 0; i < q->nout; i++)
+			sql_value_from_tbl(&r->outv[i], &row[i]);
+		if ((rc = distinct_key(p, q, &key)) != RDB_OK)
+			return rc;
+		if (!sql_distinct_has(r->seen, &key))
+			return RDB_ROW;
+	}
+}
+
+/* The next candidate that DISTINCT lets through (RDB_ROW in outv). */
+static rdb_rc next_distinct(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	int added = 0;
+	rdb_rc rc;
+
+	while (r->dsrt == NULL && !added) {
+		if ((rc = next_candidate(p, q)) != RDB_ROW)
+			return rc;
+		if (r->dbudget > 0 &&
+		    sql_distinct_bytes(r->seen) > r->dbudget) {
+			if ((rc = distinct_spill(p, q)) != RDB_OK)
+				return rc;
+			break;
+		}
+		if ((rc = is_new(p, q, &added)) != RDB_OK)
+			return rc;
+	}
+	return added ? RDB_ROW : distinct_next(p, q);
 }
 
 rdb_rc query_next(sql_prog *p, query *q)
 {
 	run *r = q->r;
-	int added;
 	rdb_rc rc;
 
 	for (;;) {
 		if (r->limit >= 0 && r->emitted >= r->limit)
 			return RDB_DONE;
-		if ((rc = next_candidate(p, q)) != RDB_ROW)
+		rc = q->distinct ? next_distinct(p, q) : next_candidate(p, q);
+		if (rc != RDB_ROW)
 			return rc;
-		if (q->distinct) {
-			if ((rc = is_new(p, q, &added)) != RDB_OK)
-				return rc;
-			if (!added)
-				continue;
-		}
 		if (r->offset > 0) {
 			r->offset--;
 			continue;
