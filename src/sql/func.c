@@ -781,7 +781,10 @@ static rdb_rc f_unicode(sql_ctx *cx, int argc, const sql_value *argv,
 		    (c & 0xFFFFFFFE) == 0xFFFE)
 			c = 0xFFFD;
 	}
-	sql_value_int(out, c);
+	/* SQLite hands its u32 to sqlite3_result_int(): an overlong run of
+	 * continuation bytes that overflows 31 bits comes out negative. */
+	sql_value_int(out, c > INT32_MAX ? (int64_t)c - 4294967296LL
+					 : (int64_t)c);
 	return RDB_OK;
 }
 
