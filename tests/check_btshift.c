@@ -380,6 +380,38 @@ START_TEST(test_btshift_faults_during_spread_keep_committed_tree)
 }
 END_TEST
 
+/* A full root leaf with two cells deleted (their bytes are fragments)
+ * and the length of another damaged: an insert that needs the page
+ * compacted says RDB_CORRUPT naming the page instead of moving bytes by
+ * the damaged length. */
+START_TEST(test_btshift_compacting_damaged_leaf_is_corrupt_not_crash)
+{
+	uint32_t ps = page_sizes[_i], per = per_leaf(ps);
+	pager *p = open_db(ps);
+	rdb_pgno root = load_even(p, per);
+	pager_txn *t = begin(p, 1);
+	unsigned char k[8], *d;
+	pager_page *pg = NULL;
+	char want[32];
+
+	OK(bt_delete(t, root, ikey(0, k), 8));
+	OK(bt_delete(t, root, ikey(2, k), 8));
+	OK(pager_get(t, root, &pg));
+	OK(pager_write(t, &pg));
+	d = pager_data(pg);
+	ck_assert(nd_is_leaf(d));
+	ck_assert_uint_lt(nd_gap(d), bt_leaf_cell_size(ps, 8, VLEN) + 2);
+	memset(d + nd_off(d, 0), 0xff, 3);     /* an over-long varint */
+	pager_unref(pg);
+	ck_assert_int_eq(insert_odd(t, root, 2 * (uint64_t)(per / 2) + 1),
+			 RDB_CORRUPT);
+	snprintf(want, sizeof(want), "page %u", root);
+	ck_assert_ptr_nonnull(strstr(err.msg, want));
+	pager_rollback(t);
+	OK(pager_close(p));
+}
+END_TEST
+
 /* ---- randomized: cells of every size ----------------------------------
  * Random inserts (mostly), replacements and deletes of ids below NIDS,
  * with values from empty to past the page size (overflow chains), against
@@ -534,6 +566,8 @@ Suite *btshift_suite(void)
 	tcase_add_loop_test(tc,
 		test_btshift_faults_during_spread_keep_committed_tree, 0,
 		n * N_FAULTS);
+	tcase_add_loop_test(tc,
+		test_btshift_compacting_damaged_leaf_is_corrupt_not_crash, 0, n);
 	tcase_add_loop_test(tc,
 		test_btshift_model_variable_cells_match_and_verify, 0, n);
 	suite_add_tcase(s, tc);

@@ -1527,6 +1527,13 @@ static rdb_rc put_in_leaf(op *o, pager_page **pgp, uint32_t pos, int eq,
 			return rc;
 		nd_remove(d, o->ps, pos, old.size);
 	}
+	/* The leaf's cells are unchecked: if the cell fits only after a
+	 * compaction, compact with every cell checked (a damaged length
+	 * must not move bytes past the page). */
+	if (nd_gap(d) < len + 2 &&
+	    nd_gap(d) + fmt_get_u32(d + BT_FRAG) >= len + 2 &&
+	    (rc = nd_defrag(d, o->ps, pgno, o->err)) != RDB_OK)
+		return rc;
 	fits = nd_insert(d, o->ps, pos, cell, len);
 	if (fits && (!eq || is_root || nd_used(d, o->ps) >= bt_min_fill(o->ps)))
 		return RDB_OK;
