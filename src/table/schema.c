@@ -387,15 +387,20 @@ static rdb_rc load_tables(loader *ld)
 	return rc == RDB_DONE ? RDB_OK : rc;
 }
 
-static rdb_rc load(pager_txn *t, uint64_t version, tbl_schema **out)
+/* A loader with a new schema (the system tables, room for cap tables in
+ * all) and its cursors over the catalog's column and index tables. */
+static rdb_rc loader_open(loader *ld, pager_txn *t, uint64_t version,
+			  int cap)
 {
-	loader ld = { t, NULL, 8, NULL, NULL, NULL };
 	tbl_schema *s;
 	rdb_rc rc;
 	int i;
 
+	memset(ld, 0, sizeof(*ld));
+	ld->t = t;
+	ld->cap = cap;
 	if ((s = rdb_calloc(1, sizeof(*s))) == NULL ||
-	    (s->tables = rdb_calloc(8, sizeof(tbl_table))) == NULL) {
+	    (s->tables = rdb_calloc((size_t)cap, sizeof(tbl_table))) == NULL) {
 		rdb_free(s);
 		return tbl_nomem(t);
 	}
@@ -403,27 +408,43 @@ static rdb_rc load(pager_txn *t, uint64_t version, tbl_schema **out)
 	s->version = version;
 	for (i = 0; i < TBL_NSYS; i++)
 		s->tables[s->n++] = tbl_sys[i];
-	ld.s = s;
+	ld->s = s;
 	/* On the static definitions: s->tables moves as it grows. */
-	rc = tbl_cursor_open(t, &tbl_sys[SYS_COLUMNS], NULL, &ld.cols);
+	rc = tbl_cursor_open(t, &tbl_sys[SYS_COLUMNS], NULL, &ld->cols);
 	if (rc == RDB_OK)
-		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEXES], NULL, &ld.idx);
+		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEXES], NULL, &ld->idx);
 	if (rc == RDB_OK)
 		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEX_COLUMNS], NULL,
-				     &ld.icols);
+				     &ld->icols);
+	return rc;
+}
+
+/* Close ld's cursors; on RDB_OK hand its schema to *out, else free it. */
+static rdb_rc loader_close(loader *ld, rdb_rc rc, tbl_schema **out)
+{
+	tbl_cursor_close(ld->cols);
+	tbl_cursor_close(ld->idx);
+	tbl_cursor_close(ld->icols);
+	if (rc != RDB_OK) {
+		if (ld->s != NULL)
+			schema_free(ld->s);
+		return rc;
+	}
+	*out = ld->s;
+	return RDB_OK;
+}
+
+static rdb_rc load(pager_txn *t, uint64_t version, tbl_schema **out)
+{
+	loader ld;
+	rdb_rc rc;
+
+	rc = loader_open(&ld, t, version, 8);
 	if (rc == RDB_OK && version != 0)
 		rc = load_tables(&ld);
 	if (rc == RDB_OK && version != 0)
-		rc = tbl_schema_load_triggers(t, s);
-	tbl_cursor_close(ld.cols);
-	tbl_cursor_close(ld.idx);
-	tbl_cursor_close(ld.icols);
-	if (rc != RDB_OK) {
-		schema_free(s);
-		return rc;
-	}
-	*out = s;
-	return RDB_OK;
+		rc = tbl_schema_load_triggers(t, ld.s);
+	return loader_close(&ld, rc, out);
 }
 
 rdb_rc tbl_schema_get(pager_txn *t, tbl_schema *cached, tbl_schema **out)
@@ -576,49 +597,21 @@ static rdb_rc derive(pager_txn *t, const tbl_schema *base, uint64_t version,
 		     const char *const *names, int n, tbl_schema **out)
 {
 	deriver d;
-	tbl_schema *s;
 	rdb_rc rc;
-	int i;
 
 	memset(&d, 0, sizeof(d));
-	d.ld.t = t;
-	d.ld.cap = base->n + n + 1;
 	d.base = base;
 	d.names = names;
 	d.nnames = n;
 	d.next = TBL_NSYS;
-	if ((s = rdb_calloc(1, sizeof(*s))) == NULL ||
-	    (s->tables = rdb_calloc((size_t)d.ld.cap, sizeof(tbl_table))) ==
-	    NULL) {
-		rdb_free(s);
-		return tbl_nomem(t);
-	}
-	atomic_init(&s->refs, 1);
-	s->version = version;
-	for (i = 0; i < TBL_NSYS; i++)
-		s->tables[s->n++] = tbl_sys[i];
-	d.ld.s = s;
-	rc = tbl_cursor_open(t, &tbl_sys[SYS_COLUMNS], NULL, &d.ld.cols);
-	if (rc == RDB_OK)
-		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEXES], NULL, &d.ld.idx);
-	if (rc == RDB_OK)
-		rc = tbl_cursor_open(t, &tbl_sys[SYS_INDEX_COLUMNS], NULL,
-				     &d.ld.icols);
+	rc = loader_open(&d.ld, t, version, base->n + n + 1);
 	if (rc == RDB_OK)
 		rc = derive_tables(&d);
 	if (rc == RDB_OK)
-		rc = tbl_schema_copy_views(t, s, base);
+		rc = tbl_schema_copy_views(t, d.ld.s, base);
 	if (rc == RDB_OK)
-		rc = tbl_schema_load_triggers(t, s);
-	tbl_cursor_close(d.ld.cols);
-	tbl_cursor_close(d.ld.idx);
-	tbl_cursor_close(d.ld.icols);
-	if (rc != RDB_OK) {
-		schema_free(s);
-		return rc;
-	}
-	*out = s;
-	return RDB_OK;
+		rc = tbl_schema_load_triggers(t, d.ld.s);
+	return loader_close(&d.ld, rc, out);
 }
 
 rdb_rc tbl_schema_derive(pager_txn *t, tbl_schema *base,
