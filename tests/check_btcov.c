@@ -28,6 +28,7 @@
 #define NCELLS 24u
 #define FRAG 12u
 #define CONTENT 28u
+#define SLOTS 32u           /* u16 cell offsets */
 
 static const char *r_msg(pager_txn *t)
 {
@@ -191,6 +192,56 @@ START_TEST(test_btcov_verify_rejects_damaged_links_counts_and_levels)
 	ck_assert_int_eq(bt_verify(t, vr.root, NULL, NULL), RDB_CORRUPT);
 	ck_assert_msg(strstr(r_msg(t), dmg[_i].want) != NULL,
 		      "message '%s' lacks '%s'", r_msg(t), dmg[_i].want);
+	pager_rollback(t);
+}
+END_TEST
+
+/* Leaf links that lead a scan back into a leaf it has passed (each link
+ * agreeing with its neighbour's back link) are RDB_CORRUPT, not an
+ * endless scan: _i == 0 through an empty leaf, 1 through full ones. */
+START_TEST(test_btcov_scan_over_looping_leaf_links_is_corrupt_not_endless)
+{
+	pager_txn *t = begin(&vr, 1);
+	rdb_pgno x = find_page(t, MID_LEAF), y;
+	pager_page *pg = NULL;
+	unsigned char first[7], *d;
+	bt_cursor *c;
+	long steps = 0;
+	rdb_rc rc;
+
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	y = fmt_get_u32(pager_data(pg) + LINK_B);
+	/* x's first key: cell 0 is klen (1 byte), vlen (1 byte), key. */
+	d = pager_data(pg) + fmt_get_u16(pager_data(pg) + SLOTS);
+	ck_assert_uint_eq(d[0], 7);
+	memcpy(first, d + 2, 7);
+	pager_unref(pg);
+	ck_assert_uint_ne(y, 0);
+	/* x <-> y, and y's next is x again (x's prev is y). */
+	ck_assert_int_eq(pager_get(t, y, &pg), RDB_OK);
+	ck_assert_int_eq(pager_write(t, &pg), RDB_OK);
+	fmt_put_u32(pager_data(pg) + LINK_B, x);
+	if (_i == 0) {
+		fmt_put_u16(pager_data(pg) + NCELLS, 0);
+		fmt_put_u32(pager_data(pg) + CONTENT, PS);
+		fmt_put_u32(pager_data(pg) + FRAG, 0);
+	}
+	pager_unref(pg);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	ck_assert_int_eq(pager_write(t, &pg), RDB_OK);
+	fmt_put_u32(pager_data(pg) + LINK_A, y);
+	pager_unref(pg);
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	t = begin(&vr, 0);
+	ck_assert_int_eq(bt_cursor_open(t, vr.root, &c), RDB_OK);
+	/* From inside the loop: x's back link now names y, so a scan that
+	 * comes from x's left neighbour stops there (links disagree). */
+	for (rc = bt_seek_ge(c, first, 7); rc == RDB_OK && steps < 10000;
+	     rc = bt_next(c))
+		steps++;
+	ck_assert_msg(rc == RDB_CORRUPT, "scan: rc %d after %ld steps (2000 "
+		      "keys)", rc, steps);
+	bt_cursor_close(c);
 	pager_rollback(t);
 }
 END_TEST
@@ -653,6 +704,9 @@ Suite *btcov_suite(void)
 	tcase_add_checked_fixture(tc, vr_setup, vr_teardown);
 	tcase_add_loop_test(tc,
 		test_btcov_verify_rejects_damaged_links_counts_and_levels, 0, 4);
+	tcase_add_loop_test(tc,
+		test_btcov_scan_over_looping_leaf_links_is_corrupt_not_endless,
+		0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");

@@ -209,35 +209,74 @@ static rdb_rc check_edge(bt_cursor *c, rdb_pgno leaf, int dir)
 	return RDB_OK;
 }
 
-/* From leaf pg (pinned, consumed), step to the neighbour leaf in
- * direction dir until one has cells; settle on its first or last. */
-static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir)
+/* The cell a hop lands on (cell i of leaf d, page pgno) must lie beyond
+ * key (the cursor's last key; NULL: none) in direction dir.  Links that
+ * agree with each other can still lead back into leaves a scan has
+ * passed, and such a scan would never end. */
+static rdb_rc hop_order(bt_cursor *c, const unsigned char *d, rdb_pgno pgno,
+			uint32_t i, int dir, const void *key, size_t klen)
 {
+	bt_cell cell;
+	rdb_rc rc;
+	int cmp;
+
+	if (key == NULL)
+		return RDB_OK;
+	if ((rc = nd_cell(d, c->ps, pgno, i, &cell, c->err)) != RDB_OK)
+		return rc;
+	cmp = bt_cmp(cell.key, cell.klen, key, klen);
+	if (dir > 0 ? cmp > 0 : cmp < 0)
+		return RDB_OK;
+	return rdb_err_set(c->err, RDB_CORRUPT, "page %u: leaf keys out of "
+			   "order with the leaf before it in the chain", pgno);
+}
+
+/* From leaf pg (pinned, consumed), step to the neighbour leaf in
+ * direction dir until one has cells; settle on its first or last, which
+ * must lie beyond key (see hop_order(); key may point into pg, which
+ * stays pinned until then). */
+static rdb_rc hop(bt_cursor *c, pager_page *pg, int dir, const void *key,
+		  size_t klen)
+{
+	pager_page *start = pg;
+	int first = 1;
+	rdb_rc rc;
+
 	for (;;) {
 		unsigned char *d = pager_data(pg);
 		rdb_pgno from = pager_pgno(pg);
 		rdb_pgno to = fmt_get_u32(d + (dir > 0 ? BT_LINK_B : BT_LINK_A));
-		rdb_rc rc;
 
-		pager_unref(pg);
+		if (!first)               /* an empty leaf passed over */
+			pager_unref(pg);
+		first = 0;
 		if (to == 0) {
-			rdb_rc rc = check_edge(c, from, dir);
-
+			rc = check_edge(c, from, dir);
+			pager_unref(start);
 			return rc != RDB_OK ? rc : RDB_NOTFOUND;
 		}
 		if (++c->hops > pager_txn_page_count(c->t) ||
-		    (rc = pager_get(c->t, to, &pg)) != RDB_OK)
+		    (rc = pager_get(c->t, to, &pg)) != RDB_OK) {
+			pager_unref(start);
 			return c->hops > pager_txn_page_count(c->t)
 			       ? rdb_err_set(c->err, RDB_CORRUPT,
 					     "page %u: leaf chain loops", from)
 			       : rc;
+		}
 		d = pager_data(pg);
-		if ((rc = nd_check_header(d, c->ps, to, 0, c->err)) != RDB_OK ||
-		    fmt_get_u32(d + (dir > 0 ? BT_LINK_A : BT_LINK_B)) != from) {
-			pager_unref(pg);
-			return rc ? rc : rdb_err_set(c->err, RDB_CORRUPT,
+		if ((rc = nd_check_header(d, c->ps, to, 0, c->err)) == RDB_OK &&
+		    fmt_get_u32(d + (dir > 0 ? BT_LINK_A : BT_LINK_B)) != from)
+			rc = rdb_err_set(c->err, RDB_CORRUPT,
 				"page %u: leaf links disagree with page %u",
 				to, from);
+		if (rc == RDB_OK && nd_n(d) > 0)
+			rc = hop_order(c, d, to, dir > 0 ? 0 : nd_n(d) - 1,
+				       dir, key, klen);
+		if (rc != RDB_OK || nd_n(d) > 0)
+			pager_unref(start);
+		if (rc != RDB_OK) {
+			pager_unref(pg);
+			return rc;
 		}
 		if (nd_n(d) > 0)
 			return settle(c, pg, dir > 0 ? 0 : nd_n(d) - 1);
@@ -369,8 +408,8 @@ static rdb_rc seek(bt_cursor *c, int how, const void *key, size_t klen)
 	/* pg is a leaf: never kept, so it is ours to pass on.  i is the
 	 * first cell > key (LE, LAST) or >= key (GE, FIRST). */
 	if (how == SEEK_LE || how == SEEK_LAST)
-		return i > 0 ? settle(c, pg, i - 1) : hop(c, pg, -1);
-	return i < n ? settle(c, pg, i) : hop(c, pg, 1);
+		return i > 0 ? settle(c, pg, i - 1) : hop(c, pg, -1, NULL, 0);
+	return i < n ? settle(c, pg, i) : hop(c, pg, 1, NULL, 0);
 fail:
 	if (!kept)
 		pager_unref(pg);
@@ -460,7 +499,10 @@ static rdb_rc step(bt_cursor *c, int dir)
 		return settle(c, pg, c->idx - 1);
 	c->hops = 0;
 	c->valid = 0;
-	return hop(c, pg, dir);
+	/* The key we leave: a read cursor's is in pg, a write cursor's is
+	 * its copy. */
+	return c->write ? hop(c, pg, dir, c->key, c->klen)
+			: hop(c, pg, dir, c->cell.key, c->cell.klen);
 }
 
 rdb_rc bt_next(bt_cursor *c) { return step(c, 1); }
