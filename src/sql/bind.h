@@ -23,6 +23,9 @@ typedef struct binder {
 	query *frame;             /* in a trigger: the query holding NEW and
 				     OLD, parent of the body's queries */
 	const trig_active *active; /* triggers being compiled (trigger.c) */
+	size_t hj_budget;         /* bytes a hash table may hold on this
+				     connection (hj_budget()); 0: unknown,
+				     plan no grouping through one */
 } binder;
 
 /* view.c: bind source s as the view named si->name (a subquery of its

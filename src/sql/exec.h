@@ -20,6 +20,7 @@
 typedef struct query query;
 typedef struct run run;
 typedef struct sgroup sgroup;
+typedef struct hgroup hgroup;
 
 /* ---- materialized rows (sorting, grouping, compounds, subqueries) ---------
  * Rows of `width` tbl_values whose text and blob bytes live in chunks the
@@ -179,6 +180,10 @@ typedef struct qsrc {
 	sql_expr **hfilt, **hon;  /* filt and on without the equalities and
 				     hbuild: checked per probe hit (arena) */
 	int nhfilt, nhon;
+	int hash_force;           /* hashed although a key serves it (the
+				     grouped source of q->hash_group): the
+				     key is the nested loop's path when the
+				     table is over budget */
 	struct hjoin *hj;         /* runtime, owned: the hash table */
 	int hash_off;             /* runtime: over budget, nested loop */
 } qsrc;
@@ -220,6 +225,10 @@ struct query {
 	int stream_group;         /* the joined rows arrive grouped (in
 				     key order): aggregate one group at a
 				     time (plan.c, select.c) */
+	int hash_group;           /* two sources, grouped by the key of
+				     jorder[1], which is read through a hash
+				     table: each of its rows is a group
+				     (plan.c, select.c) */
 	int correlated;           /* refers to an enclosing query's rows */
 	int distinct;
 	/* ordering (of the whole query) */
@@ -256,6 +265,7 @@ struct run {
 				     sort that may spill (select.c) */
 	size_t dbudget;           /* bytes seen may hold; 0: no limit */
 	sgroup *sg;               /* owned: GROUP BY in key order */
+	hgroup *hg;               /* owned: GROUP BY through the hash table */
 	rdb_buf kbuf;             /* owned: scratch for keys */
 	int64_t limit, offset;    /* -1: no limit */
 	int64_t emitted;

@@ -92,7 +92,7 @@ static void hash_text(const qsrc *s, rdb_buf *b)
 static rdb_rc explain_source(explainer *x, const qsrc *s, int parent)
 {
 	rdb_buf b = { 0 };
-	int id;
+	int id, range;
 	rdb_rc rc;
 
 	if (s->sub != NULL) {
@@ -109,21 +109,25 @@ static rdb_rc explain_source(explainer *x, const qsrc *s, int parent)
 			hash_text(s, &b);
 		goto emit;
 	}
-	(void)rdb_buf_puts(&b, s->acc == ACC_RANGE ? "SEARCH " : "SCAN ");
+	/* A hashed source is scanned once to build its table, whatever
+	 * key could serve its nested loop (which runs only when the table
+	 * is over budget). */
+	range = s->acc == ACC_RANGE && s->nhash == 0;
+	(void)rdb_buf_puts(&b, range ? "SEARCH " : "SCAN ");
 	(void)rdb_buf_puts(&b, s->tb->name);
 	if (s->name != NULL && strcmp(s->name, s->tb->name) != 0) {
 		(void)rdb_buf_puts(&b, " AS ");
 		(void)rdb_buf_puts(&b, s->name);
 	}
-	if (s->ix != NULL) {
+	if (s->ix != NULL && (range || s->acc != ACC_RANGE)) {
 		(void)rdb_buf_puts(&b, " USING INDEX ");
 		(void)rdb_buf_puts(&b, s->ix->name);
-	} else if (s->acc == ACC_RANGE) {
+	} else if (range) {
 		(void)rdb_buf_puts(&b, s->tb->npk == 0 || s->tb->ipk
 					      ? " USING INTEGER PRIMARY KEY"
 					      : " USING PRIMARY KEY");
 	}
-	if (s->acc == ACC_RANGE)
+	if (range)
 		bounds_text(s, &b);
 	if (s->nhash > 0)
 		hash_text(s, &b);
@@ -184,6 +188,7 @@ static rdb_rc explain_query(explainer *x, const query *q, int parent)
 		rc = explain_source(x, &q->src[q->jorder[i]], parent);
 	if (rc == RDB_OK && q->agg && q->ngroup > 0)
 		rc = line(x, parent, q->stream_group ? "USE KEY ORDER FOR GROUP BY"
+				     : q->hash_group ? "USE HASH TABLE FOR GROUP BY"
 				     : "USE TEMP B-TREE FOR GROUP BY", &id);
 	if (rc == RDB_OK && q->distinct)
 		rc = line(x, parent, "USE TEMP B-TREE FOR DISTINCT", &id);

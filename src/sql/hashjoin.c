@@ -34,6 +34,7 @@ struct hjoin {
 	tbl_value pkey[HJ_MAX_COLS];   /* views of pconv */
 	uint64_t ph;
 	uint32_t cur;             /* next entry to look at + 1; 0: none */
+	uint32_t last;            /* the row hj_next() returned last */
 };
 
 /* ---- keys ------------------------------------------------------------------- */
@@ -279,12 +280,17 @@ static rdb_rc link_entries(sql_prog *p, hjoin *h)
 	return RDB_OK;
 }
 
-static size_t budget(sql_prog *p)
+size_t hj_budget(pager *pg)
 {
 	pager_stats st;
 
-	pager_get_stats(pager_txn_pager(p->t), &st);
+	pager_get_stats(pg, &st);
 	return (size_t)HJ_BUDGET_CACHES * st.cache_pages * st.page_size;
+}
+
+long hj_row(const qsrc *s)
+{
+	return (long)s->hj->last;
 }
 
 static rdb_rc build(sql_prog *p, query *q, qsrc *s)
@@ -295,7 +301,7 @@ static rdb_rc build(sql_prog *p, query *q, qsrc *s)
 	if ((h = s->hj = rdb_calloc(1, sizeof(*h))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	mrows_init(&h->keys, s->nhash);
-	h->budget = budget(p);
+	h->budget = hj_budget(pager_txn_pager(p->t));
 	if (s->sel && s->tb != NULL &&
 	    (h->slim = rdb_malloc((size_t)s->nvals * sizeof(tbl_value))) ==
 	    NULL)
@@ -396,6 +402,7 @@ rdb_rc hj_next(qsrc *s)
 		h->cur = h->next[i];
 		if (h->hash[i] == h->ph &&
 		    key_eq(mrows_row(&h->keys, i), h->pkey, s->nhash)) {
+			h->last = h->row[i];
 			s->row = mrows_row(&s->sub_rows, h->row[i]);
 			return RDB_ROW;
 		}

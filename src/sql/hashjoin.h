@@ -35,6 +35,12 @@ rdb_rc hj_next(qsrc *s);
 /* Free the table and forget hash_off.  NULL-safe on s->hj. */
 void hj_free(qsrc *s);
 
+/* The bytes a hash table may hold on pager pg (see the contract). */
+size_t hj_budget(pager *pg);
+/* The row of s->sub_rows that the last hj_next() returned: the rows are
+ * numbered in the order they were entered (a table's in key order). */
+long hj_row(const qsrc *s);
+
 /* Is source s read through its hash table (planned, within budget)? */
 static inline int hj_active(const qsrc *s)
 {

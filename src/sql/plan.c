@@ -455,7 +455,8 @@ static rdb_rc hash_plan(binder *b, query *q, int k, uint64_t before)
 	qsrc *s = &q->src[k];
 	rdb_rc rc;
 
-	if (s->acc == ACC_RANGE || (s->acc == ACC_ROWS && s->sub->correlated))
+	if ((s->acc == ACC_RANGE && !s->hash_force) ||
+	    (s->acc == ACC_ROWS && s->sub->correlated))
 		return RDB_OK;
 	s->nhash = s->nhbuild = 0;
 	if ((rc = hash_split(b, s, k, before, s->on, s->non, 1, 1, &s->hon,
@@ -575,17 +576,181 @@ static rdb_rc join_order(binder *b, query *q, sql_expr **conj, int n,
 	return RDB_OK;
 }
 
-rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
+/* ---- grouping through a hash table -------------------------------------------- *
+ * "SELECT u.id, sum(o.amount) FROM u JOIN o ON o.uid = u.id GROUP BY
+ * u.id": read by u's key, each u row takes an index seek in o and, per
+ * matching o row, a lookup of the row at a random place in o.  When u is
+ * grouped by its own key and joined on it, each u row is a group: the
+ * other plan scans o in order, finds each o row's u row in a hash table
+ * built on u's key, and sums into that u row; the u rows come out in the
+ * order they were read, by key, which is the groups' order.  It is
+ * chosen when the row estimates say it reads less (docs/sql.md,
+ * "Joins"). */
+
+#define HG_SETUP 16.0             /* a hash table's set-up, in rows read */
+#define HG_BUILD 2.0              /* entering a row, in rows read */
+#define HG_FILTER 0.25            /* rows a filter conjunct lets through */
+#define HG_ENTRY 96               /* bytes per entry besides its values:
+				     hash, chains, text (a guess) */
+
+/* Binary search steps over n rows: the cost of a seek in rows read. */
+static double steps(uint64_t n)
 {
-	int i, pos[64];
+	double d = 1;
+
+	while (n > 1) {
+		n >>= 1;
+		d++;
+	}
+	return d;
+}
+
+static double est_rows(const qsrc *s)
+{
+	return s->tb->rows > 0 ? (double)s->tb->rows : 1.0;
+}
+
+/* Does e read no column of source k but inside aggregates (the rows of
+ * a group agree on everything else)? */
+static int bare_free_of(const sql_expr *e, int k)
+{
+	const xinfo *x;
+	int i;
+
+	if (e == NULL)
+		return 1;
+	x = xi(e);
+	if (x != NULL && (x->kind == XK_AGG || x->kind == XK_OUTCOL))
+		return 1;
+	if (x != NULL && x->kind == XK_ALIAS)
+		return bare_free_of(x->target, k);
+	if (x != NULL && x->kind == XK_COL)
+		return x->up != 0 || x->src != k;
+	if (x != NULL && x->kind == XK_SUBQ && x->correlated)
+		return 0;
+	if (!bare_free_of(e->left, k) || !bare_free_of(e->right, k))
+		return 0;
+	for (i = 0; i < e->list.n; i++)
+		if (!bare_free_of(e->list.items[i], k))
+			return 0;
+	if (e->op == SQL_E_BETWEEN)
+		return bare_free_of(e->u.between.lo, k) &&
+		       bare_free_of(e->u.between.hi, k);
+	return e->op != SQL_E_LIKE || bare_free_of(e->u.like.escape, k);
+}
+
+/* Are the GROUP BY terms the columns of source g's table key, in its
+ * order and ascending, maybe followed by other columns of g? */
+static int groups_by_key(const query *q, int g, cand *c)
+{
+	int i, slot;
+
+	cand_of(q->src[g].tb, NULL, c);
+	if (q->ngroup < c->nkey)
+		return 0;
+	for (i = 0; i < q->ngroup; i++) {
+		if ((slot = col_of(q->group[i], g)) < 0)
+			return 0;
+		if (i < c->nkey && (c->slot[i] != slot || c->desc[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is every column of c equal, by a conjunct, to a value of source k
+ * alone (a hash key of g once k has rows; hash_key())? */
+static int key_joined(const query *q, int g, int k, const cand *c,
+		      sql_expr **conj, int n)
+{
+	uint64_t kb = (uint64_t)1 << k, gb = (uint64_t)1 << g;
+	term t[2];
+	int i, j, found;
+
+	for (i = 0; i < c->nkey; i++) {
+		for (j = found = 0; j < n && !found; j++)
+			found = expr_mask(conj[j]) == (kb | gb) &&
+				conj[j]->op == SQL_E_EQ &&
+				terms_of(&q->src[g], g, kb, conj[j], t) == 1 &&
+				t[0].slot == c->slot[i] &&
+				t[0].val->op != SQL_E_COLLATE &&
+				expr_mask(t[0].val) == kb;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Rows read by the two-level plan that place_all() made: the outer
+ * source's rows, then per outer row a seek and, per row found through an
+ * index that does not hold every column the query reads, a lookup of
+ * the row by its key.  A negative answer: not a keyed nested loop. */
+static double nested_cost(const query *q)
+{
+	const qsrc *o = &q->src[q->jorder[0]], *in = &q->src[q->jorder[1]];
+	double outer = est_rows(o), nin = est_rows(in), fan, look = 0, pass;
+	uint64_t have = 0;
+	int i;
+
+	if (in->acc != ACC_RANGE || in->neq == 0 || in->nhash > 0)
+		return -1;
+	if (o->acc == ACC_RANGE && o->neq >= o->nkey)
+		outer = 1;
+	else if (o->acc == ACC_RANGE)
+		outer *= o->neq > 0 ? HG_FILTER * HG_FILTER : HG_FILTER;
+	for (i = 0, pass = outer; i < o->nfilt; i++)
+		pass *= HG_FILTER;
+	fan = nin / est_rows(o);
+	if (fan < 1)
+		fan = 1;
+	for (i = 0; i < in->nkey && in->key_slot[i] < 63; i++)
+		have |= (uint64_t)1 << in->key_slot[i];
+	if (in->ix != NULL && (in->used & ~have) != 0)
+		look = steps(in->tb->rows);
+	return outer + pass * (steps(in->tb->rows) + fan * (1 + look));
+}
+
+/* The source to group through a hash table (jorder[1] of the new plan),
+ * or -1: keep the plan place_all() made. */
+static int hash_group_better(binder *b, query *q, sql_expr **conj, int n)
+{
+	int g, k, i;
+	double nested, hashed, bytes;
+	cand c;
+
+	if (!q->agg || q->ngroup == 0 || q->nsrc != 2 || q->nterms > 1 ||
+	    q->nvalues > 0 || q->correlated || b->hj_budget == 0 ||
+	    q->src[0].tb == NULL || q->src[1].tb == NULL ||
+	    q->src[0].left || q->src[1].left ||
+	    (nested = nested_cost(q)) < 0)
+		return -1;
+	for (g = 0; g < 2; g++) {
+		k = 1 - g;
+		if (!groups_by_key(q, g, &c) || !key_joined(q, g, k, &c, conj, n))
+			continue;
+		for (i = 0; i < q->nout && bare_free_of(q->out[i], k); i++)
+			;
+		if (i < q->nout || !bare_free_of(q->having, k))
+			continue;
+		bytes = est_rows(&q->src[g]) *
+			((double)(q->src[g].nvals + c.nkey) * sizeof(tbl_value) +
+			 HG_ENTRY + (double)q->nagg * sizeof(sql_agg));
+		hashed = HG_SETUP + est_rows(&q->src[k]) * 2 +
+			 est_rows(&q->src[g]) * HG_BUILD;
+		if (bytes <= (double)b->hj_budget && hashed < nested)
+			return g;
+	}
+	return -1;
+}
+
+/* Place the conjuncts at the levels of the join order q->jorder (pos:
+ * source -> level) and choose every source's access path. */
+static rdb_rc place_all(binder *b, query *q, const int *pos, sql_expr **conj,
+			int n)
+{
 	uint64_t before = 0;
+	int i;
 	rdb_rc rc;
 
-	if (q->nsrc > 64)
-		return rdb_err_set(b->err, RDB_ERROR, "at most 64 tables in a "
-				   "join");
-	if ((rc = join_order(b, q, conj, n, pos)) != RDB_OK)
-		return rc;
 	for (i = 0; i < n; i++)
 		if ((rc = place(b, q, pos, conj[i])) != RDB_OK)
 			return rc;
@@ -601,6 +766,49 @@ rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
 		s->cache_scan = i > 0 && s->tb != NULL && s->acc == ACC_SCAN;
 	}
 	return RDB_OK;
+}
+
+/* Forget what place_all() decided (its arrays stay in the arena). */
+static void unplan(query *q)
+{
+	int i;
+
+	for (i = 0; i < q->nsrc; i++) {
+		qsrc *s = &q->src[i];
+
+		s->filt = s->hbuild = s->hfilt = s->hon = NULL;
+		s->nfilt = s->nhbuild = s->nhfilt = s->nhon = s->nhash = 0;
+		s->acc = ACC_SCAN;
+		s->ix = NULL;
+		s->neq = 0;
+		s->in = s->lo = s->hi = NULL;
+		s->cache_scan = 0;
+	}
+	q->where_const = NULL;
+	q->nwhere_const = 0;
+}
+
+rdb_rc plan_query(binder *b, query *q, sql_expr **conj, int n)
+{
+	int pos[64], g;
+	rdb_rc rc;
+
+	if (q->nsrc > 64)
+		return rdb_err_set(b->err, RDB_ERROR, "at most 64 tables in a "
+				   "join");
+	if ((rc = join_order(b, q, conj, n, pos)) != RDB_OK ||
+	    (rc = place_all(b, q, pos, conj, n)) != RDB_OK)
+		return rc;
+	if ((g = hash_group_better(b, q, conj, n)) < 0)
+		return RDB_OK;
+	unplan(q);
+	q->jorder[0] = 1 - g;
+	q->jorder[1] = g;
+	pos[1 - g] = 0;
+	pos[g] = 1;
+	q->src[g].hash_force = 1;
+	q->hash_group = 1;
+	return place_all(b, q, pos, conj, n);
 }
 
 /* ---- the order of the rows: ORDER BY, GROUP BY ------------------------------- */
@@ -702,6 +910,10 @@ rdb_rc plan_order(binder *b, query *q)
 	int i, rev;
 
 	(void)b;
+	/* ORDER BY may read only what the rows of a group agree on, too. */
+	for (i = 0; q->hash_group && i < q->norder; i++)
+		if (!bare_free_of(q->order[i], q->jorder[0]))
+			q->hash_group = 0;
 	q->stream_group = group_in_key_order(q);
 	q->sort = q->norder > 0;
 	if (q->norder == 0 || q->nterms > 1 || q->agg || q->nsrc == 0 ||

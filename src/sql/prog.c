@@ -5,6 +5,7 @@
  */
 #include "bind.h"
 #include "select.h"
+#include "hashjoin.h"
 #include <string.h>
 #include "mem.h"
 
@@ -122,6 +123,7 @@ rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
 	b.ast = ast;
 	b.s = s;
 	b.err = c->err;
+	b.hj_budget = c->p != NULL ? hj_budget(c->p) : 0;
 	rc = tbl_ctx_new(&p->tcx);
 	if (rc != RDB_OK)
 		rc = rdb_err_set(c->err, RDB_NOMEM, "out of memory");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include "hashjoin.h"
 #include "mem.h"
 
 /* ---- run state ------------------------------------------------------------ */
@@ -33,6 +34,7 @@ static void free_aggv(run *r, int n)
 }
 
 static void sgroup_free(sgroup *sg, int nagg);
+static void hgroup_free(hgroup *hg, int nagg);
 
 void query_close(sql_prog *p, query *q)
 {
@@ -59,6 +61,7 @@ void query_close(sql_prog *p, query *q)
 	sorter_free(r->dsrt);
 	sql_distinct_free(r->seen);
 	sgroup_free(r->sg, q->nagg);
+	hgroup_free(r->hg, q->nagg);
 	rdb_buf_free(&r->kbuf);
 	rdb_free(r);
 	q->r = NULL;
@@ -640,7 +643,9 @@ static rdb_rc group_row(sql_prog *p, query *q, grouping *gr)
 	return RDB_OK;
 }
 
-static rdb_rc materialize_groups(sql_prog *p, query *q)
+/* The groups in a table; with pending, the join's current row is the
+ * first row (the hash table of q->hash_group was over budget). */
+static rdb_rc materialize_groups(sql_prog *p, query *q, int pending)
 {
 	grouping gr;
 	sorter_opts o;
@@ -656,9 +661,9 @@ static rdb_rc materialize_groups(sql_prog *p, query *q)
 		gr.width += q->src[i].nvals;
 	if ((rc = open_out(p, q, q->sort, q->nout)) != RDB_OK)
 		return rc;
-	while ((rc = join_next(p, q)) == RDB_ROW)
-		if ((rc = group_row(p, q, &gr)) != RDB_OK)
-			break;
+	rc = pending ? RDB_ROW : join_next(p, q);
+	while (rc == RDB_ROW && (rc = group_row(p, q, &gr)) == RDB_OK)
+		rc = join_next(p, q);
 	if (rc == RDB_DONE && gr.n == 0 && q->ngroup == 0) {
 		/* An aggregate over no rows still gives one row. */
 		rdb_buf_reset(&q->r->kbuf);
@@ -898,6 +903,145 @@ static rdb_rc materialize_streamed(sql_prog *p, query *q)
 	return sorter_finish(q->r->srt);
 }
 
+/* ---- GROUP BY through the hash table ------------------------------------------ *
+ * When the plan groups by the key of the source read through a hash table
+ * (q->hash_group, plan.c), each of its rows is a group: every joined row
+ * is aggregated into the accumulators of the row it found, and the rows
+ * that found any come out in the order they were entered, which is the
+ * table's key order and so the groups' order.  Its rows are all a group
+ * shows (the plan checked that nothing outside an aggregate reads the
+ * other source). */
+
+struct hgroup {
+	sql_agg *aggs;             /* owned: nrows * nagg, those of hit rows
+				     initialised */
+	uint8_t *hit;              /* owned: per row, a joined row found it */
+	long nrows;
+	long pos;                  /* the next row to emit */
+	int fallback;              /* the table was over budget: the groups
+				     went through the group table instead */
+};
+
+static void hgroup_free(hgroup *hg, int nagg)
+{
+	long i;
+	int j;
+
+	if (hg == NULL)
+		return;
+	for (i = 0; i < hg->nrows; i++)
+		for (j = 0; hg->hit[i] && j < nagg; j++)
+			sql_agg_free(&hg->aggs[i * nagg + j]);
+	rdb_free(hg->aggs);
+	rdb_free(hg->hit);
+	rdb_free(hg);
+}
+
+/* The joined row into the accumulators of the row it found. */
+static rdb_rc hgroup_row(sql_prog *p, query *q, hgroup *hg)
+{
+	long i = hj_row(&q->src[q->jorder[1]]);
+	group g = { .aggs = hg->aggs + i * q->nagg };
+	int j;
+	rdb_rc rc;
+
+	if (!hg->hit[i]) {
+		hg->hit[i] = 1;
+		for (j = 0; j < q->nagg; j++)
+			if ((rc = sql_agg_init(&p->cx, &g.aggs[j], q->aggs[j].fn,
+					       q->aggs[j].distinct)) != RDB_OK)
+				return rc;
+	}
+	return agg_step(p, q, &g);
+}
+
+/* Aggregate every joined row (the first call of a run). */
+static rdb_rc hgroup_fill(sql_prog *p, query *q)
+{
+	qsrc *gs = &q->src[q->jorder[1]];
+	hgroup *hg;
+	rdb_rc rc;
+
+	if ((hg = q->r->hg = rdb_calloc(1, sizeof(*hg))) == NULL)
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	if ((rc = join_next(p, q)) != RDB_ROW)
+		return rc == RDB_DONE ? RDB_OK : rc;
+	if (!hj_active(gs)) {
+		hg->fallback = 1;
+		return materialize_groups(p, q, 1);
+	}
+	/* The table is built: its rows are the groups. */
+	hg->nrows = gs->sub_rows.n;
+	hg->aggs = rdb_calloc((size_t)hg->nrows * (size_t)q->nagg + 1,
+			      sizeof(sql_agg));
+	hg->hit = rdb_calloc((size_t)hg->nrows + 1, 1);
+	if (hg->aggs == NULL || hg->hit == NULL) {
+		hg->nrows = 0;
+		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	}
+	do {
+		if ((rc = hgroup_row(p, q, hg)) != RDB_OK)
+			return rc;
+	} while ((rc = join_next(p, q)) == RDB_ROW);
+	return rc == RDB_DONE ? RDB_OK : rc;
+}
+
+/* RDB_ROW with the next group (passing HAVING) current, or RDB_DONE. */
+static rdb_rc hgroup_next(sql_prog *p, query *q)
+{
+	hgroup *hg = q->r->hg;
+	qsrc *gs = &q->src[q->jorder[1]], *os = &q->src[q->jorder[0]];
+	sql_agg *a;
+	long i;
+	int j, pass = 1;
+	rdb_rc rc;
+
+	while (hg->pos < hg->nrows) {
+		i = hg->pos++;
+		if (!hg->hit[i])
+			continue;
+		a = hg->aggs + i * q->nagg;
+		gs->row = mrows_row(&gs->sub_rows, i);
+		gs->null_row = 0;
+		os->row = os->nulls;
+		os->null_row = 1;
+		free_aggv(q->r, q->nagg);
+		for (j = 0; j < q->nagg; j++)
+			if ((rc = sql_agg_final(&p->cx, &a[j],
+						&q->r->aggv[j])) != RDB_OK)
+				return rc;
+		if (q->having != NULL &&
+		    (rc = eval_truth(p, q, q->having, &pass)) != RDB_OK)
+			return rc;
+		if (pass == 1)
+			return RDB_ROW;
+	}
+	return RDB_DONE;
+}
+
+/* Start a run of q->hash_group: the groups are ready to come out of
+ * hgroup_next(), or in r->srt (r->mready) when sorted or when the
+ * group table stood in. */
+static rdb_rc hgroup_start(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	rdb_rc rc;
+
+	if ((rc = hgroup_fill(p, q)) != RDB_OK || r->hg->fallback)
+		return rc == RDB_OK ? (r->mready = 1, RDB_OK) : rc;
+	if (!q->sort)
+		return RDB_OK;
+	if ((rc = open_out(p, q, 1, q->nout)) != RDB_OK)
+		return rc;
+	while ((rc = hgroup_next(p, q)) == RDB_ROW)
+		if ((rc = push_row(p, q)) != RDB_OK)
+			return rc;
+	if (rc != RDB_DONE || (rc = sorter_finish(r->srt)) != RDB_OK)
+		return rc;
+	r->mready = 1;
+	return RDB_OK;
+}
+
 /* ---- compound selects ----------------------------------------------------------- *
  * The rows so far live in an unfinished sorter: a set (every column
  * ascending, duplicates dropped) after UNION, INTERSECT and EXCEPT, else
@@ -1074,6 +1218,14 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 	int i;
 	rdb_rc rc;
 
+	if (q->hash_group && r->hg == NULL &&
+	    (rc = hgroup_start(p, q)) != RDB_OK)
+		return rc;
+	if (q->hash_group && !r->mready) {
+		if ((rc = hgroup_next(p, q)) != RDB_ROW)
+			return rc;
+		return compute_out(p, q) == RDB_OK ? RDB_ROW : p->cx.err->rc;
+	}
 	if (q->stream_group && !q->sort) {
 		if ((rc = stream_next(p, q)) != RDB_ROW)
 			return rc;
@@ -1082,7 +1234,7 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 	if (!r->mready && (q->nterms > 1 || q->agg || q->sort)) {
 		rc = q->nterms > 1 ? materialize_compound(p, q)
 		     : q->stream_group ? materialize_streamed(p, q)
-		     : q->agg ? materialize_groups(p, q)
+		     : q->agg ? materialize_groups(p, q, 0)
 			      : materialize_sorted(p, q);
 		if (rc != RDB_OK)
 			return rc;
