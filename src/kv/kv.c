@@ -292,6 +292,7 @@ void kv_ctx_free(kv_ctx *cx)
 	kv_cz_free(cx->cz);
 	kv_dz_free(cx->dz);
 	rdb_free(cx->buf);
+	rdb_free(cx->run);
 	memset(cx, 0, sizeof(*cx));
 }
 
@@ -656,6 +657,32 @@ rdb_rc kv_get_stream(pager_txn *t, const void *key, size_t klen,
 	return stream_value(t, &loc, key, klen, write, arg);
 }
 
+/* Open the record at loc, reading its pages in runs through cx's run
+ * buffer when it spans enough pages (src/kv/README.md, "Reading"); without
+ * memory for the buffer, through the pool. */
+static rdb_rc open_runs(kv_rec *r, pager_txn *t, kv_ctx *cx,
+			const kv_loc *loc, const void *key, size_t klen)
+{
+	uint32_t ps = pager_page_size(pager_txn_pager(t));
+	uint64_t pages = kv_rec_pages(t, loc), cap = KV_RUN_BYTES / ps;
+
+	if (pages < KV_RUN_MIN_PAGES)
+		return kv_rec_open(r, t, loc, key, klen);
+	if (cap < 2)
+		cap = 2;
+	if (pages < cap)
+		cap = pages;
+	if (cap * ps > cx->run_cap) {
+		rdb_free(cx->run);
+		cx->run_cap = 0;
+		if ((cx->run = rdb_malloc((size_t)cap * ps)) == NULL)
+			return kv_rec_open(r, t, loc, key, klen);
+		cx->run_cap = (size_t)cap * ps;
+	}
+	return kv_rec_open_run(r, t, loc, key, klen, cx->run,
+			       (uint32_t)(cx->run_cap / ps));
+}
+
 /* Read the value at loc into dst (loc->raw bytes) and verify it. */
 static rdb_rc read_into(pager_txn *t, kv_ctx *cx, const kv_loc *loc,
 			const void *key, size_t klen, unsigned char *dst)
@@ -663,7 +690,7 @@ static rdb_rc read_into(pager_txn *t, kv_ctx *cx, const kv_loc *loc,
 	unsigned char *src = NULL;
 	size_t got, d;
 	kv_rec r;
-	rdb_rc rc = kv_rec_open(&r, t, loc, key, klen);
+	rdb_rc rc = open_runs(&r, t, cx, loc, key, klen);
 
 	if (rc != RDB_OK)
 		return rc;

@@ -65,6 +65,8 @@ typedef struct kv_ctx {
 	void *dz;                 /* owned ZSTD_DCtx */
 	unsigned char *buf;       /* owned scratch */
 	size_t cap;
+	unsigned char *run;       /* owned: log pages read in runs */
+	size_t run_cap;
 	kv_ahead *ahead;          /* owned: a batch's, see kv_ahead_begin() */
 } kv_ctx;
 void kv_ctx_free(kv_ctx *cx);

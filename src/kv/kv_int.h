@@ -123,16 +123,38 @@ rdb_rc kv_log_patch(pager_txn *t, rdb_pgno pgno, uint32_t off,
 
 /* ---- log.c: reading ---------------------------------------------------- */
 
+/*
+ * Reads a record's bytes, following the log pages from its first byte.
+ * Pages come through the pool one at a time, or, given a run buffer, in
+ * runs of consecutive pages read from the database file with one call
+ * (pager_read_run(): only pages whose snapshot version is the file's; the
+ * others still come through the pool).  Either way every page's type is
+ * checked and its link followed; page checksums are not checked, the
+ * record's checksum is (kv_rec_close()).
+ */
 typedef struct kv_rd {
 	pager_txn *t;
 	rdb_pgno pgno;            /* page of the next byte */
 	uint32_t off;
 	uint32_t pages;           /* log pages left to visit (loop bound) */
+	uint32_t want;            /* pages of the record from pgno on */
+	unsigned char *run;       /* borrowed, run_cap pages; NULL: pool only */
+	uint32_t run_cap;
+	rdb_pgno run_first;       /* run holds pages run_first .. + run_n - 1 */
+	uint32_t run_n;
 } kv_rd;
+
+/* Read runs only for records of this many pages or more: a record on one
+ * or two pages is as quick from the pool, which also keeps it cached. */
+#define KV_RUN_MIN_PAGES 3u
+/* A run buffer holds at most this many bytes (and at least 2 pages). */
+#define KV_RUN_BYTES (256u << 10)
 
 rdb_rc kv_rd_begin(kv_rd *r, pager_txn *t, rdb_pgno pgno, uint32_t off,
 		   uint64_t len);
 rdb_rc kv_rd_read(kv_rd *r, void *buf, size_t n);
+/* Log pages the record at loc touches (for sizing a run buffer). */
+uint64_t kv_rec_pages(const pager_txn *t, const kv_loc *loc);
 
 /* A record being read: header parsed, key checked, checksum running. */
 typedef struct kv_rec {
@@ -141,12 +163,21 @@ typedef struct kv_rec {
 	unsigned char hdr[KV_REC_HDR];
 	uint32_t flags;
 	uint64_t stored, raw, left;   /* left: stored bytes not yet read */
+	const void *key;          /* borrowed from kv_rec_open*() */
+	size_t klen;
+	rdb_pgno first;           /* page of the record's first byte */
 } kv_rec;
 
 /* Open the record at loc and check that it is key's (RDB_CORRUPT naming
  * the key and page if not). */
 rdb_rc kv_rec_open(kv_rec *r, pager_txn *t, const kv_loc *loc,
 		   const void *key, size_t klen);
+/* The same, reading pages in runs through run (borrowed until the record
+ * is closed; run_pages pages of the database's size; NULL: as
+ * kv_rec_open()). */
+rdb_rc kv_rec_open_run(kv_rec *r, pager_txn *t, const kv_loc *loc,
+		       const void *key, size_t klen, unsigned char *run,
+		       uint32_t run_pages);
 /* Read the next up to n stored bytes; *got gets the count. */
 rdb_rc kv_rec_read(kv_rec *r, void *buf, size_t n, size_t *got);
 /* After every stored byte was read: verify the checksum. */

@@ -130,19 +130,87 @@ rdb_rc kv_log_patch(pager_txn *t, rdb_pgno pgno, uint32_t off,
 
 /* ==== reading ========================================================== */
 
+/* Pages a record of len bytes from (off in its first page) touches. */
+static uint64_t pages_of(uint32_t ps, uint32_t off, uint64_t len)
+{
+	uint32_t per = ps - KV_LOG_DATA;
+
+	return ((uint64_t)(off - KV_LOG_DATA) + len + per - 1) / per;
+}
+
+uint64_t kv_rec_pages(const pager_txn *t, const kv_loc *loc)
+{
+	uint32_t ps = pager_page_size(pager_txn_pager(t));
+
+	if (loc->off < KV_LOG_DATA || loc->off > ps)
+		return 1;
+	return pages_of(ps, loc->off, loc->len);
+}
+
 rdb_rc kv_rd_begin(kv_rd *r, pager_txn *t, rdb_pgno pgno, uint32_t off,
 		   uint64_t len)
 {
 	uint32_t ps = page_size_of(t), per = ps - KV_LOG_DATA;
+	uint64_t want;
 
 	r->t = t;
 	r->pgno = pgno;
 	r->off = off;
+	r->run = NULL;
+	r->run_cap = r->run_n = 0;
+	r->run_first = 0;
 	if (off < KV_LOG_DATA || off > ps)
 		return rdb_err_set(pager_txn_err(t), RDB_CORRUPT,
 				   "page %u: KV record offset %u is impossible",
 				   pgno, off);
 	r->pages = (uint32_t)((len + (off - KV_LOG_DATA)) / per) + 2;
+	want = pages_of(ps, off, len);
+	r->want = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+	return RDB_OK;
+}
+
+/* Load the run that starts at r->pgno: the record's pages from there, as
+ * many as the buffer holds, if they are the file's (r->run_n = 0 when
+ * the first is not, or when one page is left: the pool serves those). */
+static rdb_rc load_run(kv_rd *r)
+{
+	uint32_t n = r->want < r->run_cap ? r->want : r->run_cap;
+
+	r->run_n = 0;
+	r->run_first = r->pgno;
+	if (n < 2)
+		return RDB_OK;
+	return pager_read_run(r->t, r->pgno, n, r->run, &r->run_n);
+}
+
+/* The bytes of page r->pgno: from the run if it has the page (loading a
+ * new run when the page is past it), else pinned through the pool (*pg:
+ * unpin it).  The page must be a log page. */
+static rdb_rc page_bytes(kv_rd *r, const unsigned char **d, pager_page **pg)
+{
+	uint32_t ps = page_size_of(r->t);
+	int intact;
+	rdb_rc rc;
+
+	*pg = NULL;
+	if (r->run != NULL && (r->pgno < r->run_first ||
+			       r->pgno - r->run_first >= r->run_n) &&
+	    (rc = load_run(r)) != RDB_OK)
+		return rc;
+	if (r->run != NULL && r->pgno >= r->run_first &&
+	    r->pgno - r->run_first < r->run_n) {
+		*d = r->run + (size_t)(r->pgno - r->run_first) * ps;
+	} else {
+		if ((rc = pager_get_lenient(r->t, r->pgno, pg, &intact)))
+			return rc;
+		*d = pager_data(*pg);
+	}
+	if ((*d)[FMT_PAGE_TYPE] != FMT_PT_KV) {
+		pager_unref(*pg);
+		*pg = NULL;
+		return rdb_err_set(pager_txn_err(r->t), RDB_CORRUPT,
+				   "page %u: not a KV log page", r->pgno);
+	}
 	return RDB_OK;
 }
 
@@ -153,31 +221,27 @@ rdb_rc kv_rd_read(kv_rd *r, void *buf, size_t n)
 	rdb_rc rc = RDB_OK;
 
 	while (n > 0 && rc == RDB_OK) {
+		const unsigned char *d;
 		pager_page *pg;
-		int intact;
 		size_t k;
 
 		if (r->pages == 0)
 			return rdb_err_set(pager_txn_err(r->t), RDB_CORRUPT,
 					   "page %u: KV record runs past its "
 					   "length", r->pgno);
-		if ((rc = pager_get_lenient(r->t, r->pgno, &pg, &intact)))
+		if ((rc = page_bytes(r, &d, &pg)) != RDB_OK)
 			break;
-		if (pager_data(pg)[FMT_PAGE_TYPE] != FMT_PT_KV) {
-			pager_unref(pg);
-			return rdb_err_set(pager_txn_err(r->t), RDB_CORRUPT,
-					   "page %u: not a KV log page",
-					   r->pgno);
-		}
 		k = ps - r->off < n ? ps - r->off : n;
-		memcpy(p, pager_data(pg) + r->off, k);
+		memcpy(p, d + r->off, k);
 		p += k;
 		n -= k;
 		r->off += (uint32_t)k;
 		if (r->off == ps) {
-			r->pgno = fmt_get_u32(pager_data(pg) + KV_LOG_NEXT);
+			r->pgno = fmt_get_u32(d + KV_LOG_NEXT);
 			r->off = KV_LOG_DATA;
 			r->pages--;
+			if (r->want > 0)
+				r->want--;
 		}
 		pager_unref(pg);
 	}
@@ -216,12 +280,22 @@ static rdb_rc damaged(pager_txn *t, const kv_loc *loc, const void *key,
 rdb_rc kv_rec_open(kv_rec *r, pager_txn *t, const kv_loc *loc,
 		   const void *key, size_t klen)
 {
+	return kv_rec_open_run(r, t, loc, key, klen, NULL, 0);
+}
+
+rdb_rc kv_rec_open_run(kv_rec *r, pager_txn *t, const kv_loc *loc,
+		       const void *key, size_t klen, unsigned char *run,
+		       uint32_t run_pages)
+{
 	unsigned char kbuf[KV_KEY_MAX];
 	size_t kl;
-	rdb_rc rc;
+	rdb_rc rc = kv_rd_begin(&r->rd, t, loc->pgno, loc->off, loc->len);
 
-	if ((rc = kv_rd_begin(&r->rd, t, loc->pgno, loc->off, loc->len)) ||
-	    (rc = kv_rd_read(&r->rd, r->hdr, KV_REC_HDR)))
+	if (rc == RDB_OK && run != NULL) {
+		r->rd.run = run;
+		r->rd.run_cap = run_pages;
+	}
+	if (rc != RDB_OK || (rc = kv_rd_read(&r->rd, r->hdr, KV_REC_HDR)))
 		return rc == RDB_CORRUPT ? damaged(t, loc, key, klen,
 						   "unreadable") : rc;
 	r->flags = r->hdr[KV_REC_FLAGS];
@@ -241,6 +315,9 @@ rdb_rc kv_rec_open(kv_rec *r, pager_txn *t, const kv_loc *loc,
 	XXH3_64bits_reset(&r->sum);
 	XXH3_64bits_update(&r->sum, kbuf, kl);
 	r->left = r->stored;
+	r->key = key;
+	r->klen = klen;
+	r->first = loc->pgno;
 	return RDB_OK;
 }
 
@@ -253,7 +330,16 @@ rdb_rc kv_rec_read(kv_rec *r, void *buf, size_t n, size_t *got)
 	*got = 0;
 	if (n == 0)
 		return RDB_OK;
-	if ((rc = kv_rd_read(&r->rd, buf, n)) != RDB_OK)
+	if ((rc = kv_rd_read(&r->rd, buf, n)) == RDB_CORRUPT) {
+		rdb_err *e = pager_txn_err(r->rd.t);
+		char why[128];
+
+		snprintf(why, sizeof(why), "%.100s", e->msg);
+		return rdb_err_set(e, RDB_CORRUPT, "KV record of key '%s' on "
+				   "page %u is damaged (%s)",
+				   kv_key_text(r->key, r->klen), r->first, why);
+	}
+	if (rc != RDB_OK)
 		return rc;
 	XXH3_64bits_update(&r->sum, buf, n);
 	r->left -= n;

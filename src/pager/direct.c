@@ -1,9 +1,11 @@
 /*
- * direct.c -- writing pages straight into the database file: runs of
- * consecutive pages are gathered into one buffer and written with one
- * call.  Used by checkpoints (copying WAL frames home) and by commits and
+ * direct.c -- pages straight to and from the database file.  Writing: runs
+ * of consecutive pages are gathered into one buffer and written with one
+ * call; used by checkpoints (copying WAL frames home) and by commits and
  * spills of fresh pages, which no snapshot can see and so need no WAL
- * frame.  Design: src/pager/README.md, "Fresh pages".
+ * frame.  Reading: a run of consecutive pages whose snapshot version is
+ * the file's copy, with one call past the pool (pager_read_run()).
+ * Design: src/pager/README.md, "Fresh pages" and "Reading runs".
  */
 #include "pager/pager_int.h"
 #include <stdlib.h>
@@ -88,5 +90,55 @@ rdb_rc db_write_pages(pager *p, pager_page **v, uint32_t n, rdb_err *err)
 		rc = run_flush(&r);
 	/* Whatever happened, the file may now hold bytes not yet synced. */
 	p->db_unsynced = 1;
+	return rc;
+}
+
+/* With mu held: may t read pgno from the database file as it is now?  Its
+ * version for t must be the file's (no private copy, no WAL frame within
+ * t's snapshot), and a page the pool holds is cheaper from there.  The
+ * file's copy of such a page cannot change while t lives: a checkpoint
+ * copies home only frames that every live snapshot includes, fresh pages
+ * lie past every reader's page count, and the writer spills only in its
+ * own calls (src/pager/README.md, "Reading runs"). */
+static int file_is_current(pager_txn *t, rdb_pgno pgno)
+{
+	pool *pl = &t->p->pool;
+
+	if (pgno == 0 || pgno >= t->h.page_count)
+		return 0;
+	if (t->write && pool_find(pl, pgno, VER_PRIVATE) != NULL)
+		return 0;
+	if (wal_lookup(&t->p->wal, pgno, t->mx) != VER_DB)
+		return 0;
+	return pool_find(pl, pgno, VER_DB) == NULL;
+}
+
+rdb_rc pager_read_run(pager_txn *t, rdb_pgno first, uint32_t n,
+		      unsigned char *buf, uint32_t *got)
+{
+	pager *p = t->p;
+	size_t want, bytes = 0;
+	uint32_t k = 0;
+	rdb_rc rc;
+
+	*got = 0;
+	lock(&p->mu);
+	while (k < n && file_is_current(t, first + k))
+		k++;
+	unlock(&p->mu);
+	if (k == 0)
+		return RDB_OK;
+	want = (size_t)k * p->page_size;
+	rc = os_read(p->db, (uint64_t)first * p->page_size, buf, want, &bytes,
+		     t->err);
+	if (rc == RDB_OK && bytes != want)
+		return rdb_err_set(t->err, RDB_CORRUPT,
+				   "page %u: missing, '%s' is truncated",
+				   first + (uint32_t)(bytes / p->page_size),
+				   p->path);
+	if (rc == RDB_OK) {
+		stat_add(&p->st_misses, k);
+		*got = k;
+	}
 	return rc;
 }

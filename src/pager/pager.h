@@ -217,6 +217,23 @@ rdb_rc pager_get_lenient(pager_txn *t, rdb_pgno pgno, pager_page **out,
 			 int *intact);
 
 /*
+ * Read pages first, first+1, .. (at most n) of t's snapshot straight from
+ * the database file into buf (n * page_size bytes), past the buffer pool
+ * and without verifying their checksums: for a layer whose records carry
+ * their own checksums (the KV log), so a page's bytes are only as trusted
+ * as pager_get_lenient()'s.  Only the leading run of pages whose version
+ * for t is the database file's copy and that the pool does not hold is
+ * read: the run ends before the first page that t sees in the WAL or as
+ * its own uncommitted copy, that the pool holds (cheaper from there), or
+ * that lies past the snapshot's last page.  *got gets the number of pages
+ * read (0 .. n; page first + i is at buf + i * page_size); the caller
+ * reads the page after them with pager_get_lenient().  Errors: RDB_IOERR,
+ * RDB_CORRUPT (the file ends before the run does).
+ */
+rdb_rc pager_read_run(pager_txn *t, rdb_pgno first, uint32_t n,
+		      unsigned char *buf, uint32_t *got);
+
+/*
  * Make *pg writable within write transaction t: *pg is replaced by t's
  * private copy (the old handle is unpinned; the new one is pinned).  Data
  * pointers taken before the call must be fetched again.
