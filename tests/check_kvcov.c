@@ -26,6 +26,7 @@
 /* Layout constants of src/kv/kv_int.h (docs/format.md, "KV store"). */
 #define META_VERSION 16u
 #define META_INDEX 20u
+#define META_HEAD 24u
 #define META_TAIL 28u
 #define META_TAIL_OFF 32u
 #define META_LIVE_KEYS 40u
@@ -34,6 +35,7 @@
 #define REC_CKSUM 0u
 #define REC_FLAGS 8u
 #define REC_KLEN 10u
+#define REC_STORED 16u
 #define REC_RAW 24u
 #define REC_HDR 32u
 #define IX_PGNO 0u
@@ -731,6 +733,377 @@ START_TEST(test_kvcov_batch_ahead_out_of_order_or_without_memory_stores_all)
 }
 END_TEST
 
+/* ==== limits: bad arguments, forged lengths, damaged chains ============ */
+
+/* A key of 0 bytes or longer than kv_max_key() is RDB_TOOBIG for every
+ * call, before anything is read or changed; so is a value too long for
+ * kv_put(). */
+START_TEST(test_kvcov_bad_key_lengths_are_toobig_everywhere)
+{
+	char long_key[KV_KEY_MAX + 1], buf[8];
+	pager_txn *t = begin(&cr, 1);
+	source src = { 10, 10 };
+	sink s = { 0, 0, 0 };
+	size_t lens[2] = { 0, sizeof(long_key) }, n = 7;
+	void *v = &n;
+	uint64_t len = 7;
+	kv_stats st;
+	int i;
+
+	memset(long_key, 'k', sizeof(long_key));
+	ck_assert_uint_lt(kv_max_key(t), sizeof(long_key));
+	for (i = 0; i < 2; i++) {
+		size_t k = lens[i];
+
+		ck_assert_int_eq(kv_put(t, NULL, long_key, k, "v", 1),
+				 RDB_TOOBIG);
+		ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg,
+					     "keys are 1 to"));
+		ck_assert_int_eq(kv_put_stream(t, long_key, k, from_source,
+					       &src), RDB_TOOBIG);
+		ck_assert_int_eq(kv_get(t, NULL, long_key, k, &v, &n),
+				 RDB_TOOBIG);
+		ck_assert_ptr_null(v);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(kv_get_into(t, NULL, long_key, k, buf,
+					     sizeof(buf), &n), RDB_TOOBIG);
+		ck_assert_int_eq(kv_get_stream(t, long_key, k, to_sink, &s),
+				 RDB_TOOBIG);
+		ck_assert_int_eq(kv_value_len(t, long_key, k, &len),
+				 RDB_TOOBIG);
+		ck_assert_uint_eq(len, 0);
+		ck_assert_int_eq(kv_copy(t, t, long_key, k), RDB_TOOBIG);
+		ck_assert_int_eq(kv_rename(t, "alpha", 5, long_key, k),
+				 RDB_TOOBIG);
+	}
+	ck_assert_int_eq(kv_put(t, NULL, "big", 3, "v", (size_t)KV_MAX_PUT + 1),
+			 RDB_TOOBIG);
+	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "stream larger"));
+	ck_assert_uint_eq(src.left, 10);
+	ck_assert_uint_eq(s.calls, 0);
+	ck_assert_int_eq(kv_get_stats(t, &st), RDB_OK);
+	ck_assert_uint_eq(st.live_keys, 3);
+	ck_assert_int_eq(kv_verify(t, NULL), RDB_OK);
+	pager_rollback(t);
+}
+END_TEST
+
+/* A meta page whose tail is a page of another kind: every append (put,
+ * streamed put, tombstone, rename) is RDB_CORRUPT naming it. */
+START_TEST(test_kvcov_log_tail_of_another_kind_stops_appends)
+{
+	pager_txn *t = begin(&cr, 1);
+	pager_page *pg = edit(t, meta_pgno(t));
+	source src = { 300, 300 };
+	char want[64];
+	rdb_rc rc;
+
+	fmt_put_u32(pager_data(pg) + META_TAIL, index_root(t));
+	pager_unref(pg);
+	commit(t);
+	snprintf(want, sizeof(want), "page %u: KV log tail is not a log page",
+		 index_root(t = begin(&cr, 1)));
+	switch (_i) {
+	case 0: rc = kv_put(t, NULL, "new", 3, "v", 1); break;
+	case 1: rc = kv_put_stream(t, "new", 3, from_source, &src); break;
+	case 2: rc = kv_delete(t, "alpha", 5, NULL); break;
+	default: rc = kv_rename(t, "alpha", 5, "new", 3); break;
+	}
+	expect_corrupt(rc, t, want);
+	pager_rollback(t);
+	t = begin(&cr, 0);
+	expect(t, "alpha", 100, 1, 0);
+	pager_rollback(t);
+}
+END_TEST
+
+/* A damaged index entry stops every change of its key (delete, streamed
+ * put, put, rename to it, copy of it) with RDB_CORRUPT; the meta page
+ * damaged the same way stops a streamed put and a copy into it. */
+START_TEST(test_kvcov_damaged_entry_or_meta_stops_changes)
+{
+	unsigned char v[IX_SIZE];
+	pager_txn *t = begin(&cr, 1), *d;
+	source src = { 300, 300 };
+	rig other;
+	pager_page *pg;
+	const char *why = "KV index entry of key 'alpha' is damaged";
+
+	ix_read(t, "alpha", v);
+	ix_write(t, "alpha", v, 10);
+	expect_corrupt(kv_delete(t, "alpha", 5, NULL), t, why);
+	expect_corrupt(kv_put_stream(t, "alpha", 5, from_source, &src), t,
+		       why);
+	expect_corrupt(kv_put(t, NULL, "alpha", 5, "v", 1), t, why);
+	expect_corrupt(kv_rename(t, "beta", 4, "alpha", 5), t, why);
+	rig_new(&other, 4096, 64);
+	d = begin(&other, 1);
+	expect_corrupt(kv_copy(t, d, "alpha", 5), t, why);
+	pager_rollback(t);
+	/* the destination's meta page is damaged */
+	ck_assert_int_eq(kv_put(d, NULL, "x", 1, "v", 1), RDB_OK);
+	pg = edit(d, meta_pgno(d));
+	pager_data(pg)[FMT_PAGE_TYPE] = FMT_PT_KV;
+	pager_unref(pg);
+	t = begin(&cr, 0);
+	expect_corrupt(kv_copy(t, d, "beta", 4), d, "KV meta page is damaged");
+	expect_corrupt(kv_put_stream(d, "y", 1, from_source, &src), d,
+		       "KV meta page is damaged");
+	pager_rollback(t);
+	pager_rollback(d);
+	rig_free(&other);
+}
+END_TEST
+
+/* A key longer than the destination's page size allows cannot be copied
+ * there (RDB_TOOBIG, nothing read); the source keeps it. */
+START_TEST(test_kvcov_copy_to_smaller_pages_with_long_key_is_toobig)
+{
+	char key[300];
+	rig small;
+	pager_txn *t, *d;
+	kv_stats st;
+
+	memset(key, 'q', sizeof(key));
+	rig_new(&small, 512, 16);
+	t = begin(&cr, 1);
+	ck_assert_int_eq(kv_put(t, NULL, key, sizeof(key), "value", 5),
+			 RDB_OK);
+	d = begin(&small, 1);
+	ck_assert_uint_lt(kv_max_key(d), sizeof(key));
+	ck_assert_int_eq(kv_copy(t, d, key, sizeof(key)), RDB_TOOBIG);
+	ck_assert_int_eq(kv_copy(t, d, "alpha", 5), RDB_OK);
+	ck_assert_int_eq(kv_get_stats(d, &st), RDB_OK);
+	ck_assert_uint_eq(st.live_keys, 1);
+	commit(d);
+	commit(t);
+	rig_free(&small);
+}
+END_TEST
+
+/* Rewrite the header of alpha's record (100 plain bytes at the start of
+ * the first log page) and its index entry to claim `stored` bytes
+ * (`raw` before compression) with flags; the checksum is left stale. */
+static void forge_lengths(uint64_t stored, uint64_t raw, unsigned flags)
+{
+	unsigned char v[IX_SIZE], *h;
+	pager_txn *t = begin(&cr, 1);
+	pager_page *pg;
+
+	ix_read(t, "alpha", v);
+	pg = edit(t, fmt_get_u32(v + IX_PGNO));
+	h = pager_data(pg) + fmt_get_u32(v + IX_OFF);
+	ck_assert_uint_eq(fmt_get_u64(h + REC_STORED), 100);
+	h[REC_FLAGS] = (unsigned char)flags;
+	fmt_put_u64(h + REC_STORED, stored);
+	fmt_put_u64(h + REC_RAW, raw);
+	pager_unref(pg);
+	fmt_put_u64(v + IX_LEN, REC_HDR + 5 + stored);
+	fmt_put_u64(v + IX_RAW, raw);
+	ix_write(t, "alpha", v, IX_SIZE);
+	commit(t);
+}
+
+/* A plain record claiming 2^32 pages' worth of bytes: the read's page
+ * budget (computed in 32 bits) runs out inside the chain, and the stream
+ * ends RDB_CORRUPT with the record's bytes not all read. */
+START_TEST(test_kvcov_record_longer_than_its_chain_is_corrupt)
+{
+	uint64_t n = (uint64_t)(4096 - 24) << 32;
+	pager_txn *t;
+	sink s = { 0, 0, 0 };
+	uint64_t len = 0;
+
+	forge_lengths(n, n, 0);
+	t = begin(&cr, 0);
+	ck_assert_int_eq(kv_value_len(t, "alpha", 5, &len), RDB_OK);
+	ck_assert_uint_eq(len, n);
+	expect_corrupt(kv_get_stream(t, "alpha", 5, to_sink, &s), t,
+		       "KV record of key 'alpha' on page");
+	/* the budget ran out inside the first chunk: nothing was passed on */
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "checksum"));
+	expect(t, "beta", 9000, 2, 0);
+	pager_rollback(t);
+}
+END_TEST
+
+/* A compressed record claiming more stored bytes than memory could hold
+ * is RDB_TOOBIG for kv_get and kv_get_into (its value length is small). */
+START_TEST(test_kvcov_compressed_record_too_big_for_memory_is_toobig)
+{
+	unsigned char buf[200];
+	pager_txn *t;
+	void *v = NULL;
+	size_t n = 0;
+
+	forge_lengths((1ull << 63) + 8, 100, 2);
+	t = begin(&cr, 0);
+	ck_assert_int_eq(kv_get(t, NULL, "alpha", 5, &v, &n), RDB_TOOBIG);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(kv_get_into(t, NULL, "alpha", 5, buf, sizeof(buf),
+				     &n), RDB_TOOBIG);
+	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "too big"));
+	pager_rollback(t);
+}
+END_TEST
+
+/* A record whose key starts on the next log page: a damaged link makes
+ * the key unreadable (RDB_CORRUPT); with the file intact, an I/O error at
+ * each call of the read is RDB_IOERR, never a wrong value. */
+START_TEST(test_kvcov_key_on_next_page_unreadable_or_ioerr)
+{
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	unsigned char v[IX_SIZE];
+	void *got = NULL;
+	size_t n = 0;
+	uint64_t at;
+	int failed = 0, ok = 0;
+
+	rig_new(&r, 4096, 64);
+	t = begin(&r, 1);
+	/* 24 + (32 + 1 + 4007) = 4064: "bb"'s header ends the page */
+	put(t, "a", 4007, 31, 0);
+	put(t, "bb", 10, 32, 0);
+	ix_read(t, "bb", v);
+	ck_assert_uint_eq(fmt_get_u32(v + IX_OFF), 4096 - REC_HDR);
+	commit(t);
+	rig_reopen(&r);
+	for (at = 1; at < 40; at++) {
+		rdb_rc rc;
+
+		os_mem_set_fault(r.vfs, OS_FAULT_EIO, at, 0, 0);
+		t = NULL;
+		rc = pager_begin(r.p, 0, &r.err, &t);
+		if (rc == RDB_OK)
+			rc = kv_get(t, NULL, "bb", 2, &got, &n);
+		ck_assert_msg(rc == RDB_OK || rc == RDB_IOERR, "at %llu: %d %s",
+			      (unsigned long long)at, rc, r.err.msg);
+		if (rc == RDB_OK) {
+			ck_assert_uint_eq(n, 10);
+			rdb_free(got);
+			ok++;
+		} else {
+			failed++;
+		}
+		got = NULL;
+		pager_rollback(t);
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+		rig_reopen(&r);
+	}
+	ck_assert_int_gt(failed, 2);
+	ck_assert_int_gt(ok, 2);
+	t = begin(&r, 1);
+	pg = edit(t, fmt_get_u32(v + IX_PGNO));
+	fmt_put_u32(pager_data(pg) + LOG_NEXT, meta_pgno(t));
+	pager_unref(pg);
+	expect_corrupt(kv_get(t, NULL, "bb", 2, &got, &n), t, "(unreadable)");
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* Verification refuses a meta page already counted by the caller's page
+ * map, and a log chain whose head lies past the end of the file. */
+START_TEST(test_kvcov_verify_pages_seen_twice_or_past_end_are_corrupt)
+{
+	pager_txn *t = begin(&cr, 1);
+	rdb_pgno m = meta_pgno(t);
+	unsigned char *seen = calloc(pager_txn_page_count(t) / 8 + 1, 1);
+	pager_page *pg;
+
+	ck_assert_ptr_nonnull(seen);
+	seen[m / 8] |= (unsigned char)(1u << (m % 8));
+	expect_corrupt(kv_verify(t, seen), t,
+		       "KV page out of range or used twice");
+	memset(seen, 0, pager_txn_page_count(t) / 8 + 1);
+	ck_assert_int_eq(kv_verify(t, seen), RDB_OK);
+	pg = edit(t, m);
+	fmt_put_u32(pager_data(pg) + META_HEAD, pager_txn_page_count(t) + 3);
+	pager_unref(pg);
+	expect_corrupt(kv_verify(t, NULL), t,
+		       "KV page out of range or used twice");
+	pager_rollback(t);
+	free(seen);
+}
+END_TEST
+
+/* With 64 KiB pages the index tree takes keys longer than the store's
+ * limit: such a key (never written by the store) stops verification and
+ * compaction with RDB_CORRUPT. */
+START_TEST(test_kvcov_index_key_over_store_limit_is_corrupt)
+{
+	unsigned char key[KV_KEY_MAX + 500], v[IX_SIZE];
+	rig r;
+	pager_txn *t;
+	size_t n = 0;
+
+	rig_new(&r, 65536, 16);
+	ck_assert_uint_gt(bt_max_key(65536), sizeof(key));
+	t = begin(&r, 1);
+	put(t, "a", 500, 1, 0);
+	ck_assert_int_eq(bt_get_buf(t, index_root(t), "a", 1, v, IX_SIZE, &n),
+			 RDB_OK);
+	memset(key, 'z', sizeof(key));
+	ck_assert_int_eq(bt_insert(t, index_root(t), key, sizeof(key), v,
+				   IX_SIZE), RDB_OK);
+	expect_corrupt(kv_verify(t, NULL), t, "KV index holds a key of 1524 "
+		       "bytes");
+	expect_corrupt(kv_compact(t), t, "KV index holds a key of 1524 bytes");
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* Compaction frees the old log by its links and trusts none that leads
+ * off the chain: the last page linking to a page of another kind, back
+ * to the chain's head, or a last page whose checksum fails (its records
+ * intact: the damage is past them) is RDB_CORRUPT, and rolls back. */
+START_TEST(test_kvcov_compaction_refuses_damaged_chain_end)
+{
+	pager_txn *t = begin(&cr, 1);
+	rdb_pgno first, last = 0, other = 0;
+	pager_page *pg = NULL;
+	unsigned char *bytes = NULL;
+	size_t len = 0;
+
+	(void)second_log_page(t, &first);
+	ck_assert_int_eq(pager_get(t, meta_pgno(t), &pg), RDB_OK);
+	last = fmt_get_u32(pager_data(pg) + META_TAIL);
+	ck_assert_uint_lt(fmt_get_u32(pager_data(pg) + META_TAIL_OFF), 4000);
+	pager_unref(pg);
+	ck_assert_int_eq(bt_create(t, &other), RDB_OK);
+	if (_i < 2) {
+		pg = edit(t, last);
+		fmt_put_u32(pager_data(pg) + LOG_NEXT, _i == 0 ? other : first);
+		pager_unref(pg);
+	}
+	commit(t);
+	if (_i == 2) {
+		ck_assert_int_eq(pager_close(cr.p), RDB_OK);
+		cr.p = NULL;
+		ck_assert_int_eq(os_mem_file_bytes(cr.vfs, DB, &bytes, &len),
+				 RDB_OK);
+		ck_assert_uint_ge(len, (size_t)(last + 1) * 4096);
+		bytes[(size_t)last * 4096 + 4090] ^= 0x55;
+		ck_assert_int_eq(os_mem_file_set(cr.vfs, DB, bytes, len),
+				 RDB_OK);
+		rdb_free(bytes);
+		rig_open(&cr);
+	}
+	t = begin(&cr, 1);
+	expect(t, "ugamma", 300, 3, 1);
+	ck_assert_int_eq(kv_compact(t), RDB_CORRUPT);
+	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "KV log"));
+	pager_rollback(t);
+	t = begin(&cr, 0);
+	expect(t, "beta", 9000, 2, 0);
+	pager_rollback(t);
+}
+END_TEST
+
 /* ==== faults: every call of a workload fails once ===================== */
 
 /* The workload's keys: before (state 0) and after (state 1). */
@@ -1011,6 +1384,25 @@ Suite *kvcov_suite(void)
 	tcase_add_test(tc, test_kvcov_empty_key_in_index_is_corrupt);
 	tcase_add_test(tc,
 		       test_kvcov_calls_without_a_store_find_nothing_create_nothing);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_checked_fixture(tc, cr_setup, cr_teardown);
+	tcase_add_test(tc, test_kvcov_bad_key_lengths_are_toobig_everywhere);
+	tcase_add_loop_test(tc, test_kvcov_log_tail_of_another_kind_stops_appends,
+			    0, 4);
+	tcase_add_test(tc, test_kvcov_damaged_entry_or_meta_stops_changes);
+	tcase_add_test(tc,
+		       test_kvcov_copy_to_smaller_pages_with_long_key_is_toobig);
+	tcase_add_test(tc, test_kvcov_record_longer_than_its_chain_is_corrupt);
+	tcase_add_test(tc,
+		       test_kvcov_compressed_record_too_big_for_memory_is_toobig);
+	tcase_add_test(tc, test_kvcov_key_on_next_page_unreadable_or_ioerr);
+	tcase_add_test(tc,
+		       test_kvcov_verify_pages_seen_twice_or_past_end_are_corrupt);
+	tcase_add_test(tc, test_kvcov_index_key_over_store_limit_is_corrupt);
+	tcase_add_loop_test(tc, test_kvcov_compaction_refuses_damaged_chain_end,
+			    0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("zstd");
