@@ -597,6 +597,49 @@ START_TEST(test_kvcov_bad_compressed_bytes_with_good_checksum_are_corrupt)
 }
 END_TEST
 
+/* More contexts in use at once than the process keeps for reuse (8):
+ * each of ten kv_ctx compresses and decompresses its own value right,
+ * and giving them all back frees those the pool cannot keep. */
+START_TEST(test_kvcov_more_contexts_than_the_pool_keeps_all_work)
+{
+	enum { N = 10 };
+	kv_ctx cx[N];
+	unsigned char want[2000];
+	rig r;
+	pager_txn *t;
+	char key[4];
+	int i;
+
+	memset(cx, 0, sizeof(cx));
+	rig_new(&r, 4096, 64);
+	t = begin(&r, 1);
+	for (i = 0; i < N; i++) {
+		fill(want, sizeof(want), 60 + (uint64_t)i, 1);
+		snprintf(key, sizeof(key), "c%d", i);
+		ck_assert_int_eq(kv_put(t, &cx[i], key, 2, want, sizeof(want)),
+				 RDB_OK);
+		ck_assert_ptr_nonnull(cx[i].cz);
+	}
+	for (i = 0; i < N; i++) {
+		unsigned char got[2000];
+		size_t n = 0;
+
+		fill(want, sizeof(want), 60 + (uint64_t)i, 1);
+		snprintf(key, sizeof(key), "c%d", i);
+		ck_assert_int_eq(kv_get_into(t, &cx[i], key, 2, got, sizeof(got),
+					     &n), RDB_OK);
+		ck_assert_uint_eq(n, sizeof(want));
+		ck_assert(memcmp(got, want, n) == 0);
+		ck_assert_ptr_nonnull(cx[i].dz);
+	}
+	for (i = 0; i < N; i++)
+		kv_ctx_free(&cx[i]);
+	ck_assert_int_eq(kv_verify(t, NULL), RDB_OK);
+	commit(t);
+	rig_free(&r);
+}
+END_TEST
+
 /* ==== stream: callbacks that misbehave ================================= */
 
 /* A reader that claims more bytes than it was offered is misuse, and the
@@ -1409,6 +1452,7 @@ Suite *kvcov_suite(void)
 	tcase_add_loop_test(tc,
 		test_kvcov_bad_compressed_bytes_with_good_checksum_are_corrupt,
 		0, 5);
+	tcase_add_test(tc, test_kvcov_more_contexts_than_the_pool_keeps_all_work);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stream");
