@@ -700,8 +700,9 @@ static double nested_cost(const query *q)
 	for (i = 0, pass = outer; i < o->nfilt; i++)
 		pass *= HG_FILTER;
 	fan = nin / est_rows(o);
-	if (fan < 1)
-		fan = 1;
+	if (fan < 1 || (in->ix == NULL ? in->neq >= in->nkey
+		        : in->ix->unique && in->neq >= in->ix->ncols))
+		fan = 1;          /* at most one row per seek */
 	for (i = 0; i < in->nkey && in->key_slot[i] < 63; i++)
 		have |= (uint64_t)1 << in->key_slot[i];
 	if (in->ix != NULL && (in->used & ~have) != 0)
