@@ -607,7 +607,7 @@ START_TEST(test_kvcov_more_contexts_than_the_pool_keeps_all_work)
 	unsigned char want[2000];
 	rig r;
 	pager_txn *t;
-	char key[4];
+	char key[16];
 	int i;
 
 	memset(cx, 0, sizeof(cx));
