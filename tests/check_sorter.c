@@ -830,6 +830,68 @@ START_TEST(test_sorter_tiny_cache_distinct_spills_and_keeps_each_row_once)
 END_TEST
 
 /* Run sql to the end; returns the step's code, *rows the rows seen. */
+/* SELECT DISTINCT with ORDER BY whose set of rows outgrows half the cache
+ * (select.c, distinct_spill and distinct_reorder): exactly the rows, in
+ * exactly the order, of the same query with a large cache, including an
+ * ORDER BY on a column not in the result (the first row of each set of
+ * equal rows in sorted order is the one kept).  Evidence of the spill:
+ * the DISTINCT read in key order makes many more file calls than the
+ * same read without DISTINCT (its spill file's writes and reads). */
+static const char *const ordered_distinct[] = {
+	"SELECT DISTINCT b FROM t ORDER BY a DESC",
+	"SELECT DISTINCT c, b FROM t ORDER BY c DESC, a LIMIT 4000 OFFSET 13",
+	"SELECT DISTINCT b FROM t ORDER BY length(b), b DESC",
+	"SELECT DISTINCT c % 7, b FROM t WHERE a % 3 > 0 ORDER BY 1, a",
+};
+#define N_ORDERED (sizeof(ordered_distinct) / sizeof(ordered_distinct[0]))
+
+static uint64_t query_calls(os_vfs *vfs, rdb *db, const char *sql)
+{
+	uint64_t before = os_mem_calls(vfs);
+	digest d;
+
+	query_digest(db, sql, &d);
+	return os_mem_calls(vfs) - before;
+}
+
+START_TEST(test_sorter_tiny_cache_ordered_distinct_spills_in_order)
+{
+	os_vfs *vfs = os_mem_new();
+	digest big[N_ORDERED], small;
+	rdb_open_opts o;
+	uint64_t plain, distinct;
+	rdb *db;
+	unsigned i;
+
+	memset(&o, 0, sizeof(o));
+	o.cache_pages = 4000;
+	o.sync = RDB_SYNC_OFF;
+	ck_assert_int_eq(rdb_open_vfs(vfs, "d.db", &db, &o), RDB_OK);
+	fill_table(db, tu_scaled(30000, 6000));
+	for (i = 0; i < N_ORDERED; i++)
+		query_digest(db, ordered_distinct[i], &big[i]);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	o.cache_pages = 16;
+	ck_assert_int_eq(rdb_open_vfs(vfs, "d.db", &db, &o), RDB_OK);
+	for (i = 0; i < N_ORDERED; i++) {
+		query_digest(db, ordered_distinct[i], &small);
+		ck_assert_int_gt(small.rows, 100);
+		ck_assert_msg(small.rows == big[i].rows, "%s: %ld rows, want "
+			      "%ld", ordered_distinct[i], small.rows,
+			      big[i].rows);
+		ck_assert_msg(small.h == big[i].h, "%s: rows differ (first "
+			      "'%s', want '%s')", ordered_distinct[i],
+			      small.first, big[i].first);
+	}
+	plain = query_calls(vfs, db, "SELECT b FROM t ORDER BY a DESC");
+	distinct = query_calls(vfs, db, ordered_distinct[0]);
+	ck_assert_msg(distinct > plain + 20, "DISTINCT %llu calls, plain %llu",
+		      (unsigned long long)distinct, (unsigned long long)plain);
+	ck_assert_int_eq(rdb_close(db), RDB_OK);
+	os_mem_free(vfs);
+}
+END_TEST
+
 static int run_query(rdb *db, const char *sql, long *rows)
 {
 	rdb_stmt *st;
@@ -890,11 +952,15 @@ static const char fault_group[] = "SELECT b, count(*), max(c) FROM t "
 	"GROUP BY b ORDER BY 2 DESC, b";
 /* DISTINCT past its budget (3,000 rows, a 16-page cache) */
 static const char fault_distinct[] = "SELECT DISTINCT b, c FROM t";
+/* the same with ORDER BY, in key order (no sort: only DISTINCT spills) */
+static const char fault_distinct_ordered[] = "SELECT DISTINCT b, c FROM t "
+	"ORDER BY a DESC";
 
 START_TEST(test_sorter_sql_io_error_while_spilling_fails_statement)
 {
 	sql_faults(OS_FAULT_EIO, RDB_IOERR, fault_group);
 	sql_faults(OS_FAULT_EIO, RDB_IOERR, fault_distinct);
+	sql_faults(OS_FAULT_EIO, RDB_IOERR, fault_distinct_ordered);
 }
 END_TEST
 
@@ -902,6 +968,7 @@ START_TEST(test_sorter_sql_full_disk_while_spilling_is_rdb_full)
 {
 	sql_faults(OS_FAULT_ENOSPC, RDB_FULL, fault_group);
 	sql_faults(OS_FAULT_ENOSPC, RDB_FULL, fault_distinct);
+	sql_faults(OS_FAULT_ENOSPC, RDB_FULL, fault_distinct_ordered);
 }
 END_TEST
 
@@ -1010,6 +1077,8 @@ Suite *sorter_suite(void)
 	tcase_add_test(tc, test_sorter_tiny_cache_group_by_results_are_exact);
 	tcase_add_test(tc,
 		test_sorter_tiny_cache_distinct_spills_and_keeps_each_row_once);
+	tcase_add_test(tc,
+		test_sorter_tiny_cache_ordered_distinct_spills_in_order);
 	tcase_add_test(tc, test_sorter_explain_names_temp_structures);
 	tcase_add_test(tc,
 		       test_sorter_sql_io_error_while_spilling_fails_statement);

@@ -113,7 +113,7 @@ rdb_rc query_open(sql_prog *p, query *q)
 		r->offset = 0;
 	if (rc == RDB_OK && q->distinct)
 		rc = sql_distinct_new(&p->cx, &r->seen);
-	if (rc == RDB_OK && q->distinct && q->norder == 0 && q->nterms <= 1 &&
+	if (rc == RDB_OK && q->distinct && q->nterms <= 1 &&
 	    q->nvalues == 0) {
 		sorter_opts o;
 
@@ -1270,6 +1270,18 @@ static rdb_rc next_candidate(sql_prog *p, query *q)
 	return compute_out(p, q) == RDB_OK ? RDB_ROW : p->cx.err->rc;
 }
 
+/* The DISTINCT key of n values (equal rows, equal bytes) into b. */
+static rdb_rc row_key(sql_prog *p, const tbl_value *row, int n, rdb_buf *b)
+{
+	int i;
+
+	rdb_buf_reset(b);
+	for (i = 0; i < n; i++)
+		if (tbl_key_append(b, &row[i], 0) != RDB_OK)
+			return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+	return RDB_OK;
+}
+
 /* The DISTINCT key of the row in outv (borrowing r->kbuf). */
 static rdb_rc distinct_key(sql_prog *p, query *q, sql_value *key)
 {
@@ -1300,31 +1312,39 @@ static rdb_rc is_new(sql_prog *p, query *q, int *added)
 
 /*
  * DISTINCT whose set of rows passed its budget (half the cache, as for a
- * sort; only without ORDER BY, whose order a sort by every column would
- * lose): the row in outv and all the rows still to come go into a sorter
- * that drops duplicates and may spill to disk; distinct_next() then emits
- * those not already emitted (the set stops growing).  The rows after the
- * switch come out in the order of their values rather than of the scan,
- * which SQL leaves unspecified without ORDER BY.
+ * sort): the row in outv and all the rows still to come go into a sorter
+ * that may spill to disk; distinct_next() then emits those not already
+ * emitted (the set stops growing).  Without ORDER BY the sorter drops
+ * duplicates and the rows after the switch come out in the order of
+ * their values, which SQL leaves unspecified.  With ORDER BY each row
+ * also carries its place in the sorted stream, and distinct_reorder()
+ * puts the first of each set of equal rows back in that order: the
+ * output is the one the hash set alone would give.
  */
+static rdb_rc distinct_reorder(sql_prog *p, query *q);
+
 static rdb_rc distinct_spill(sql_prog *p, query *q)
 {
 	run *r = q->r;
 	sorter_opts o;
 	tbl_value *row;
+	int64_t place = 0;
+	int i, ordered = q->norder > 0;
 	rdb_rc rc;
-	int i;
 
 	sorter_opts_for(p->t, &o);
-	o.width = q->nout;
+	o.width = q->nout + ordered;
 	o.ncols = 0;
-	o.dedupe = 1;
-	if ((row = rdb_calloc((size_t)q->nout, sizeof(*row))) == NULL)
+	o.dedupe = !ordered;
+	if ((row = rdb_calloc((size_t)o.width, sizeof(*row))) == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
 	rc = sorter_new(&o, p->cx.err, &r->dsrt);
 	while (rc == RDB_OK) {
 		for (i = 0; i < q->nout; i++)
 			row[i] = sql_value_tbl(&r->outv[i]);
+		if (ordered)
+			row[q->nout] = (tbl_value){ .cls = TBL_INT,
+						    .i = place++ };
 		if ((rc = sorter_add(r->dsrt, row)) != RDB_OK)
 			break;
 		if ((rc = next_candidate(p, q)) == RDB_DONE) {
@@ -1335,6 +1355,54 @@ static rdb_rc distinct_spill(sql_prog *p, query *q)
 			rc = RDB_OK;
 	}
 	rdb_free(row);
+	if (rc == RDB_OK && ordered)
+		rc = distinct_reorder(p, q);
+	return rc;
+}
+
+/* Copy the first row of each run of equal result columns (the least
+ * place: equal rows come ordered by it) that was not emitted before the
+ * switch from r->dsrt into a sorter by place, which replaces it. */
+static rdb_rc distinct_reorder(sql_prog *p, query *q)
+{
+	run *r = q->r;
+	const tbl_value *row;
+	sorter_opts o;
+	sorter *by_place = NULL;
+	rdb_buf prev = { 0 };
+	sql_value key;
+	int col = q->nout, have_prev = 0;
+	rdb_rc rc;
+
+	sorter_opts_for(p->t, &o);
+	o.width = q->nout + 1;
+	o.ncols = 1;
+	o.cols = &col;
+	o.desc = NULL;
+	o.nulls_first = NULL;
+	rc = sorter_new(&o, p->cx.err, &by_place);
+	while (rc == RDB_OK &&
+	       (rc = sorter_next(r->dsrt, &row)) == RDB_ROW) {
+		if ((rc = row_key(p, row, q->nout, &r->kbuf)) != RDB_OK)
+			break;
+		if (have_prev && prev.n == r->kbuf.n &&
+		    memcmp(prev.p, r->kbuf.p, prev.n) == 0)
+			continue;
+		have_prev = 1;
+		rdb_buf_reset(&prev);
+		if (rdb_buf_append(&prev, r->kbuf.p, r->kbuf.n) != RDB_OK) {
+			rc = rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
+			break;
+		}
+		sql_value_borrow(&key, TBL_BLOB, r->kbuf.p, r->kbuf.n);
+		rc = sql_distinct_has(r->seen, &key) ? RDB_OK
+						       : sorter_add(by_place, row);
+	}
+	if (rc == RDB_DONE)
+		rc = sorter_finish(by_place);
+	rdb_buf_free(&prev);
+	sorter_free(r->dsrt);
+	r->dsrt = by_place;
 	return rc;
 }
 
