@@ -12,7 +12,7 @@
 #   make slt-corpus the runner over the shared sqllogictest corpus
 #   make fuzz       build the libFuzzer targets of fuzz/ (clang, ASan and
 #                   UBSan, in build/fuzz) and run each FUZZ_TIME seconds
-#   make coverage   make check with gcov (build/coverage), then line and
+#   make coverage   the tests with gcov (build/coverage), then line and
 #                   branch coverage per module (gcovr); fails below the
 #                   gate (COV_GATE_LIB, COV_GATE_STORAGE)
 #   make fuzz-replay  feed fuzz/corpus and fuzz/crashes to the targets
@@ -462,33 +462,53 @@ endif
 
 # ---- coverage --------------------------------------------------------
 
-# make check in build/coverage (--coverage -O0), then scripts/coverage.py
-# sums gcovr's per-file counts by module and applies the gate: branch
-# coverage of the library (src/ but the shell) >= COV_GATE_LIB, of each of
-# pager, btree and kv >= COV_GATE_STORAGE.  Lines holding assert( are left
-# out (their failure branch is never meant to run).  docs/testing.md.
+# Everything built with gcov in build/coverage (--coverage -O0, gcc), the
+# tests run, then scripts/coverage.py sums gcovr's per-file counts by
+# module and applies the gate: branch coverage of the library (src/ but
+# the shell) >= COV_GATE_LIB, of each of pager, btree and kv >=
+# COV_GATE_STORAGE.  Lines holding assert( are left out (their failure
+# branch is never meant to run).  docs/testing.md, "Coverage".
 #
-# COV_SUITES='pager kv' runs only those Check suites (one after the other)
-# instead of make check, prints the figures of every file of COV_FILES
-# (modules; default pager btree kv) as well, and applies no gate: a quick
-# look at one module, not a verdict on the library.
+# The tests of a full run (scripts/coverage_run.sh): every Check suite
+# at RDB_TEST_SCALE=COV_SCALE, the rdb backend of the sqllogictest runner
+# over tests/slt/*.test and the shared-corpus files COV_SLT_CORPUS (all
+# of SLT_CORPUS_DIR; COV_SLT_CORPUS= leaves the corpus out), the shell's
+# batch scripts and the fuzz corpus replays, COV_JOBS processes at a
+# time.  Not run: the runner on libsqlite3 and its self-test, and the
+# examples (they prove the runner and the installed files, not the
+# library's code).
+#
+# COV_SUITES='pager kv' runs only those Check suites (one after the other,
+# at RDB_TEST_SCALE if set, else 1) instead, prints the figures of every
+# file of COV_FILES (modules; default pager btree kv) as well, and applies
+# no gate: a quick look at one module, not a verdict on the library.
 COV_GATE_LIB ?= 85
 COV_GATE_STORAGE ?= 90
 COV_SUITES ?=
 COV_FILES ?= pager btree kv
+COV_SCALE ?= 0.3
+COV_JOBS ?= 2
+# The whole shared corpus when it is there (about 2 minutes of the run).
+COV_SLT_CORPUS ?= $(SLT_CORPUS)
+GCOVR_FLAGS = -r . --object-directory $(B) --filter 'src/' \
+	--exclude-lines-by-pattern '.*\bassert\(.*' \
+	--exclude-unreachable-branches
 ifeq ($(RDB_COVERAGE),1)
 coverage:
 	@find $(B) -name '*.gcda' -delete 2>/dev/null || true
 ifeq ($(strip $(COV_SUITES)),)
-	$(MAKE) --no-print-directory RDB_COVERAGE=1 check
+	$(MAKE) --no-print-directory RDB_COVERAGE=1 all $(TEST_BIN) \
+		$(SLT_BIN) $(REPLAY_BINS)
+	$(TEST_ENV) RDB_TEST_SCALE=$(or $(RDB_TEST_SCALE),$(COV_SCALE)) \
+		CK_TIMEOUT_MULTIPLIER=5 bash scripts/coverage_run.sh $(B) \
+		$(COV_JOBS) '$(SUITES)' '$(FUZZ_TARGETS)' $(COV_SLT_CORPUS)
 else
 	$(MAKE) --no-print-directory RDB_COVERAGE=1 all $(TEST_BIN)
 	@set -e; for s in $(COV_SUITES); do echo "== suite $$s"; \
 		$(TEST_ENV) CK_RUN_SUITE=$$s $(TEST_BIN); done
 endif
-	gcovr -r . --object-directory $(B) --filter 'src/' \
-		--exclude-lines-by-pattern '.*\bassert\(.*' \
-		--exclude-unreachable-branches --json $(B)/coverage.json \
+	@echo '== gcovr'
+	@gcovr $(GCOVR_FLAGS) --json $(B)/coverage.json \
 		--html-details $(B)/coverage.html
 	python3 scripts/coverage.py $(B)/coverage.json $(COV_GATE_LIB) \
 		$(COV_GATE_STORAGE) $(if $(strip $(COV_SUITES)),--no-gate \
