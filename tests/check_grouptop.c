@@ -249,77 +249,16 @@ static void put_value(sbuf *b, int type, long long i, double r,
 	}
 }
 
-/* Lines (one per row, values joined by '|'), sorted unless ordered. */
-static char *join_lines(char **line, int n, int ordered)
-{
-	sbuf b = {0};
-	int i;
-
-	if (!ordered && n > 1)
-		qsort(line, (size_t)n, sizeof(char *), su_cmp_str);
-	sb_add(&b, "%d rows\n", n);
-	for (i = 0; i < n; i++) {
-		sb_add(&b, "%s\n", line[i]);
-		free(line[i]);
-	}
-	free(line);
-	return sb_take(&b);
-}
-
+/* "<n> rows\n" and a line per row (values joined by '|'), sorted
+ * unless ordered. */
 static char *rdb_rows(rdb *db, const char *sql, int ordered)
 {
-	rdb_stmt *st = NULL;
-	char **line = NULL;
-	int rc, i, t, n = 0;
-
-	rc = rdb_prepare(db, sql, -1, &st, NULL);
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, rdb_errmsg(db));
-	while ((rc = rdb_step(st)) == RDB_ROW) {
-		sbuf b = {0};
-
-		for (i = 0; i < rdb_column_count(st); i++) {
-			t = rdb_column_type(st, i);
-			put_value(&b, t, (long long)rdb_column_int64(st, i),
-				  rdb_column_double(st, i),
-				  rdb_column_text(st, i),
-				  rdb_column_bytes(st, i));
-			sb_add(&b, i + 1 < rdb_column_count(st) ? "|" : "");
-		}
-		line = realloc(line, sizeof(char *) * (size_t)(n + 1));
-		ck_assert_ptr_nonnull(line);
-		line[n++] = sb_take(&b);
-	}
-	ck_assert_msg(rc == RDB_DONE, "%s: %s", sql, rdb_errmsg(db));
-	rdb_finalize(st);
-	return join_lines(line, n, ordered);
+	return su_rdb_rows(db, sql, put_value, "|", ordered);
 }
 
 static char *sqlite_rows(sqlite3 *db, const char *sql, int ordered)
 {
-	sqlite3_stmt *st = NULL;
-	char **line = NULL;
-	int rc, i, t, n = 0;
-
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sbuf b = {0};
-
-		for (i = 0; i < sqlite3_column_count(st); i++) {
-			t = sqlite3_column_type(st, i);
-			put_value(&b, t, sqlite3_column_int64(st, i),
-				  sqlite3_column_double(st, i),
-				  sqlite3_column_text(st, i),
-				  sqlite3_column_bytes(st, i));
-			sb_add(&b, i + 1 < sqlite3_column_count(st) ? "|" : "");
-		}
-		line = realloc(line, sizeof(char *) * (size_t)(n + 1));
-		ck_assert_ptr_nonnull(line);
-		line[n++] = sb_take(&b);
-	}
-	ck_assert_msg(rc == SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return join_lines(line, n, ordered);
+	return su_sqlite_rows(db, sql, put_value, "|", ordered);
 }
 
 #define QEQ(db, sql, want)                                                   \

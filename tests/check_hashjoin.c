@@ -19,118 +19,17 @@
 #include "sql_util.h"
 #include "test_util.h"
 
-/* ---- strings and row sets ---------------------------------------------- */
+/* ---- rows ------------------------------------------------------------------- */
 
-typedef struct rowset {
-	char **row;
-	int n;
-} rowset;
-
-static void rs_add(rowset *rs, sbuf *b)
-{
-	rs->row = realloc(rs->row, sizeof(char *) * (size_t)(rs->n + 1));
-	ck_assert_ptr_nonnull(rs->row);
-	rs->row[rs->n++] = b->p ? b->p : strdup("");
-	*b = (sbuf){0};
-}
-
-static void rs_free(rowset *rs)
-{
-	int i;
-
-	for (i = 0; i < rs->n; i++)
-		free(rs->row[i]);
-	free(rs->row);
-	*rs = (rowset){0};
-}
-
-/* The rows as one sorted text (a join's row order is unspecified). */
-static char *rs_text(rowset *rs)
-{
-	sbuf b = {0};
-	int i;
-
-	if (rs->n > 1)
-		qsort(rs->row, (size_t)rs->n, sizeof(char *), su_cmp_str);
-	sb_add(&b, "%d rows\n", rs->n);
-	for (i = 0; i < rs->n; i++)
-		sb_add(&b, "%s\n", rs->row[i]);
-	return b.p;
-}
-
-/* A value as class letter and value: I1, R1, T'1', B.., N. */
-static void put_value(sbuf *b, int type, long long i, double r,
-		      const unsigned char *p, int n)
-{
-	int k;
-
-	switch (type) {
-	case 1: sb_add(b, "I%lld|", i); break;
-	case 2: sb_add(b, "R%.15g|", r); break;
-	case 3: case 4:
-		sb_add(b, "%c", type == 3 ? 'T' : 'B');
-		for (k = 0; k < n; k++)
-			sb_add(b, "%02x", p[k]);
-		sb_add(b, "|");
-		break;
-	default: sb_add(b, "N|"); break;
-	}
-}
-
+/* The rows, sorted (a join's row order is unspecified). */
 static char *rdb_rows(rdb *db, const char *sql)
 {
-	rowset rs = {0};
-	rdb_stmt *st = NULL;
-	sbuf b = {0};
-	char *out;
-	int rc, i, t;
-
-	rc = rdb_prepare(db, sql, -1, &st, NULL);
-	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, rdb_errmsg(db));
-	while ((rc = rdb_step(st)) == RDB_ROW) {
-		for (i = 0; i < rdb_column_count(st); i++) {
-			t = rdb_column_type(st, i);
-			put_value(&b, t, (long long)rdb_column_int64(st, i),
-				  rdb_column_double(st, i),
-				  t == RDB_BLOB ? rdb_column_blob(st, i)
-						: rdb_column_text(st, i),
-				  rdb_column_bytes(st, i));
-		}
-		rs_add(&rs, &b);
-	}
-	ck_assert_msg(rc == RDB_DONE, "%s: %s", sql, rdb_errmsg(db));
-	rdb_finalize(st);
-	out = rs_text(&rs);
-	rs_free(&rs);
-	return out;
+	return su_rdb_rows(db, sql, su_put_typed, "", 0);
 }
 
 static char *sqlite_rows(sqlite3 *db, const char *sql)
 {
-	rowset rs = {0};
-	sqlite3_stmt *st = NULL;
-	sbuf b = {0};
-	char *out;
-	int rc, i, t;
-
-	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (i = 0; i < sqlite3_column_count(st); i++) {
-			t = sqlite3_column_type(st, i);
-			put_value(&b, t, sqlite3_column_int64(st, i),
-				  sqlite3_column_double(st, i),
-				  t == SQLITE_BLOB ? sqlite3_column_blob(st, i)
-						   : sqlite3_column_text(st, i),
-				  sqlite3_column_bytes(st, i));
-		}
-		rs_add(&rs, &b);
-	}
-	ck_assert_msg(rc == SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	out = rs_text(&rs);
-	rs_free(&rs);
-	return out;
+	return su_sqlite_rows(db, sql, su_put_typed, "", 0);
 }
 
 /* ---- random schemas, rows and joins -------------------------------------- */
@@ -418,10 +317,10 @@ START_TEST(test_hashjoin_alloc_failure_is_clean_error)
 	int rc, failed;
 
 	hj_fixture(db, 40);
-	want = su_run_failing(db, q, 0, put_value, &rc, &failed);
+	want = su_run_failing(db, q, 0, su_put_typed, &rc, &failed);
 	ck_assert_ptr_nonnull(want);
 	for (n = 1;; n++) {
-		got = su_run_failing(db, q, n, put_value, &rc, &failed);
+		got = su_run_failing(db, q, n, su_put_typed, &rc, &failed);
 		if (got == NULL) {
 			ck_assert_msg(rc == RDB_NOMEM && failed, "allocation "
 				      "%ld: %d %s", n, rc, rdb_errmsg(db));

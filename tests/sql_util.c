@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include "mem.h"
 
 static char out[65536];
@@ -135,4 +136,111 @@ char *su_run_failing(rdb *db, const char *q, long n, su_put_fn put,
 		return NULL;
 	}
 	return sb_take(&b);
+}
+
+/* ---- rows of rdb and SQLite as text ------------------------------------------ */
+
+void su_put_typed(sbuf *b, int type, long long i, double r,
+		  const unsigned char *p, int n)
+{
+	int k;
+
+	switch (type) {
+	case 1: sb_add(b, "I%lld|", i); break;
+	case 2: sb_add(b, "R%.15g|", r); break;
+	case 3: case 4:
+		sb_add(b, "%c", type == 3 ? 'T' : 'B');
+		for (k = 0; k < n; k++)
+			sb_add(b, "%02x", p[k]);
+		sb_add(b, "|");
+		break;
+	default: sb_add(b, "N|"); break;
+	}
+}
+
+typedef struct lines {
+	char **line;
+	int n;
+} lines;
+
+static void lines_add(lines *l, sbuf *b)
+{
+	l->line = realloc(l->line, sizeof(char *) * (size_t)(l->n + 1));
+	ck_assert_ptr_nonnull(l->line);
+	l->line[l->n++] = sb_take(b);
+}
+
+/* "<n> rows\n" and the lines, sorted unless ordered; frees the lines. */
+static char *lines_text(lines *l, int ordered)
+{
+	sbuf b = {0};
+	int i;
+
+	if (!ordered && l->n > 1)
+		qsort(l->line, (size_t)l->n, sizeof(char *), su_cmp_str);
+	sb_add(&b, "%d rows\n", l->n);
+	for (i = 0; i < l->n; i++) {
+		sb_add(&b, "%s\n", l->line[i]);
+		free(l->line[i]);
+	}
+	free(l->line);
+	return sb_take(&b);
+}
+
+char *su_rdb_rows(rdb *db, const char *sql, su_put_fn put, const char *sep,
+		  int ordered)
+{
+	rdb_stmt *st = NULL;
+	lines l = {0};
+	int rc, i, t, nc;
+
+	rc = rdb_prepare(db, sql, -1, &st, NULL);
+	ck_assert_msg(rc == RDB_OK, "%s: %s", sql, rdb_errmsg(db));
+	while ((rc = rdb_step(st)) == RDB_ROW) {
+		sbuf b = {0};
+
+		nc = rdb_column_count(st);
+		for (i = 0; i < nc; i++) {
+			t = rdb_column_type(st, i);
+			put(&b, t, (long long)rdb_column_int64(st, i),
+			    rdb_column_double(st, i),
+			    t == RDB_BLOB ? rdb_column_blob(st, i)
+					  : rdb_column_text(st, i),
+			    rdb_column_bytes(st, i));
+			sb_add(&b, "%s", i + 1 < nc ? sep : "");
+		}
+		lines_add(&l, &b);
+	}
+	ck_assert_msg(rc == RDB_DONE, "%s: %s", sql, rdb_errmsg(db));
+	rdb_finalize(st);
+	return lines_text(&l, ordered);
+}
+
+char *su_sqlite_rows(sqlite3 *db, const char *sql, su_put_fn put,
+		     const char *sep, int ordered)
+{
+	sqlite3_stmt *st = NULL;
+	lines l = {0};
+	int rc, i, t, nc;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sbuf b = {0};
+
+		nc = sqlite3_column_count(st);
+		for (i = 0; i < nc; i++) {
+			t = sqlite3_column_type(st, i);
+			put(&b, t, sqlite3_column_int64(st, i),
+			    sqlite3_column_double(st, i),
+			    t == SQLITE_BLOB ? sqlite3_column_blob(st, i)
+					     : sqlite3_column_text(st, i),
+			    sqlite3_column_bytes(st, i));
+			sb_add(&b, "%s", i + 1 < nc ? sep : "");
+		}
+		lines_add(&l, &b);
+	}
+	ck_assert_msg(rc == SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return lines_text(&l, ordered);
 }

@@ -46,4 +46,18 @@ typedef void (*su_put_fn)(sbuf *b, int type, long long i, double r,
 char *su_run_failing(rdb *db, const char *q, long n, su_put_fn put,
 		     int *rc_out, int *failed);
 
+/* su_put_fn printing a value as its class letter and value, each
+ * followed by '|': I1|, R1.5|, T and B with the bytes in hex, N|. */
+void su_put_typed(sbuf *b, int type, long long i, double r,
+		  const unsigned char *p, int n);
+/* The rows of sql as "<n> rows\n" and one line per row (its values
+ * printed by put, sep between them), the lines sorted unless ordered (a
+ * join's row order is unspecified); fails the test on error.  Malloc'ed:
+ * the caller frees it.  Blob values are read as blobs, others as text. */
+struct sqlite3;
+char *su_rdb_rows(rdb *db, const char *sql, su_put_fn put, const char *sep,
+		  int ordered);
+char *su_sqlite_rows(struct sqlite3 *db, const char *sql, su_put_fn put,
+		     const char *sep, int ordered);
+
 #endif /* RDB_SQL_UTIL_H */
