@@ -1,0 +1,550 @@
+/*
+ * check_btcov2.c -- more of the B+ tree's rarely taken paths, found with
+ * `make coverage COV_SUITES=...` (docs/testing.md, "Coverage"): a leaf
+ * chain cut short or leading to a damaged edge ("chain"), trees bt_verify
+ * must reject for their fill and an allocation failure at every step of
+ * bt_verify and of a cursor scan ("verify"), damaged cells met while a
+ * full leaf shifts cells into a neighbour or an underfull one merges
+ * ("damage"), and an I/O error or an allocation failure at every call of
+ * a root split and of single changes in a full tree, after which the tree
+ * is unchanged ("faults").
+ * Contracts under test: src/btree/btree.h, src/pager/pager.h, os.h.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "btree/btree.h"
+#include "btree/bt_int.h"
+#include "pager/pager.h"
+#include "pager/os.h"
+#include "format.h"
+#include "mem.h"
+#include "test_util.h"
+
+#define DB "btcov2.db"
+#define PS 512u
+/* Node header fields (src/btree/bt_int.h, docs/format.md "B+ tree"). */
+#define LINK_A 16u          /* leaf: prev leaf; inner: rightmost child */
+#define LINK_B 20u          /* leaf: next leaf */
+#define NCELLS 24u
+#define FRAG 12u
+#define CONTENT 28u
+#define SLOTS 32u           /* u16 cell offsets */
+
+typedef struct rig {
+	os_vfs *vfs;
+	pager *p;
+	pager_opts o;
+	rdb_err err;
+	rdb_pgno root;
+} rig;
+
+static void rig_open(rig *r)
+{
+	rdb_rc rc = pager_open(r->vfs, DB, &r->o, &r->err, &r->p);
+
+	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
+}
+
+static pager_txn *begin(rig *r, int write)
+{
+	pager_txn *t = NULL;
+
+	ck_assert_int_eq(pager_begin(r->p, write, &r->err, &t), RDB_OK);
+	return t;
+}
+
+static void rig_free(rig *r)
+{
+	if (r->p != NULL)
+		(void)pager_close(r->p);
+	os_mem_free(r->vfs);
+}
+
+static size_t key_of(char *buf, unsigned i)
+{
+	return (size_t)snprintf(buf, 32, "key%05u", i);
+}
+
+static size_t val_of(unsigned char *buf, unsigned i, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++)
+		buf[j] = (unsigned char)(i * 31 + j);
+	return n;
+}
+
+/* A tree of n keys bulk-loaded fill% full (value lengths by len), then
+ * committed, the pager reopened with cache frames. */
+static void rig_load(rig *r, uint32_t cache, unsigned n, unsigned fill,
+		     size_t (*len)(unsigned))
+{
+	unsigned char v[2000];
+	char k[32];
+	bt_loader *l;
+	pager_txn *t;
+	unsigned i;
+
+	memset(r, 0, sizeof(*r));
+	r->vfs = os_mem_new();
+	ck_assert_ptr_nonnull(r->vfs);
+	pager_opts_default(&r->o);
+	r->o.page_size = PS;
+	r->o.cache_pages = cache;
+	r->o.create = 1;
+	rig_open(r);
+	t = begin(r, 1);
+	ck_assert_int_eq(bt_create(t, &r->root), RDB_OK);
+	ck_assert_int_eq(bt_load_begin(t, r->root, fill, &l), RDB_OK);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(bt_load_add(l, k, key_of(k, i * 2), v,
+					     val_of(v, i, len(i))), RDB_OK);
+	ck_assert_int_eq(bt_load_finish(l), RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r->root, NULL, NULL), RDB_OK);
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	ck_assert_int_eq(pager_close(r->p), RDB_OK);
+	rig_open(r);
+}
+
+static size_t len_small(unsigned i) { return 20 + i % 20; }
+static size_t len_mixed(unsigned i) { return i % 53 == 7 ? 900 : 8 + i % 30; }
+
+/* Page of a leaf of the tree: the k-th leaf of the chain from the first
+ * (k < 0: the -k-th from the last, -1 being the last). */
+static rdb_pgno leaf_at(pager_txn *t, rdb_pgno root, int k)
+{
+	rdb_err e = { 0 };
+	rdb_pgno pgno = root;
+	pager_page *pg;
+
+	for (;;) {
+		unsigned char *d;
+
+		ck_assert_int_eq(pager_get(t, pgno, &pg), RDB_OK);
+		d = pager_data(pg);
+		if (d[FMT_PAGE_TYPE] == FMT_PT_BT_LEAF)
+			break;
+		ck_assert_int_eq(nd_child(d, PS, pgno, k < 0 ? nd_n(d) : 0,
+					  &pgno, &e), RDB_OK);
+		pager_unref(pg);
+	}
+	while (k != 0 && k != -1) {
+		rdb_pgno nx = fmt_get_u32(pager_data(pg) +
+					  (k > 0 ? LINK_B : LINK_A));
+
+		pager_unref(pg);
+		ck_assert_uint_ne(nx, 0);
+		pgno = nx;
+		ck_assert_int_eq(pager_get(t, pgno, &pg), RDB_OK);
+		k += k > 0 ? -1 : 1;
+	}
+	pager_unref(pg);
+	return pgno;
+}
+
+static unsigned char *page_w(pager_txn *t, rdb_pgno pgno, pager_page **pg)
+{
+	ck_assert_int_eq(pager_get(t, pgno, pg), RDB_OK);
+	ck_assert_int_eq(pager_write(t, pg), RDB_OK);
+	return pager_data(*pg);
+}
+
+static void put_u32_at(pager_txn *t, rdb_pgno pgno, uint32_t off,
+		       uint32_t val)
+{
+	pager_page *pg;
+
+	fmt_put_u32(page_w(t, pgno, &pg) + off, val);
+	pager_unref(pg);
+}
+
+/* The message names page pgno. */
+static void expect_names(pager_txn *t, rdb_pgno pgno)
+{
+	char want[32];
+	const char *msg = pager_txn_err(t)->msg;
+
+	snprintf(want, sizeof(want), "page %u", pgno);
+	ck_assert_msg(strstr(msg, want) != NULL, "message '%s' lacks '%s'",
+		      msg, want);
+}
+
+/* ==== chain: leaf links cut short ====================================== */
+
+/* Full scans over a chain cut in the middle are RDB_CORRUPT naming the
+ * leaf where the chain ends: _i 0/1 forward/backward in a read
+ * transaction, 2/3 in a write transaction; 4: the root's rightmost child
+ * link is 0 and 5: that child is not a node, so the check of where the
+ * chain should end fails on them. */
+START_TEST(test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf)
+{
+	rig r;
+	pager_txn *t;
+	bt_cursor *c;
+	rdb_pgno x, rc_child;
+	pager_page *pg;
+	long steps = 0;
+	int back = _i == 1 || _i == 3;
+	rdb_rc rc;
+
+	rig_load(&r, 64, 1500, 70, len_small);
+	t = begin(&r, 1);
+	x = leaf_at(t, r.root, back ? -3 : 3);
+	put_u32_at(t, x, back ? LINK_A : LINK_B, 0);
+	ck_assert_int_eq(pager_get(t, r.root, &pg), RDB_OK);
+	rc_child = fmt_get_u32(pager_data(pg) + LINK_A);
+	pager_unref(pg);
+	if (_i == 4)
+		put_u32_at(t, r.root, LINK_A, 0);
+	if (_i == 5) {
+		unsigned char *d = page_w(t, rc_child, &pg);
+
+		d[FMT_PAGE_TYPE] = FMT_PT_BT_OVERFLOW;
+		pager_unref(pg);
+	}
+	if (_i < 2 || _i >= 4) {
+		ck_assert_int_eq(pager_commit(t), RDB_OK);
+		t = begin(&r, 0);
+	}
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	for (rc = back ? bt_last(c) : bt_first(c); rc == RDB_OK;
+	     rc = back ? bt_prev(c) : bt_next(c))
+		steps++;
+	ck_assert_msg(rc == RDB_CORRUPT, "scan: rc %d after %ld steps", rc,
+		      steps);
+	if (_i < 4)
+		expect_names(t, x);
+	else if (_i == 5)
+		expect_names(t, rc_child);
+	ck_assert(!bt_valid(c));
+	bt_cursor_close(c);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* ==== verify: underfull nodes, allocation failures ====================== */
+
+/* A middle leaf (_i 0) or a middle inner node (_i 1) left with one cell,
+ * its header consistent with that: bt_verify reports the underfull node
+ * by page; a scan still reads the tree (fill is not a read error). */
+START_TEST(test_btcov2_verify_rejects_underfull_middle_nodes)
+{
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	rdb_pgno x;
+	unsigned char *d;
+	bt_cell cell;
+	rdb_err e = { 0 };
+	const char *want = _i == 0 ? "leaf below its minimum fill"
+				   : "inner node below its minimum fill";
+
+	rig_load(&r, 64, 6000, 60, len_small);
+	t = begin(&r, 1);
+	if (_i == 0) {
+		x = leaf_at(t, r.root, 5);
+	} else {
+		/* the root's second child: an inner node, not at an edge */
+		ck_assert_int_eq(pager_get(t, r.root, &pg), RDB_OK);
+		d = pager_data(pg);
+		ck_assert_uint_ge(fmt_get_u16(d + NCELLS), 2);
+		ck_assert_int_eq(nd_child(d, PS, r.root, 1, &x, &e), RDB_OK);
+		pager_unref(pg);
+	}
+	d = page_w(t, x, &pg);
+	ck_assert_uint_gt(nd_n(d), 1);
+	/* keep cell 0 only: the others' bytes become fragments */
+	ck_assert_int_eq(nd_cell(d, PS, x, 0, &cell, &e), RDB_OK);
+	fmt_put_u16(d + NCELLS, 1);
+	fmt_put_u32(d + FRAG, PS - fmt_get_u32(d + CONTENT) - cell.size);
+	pager_unref(pg);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_CORRUPT);
+	ck_assert_msg(strstr(r.err.msg, want) != NULL, "'%s' lacks '%s'",
+		      r.err.msg, want);
+	expect_names(t, x);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* An allocation failure at each step of bt_verify and of a full scan
+ * with a write cursor: RDB_NOMEM with a message, or the full answer. */
+START_TEST(test_btcov2_nomem_in_verify_and_scan_fails_cleanly)
+{
+	rig r;
+	long at, failed = 0;
+	int done = 0;
+
+	rig_load(&r, 64, 600, 80, len_mixed);
+	for (at = 1; !done; at++) {
+		pager_txn *t = begin(&r, _i);
+		bt_cursor *c = NULL;
+		bt_stats st;
+		const void *val;
+		size_t vlen;
+		unsigned n = 0;
+		rdb_rc rc;
+
+		rdb_mem_fail_at(at, 0);
+		rc = bt_verify(t, r.root, NULL, &st);
+		if (rc == RDB_OK)
+			rc = bt_cursor_open(t, r.root, &c);
+		for (rc = rc == RDB_OK ? bt_first(c) : rc; rc == RDB_OK;
+		     rc = bt_next(c), n++)
+			if ((rc = bt_value(c, &val, &vlen)) != RDB_OK)
+				break;
+		rdb_mem_fail_at(0, 0);
+		bt_cursor_close(c);
+		if (rc == RDB_NOTFOUND) {
+			ck_assert_uint_eq(n, 600);
+			ck_assert_uint_eq(st.keys, 600);
+			done = 1;
+		} else {
+			ck_assert_msg(rc == RDB_NOMEM, "at %ld: rc %d (%s)", at,
+				      rc, r.err.msg);
+			ck_assert(r.err.msg[0] != '\0');
+			failed++;
+		}
+		pager_rollback(t);
+	}
+	ck_assert_int_gt(failed, 2);
+	rig_free(&r);
+}
+END_TEST
+
+/* ==== damage: cells a shift meets ======================================= */
+
+/* The number of the key in cell i of leaf d ("key%05u"). */
+static unsigned key_num(const unsigned char *d, rdb_pgno pgno, uint32_t i)
+{
+	rdb_err e = { 0 };
+	bt_cell c;
+	char buf[16];
+
+	ck_assert_int_eq(nd_cell(d, PS, pgno, i, &c, &e), RDB_OK);
+	ck_assert_uint_eq(c.klen, 8);
+	memcpy(buf, c.key + 3, 5);
+	buf[5] = '\0';
+	return (unsigned)atoi(buf);
+}
+
+/*
+ * A middle leaf of a tree loaded 70% full gets a cell too big to fit
+ * beside its cells, at its front (_i 0, 2) or its end (_i 1, 3), so that
+ * cells move between it and a neighbour.  Two of its cells at the other
+ * end, which the search for the new key does not read, run off the page
+ * (_i 0, 1) or have a malformed key length (_i 2, 3).  The insert is
+ * RDB_CORRUPT naming the leaf, or, if the cells that move are all sound,
+ * it succeeds and bt_verify then names the leaf: the damage is never
+ * copied into another page unnoticed.
+ */
+START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
+{
+	int at_end = _i % 2;
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	unsigned char *d, v[300];
+	char k[32];
+	rdb_pgno x;
+	uint32_t n, j;
+	unsigned num;
+	rdb_rc rc;
+
+	rig_load(&r, 64, 1500, 70, len_small);
+	t = begin(&r, 1);
+	x = leaf_at(t, r.root, 5);
+	d = page_w(t, x, &pg);
+	n = nd_n(d);
+	ck_assert_uint_ge(n, 8);
+	num = at_end ? key_num(d, x, n - 1) + 1 : key_num(d, x, 0) - 1;
+	for (j = 0; j < 2; j++) {
+		uint32_t slot = at_end ? j : n - 1 - j;
+
+		if (_i < 2)
+			fmt_put_u16(d + SLOTS + 2 * slot, PS - 3);
+		else
+			d[nd_off(d, slot)] = 0xff;   /* klen: a bad varint */
+	}
+	pager_unref(pg);
+	rc = bt_insert(t, r.root, k, key_of(k, num), v, val_of(v, num, 200));
+	if (rc == RDB_OK)
+		rc = bt_verify(t, r.root, NULL, NULL);
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	expect_names(t, x);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* ==== faults: every call of a small change fails once ================== */
+
+/* Order-independent digest of the tree: key count and a hash of every
+ * key and value, read through a cursor. */
+static void digest(rig *r, uint64_t *n, uint64_t *h)
+{
+	pager_txn *t = begin(r, 0);
+	bt_cursor *c;
+	const void *key, *val;
+	size_t klen, vlen, j;
+	rdb_rc rc;
+
+	*n = 0;
+	*h = 0;
+	ck_assert_int_eq(bt_verify(t, r->root, NULL, NULL), RDB_OK);
+	ck_assert_int_eq(bt_cursor_open(t, r->root, &c), RDB_OK);
+	for (rc = bt_first(c); rc == RDB_OK; rc = bt_next(c)) {
+		uint64_t x = 1469598103934665603ull;
+
+		ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+		ck_assert_int_eq(bt_value(c, &val, &vlen), RDB_OK);
+		for (j = 0; j < klen; j++)
+			x = (x ^ ((const unsigned char *)key)[j]) * 1099511628211ull;
+		for (j = 0; j < vlen; j++)
+			x = (x ^ ((const unsigned char *)val)[j]) * 1099511628211ull;
+		*h += x;
+		(*n)++;
+	}
+	ck_assert_int_eq(rc, RDB_NOTFOUND);
+	bt_cursor_close(c);
+	pager_rollback(t);
+}
+
+/* The changes of workload w (0: a root leaf filled past a split by
+ * ascending and then middle inserts; 1: inserts of big cells into full
+ * leaves and deletes in a tree 100% full; 2: deletes that merge and
+ * even out leaves of a tree at 50% fill). */
+static rdb_rc fw_changes(pager_txn *t, rdb_pgno root, int w)
+{
+	unsigned char v[1200];
+	char k[32];
+	unsigned i;
+	rdb_rc rc = RDB_OK;
+
+	if (w == 0) {
+		for (i = 0; i < 12 && rc == RDB_OK; i++)
+			rc = bt_insert(t, root, k, key_of(k, 1 + i * 2), v,
+				       val_of(v, i, i == 5 ? 1100 : 60));
+		return rc;
+	}
+	if (w == 1) {
+		for (i = 0; i < 8 && rc == RDB_OK; i++)
+			rc = bt_insert(t, root, k, key_of(k, 101 + i * 40), v,
+				       val_of(v, i, 150 + i * 20));
+		for (i = 0; i < 40 && rc == RDB_OK; i++)
+			rc = bt_delete(t, root, k, key_of(k, 400 + i * 2));
+		return rc;
+	}
+	for (i = 0; i < 60 && rc == RDB_OK; i++)
+		rc = bt_delete(t, root, k, key_of(k, 200 + i * 4));
+	return rc;
+}
+
+static void fw_rig(rig *r, int w)
+{
+	rig_load(r, 16, w == 0 ? 3 : 500, w == 2 ? 50 : 100, len_small);
+}
+
+/* One trial: the fault at call (or allocation) at; returns whether the
+ * workload failed.  A failure is the injected error with a message, and
+ * the tree read after a reopen is the one before. */
+static int fw_trial(int w, int mem, long at, uint64_t n0, uint64_t h0)
+{
+	rig r;
+	pager_txn *t = NULL;
+	uint64_t n, h;
+	rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
+
+	fw_rig(&r, w);
+	if (mem)
+		rdb_mem_fail_at(at, 0);
+	else
+		os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+	rc = pager_begin(r.p, 1, &r.err, &t);
+	if (rc == RDB_OK) {
+		rc = fw_changes(t, r.root, w);
+		if (rc == RDB_OK)
+			rc = bt_verify(t, r.root, NULL, NULL);
+		pager_rollback(t);
+	}
+	if (mem)
+		rdb_mem_fail_at(0, 0);
+	else
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+	ck_assert_msg(rc == RDB_OK || rc == want, "workload %d, %s fault at "
+		      "%ld: rc %d (%s)", w, mem ? "memory" : "I/O", at, rc,
+		      r.err.msg);
+	ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
+	(void)pager_close(r.p);
+	r.p = NULL;
+	rig_open(&r);
+	digest(&r, &n, &h);
+	ck_assert_msg(n == n0 && h == h0, "workload %d, fault at %ld: the "
+		      "tree changed (%llu keys, %llu before)", w, at,
+		      (unsigned long long)n, (unsigned long long)n0);
+	rig_free(&r);
+	return rc != RDB_OK;
+}
+
+/* _i: workload (_i + 1) / 2, allocation failures (_i even) or I/O
+ * errors (odd; workload 0 keeps its few pages in the cache: no I/O). */
+START_TEST(test_btcov2_fault_at_each_call_of_a_change_leaves_tree_unchanged)
+{
+	int w = (_i + 1) / 2, mem = _i % 2 == 0;
+	uint64_t n0, h0;
+	long at, failed = 0, calls;
+	rig r;
+	pager_txn *t;
+
+	fw_rig(&r, w);
+	digest(&r, &n0, &h0);
+	if (mem)
+		rdb_mem_fail_at(0, 0);
+	else
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+	t = begin(&r, 1);
+	ck_assert_int_eq(fw_changes(t, r.root, w), RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_OK);
+	pager_rollback(t);
+	calls = mem ? rdb_mem_count() : (long)os_mem_calls(r.vfs);
+	rig_free(&r);
+	ck_assert_int_gt(calls, 2);
+	for (at = 1; at <= calls + 1; at++)
+		failed += fw_trial(w, mem, at, n0, h0);
+	ck_assert_int_gt(failed, 0);
+}
+END_TEST
+
+Suite *btcov2_suite(void)
+{
+	Suite *s = suite_create("btcov2");
+	TCase *tc = tcase_create("chain");
+
+	tcase_add_loop_test(tc,
+		test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf, 0, 6);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("verify");
+	tcase_add_loop_test(tc, test_btcov2_verify_rejects_underfull_middle_nodes,
+			    0, 2);
+	tcase_add_loop_test(tc, test_btcov2_nomem_in_verify_and_scan_fails_cleanly,
+			    0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("damage");
+	tcase_add_loop_test(tc,
+		test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf,
+		0, 4);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("faults");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc,
+		test_btcov2_fault_at_each_call_of_a_change_leaves_tree_unchanged,
+		0, 5);
+	suite_add_tcase(s, tc);
+	return s;
+}
