@@ -332,14 +332,15 @@ static unsigned key_num(const unsigned char *d, rdb_pgno pgno, uint32_t i)
 }
 
 /*
- * A middle leaf of a tree loaded 70% full gets a cell too big to fit
- * beside its cells, at its front (_i 0, 2) or its end (_i 1, 3), so that
- * cells move between it and a neighbour.  Two of its cells at the other
- * end, which the search for the new key does not read, run off the page
- * (_i 0, 1) or have a malformed key length (_i 2, 3).  The insert is
- * RDB_CORRUPT naming the leaf, or, if the cells that move are all sound,
- * it succeeds and bt_verify then names the leaf: the damage is never
- * copied into another page unnoticed.
+ * A middle leaf X of a tree loaded 60% full gets two cells of 110 bytes
+ * next to its first cell (_i 0, 2) or its second last one (_i 1, 3); the
+ * second does not fit, so cells move into X's neighbour with more room:
+ * the right one (equal fill), or for _i 1, 3 the left one, which lost two
+ * keys first.  Before the second insert, the two cells of X at the end
+ * that moves, which the search for the new key does not read, are damaged:
+ * they run off the page (_i 0, 1) or their key length is not a varint
+ * (_i 2, 3).  The insert is RDB_CORRUPT naming X: no damaged cell is
+ * copied into the neighbour.
  */
 START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
 {
@@ -347,32 +348,47 @@ START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
 	rig r;
 	pager_txn *t;
 	pager_page *pg;
-	unsigned char *d, v[300];
+	unsigned char *d, v[100];
 	char k[32];
-	rdb_pgno x;
+	rdb_pgno x, prev;
 	uint32_t n, j;
-	unsigned num;
+	unsigned num, p0;
 	rdb_rc rc;
 
-	rig_load(&r, 64, 1500, 70, len_small);
+	rig_load(&r, 64, 1500, 60, len_small);
 	t = begin(&r, 1);
-	x = leaf_at(t, r.root, 5);
+	x = leaf_at(t, r.root, 6);
+	prev = leaf_at(t, r.root, 5);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	d = pager_data(pg);
+	n = nd_n(d);
+	ck_assert_uint_ge(n, 6);
+	num = key_num(d, x, at_end ? n - 2 : 0);
+	pager_unref(pg);
+	if (at_end) {
+		ck_assert_int_eq(pager_get(t, prev, &pg), RDB_OK);
+		p0 = key_num(pager_data(pg), prev, 1);
+		pager_unref(pg);
+		ck_assert_int_eq(bt_delete(t, r.root, k, key_of(k, p0)), RDB_OK);
+		ck_assert_int_eq(bt_delete(t, r.root, k, key_of(k, p0 + 2)),
+				 RDB_OK);
+	}
+	snprintf(k, sizeof(k), "key%05ua", num);
+	ck_assert_int_eq(bt_insert(t, r.root, k, 9, v, val_of(v, 1, 100)),
+			 RDB_OK);
 	d = page_w(t, x, &pg);
 	n = nd_n(d);
-	ck_assert_uint_ge(n, 8);
-	num = at_end ? key_num(d, x, n - 1) + 1 : key_num(d, x, 0) - 1;
 	for (j = 0; j < 2; j++) {
 		uint32_t slot = at_end ? j : n - 1 - j;
 
 		if (_i < 2)
 			fmt_put_u16(d + SLOTS + 2 * slot, PS - 3);
 		else
-			d[nd_off(d, slot)] = 0xff;   /* klen: a bad varint */
+			memset(d + nd_off(d, slot), 0xff, 6);  /* klen */
 	}
 	pager_unref(pg);
-	rc = bt_insert(t, r.root, k, key_of(k, num), v, val_of(v, num, 200));
-	if (rc == RDB_OK)
-		rc = bt_verify(t, r.root, NULL, NULL);
+	snprintf(k, sizeof(k), "key%05ub", num);
+	rc = bt_insert(t, r.root, k, 9, v, val_of(v, 2, 100));
 	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
 	expect_names(t, x);
 	pager_rollback(t);
@@ -413,17 +429,69 @@ static void digest(rig *r, uint64_t *n, uint64_t *h)
 	pager_rollback(t);
 }
 
+/* Lookups over the whole tree, so that the small cache (16 frames) has
+ * to read the cursor's leaf again for its next step. */
+static rdb_rc churn(pager_txn *t, rdb_pgno root)
+{
+	char k[32];
+	size_t vlen;
+	unsigned i;
+	rdb_rc rc = RDB_OK;
+
+	for (i = 0; i < 20 && (rc == RDB_OK || rc == RDB_RANGE); i++)
+		rc = bt_get_buf(t, root, k, key_of(k, i * 50), NULL, 0, &vlen);
+	return rc == RDB_RANGE ? RDB_OK : rc;
+}
+
+/* Workload 3: a write cursor steps both ways over leaves and overflow
+ * values, reading them whole and in pieces, deletes and puts, the tree
+ * read elsewhere between its steps. */
+static rdb_rc fw_cursor(pager_txn *t, rdb_pgno root, unsigned char *v)
+{
+	bt_cursor *c = NULL;
+	const void *val;
+	char k[32];
+	size_t vlen;
+	unsigned i;
+	rdb_rc rc = bt_cursor_open(t, root, &c);
+
+	if (rc == RDB_OK)
+		rc = bt_seek_ge(c, k, key_of(k, 301));
+	for (i = 0; i < 20 && rc == RDB_OK; i++)
+		if ((rc = churn(t, root)) == RDB_OK &&
+		    (rc = bt_next(c)) == RDB_OK &&
+		    (rc = churn(t, root)) == RDB_OK &&
+		    (rc = bt_value(c, &val, &vlen)) == RDB_OK && vlen > 2)
+			rc = bt_value_read(c, vlen / 2, v, vlen - vlen / 2);
+	for (i = 0; i < 30 && rc == RDB_OK; i++)
+		if ((rc = churn(t, root)) == RDB_OK &&
+		    (rc = bt_prev(c)) == RDB_OK &&
+		    (rc = churn(t, root)) == RDB_OK)
+			rc = bt_value_size(c, &vlen);
+	for (i = 0; i < 6 && rc == RDB_OK; i++)
+		if ((rc = bt_cursor_delete(c)) == RDB_OK &&
+		    (rc = bt_next(c)) == RDB_OK)
+			rc = bt_cursor_put(c, k, key_of(k, 1 + i * 6), v,
+					   val_of(v, i, 60 + i * 150));
+	if (rc == RDB_OK && (rc = bt_last(c)) == RDB_OK)
+		rc = bt_prev(c);
+	bt_cursor_close(c);
+	return rc;
+}
+
 /* The changes of workload w (0: a root leaf filled past a split by
  * ascending and then middle inserts; 1: inserts of big cells into full
  * leaves and deletes in a tree 100% full; 2: deletes that merge and
- * even out leaves of a tree at 50% fill). */
+ * even out leaves of a tree at 50% fill; 3: fw_cursor()). */
 static rdb_rc fw_changes(pager_txn *t, rdb_pgno root, int w)
 {
-	unsigned char v[1200];
+	unsigned char v[2000];
 	char k[32];
 	unsigned i;
 	rdb_rc rc = RDB_OK;
 
+	if (w == 3)
+		return fw_cursor(t, root, v);
 	if (w == 0) {
 		for (i = 0; i < 12 && rc == RDB_OK; i++)
 			rc = bt_insert(t, root, k, key_of(k, 1 + i * 2), v,
@@ -445,7 +513,8 @@ static rdb_rc fw_changes(pager_txn *t, rdb_pgno root, int w)
 
 static void fw_rig(rig *r, int w)
 {
-	rig_load(r, 16, w == 0 ? 3 : 500, w == 2 ? 50 : 100, len_small);
+	rig_load(r, 16, w == 0 ? 3 : 500, w == 2 ? 50 : w == 3 ? 80 : 100,
+		 w == 3 ? len_mixed : len_small);
 }
 
 /* One trial: the fault at call (or allocation) at; returns whether the
@@ -544,7 +613,7 @@ Suite *btcov2_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc,
 		test_btcov2_fault_at_each_call_of_a_change_leaves_tree_unchanged,
-		0, 5);
+		0, 7);
 	suite_add_tcase(s, tc);
 	return s;
 }
