@@ -587,6 +587,147 @@ START_TEST(test_btcov2_fault_at_each_call_of_a_change_leaves_tree_unchanged)
 }
 END_TEST
 
+/* ==== load: long separators ============================================ */
+
+/* Key i of a load whose keys share a prefix of pre bytes: separators
+ * are nearly as long as the keys, so inner nodes hold few. */
+static size_t long_key(char *buf, unsigned i, size_t pre)
+{
+	memset(buf, 'p', pre);
+	return pre + (size_t)snprintf(buf + pre, 16, "%05u", i);
+}
+
+static rdb_rc load_long(pager_txn *t, rdb_pgno root, unsigned n,
+			size_t pre, unsigned fill)
+{
+	unsigned char v[64];
+	char k[160];
+	bt_loader *l;
+	unsigned i;
+	rdb_rc rc = bt_load_begin(t, root, fill, &l);
+
+	for (i = 0; i < n && rc == RDB_OK; i++)
+		rc = bt_load_add(l, k, long_key(k, i, pre), v,
+				 val_of(v, i, 1 + i % 40));
+	if (rc != RDB_OK) {
+		if (l != NULL)
+			bt_load_abort(l);
+		return rc;
+	}
+	return bt_load_finish(l);
+}
+
+/* Every count of keys from 1 to 260 (scaled, at least 120) with
+ * separators of 40 to 100 bytes, at fills 50 and 100%: every way a level
+ * can end (its last node too small for the separator that would join it,
+ * so that its neighbour gives up a cell).  The tree verifies and holds
+ * exactly the keys, in order. */
+START_TEST(test_btcov2_load_long_separators_every_count_verifies)
+{
+	unsigned max = (unsigned)tu_scaled(260, 120), n, fill;
+	size_t pre;
+	rig r;
+
+	memset(&r, 0, sizeof(r));
+	r.vfs = os_mem_new();
+	ck_assert_ptr_nonnull(r.vfs);
+	pager_opts_default(&r.o);
+	r.o.page_size = PS;
+	r.o.cache_pages = 256;
+	r.o.create = 1;
+	rig_open(&r);
+	ck_assert_uint_ge(bt_max_key(PS), 105);
+	for (fill = 50; fill <= 100; fill += 50)
+		for (n = 1; n <= max; n++) {
+			pager_txn *t = begin(&r, 1);
+			bt_cursor *c;
+			bt_stats st;
+			const void *key;
+			size_t klen, wlen;
+			char k[160];
+			unsigned i = 0;
+			rdb_rc rc;
+
+			pre = 40 + (n * 7) % 61;
+			ck_assert_int_eq(bt_create(t, &r.root), RDB_OK);
+			ck_assert_int_eq(load_long(t, r.root, n, pre, fill),
+					 RDB_OK);
+			ck_assert_int_eq(bt_verify(t, r.root, NULL, &st),
+					 RDB_OK);
+			ck_assert_uint_eq(st.keys, n);
+			ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+			for (rc = bt_first(c); rc == RDB_OK;
+			     rc = bt_next(c), i++) {
+				ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+				wlen = long_key(k, i, pre);
+				ck_assert(klen == wlen &&
+					  memcmp(key, k, klen) == 0);
+			}
+			ck_assert_int_eq(rc, RDB_NOTFOUND);
+			ck_assert_uint_eq(i, n);
+			bt_cursor_close(c);
+			pager_rollback(t);
+		}
+	rig_free(&r);
+}
+END_TEST
+
+/* An I/O error (_i 0) or an allocation failure (_i 1) at each call of
+ * such a load of 150 keys into an empty tree: the injected error with a
+ * message, and after a reopen the tree is empty again. */
+START_TEST(test_btcov2_load_fault_at_each_call_fails_cleanly)
+{
+	int mem = _i;
+	long at, calls, failed = 0;
+	rig r;
+	pager_txn *t;
+
+	rig_load(&r, 16, 0, 100, len_small);
+	if (mem)
+		rdb_mem_fail_at(0, 0);
+	else
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+	t = begin(&r, 1);
+	ck_assert_int_eq(load_long(t, r.root, 150, 90, 100), RDB_OK);
+	calls = mem ? rdb_mem_count() : (long)os_mem_calls(r.vfs);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_OK);
+	pager_rollback(t);
+	rig_free(&r);
+	ck_assert_int_gt(calls, 2);
+	for (at = 1; at <= calls + 1; at++) {
+		rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
+		uint64_t n, h;
+
+		rig_load(&r, 16, 0, 100, len_small);
+		if (mem)
+			rdb_mem_fail_at(at, 0);
+		else
+			os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+		rc = pager_begin(r.p, 1, &r.err, &t);
+		if (rc == RDB_OK) {
+			rc = load_long(t, r.root, 150, 90, 100);
+			pager_rollback(t);
+		}
+		if (mem)
+			rdb_mem_fail_at(0, 0);
+		else
+			os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+		ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %ld: "
+			      "rc %d (%s)", mem ? "memory" : "I/O", at, rc,
+			      r.err.msg);
+		ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
+		failed += rc != RDB_OK;
+		(void)pager_close(r.p);
+		r.p = NULL;
+		rig_open(&r);
+		digest(&r, &n, &h);
+		ck_assert_uint_eq(n, 0);
+		rig_free(&r);
+	}
+	ck_assert_int_gt(failed, 0);
+}
+END_TEST
+
 Suite *btcov2_suite(void)
 {
 	Suite *s = suite_create("btcov2");
@@ -607,6 +748,13 @@ Suite *btcov2_suite(void)
 	tcase_add_loop_test(tc,
 		test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf,
 		0, 4);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_btcov2_load_long_separators_every_count_verifies);
+	tcase_add_loop_test(tc, test_btcov2_load_fault_at_each_call_fails_cleanly,
+			    0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("faults");
