@@ -396,6 +396,71 @@ START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
 }
 END_TEST
 
+/* Every cell of leaf pgno runs off the page. */
+static void damage_cells(pager_txn *t, rdb_pgno pgno)
+{
+	pager_page *pg;
+	unsigned char *d = page_w(t, pgno, &pg);
+	uint32_t j;
+
+	for (j = 0; j < nd_n(d); j++)
+		fmt_put_u16(d + SLOTS + 2 * j, PS - 3);
+	pager_unref(pg);
+}
+
+/*
+ * The neighbours of a middle leaf X have every cell damaged; X's own
+ * cells are sound.  _i 0: X and its neighbours are full (100% load) and
+ * X gets one more cell, so that its cells spread over a window of leaves
+ * with its neighbours; _i 1: at 50% fill, keys of X are deleted until it
+ * merges with or takes cells from a neighbour.  The change is
+ * RDB_CORRUPT naming one of the neighbours, and nothing is written from
+ * their cells.
+ */
+START_TEST(test_btcov2_rebalance_with_damaged_neighbours_is_corrupt)
+{
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	unsigned char v[100];
+	char k[32], want[2][32];
+	rdb_pgno x, nb[2];
+	unsigned num[16];
+	uint32_t n, j;
+	rdb_rc rc = RDB_OK;
+
+	rig_load(&r, 64, 1500, _i == 0 ? 100 : 50, len_small);
+	t = begin(&r, 1);
+	x = leaf_at(t, r.root, 6);
+	nb[0] = leaf_at(t, r.root, 5);
+	nb[1] = leaf_at(t, r.root, 7);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	n = nd_n(pager_data(pg));
+	ck_assert_uint_ge(n, 4);
+	for (j = 0; j < n && j < 16; j++)
+		num[j] = key_num(pager_data(pg), x, j);
+	pager_unref(pg);
+	damage_cells(t, nb[0]);
+	damage_cells(t, nb[1]);
+	if (_i == 0) {
+		snprintf(k, sizeof(k), "key%05ua", num[1]);
+		rc = bt_insert(t, r.root, k, 9, v, val_of(v, 1, 100));
+	} else {
+		for (j = 0; j < n && j < 16 && rc == RDB_OK; j++)
+			rc = bt_delete(t, r.root, k, key_of(k, num[j]));
+	}
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	snprintf(want[0], sizeof(want[0]), "page %u", nb[0]);
+	snprintf(want[1], sizeof(want[1]), "page %u", nb[1]);
+	ck_assert_msg(strstr(r.err.msg, want[0]) != NULL ||
+		      strstr(r.err.msg, want[1]) != NULL,
+		      "message '%s' names neither %u nor %u", r.err.msg,
+		      nb[0], nb[1]);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
 /* ==== faults: every call of a small change fails once ================== */
 
 /* Order-independent digest of the tree: key count and a hash of every
@@ -748,6 +813,8 @@ Suite *btcov2_suite(void)
 	tcase_add_loop_test(tc,
 		test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf,
 		0, 4);
+	tcase_add_loop_test(tc,
+		test_btcov2_rebalance_with_damaged_neighbours_is_corrupt, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
