@@ -160,15 +160,36 @@ static void put_u32_at(pager_txn *t, rdb_pgno pgno, uint32_t off,
 	pager_unref(pg);
 }
 
-/* The message names page pgno. */
+/* The message names page pgno, or for pgno 0 says what is wrong with
+ * the overflow chain (the page a link names is 0 then). */
 static void expect_names(pager_txn *t, rdb_pgno pgno)
 {
+	if (pgno == 0) {
+		ck_assert_msg(strstr(pager_txn_err(t)->msg, "overflow chain "
+				     "has the wrong length") != NULL,
+			      "message '%s'", pager_txn_err(t)->msg);
+		return;
+	}
 	char want[32];
 	const char *msg = pager_txn_err(t)->msg;
 
 	snprintf(want, sizeof(want), "page %u", pgno);
 	ck_assert_msg(strstr(msg, want) != NULL, "message '%s' lacks '%s'",
 		      msg, want);
+}
+
+/* The number of the key in cell i of leaf d ("key%05u"). */
+static unsigned key_num(const unsigned char *d, rdb_pgno pgno, uint32_t i)
+{
+	rdb_err e = { 0 };
+	bt_cell c;
+	char buf[16];
+
+	ck_assert_int_eq(nd_cell(d, PS, pgno, i, &c, &e), RDB_OK);
+	ck_assert_uint_eq(c.klen, 8);
+	memcpy(buf, c.key + 3, 5);
+	buf[5] = '\0';
+	return (unsigned)atoi(buf);
 }
 
 /* ==== chain: leaf links cut short ====================================== */
@@ -219,6 +240,111 @@ START_TEST(test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf)
 	else if (_i == 5)
 		expect_names(t, rc_child);
 	ck_assert(!bt_valid(c));
+	bt_cursor_close(c);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* ==== seeks: a read cursor that keeps its path ========================= */
+
+/*
+ * A read cursor over a pool of 1100 frames keeps the inner nodes of its
+ * last descent pinned and starts the next seek below the nodes both
+ * share, or in its leaf.  Seeks GE and LE for present and absent keys,
+ * in random order and ascending, land on the right keys.
+ */
+START_TEST(test_btcov2_read_cursor_seeks_reuse_path_and_find_keys)
+{
+	rig r;
+	pager_txn *t;
+	bt_cursor *c;
+	const void *key;
+	size_t klen;
+	char k[32], w[32];
+	unsigned i, n = 1500, q;
+	rdb_rc rc;
+
+	rig_load(&r, 1100, n, 60, len_small);
+	t = begin(&r, 0);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	for (i = 0; i < 600; i++) {
+		/* random (i < 300), then ascending in small steps */
+		q = i < 300 ? (i * 7919u) % (2 * n) : (i - 300) * 3;
+		rc = i % 2 ? bt_seek_le(c, k, key_of(k, q))
+			   : bt_seek_ge(c, k, key_of(k, q));
+		if (i % 2 && q == 2 * n - 1)
+			q--;
+		if (i % 2 == 0 && q % 2)
+			q++;
+		else if (i % 2 && q % 2)
+			q--;
+		ck_assert_int_eq(rc, RDB_OK);
+		ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+		ck_assert_msg(klen == key_of(w, q) && memcmp(key, w, klen) == 0,
+			      "seek %u: %.*s, want %s", i, (int)klen,
+			      (const char *)key, w);
+	}
+	ck_assert_int_eq(bt_seek_ge(c, "key99999", 8), RDB_NOTFOUND);
+	ck_assert_int_eq(bt_seek_le(c, "a", 1), RDB_NOTFOUND);
+	bt_cursor_close(c);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/*
+ * A read cursor sits on the last key of leaf X, whose cell 0 (_i 0) or
+ * cell 1 (_i 1) runs off the page; the descent to that key does not read
+ * them.  A seek to another key of X first looks in the pinned leaf:
+ * _i 0: its first cell does not parse, so the seek descends again and
+ * finds the key (the damaged cell is not on its way); _i 1: the search in
+ * the leaf meets the damaged cell, and so does the descent: RDB_CORRUPT
+ * naming X, the cursor off any key.
+ */
+START_TEST(test_btcov2_seek_in_pinned_damaged_leaf_descends_or_is_corrupt)
+{
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	bt_cursor *c;
+	const void *key;
+	size_t klen;
+	char k[32];
+	rdb_pgno x;
+	unsigned last, other;
+	uint32_t n;
+	rdb_rc rc;
+
+	rig_load(&r, 64, 1500, 60, len_small);
+	t = begin(&r, 1);
+	x = leaf_at(t, r.root, 4);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	n = nd_n(pager_data(pg));
+	ck_assert_uint_ge(n, 5);
+	last = key_num(pager_data(pg), x, n - 1);
+	other = key_num(pager_data(pg), x, _i == 0 ? n - 2 : 0);
+	pager_unref(pg);
+	{
+		unsigned char *d = page_w(t, x, &pg);
+
+		fmt_put_u16(d + SLOTS + 2 * (uint32_t)_i, PS - 3);
+		pager_unref(pg);
+	}
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	t = begin(&r, 0);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	ck_assert_int_eq(bt_seek_ge(c, k, key_of(k, last)), RDB_OK);
+	rc = bt_seek_ge(c, k, key_of(k, other));
+	if (_i == 0) {
+		ck_assert_int_eq(rc, RDB_OK);
+		ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+		ck_assert(klen == 8 && memcmp(key, k, 8) == 0);
+	} else {
+		ck_assert_int_eq(rc, RDB_CORRUPT);
+		expect_names(t, x);
+		ck_assert(!bt_valid(c));
+	}
 	bt_cursor_close(c);
 	pager_rollback(t);
 	rig_free(&r);
@@ -316,20 +442,6 @@ START_TEST(test_btcov2_nomem_in_verify_and_scan_fails_cleanly)
 END_TEST
 
 /* ==== damage: cells a shift meets ======================================= */
-
-/* The number of the key in cell i of leaf d ("key%05u"). */
-static unsigned key_num(const unsigned char *d, rdb_pgno pgno, uint32_t i)
-{
-	rdb_err e = { 0 };
-	bt_cell c;
-	char buf[16];
-
-	ck_assert_int_eq(nd_cell(d, PS, pgno, i, &c, &e), RDB_OK);
-	ck_assert_uint_eq(c.klen, 8);
-	memcpy(buf, c.key + 3, 5);
-	buf[5] = '\0';
-	return (unsigned)atoi(buf);
-}
 
 /*
  * A middle leaf X of a tree loaded 60% full gets two cells of 110 bytes
@@ -456,6 +568,82 @@ START_TEST(test_btcov2_rebalance_with_damaged_neighbours_is_corrupt)
 		      strstr(r.err.msg, want[1]) != NULL,
 		      "message '%s' names neither %u nor %u", r.err.msg,
 		      nb[0], nb[1]);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/* ==== overflow: chains cut short or leading elsewhere ================= */
+
+/*
+ * The first value of the tree on two or more overflow pages: its first
+ * overflow page's next link is 0 (_i 0: the chain is shorter than the
+ * value) or names the root (_i 1: a page of another type).  Reading the
+ * value (whole, through a cursor in pieces, through a read cursor) and
+ * deleting its key are RDB_CORRUPT naming the page where the chain goes
+ * wrong; other keys still read.
+ */
+START_TEST(test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete)
+{
+	unsigned char buf[1000];
+	rdb_err e = { 0 };
+	const void *val;
+	char key[32];
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	bt_cursor *c;
+	bt_cell cell;
+	rdb_pgno leaf, ov = 0, bad;
+	size_t klen = 0, vlen;
+	uint32_t j;
+
+	rig_load(&r, 64, 600, 80, len_mixed);
+	t = begin(&r, 1);
+	for (leaf = leaf_at(t, r.root, 0); ov == 0 && leaf != 0;) {
+		ck_assert_int_eq(pager_get(t, leaf, &pg), RDB_OK);
+		for (j = 0; j < nd_n(pager_data(pg)) && ov == 0; j++) {
+			ck_assert_int_eq(nd_cell(pager_data(pg), PS, leaf, j,
+						 &cell, &e), RDB_OK);
+			if (cell.ovfl != 0 && cell.vlen > cell.local +
+			    bt_ovfl_cap(PS)) {
+				ov = cell.ovfl;
+				klen = cell.klen;
+				memcpy(key, cell.key, klen);
+			}
+		}
+		leaf = fmt_get_u32(pager_data(pg) + LINK_B);
+		pager_unref(pg);
+	}
+	ck_assert_uint_ne(ov, 0);
+	put_u32_at(t, ov, BT_OVFL_NEXT, _i == 0 ? 0 : r.root);
+	bad = _i == 0 ? 0 : r.root;
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+
+	t = begin(&r, 1);
+	ck_assert_int_eq(bt_get_buf(t, r.root, key, klen, buf, sizeof(buf),
+				    &vlen), RDB_CORRUPT);
+	expect_names(t, bad);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	ck_assert_int_eq(bt_seek_ge(c, key, klen), RDB_OK);
+	ck_assert_int_eq(bt_value_size(c, &vlen), RDB_OK);
+	ck_assert_uint_gt(vlen, 600);
+	ck_assert_int_eq(bt_value_read(c, 0, buf, 10), RDB_OK);
+	ck_assert_int_eq(bt_value_read(c, vlen - 10, buf, 10), RDB_CORRUPT);
+	expect_names(t, bad);
+	bt_cursor_close(c);
+	ck_assert_int_eq(bt_delete(t, r.root, key, klen), RDB_CORRUPT);
+	expect_names(t, bad);
+	pager_rollback(t);
+
+	t = begin(&r, 0);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	ck_assert_int_eq(bt_seek_ge(c, key, klen), RDB_OK);
+	ck_assert_int_eq(bt_value(c, &val, &vlen), RDB_CORRUPT);
+	expect_names(t, bad);
+	ck_assert_int_eq(bt_first(c), RDB_OK);
+	ck_assert_int_eq(bt_value_size(c, &vlen), RDB_OK);
+	bt_cursor_close(c);
 	pager_rollback(t);
 	rig_free(&r);
 }
@@ -802,6 +990,13 @@ Suite *btcov2_suite(void)
 		test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf, 0, 6);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("seeks");
+	tcase_add_test(tc, test_btcov2_read_cursor_seeks_reuse_path_and_find_keys);
+	tcase_add_loop_test(tc,
+		test_btcov2_seek_in_pinned_damaged_leaf_descends_or_is_corrupt,
+		0, 2);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("verify");
 	tcase_add_loop_test(tc, test_btcov2_verify_rejects_underfull_middle_nodes,
 			    0, 2);
@@ -815,6 +1010,12 @@ Suite *btcov2_suite(void)
 		0, 4);
 	tcase_add_loop_test(tc,
 		test_btcov2_rebalance_with_damaged_neighbours_is_corrupt, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("overflow");
+	tcase_add_loop_test(tc,
+		test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete,
+		0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
