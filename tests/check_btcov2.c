@@ -396,6 +396,57 @@ START_TEST(test_btcov2_verify_rejects_underfull_middle_nodes)
 }
 END_TEST
 
+/* The empty key is a key like any other: alone in the tree, and as the
+ * first of many (the last key bt_verify remembers may be empty). */
+START_TEST(test_btcov2_empty_key_verifies_and_reads_back)
+{
+	unsigned char v[40], got[40];
+	char k[32];
+	rig r;
+	pager_txn *t;
+	bt_stats st;
+	bt_cursor *c;
+	const void *key;
+	size_t klen, vlen;
+	unsigned i;
+
+	rig_load(&r, 64, 0, 100, len_small);
+	t = begin(&r, 1);
+	ck_assert_int_eq(bt_insert(t, r.root, "", 0, v, val_of(v, 7, 30)),
+			 RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
+	ck_assert_uint_eq(st.keys, 1);
+	ck_assert_int_eq(bt_insert(t, r.root, "", 0, v, 3), RDB_CONSTRAINT);
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(bt_insert(t, r.root, k, key_of(k, i), v,
+					   val_of(v, i, 30)), RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
+	ck_assert_uint_eq(st.keys, 201);
+	ck_assert_uint_gt(st.depth, 1);
+	ck_assert_int_eq(bt_get_buf(t, r.root, "", 0, got, sizeof(got), &vlen),
+			 RDB_OK);
+	ck_assert_uint_eq(vlen, val_of(v, 7, 30));
+	ck_assert(memcmp(got, v, 30) == 0);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	ck_assert_int_eq(bt_first(c), RDB_OK);
+	ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+	ck_assert_uint_eq(klen, 0);
+	ck_assert_int_eq(bt_seek_le(c, "a", 1), RDB_OK);
+	ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+	ck_assert_uint_eq(klen, 0);
+	bt_cursor_close(c);
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(bt_delete(t, r.root, k, key_of(k, i)), RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
+	ck_assert_uint_eq(st.keys, 1);
+	ck_assert_int_eq(bt_delete(t, r.root, "", 0), RDB_OK);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
+	ck_assert_uint_eq(st.keys, 0);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
 /* An allocation failure at each step of bt_verify and of a full scan
  * with a write cursor: RDB_NOMEM with a message, or the full answer. */
 START_TEST(test_btcov2_nomem_in_verify_and_scan_fails_cleanly)
@@ -568,6 +619,50 @@ START_TEST(test_btcov2_rebalance_with_damaged_neighbours_is_corrupt)
 		      strstr(r.err.msg, want[1]) != NULL,
 		      "message '%s' names neither %u nor %u", r.err.msg,
 		      nb[0], nb[1]);
+	pager_rollback(t);
+	rig_free(&r);
+}
+END_TEST
+
+/*
+ * Every slot of leaf X names its first cell (each slot a sound cell, their
+ * sizes adding up to more than the page), with room claimed as fragments
+ * so that a new cell needs the page compacted: the insert is RDB_CORRUPT
+ * naming X, and X is not rewritten from the overlapping cells.
+ */
+START_TEST(test_btcov2_insert_compacting_overlapping_cells_is_corrupt)
+{
+	unsigned char v[100], before[PS], *d;
+	char k[32];
+	rig r;
+	pager_txn *t;
+	pager_page *pg;
+	rdb_pgno x;
+	uint32_t n, j, off, content;
+	unsigned first;
+	rdb_rc rc;
+
+	rig_load(&r, 64, 1500, 60, len_small);
+	t = begin(&r, 1);
+	x = leaf_at(t, r.root, 3);
+	d = page_w(t, x, &pg);
+	first = key_num(d, x, 0);
+	off = nd_off(d, 0);
+	content = fmt_get_u32(d + CONTENT);
+	n = (content - SLOTS - 20) / 2;
+	for (j = 0; j < n; j++)
+		fmt_put_u16(d + SLOTS + 2 * j, (uint16_t)off);
+	fmt_put_u16(d + NCELLS, (uint16_t)n);
+	fmt_put_u32(d + FRAG, 300);
+	memcpy(before, d, PS);
+	pager_unref(pg);
+	snprintf(k, sizeof(k), "key%05ua", first);
+	rc = bt_insert(t, r.root, k, 9, v, val_of(v, 3, 100));
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	expect_names(t, x);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	ck_assert(memcmp(pager_data(pg), before, PS) == 0);
+	pager_unref(pg);
 	pager_rollback(t);
 	rig_free(&r);
 }
@@ -1002,6 +1097,7 @@ Suite *btcov2_suite(void)
 			    0, 2);
 	tcase_add_loop_test(tc, test_btcov2_nomem_in_verify_and_scan_fails_cleanly,
 			    0, 2);
+	tcase_add_test(tc, test_btcov2_empty_key_verifies_and_reads_back);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("damage");
@@ -1010,6 +1106,8 @@ Suite *btcov2_suite(void)
 		0, 4);
 	tcase_add_loop_test(tc,
 		test_btcov2_rebalance_with_damaged_neighbours_is_corrupt, 0, 2);
+	tcase_add_test(tc,
+		test_btcov2_insert_compacting_overlapping_cells_is_corrupt);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("overflow");
