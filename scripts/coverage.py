@@ -3,13 +3,16 @@
 report, and the gate of `make coverage` (docs/testing.md, "Coverage").
 
     coverage.py REPORT.json LIB_GATE STORAGE_GATE [--no-gate]
-                [--files MODULE...]
+                [--module-gate MODULE=PCT...] [--files MODULE...]
 
 Modules are the folders of src/ (files directly in src/ count as "leaf");
 "library" is every module but the shell.  Exits 1 when the library's
 branch coverage is below LIB_GATE % or pager's, btree's or kv's below
 STORAGE_GATE %.  --files also prints each file of the named modules;
---no-gate prints the figures and never fails (a run of a few suites)."""
+--no-gate prints the figures and never fails (a run of a few suites).
+--module-gate btree=89.5 sets one storage module's gate apart from
+STORAGE_GATE (a floor that CI holds while that module is below the
+goal; docs/testing.md, "Coverage")."""
 import json
 import sys
 
@@ -45,15 +48,18 @@ def row(name, width, c):
           f'{hb:6}/{nb:6} {pct(hb, nb):5.1f}%')
 
 
-def gate(sums, lib, lib_gate, st_gate):
+def gate(sums, lib, lib_gate, st_gate, own):
     bad = []
     if pct(lib[3], lib[2]) < lib_gate:
         bad.append(f'library branches {pct(lib[3], lib[2]):.1f}% < '
                    f'{lib_gate:g}%')
     for m in STORAGE:
-        if m in sums and pct(sums[m][3], sums[m][2]) < st_gate:
+        g = own.get(m, st_gate)
+        if m in sums and pct(sums[m][3], sums[m][2]) < g:
             bad.append(f'{m} branches {pct(sums[m][3], sums[m][2]):.1f}% '
-                       f'< {st_gate:g}%')
+                       f'< {g:g}%')
+        elif m in sums and g < st_gate:
+            print(f'coverage gate: {m} held at {g:g}% (goal {st_gate:g}%)')
     for b in bad:
         print(f'coverage gate: {b}')
     if not bad:
@@ -65,6 +71,12 @@ def main():
     args = sys.argv[1:]
     no_gate = '--no-gate' in args
     args = [a for a in args if a != '--no-gate']
+    own = {}
+    while '--module-gate' in args:
+        i = args.index('--module-gate')
+        name, value = args[i + 1].split('=')
+        own[name] = float(value)
+        args = args[:i] + args[i + 2:]
     files = []
     if '--files' in args:
         i = args.index('--files')
@@ -93,7 +105,7 @@ def main():
     if no_gate:
         print('coverage gate: not applied (a run of some suites only)')
         return 0
-    return gate(sums, lib, lib_gate, st_gate)
+    return gate(sums, lib, lib_gate, st_gate, own)
 
 
 sys.exit(main())
