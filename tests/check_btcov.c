@@ -17,9 +17,9 @@
 #include "pager/os.h"
 #include "format.h"
 #include "mem.h"
+#include "bt_util.h"
 #include "test_util.h"
 
-#define DB "btcov.db"
 #define PS 512u
 /* Node header fields (src/btree/bt_int.h, docs/format.md "B+ tree"). */
 #define LEVEL 9u
@@ -35,47 +35,7 @@ static const char *r_msg(pager_txn *t)
 	return pager_txn_err(t)->msg;
 }
 
-typedef struct rig {
-	os_vfs *vfs;
-	pager *p;
-	pager_opts o;
-	rdb_err err;
-	rdb_pgno root;
-} rig;
-
-static void rig_open(rig *r)
-{
-	rdb_rc rc = pager_open(r->vfs, DB, &r->o, &r->err, &r->p);
-
-	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
-}
-
-static void rig_new(rig *r, uint32_t cache)
-{
-	memset(r, 0, sizeof(*r));
-	r->vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r->vfs);
-	pager_opts_default(&r->o);
-	r->o.page_size = PS;
-	r->o.cache_pages = cache;
-	r->o.create = 1;
-	rig_open(r);
-}
-
-static void rig_free(rig *r)
-{
-	if (r->p != NULL)
-		(void)pager_close(r->p);
-	os_mem_free(r->vfs);
-}
-
-static pager_txn *begin(rig *r, int write)
-{
-	pager_txn *t = NULL;
-
-	ck_assert_int_eq(pager_begin(r->p, write, &r->err, &t), RDB_OK);
-	return t;
-}
+typedef bt_rig rig;
 
 /* Key i: "key" and i in decimal, zero-padded to w digits (sorted by i). */
 static size_t key_of(char *buf, unsigned i, int w)
@@ -107,8 +67,8 @@ static void vr_setup(void)
 	pager_txn *t;
 	unsigned i;
 
-	rig_new(&vr, 64);
-	t = begin(&vr, 1);
+	bt_rig_new(&vr, PS, 64);
+	t = bt_rig_begin(&vr, 1);
 	ck_assert_int_eq(bt_create(t, &vr.root), RDB_OK);
 	ck_assert_int_eq(bt_load_begin(t, vr.root, 60, &l), RDB_OK);
 	for (i = 0; i < 2000; i++)
@@ -122,7 +82,7 @@ static void vr_setup(void)
 
 static void vr_teardown(void)
 {
-	rig_free(&vr);
+	bt_rig_free(&vr);
 }
 
 enum { FIRST_LEAF, MID_LEAF, LAST_LEAF, MID_INNER };
@@ -170,7 +130,7 @@ START_TEST(test_btcov_verify_rejects_damaged_links_counts_and_levels)
 		{ MID_INNER, "inner node without separators" },
 		{ FIRST_LEAF, "prev/next links disagree with key order" },
 	};
-	pager_txn *t = begin(&vr, 1);
+	pager_txn *t = bt_rig_begin(&vr, 1);
 	rdb_pgno pgno = find_page(t, dmg[_i].role);
 	pager_page *pg = NULL;
 	unsigned char *d;
@@ -201,7 +161,7 @@ END_TEST
  * endless scan: _i == 0 through an empty leaf, 1 through full ones. */
 START_TEST(test_btcov_scan_over_looping_leaf_links_is_corrupt_not_endless)
 {
-	pager_txn *t = begin(&vr, 1);
+	pager_txn *t = bt_rig_begin(&vr, 1);
 	rdb_pgno x = find_page(t, MID_LEAF), y;
 	pager_page *pg = NULL;
 	unsigned char first[7], *d;
@@ -232,7 +192,7 @@ START_TEST(test_btcov_scan_over_looping_leaf_links_is_corrupt_not_endless)
 	fmt_put_u32(pager_data(pg) + LINK_A, y);
 	pager_unref(pg);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	t = begin(&vr, 0);
+	t = bt_rig_begin(&vr, 0);
 	ck_assert_int_eq(bt_cursor_open(t, vr.root, &c), RDB_OK);
 	/* From inside the loop: x's back link now names y, so a scan that
 	 * comes from x's left neighbour stops there (links disagree). */
@@ -292,10 +252,10 @@ START_TEST(test_btcov_load_every_size_and_fill_verifies_and_reads_back)
 	rig r;
 	unsigned n, i, f, max = (unsigned)tu_scaled(6000, 600);
 
-	rig_new(&r, 256);
+	bt_rig_new(&r, PS, 256);
 	for (f = 0; f < 3; f++) {
 		for (n = 0; n <= max; n = n < 40 ? n + 1 : n + n / 7) {
-			pager_txn *t = begin(&r, 1);
+			pager_txn *t = bt_rig_begin(&r, 1);
 			rdb_pgno root;
 			bt_loader *l;
 
@@ -311,7 +271,7 @@ START_TEST(test_btcov_load_every_size_and_fill_verifies_and_reads_back)
 			pager_rollback(t);
 		}
 	}
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -324,8 +284,8 @@ START_TEST(test_btcov_load_misuse_is_refused_loader_stays_usable)
 	rdb_pgno root, full;
 	bt_loader *l = NULL;
 
-	rig_new(&r, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, PS, 64);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(bt_create(t, &root), RDB_OK);
 	ck_assert_int_eq(bt_create(t, &full), RDB_OK);
 	ck_assert_int_eq(bt_insert(t, full, "a", 1, v, 1), RDB_OK);
@@ -348,7 +308,7 @@ START_TEST(test_btcov_load_misuse_is_refused_loader_stays_usable)
 			 RDB_NOTFOUND);
 	bt_load_abort(NULL);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -365,15 +325,15 @@ START_TEST(test_btcov_cursor_off_a_key_is_misuse_reads_past_value_are_range)
 	bt_cursor *c;
 	unsigned i;
 
-	rig_new(&r, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, PS, 64);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(bt_create(t, &r.root), RDB_OK);
 	for (i = 0; i < 200; i++)
 		ck_assert_int_eq(bt_insert(t, r.root, k, key_of(k, i, 3), v,
 					   val_of(v, i, 0, 30)), RDB_OK);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
 	/* _i == 0: a read transaction (the leaf stays pinned); 1: write. */
-	t = begin(&r, _i);
+	t = bt_rig_begin(&r, _i);
 	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
 	ck_assert_int_eq(bt_next(c), RDB_MISUSE);
 	ck_assert_ptr_nonnull(strstr(r_msg(t), "cursor is not on a key"));
@@ -404,7 +364,7 @@ START_TEST(test_btcov_cursor_off_a_key_is_misuse_reads_past_value_are_range)
 	ck_assert_int_eq(bt_next(c), RDB_MISUSE);
 	bt_cursor_close(c);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -455,15 +415,8 @@ static void wl_setup(rig *r)
 	unsigned i;
 
 	ck_assert_ptr_nonnull(v);
-	memset(r, 0, sizeof(*r));
-	r->vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r->vfs);
-	pager_opts_default(&r->o);
-	r->o.page_size = wl_ps;
-	r->o.cache_pages = 16;
-	r->o.create = 1;
-	rig_open(r);
-	t = begin(r, 1);
+	bt_rig_new(r, wl_ps, 16);
+	t = bt_rig_begin(r, 1);
 	ck_assert_int_eq(bt_create(t, &r->root), RDB_OK);
 	for (i = 0; i < WL_KEYS; i++)
 		if (wl_len(i, 0) > 0)
@@ -472,7 +425,7 @@ static void wl_setup(rig *r)
 				val_of(v, i, 0, wl_len(i, 0))), RDB_OK);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
 	ck_assert_int_eq(pager_close(r->p), RDB_OK);
-	rig_open(r);
+	bt_rig_open(r);
 	free(v);
 }
 
@@ -576,7 +529,7 @@ static void wl_expect(rig *r, int st)
 	unsigned char *want = malloc(WL_VMAX * wl_mult);
 	unsigned char *got = malloc(WL_VMAX * wl_mult);
 	char k[32];
-	pager_txn *t = begin(r, 0);
+	pager_txn *t = bt_rig_begin(r, 0);
 	size_t vlen, n;
 	unsigned i;
 
@@ -605,7 +558,7 @@ static void wl_expect(rig *r, int st)
 
 static int wl_state_now(rig *r)
 {
-	pager_txn *t = begin(r, 0);
+	pager_txn *t = bt_rig_begin(r, 0);
 	char k[32];
 	size_t vlen;
 	rdb_rc rc = bt_get_buf(t, r->root, k, key_of(k, wl_mode ? 339 : 1, 3),
@@ -630,7 +583,7 @@ static uint64_t wl_measure(int mem)
 	ck_assert_int_eq(wl_run(&r, &in_commit), RDB_OK);
 	n = mem ? (uint64_t)rdb_mem_count() : os_mem_calls(r.vfs);
 	wl_expect(&r, 1);
-	rig_free(&r);
+	bt_rig_free(&r);
 	return n;
 }
 
@@ -660,9 +613,9 @@ static int wl_trial(int mem, uint64_t at)
 	ck_assert_msg(rc == RDB_OK || fired, "failed with no fault fired");
 	(void)pager_close(r.p);
 	r.p = NULL;
-	rig_open(&r);
+	bt_rig_open(&r);
 	wl_expect(&r, rc == RDB_OK || (in_commit && wl_state_now(&r)));
-	rig_free(&r);
+	bt_rig_free(&r);
 	return rc != RDB_OK;
 }
 

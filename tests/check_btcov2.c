@@ -20,9 +20,9 @@
 #include "pager/os.h"
 #include "format.h"
 #include "mem.h"
+#include "bt_util.h"
 #include "test_util.h"
 
-#define DB "btcov2.db"
 #define PS 512u
 /* Node header fields (src/btree/bt_int.h, docs/format.md "B+ tree"). */
 #define LINK_A 16u          /* leaf: prev leaf; inner: rightmost child */
@@ -32,35 +32,7 @@
 #define CONTENT 28u
 #define SLOTS 32u           /* u16 cell offsets */
 
-typedef struct rig {
-	os_vfs *vfs;
-	pager *p;
-	pager_opts o;
-	rdb_err err;
-	rdb_pgno root;
-} rig;
-
-static void rig_open(rig *r)
-{
-	rdb_rc rc = pager_open(r->vfs, DB, &r->o, &r->err, &r->p);
-
-	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
-}
-
-static pager_txn *begin(rig *r, int write)
-{
-	pager_txn *t = NULL;
-
-	ck_assert_int_eq(pager_begin(r->p, write, &r->err, &t), RDB_OK);
-	return t;
-}
-
-static void rig_free(rig *r)
-{
-	if (r->p != NULL)
-		(void)pager_close(r->p);
-	os_mem_free(r->vfs);
-}
+typedef bt_rig rig;
 
 static size_t key_of(char *buf, unsigned i)
 {
@@ -87,15 +59,8 @@ static void rig_load(rig *r, uint32_t cache, unsigned n, unsigned fill,
 	pager_txn *t;
 	unsigned i;
 
-	memset(r, 0, sizeof(*r));
-	r->vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r->vfs);
-	pager_opts_default(&r->o);
-	r->o.page_size = PS;
-	r->o.cache_pages = cache;
-	r->o.create = 1;
-	rig_open(r);
-	t = begin(r, 1);
+	bt_rig_new(r, PS, cache);
+	t = bt_rig_begin(r, 1);
 	ck_assert_int_eq(bt_create(t, &r->root), RDB_OK);
 	ck_assert_int_eq(bt_load_begin(t, r->root, fill, &l), RDB_OK);
 	for (i = 0; i < n; i++)
@@ -105,7 +70,7 @@ static void rig_load(rig *r, uint32_t cache, unsigned n, unsigned fill,
 	ck_assert_int_eq(bt_verify(t, r->root, NULL, NULL), RDB_OK);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
 	ck_assert_int_eq(pager_close(r->p), RDB_OK);
-	rig_open(r);
+	bt_rig_open(r);
 }
 
 static size_t len_small(unsigned i) { return 20 + i % 20; }
@@ -211,7 +176,7 @@ START_TEST(test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf)
 	rdb_rc rc;
 
 	rig_load(&r, 64, 1500, 70, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	x = leaf_at(t, r.root, back ? -3 : 3);
 	put_u32_at(t, x, back ? LINK_A : LINK_B, 0);
 	ck_assert_int_eq(pager_get(t, r.root, &pg), RDB_OK);
@@ -227,7 +192,7 @@ START_TEST(test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf)
 	}
 	if (_i < 2 || _i >= 4) {
 		ck_assert_int_eq(pager_commit(t), RDB_OK);
-		t = begin(&r, 0);
+		t = bt_rig_begin(&r, 0);
 	}
 	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
 	for (rc = back ? bt_last(c) : bt_first(c); rc == RDB_OK;
@@ -242,7 +207,7 @@ START_TEST(test_btcov2_scan_over_cut_chain_is_corrupt_naming_the_leaf)
 	ck_assert(!bt_valid(c));
 	bt_cursor_close(c);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -266,7 +231,7 @@ START_TEST(test_btcov2_read_cursor_seeks_reuse_path_and_find_keys)
 	rdb_rc rc;
 
 	rig_load(&r, 1100, n, 60, len_small);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
 	for (i = 0; i < 600; i++) {
 		/* random (i < 300), then ascending in small steps */
@@ -289,7 +254,7 @@ START_TEST(test_btcov2_read_cursor_seeks_reuse_path_and_find_keys)
 	ck_assert_int_eq(bt_seek_le(c, "a", 1), RDB_NOTFOUND);
 	bt_cursor_close(c);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -317,7 +282,7 @@ START_TEST(test_btcov2_seek_in_pinned_damaged_leaf_descends_or_is_corrupt)
 	rdb_rc rc;
 
 	rig_load(&r, 64, 1500, 60, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	x = leaf_at(t, r.root, 4);
 	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
 	n = nd_n(pager_data(pg));
@@ -332,7 +297,7 @@ START_TEST(test_btcov2_seek_in_pinned_damaged_leaf_descends_or_is_corrupt)
 		pager_unref(pg);
 	}
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
 	ck_assert_int_eq(bt_seek_ge(c, k, key_of(k, last)), RDB_OK);
 	rc = bt_seek_ge(c, k, key_of(k, other));
@@ -347,7 +312,7 @@ START_TEST(test_btcov2_seek_in_pinned_damaged_leaf_descends_or_is_corrupt)
 	}
 	bt_cursor_close(c);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -369,7 +334,7 @@ START_TEST(test_btcov2_verify_rejects_underfull_middle_nodes)
 				   : "inner node below its minimum fill";
 
 	rig_load(&r, 64, 6000, 60, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	if (_i == 0) {
 		x = leaf_at(t, r.root, 5);
 	} else {
@@ -392,7 +357,7 @@ START_TEST(test_btcov2_verify_rejects_underfull_middle_nodes)
 		      r.err.msg, want);
 	expect_names(t, x);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -411,7 +376,7 @@ START_TEST(test_btcov2_empty_key_verifies_and_reads_back)
 	unsigned i;
 
 	rig_load(&r, 64, 0, 100, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(bt_insert(t, r.root, "", 0, v, val_of(v, 7, 30)),
 			 RDB_OK);
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
@@ -443,7 +408,7 @@ START_TEST(test_btcov2_empty_key_verifies_and_reads_back)
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, &st), RDB_OK);
 	ck_assert_uint_eq(st.keys, 0);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -457,7 +422,7 @@ START_TEST(test_btcov2_nomem_in_verify_and_scan_fails_cleanly)
 
 	rig_load(&r, 64, 600, 80, len_mixed);
 	for (at = 1; !done; at++) {
-		pager_txn *t = begin(&r, _i);
+		pager_txn *t = bt_rig_begin(&r, _i);
 		bt_cursor *c = NULL;
 		bt_stats st;
 		const void *val;
@@ -488,7 +453,7 @@ START_TEST(test_btcov2_nomem_in_verify_and_scan_fails_cleanly)
 		pager_rollback(t);
 	}
 	ck_assert_int_gt(failed, 2);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -519,7 +484,7 @@ START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
 	rdb_rc rc;
 
 	rig_load(&r, 64, 1500, 60, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	x = leaf_at(t, r.root, 6);
 	prev = leaf_at(t, r.root, 5);
 	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
@@ -555,7 +520,7 @@ START_TEST(test_btcov2_shift_over_damaged_cells_is_corrupt_naming_the_leaf)
 	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
 	expect_names(t, x);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -593,7 +558,7 @@ START_TEST(test_btcov2_rebalance_with_damaged_neighbours_is_corrupt)
 	rdb_rc rc = RDB_OK;
 
 	rig_load(&r, 64, 1500, _i == 0 ? 100 : 50, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	x = leaf_at(t, r.root, 6);
 	nb[0] = leaf_at(t, r.root, 5);
 	nb[1] = leaf_at(t, r.root, 7);
@@ -620,7 +585,7 @@ START_TEST(test_btcov2_rebalance_with_damaged_neighbours_is_corrupt)
 		      "message '%s' names neither %u nor %u", r.err.msg,
 		      nb[0], nb[1]);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -643,7 +608,7 @@ START_TEST(test_btcov2_insert_compacting_overlapping_cells_is_corrupt)
 	rdb_rc rc;
 
 	rig_load(&r, 64, 1500, 60, len_small);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	x = leaf_at(t, r.root, 3);
 	d = page_w(t, x, &pg);
 	first = key_num(d, x, 0);
@@ -664,7 +629,7 @@ START_TEST(test_btcov2_insert_compacting_overlapping_cells_is_corrupt)
 	ck_assert(memcmp(pager_data(pg), before, PS) == 0);
 	pager_unref(pg);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -694,7 +659,7 @@ START_TEST(test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete)
 	uint32_t j;
 
 	rig_load(&r, 64, 600, 80, len_mixed);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	for (leaf = leaf_at(t, r.root, 0); ov == 0 && leaf != 0;) {
 		ck_assert_int_eq(pager_get(t, leaf, &pg), RDB_OK);
 		for (j = 0; j < nd_n(pager_data(pg)) && ov == 0; j++) {
@@ -715,7 +680,7 @@ START_TEST(test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete)
 	bad = _i == 0 ? 0 : r.root;
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
 
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(bt_get_buf(t, r.root, key, klen, buf, sizeof(buf),
 				    &vlen), RDB_CORRUPT);
 	expect_names(t, bad);
@@ -731,7 +696,7 @@ START_TEST(test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete)
 	expect_names(t, bad);
 	pager_rollback(t);
 
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
 	ck_assert_int_eq(bt_seek_ge(c, key, klen), RDB_OK);
 	ck_assert_int_eq(bt_value(c, &val, &vlen), RDB_CORRUPT);
@@ -740,7 +705,7 @@ START_TEST(test_btcov2_broken_overflow_chain_is_corrupt_for_reads_and_delete)
 	ck_assert_int_eq(bt_value_size(c, &vlen), RDB_OK);
 	bt_cursor_close(c);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -750,7 +715,7 @@ END_TEST
  * key and value, read through a cursor. */
 static void digest(rig *r, uint64_t *n, uint64_t *h)
 {
-	pager_txn *t = begin(r, 0);
+	pager_txn *t = bt_rig_begin(r, 0);
 	bt_cursor *c;
 	const void *key, *val;
 	size_t klen, vlen, j;
@@ -897,12 +862,12 @@ static int fw_trial(int w, int mem, long at, uint64_t n0, uint64_t h0)
 	ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
 	(void)pager_close(r.p);
 	r.p = NULL;
-	rig_open(&r);
+	bt_rig_open(&r);
 	digest(&r, &n, &h);
 	ck_assert_msg(n == n0 && h == h0, "workload %d, fault at %ld: the "
 		      "tree changed (%llu keys, %llu before)", w, at,
 		      (unsigned long long)n, (unsigned long long)n0);
-	rig_free(&r);
+	bt_rig_free(&r);
 	return rc != RDB_OK;
 }
 
@@ -922,12 +887,12 @@ START_TEST(test_btcov2_fault_at_each_call_of_a_change_leaves_tree_unchanged)
 		rdb_mem_fail_at(0, 0);
 	else
 		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(fw_changes(t, r.root, w), RDB_OK);
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_OK);
 	pager_rollback(t);
 	calls = mem ? rdb_mem_count() : (long)os_mem_calls(r.vfs);
-	rig_free(&r);
+	bt_rig_free(&r);
 	ck_assert_int_gt(calls, 2);
 	for (at = 1; at <= calls + 1; at++)
 		failed += fw_trial(w, mem, at, n0, h0);
@@ -976,18 +941,11 @@ START_TEST(test_btcov2_load_long_separators_every_count_verifies)
 	size_t pre;
 	rig r;
 
-	memset(&r, 0, sizeof(r));
-	r.vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r.vfs);
-	pager_opts_default(&r.o);
-	r.o.page_size = PS;
-	r.o.cache_pages = 256;
-	r.o.create = 1;
-	rig_open(&r);
+	bt_rig_new(&r, PS, 256);
 	ck_assert_uint_ge(bt_max_key(PS), 105);
 	for (fill = 50; fill <= 100; fill += 50)
 		for (n = 1; n <= max; n++) {
-			pager_txn *t = begin(&r, 1);
+			pager_txn *t = bt_rig_begin(&r, 1);
 			bt_cursor *c;
 			bt_stats st;
 			const void *key;
@@ -1016,7 +974,7 @@ START_TEST(test_btcov2_load_long_separators_every_count_verifies)
 			bt_cursor_close(c);
 			pager_rollback(t);
 		}
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -1035,12 +993,12 @@ START_TEST(test_btcov2_load_fault_at_each_call_fails_cleanly)
 		rdb_mem_fail_at(0, 0);
 	else
 		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(load_long(t, r.root, 150, 90, 100), RDB_OK);
 	calls = mem ? rdb_mem_count() : (long)os_mem_calls(r.vfs);
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_OK);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 	ck_assert_int_gt(calls, 2);
 	for (at = 1; at <= calls + 1; at++) {
 		rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
@@ -1067,10 +1025,10 @@ START_TEST(test_btcov2_load_fault_at_each_call_fails_cleanly)
 		failed += rc != RDB_OK;
 		(void)pager_close(r.p);
 		r.p = NULL;
-		rig_open(&r);
+		bt_rig_open(&r);
 		digest(&r, &n, &h);
 		ck_assert_uint_eq(n, 0);
-		rig_free(&r);
+		bt_rig_free(&r);
 	}
 	ck_assert_int_gt(failed, 0);
 }

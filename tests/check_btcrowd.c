@@ -25,36 +25,17 @@
 #include "pager/os.h"
 #include "format.h"
 #include "mem.h"
+#include "bt_util.h"
 #include "test_util.h"
 
-#define DB "btcrowd.db"
 
-typedef struct rig {
-	os_vfs *vfs;
-	pager *p;
-	pager_opts o;
-	rdb_err err;
-	rdb_pgno root;
-} rig;
-
-static void rig_open(rig *r)
-{
-	rdb_rc rc = pager_open(r->vfs, DB, &r->o, &r->err, &r->p);
-
-	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
-}
+typedef bt_rig rig;
 
 static void rig_reopen(rig *r)
 {
 	(void)pager_close(r->p);
 	r->p = NULL;
-	rig_open(r);
-}
-
-static void rig_free(rig *r)
-{
-	(void)pager_close(r->p);
-	os_mem_free(r->vfs);
+	bt_rig_open(r);
 }
 
 /* Key i: 4 to 27 bytes, in an order that is not the numbers'. */
@@ -116,14 +97,7 @@ static void rig_new(rig *r)
 	char k[32];
 	uint32_t i;
 
-	memset(r, 0, sizeof(*r));
-	r->vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r->vfs);
-	pager_opts_default(&r->o);
-	r->o.page_size = 512;
-	r->o.cache_pages = 16;
-	r->o.create = 1;
-	rig_open(r);
+	bt_rig_new(r, 512, 16);
 	ck_assert_int_eq(pager_begin(r->p, 1, &r->err, &t), RDB_OK);
 	ck_assert_int_eq(bt_create(t, &r->root), RDB_OK);
 	for (i = 0; i < 300; i++) {
@@ -208,7 +182,7 @@ static uint64_t measure(int io, uint64_t d[2])
 	rig_reopen(&r);
 	d[1] = digest(&r);
 	ck_assert_uint_ne(d[0], d[1]);
-	rig_free(&r);
+	bt_rig_free(&r);
 	return n;
 }
 
@@ -244,7 +218,7 @@ static int trial(int io, uint64_t at, const uint64_t d[2])
 			      (unsigned long long)at);
 	else
 		ck_assert_msg(h == d[0] || h == d[1], "a third state");
-	rig_free(&r);
+	bt_rig_free(&r);
 	return rc != RDB_OK;
 }
 
@@ -350,7 +324,7 @@ START_TEST(test_btcrowd_damaged_root_is_corrupt_never_wrong)
 	}
 	ck_assert_uint_gt(bad, 0);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
