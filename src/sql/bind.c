@@ -179,7 +179,7 @@ static rdb_rc bind_column(binder *b, query *q, sql_expr *e, int flags)
 		x->aff = src_aff(&at->src[src], slot, &decl);
 		x->decl = decl;
 		if (up > 0)
-			bind_mark_correlated(q, up);
+			bind_mark_correlated(q, up, src);
 		return RDB_OK;
 	}
 	if (rc != RDB_NOTFOUND)
@@ -321,6 +321,7 @@ static rdb_rc bind_subq(binder *b, query *q, sql_expr *e, int flags)
 	x->kind = XK_SUBQ;
 	x->sub = sub;
 	x->correlated = sub->correlated;
+	x->uses = sub->parent_use;
 	x->aff = e->op == SQL_E_SUBQUERY ? expr_aff(sub->out[0])
 					  : SQL_AFF_NONE;
 	if (!sub->correlated &&
@@ -440,9 +441,14 @@ rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags)
 	}
 }
 
-/* Mark q and the queries between it and `up` levels out as correlated. */
-void bind_mark_correlated(query *q, int up)
+/* A column of source src of the query `up` levels out of q is read in q:
+ * mark q and the queries between as correlated, and the last of them as
+ * reading that source of its parent. */
+void bind_mark_correlated(query *q, int up, int src)
 {
-	for (; q != NULL && up > 0; q = q->parent, up--)
+	for (; q != NULL && up > 0; q = q->parent, up--) {
 		q->correlated = 1;
+		if (up == 1)
+			q->parent_use |= UINT64_C(1) << (src & 63);
+	}
 }

@@ -76,7 +76,7 @@ rdb_rc bind_error(binder *b, const sql_expr *e, const char *fmt,
 		  const char *name);
 rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags);
 rdb_rc bind_add_agg(binder *b, query *q, sql_expr *e, const sql_func *f);
-void bind_mark_correlated(query *q, int up);
+void bind_mark_correlated(query *q, int up, int src);
 const char *src_col_name(const qsrc *s, int i);
 int src_find(const qsrc *s, const char *name);
 /* Give s (nvals set) its row of NULLs (s->nulls, freed with the query):

@@ -145,6 +145,7 @@ static rdb_rc bind_source(binder *b, query *q, sql_src *si, qsrc *s)
 			return rc;
 		if (s->sub->correlated)
 			q->correlated = 1;
+		q->parent_use |= s->sub->parent_use;  /* same parent */
 		s->nvals = s->sub->nout;
 		s->colnames = s->sub->names;
 		s->acc = ACC_ROWS;
@@ -593,6 +594,7 @@ static rdb_rc bind_compound(binder *b, sql_select *sel, query *q)
 			return rc;
 		if (t->correlated)
 			q->correlated = 1;
+		q->parent_use |= t->parent_use;       /* same parent */
 		if (i > 0 && t->nout != q->terms[0]->nout)
 			return rdb_err_set(b->err, RDB_ERROR, "SELECTs to the "
 					   "left and right of %s do not have "

@@ -86,6 +86,8 @@ typedef struct xinfo {
 	const sql_expr *target;   /* XK_ALIAS: the aliased expression */
 	query *sub;               /* XK_SUBQ */
 	int correlated;           /* XK_SUBQ: uses outer columns */
+	uint64_t uses;            /* XK_SUBQ: the sources of the query
+				     holding it that it reads */
 	int const_list;           /* IN (list) of constants: sorted once */
 	int constant;             /* no columns, no aggregates, no subquery
 				     that changes: same value all run */
@@ -230,6 +232,10 @@ struct query {
 				     table: each of its rows is a group
 				     (plan.c, select.c) */
 	int correlated;           /* refers to an enclosing query's rows */
+	uint64_t parent_use;      /* of those, the sources of the parent
+				     query it reads (bit src & 63), itself
+				     or in its subqueries: where the parent
+				     may test it (plan.c) */
 	int distinct;
 	/* ordering (of the whole query) */
 	int norder;

@@ -24,8 +24,9 @@ static uint64_t list_mask(const sql_expr_list *l)
 	return m;
 }
 
-/* Bits of the sources of this query that e reads (a correlated subquery
- * counts as reading all of them). */
+/* Bits of the sources of this query that e reads (a correlated subquery:
+ * the ones it or its own subqueries read; none if it reads only queries
+ * further out, whose rows stay put while this one runs). */
 static uint64_t expr_mask(const sql_expr *e)
 {
 	const xinfo *x;
@@ -39,7 +40,7 @@ static uint64_t expr_mask(const sql_expr *e)
 	if (x != NULL && x->kind == XK_ALIAS)
 		return expr_mask(x->target);
 	if (x != NULL && x->kind == XK_SUBQ && x->correlated)
-		m = ALL_SOURCES;
+		m = x->uses;
 	m |= expr_mask(e->left) | expr_mask(e->right) | list_mask(&e->list);
 	if (e->op == SQL_E_BETWEEN)
 		m |= expr_mask(e->u.between.lo) | expr_mask(e->u.between.hi);

@@ -1,0 +1,162 @@
+/*
+ * check_subqplan.c -- where the planner tests a correlated subquery: at
+ * the join level of the last table of its own query that it reads (or
+ * once per run when it reads only queries further out), never at every
+ * row of the join.  The work is counted in page requests of the buffer
+ * pool (rdb_stats_get: deterministic for a given plan and file, unlike
+ * time); the rows are compared with SQLite's.  Design: src/sql/README.md
+ * ("Binding and planning").
+ */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rdb.h"
+#include "sql_util.h"
+#include "test_util.h"
+
+#define T_ROWS 40     /* rows of t, read twice in the joins below */
+#define U_ROWS 3000   /* rows of u: many pages per scan */
+
+/* The same tables in rdb and SQLite: t(a, b) with b 0..39, o(k) 1..3,
+ * u(c, d, pad) whose d (negative) never equals a b or a k. */
+static void make_tables(rdb *r, sqlite3 *s)
+{
+	sbuf b = {0};
+	char *sql;
+	int i;
+
+	sb_add(&b, "CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER);"
+	       "CREATE TABLE o(k INTEGER PRIMARY KEY);"
+	       "CREATE TABLE u(c INTEGER PRIMARY KEY, d INTEGER, pad TEXT);"
+	       "INSERT INTO o VALUES (1), (2), (3);");
+	for (i = 0; i < T_ROWS; i++)
+		sb_add(&b, "INSERT INTO t VALUES (%d, %d);", i + 1, i);
+	for (i = 0; i < U_ROWS; i++)
+		sb_add(&b, "INSERT INTO u VALUES (%d, %d, '%0100d');", i + 1,
+		       -1 - i % 97, i);
+	sql = sb_take(&b);
+	su_ok(r, "BEGIN");
+	su_ok(r, sql);
+	su_ok(r, "COMMIT");
+	ck_assert_int_eq(sqlite3_exec(s, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+}
+
+/* Page requests of the buffer pool so far. */
+static uint64_t requests(rdb *r)
+{
+	rdb_stats st;
+
+	ck_assert_int_eq(rdb_stats_get(r, &st), RDB_OK);
+	return st.cache_hits + st.cache_misses;
+}
+
+/* Run sql on both engines: the rows must agree (unordered); returns the
+ * page requests rdb made for it. */
+static uint64_t run_both(rdb *r, sqlite3 *s, const char *sql,
+			 const char *want)
+{
+	uint64_t before = requests(r), used;
+	char *a = su_rdb_rows(r, sql, su_put_typed, "", 0);
+	char *b;
+
+	used = requests(r) - before;
+	b = su_sqlite_rows(s, sql, su_put_typed, "", 0);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_eq(a, want);
+	free(a);
+	free(b);
+	return used;
+}
+
+/* The page requests of one full scan of u (what one evaluation of the
+ * subqueries below costs). */
+static uint64_t scan_u(rdb *r, sqlite3 *s)
+{
+	return run_both(r, s, "SELECT count(*) FROM u WHERE d = 5",
+			"1 rows\nI0|\n");
+}
+
+static void open_both(rdb **r, sqlite3 **s)
+{
+	*r = su_open_mem("subqplan", 0);
+	ck_assert_int_eq(sqlite3_open(":memory:", s), SQLITE_OK);
+	make_tables(*r, *s);
+}
+
+static void close_both(rdb *r, sqlite3 *s)
+{
+	ck_assert_int_eq(rdb_close(r), RDB_OK);
+	ck_assert_int_eq(sqlite3_close(s), SQLITE_OK);
+}
+
+/* A subquery reading x alone, in a join of x and y, runs once per row of
+ * x (40 scans of u), not once per pair (1,600 scans). */
+START_TEST(test_subqplan_subquery_reading_outer_table_runs_per_its_row)
+{
+	rdb *r;
+	sqlite3 *s;
+	uint64_t scan, used;
+
+	open_both(&r, &s);
+	scan = scan_u(r, s);
+	ck_assert_uint_ge(scan, 20);
+	used = run_both(r, s, "SELECT count(*) FROM t AS x, t AS y WHERE "
+			"NOT EXISTS (SELECT 1 FROM u WHERE u.d = x.b)",
+			"1 rows\nI1600|\n");
+	ck_assert_msg(used <= 2 * T_ROWS * scan, "%llu page requests for "
+		      "%d scans of %llu", (unsigned long long)used, T_ROWS,
+		      (unsigned long long)scan);
+	/* The same through a scalar subquery and IN (SELECT). */
+	used = run_both(r, s, "SELECT count(*) FROM t AS x JOIN t AS y ON "
+			"(SELECT count(*) FROM u WHERE u.d = x.b) = 0",
+			"1 rows\nI1600|\n");
+	ck_assert_uint_le(used, 2 * T_ROWS * scan);
+	used = run_both(r, s, "SELECT count(*) FROM t AS x, t AS y WHERE "
+			"x.b NOT IN (SELECT u.d FROM u WHERE u.c > x.a)",
+			"1 rows\nI1600|\n");
+	ck_assert_uint_le(used, 2 * T_ROWS * scan);
+	close_both(r, s);
+}
+END_TEST
+
+/* A subquery reading only the enclosing query's row (o.k) is tested once
+ * per run of the inner query (3 scans of u), not per pair of x and y. */
+START_TEST(test_subqplan_subquery_reading_only_outer_query_runs_once)
+{
+	rdb *r;
+	sqlite3 *s;
+	uint64_t scan, used;
+
+	open_both(&r, &s);
+	scan = scan_u(r, s);
+	used = run_both(r, s, "SELECT o.k, (SELECT count(*) FROM t AS x, "
+			"t AS y WHERE x.b < o.k AND NOT EXISTS (SELECT 1 FROM "
+			"u WHERE u.d = o.k)) FROM o",
+			"3 rows\nI1|I40|\nI2|I80|\nI3|I120|\n");
+	ck_assert_msg(used <= 2 * 3 * scan, "%llu page requests for 3 scans "
+		      "of %llu", (unsigned long long)used,
+		      (unsigned long long)scan);
+	/* False once: the join is not read. */
+	used = run_both(r, s, "SELECT o.k, (SELECT count(*) FROM t AS x, "
+			"t AS y WHERE EXISTS (SELECT 1 FROM u WHERE u.d = o.k)"
+			") FROM o", "3 rows\nI1|I0|\nI2|I0|\nI3|I0|\n");
+	ck_assert_uint_le(used, 2 * 3 * scan);
+	close_both(r, s);
+}
+END_TEST
+
+Suite *subqplan_suite(void)
+{
+	Suite *s = suite_create("subqplan");
+	TCase *tc = tcase_create("placement");
+
+	tcase_add_test(tc,
+		test_subqplan_subquery_reading_outer_table_runs_per_its_row);
+	tcase_add_test(tc,
+		test_subqplan_subquery_reading_only_outer_query_runs_once);
+	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+	return s;
+}
