@@ -7,9 +7,18 @@
  * Where rdb differs from SQLite on purpose (docs/sql.md) the generator
  * stays away, citing the section.  A mismatch prints the seed and the
  * script, shrunk to the statements needed to reproduce it.
+ *
+ * Work is bounded: SQLite runs each statement first under an instruction
+ * budget, and a statement over it (nested subqueries over a three-way
+ * join can ask for billions of rows) ends the session there, unrun on
+ * rdb; rdb then runs it under a watchdog, and a statement SQLite finished
+ * within its budget but rdb did not within WATCH_S seconds fails the test
+ * naming it (a plan far worse than SQLite's, or a hang).
  */
 #include <check.h>
+#include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1045,10 +1054,102 @@ static void script_free(script *sc)
 	*sc = (script){0};
 }
 
+/* SQLite's budget per statement: OPS_MAX calls of its progress handler,
+ * one every OPS_EVERY virtual-machine instructions (a count that is the
+ * same on every run of the same statement on the same rows), about a
+ * second of CPU.  The sessions' statements need far less but for a rare
+ * few whose nested subqueries multiply large joins. */
+#define OPS_EVERY 1000
+#define OPS_MAX 50000L
+/* rdb's time per statement SQLite finished, seconds. */
+#define WATCH_S 60
+
+/* Interrupts db when a statement runs past its deadline. */
+typedef struct watch {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* armed, disarmed or stop changed */
+	pthread_t th;
+	rdb *db;
+	struct timespec deadline; /* CLOCK_MONOTONIC */
+	int armed, fired, stop;
+} watch;
+
+static void *watch_main(void *arg)
+{
+	watch *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		if (!w->armed)
+			pthread_cond_wait(&w->cv, &w->mu);
+		else if (pthread_cond_timedwait(&w->cv, &w->mu,
+						&w->deadline) == ETIMEDOUT &&
+			 w->armed) {
+			w->armed = 0;
+			w->fired = 1;
+			rdb_interrupt(w->db);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void watch_start(watch *w, rdb *db)
+{
+	pthread_condattr_t ca;
+
+	*w = (watch){ .db = db };
+	ck_assert_int_eq(pthread_condattr_init(&ca), 0);
+	ck_assert_int_eq(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC), 0);
+	ck_assert_int_eq(pthread_cond_init(&w->cv, &ca), 0);
+	pthread_condattr_destroy(&ca);
+	ck_assert_int_eq(pthread_mutex_init(&w->mu, NULL), 0);
+	ck_assert_int_eq(pthread_create(&w->th, NULL, watch_main, w), 0);
+}
+
+/* Arm (on = 1, WATCH_S from now) or disarm; disarming returns 1 if the
+ * watchdog fired since it was armed. */
+static int watch_set(watch *w, int on)
+{
+	int fired;
+
+	pthread_mutex_lock(&w->mu);
+	if (on) {
+		clock_gettime(CLOCK_MONOTONIC, &w->deadline);
+		w->deadline.tv_sec += WATCH_S;
+		w->fired = 0;
+	}
+	w->armed = on;
+	fired = w->fired;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return fired;
+}
+
+static void watch_stop(watch *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
 typedef struct engines {
 	rdb *r;
 	sqlite3 *s;
+	long ops;                 /* SQLite's progress calls this statement */
+	watch w;                  /* over rdb */
 } engines;
+
+static int count_ops(void *arg)
+{
+	long *ops = arg;
+
+	return ++*ops > OPS_MAX;  /* non-zero: SQLITE_INTERRUPT */
+}
 
 static void engines_open(engines *e)
 {
@@ -1057,20 +1158,38 @@ static void engines_open(engines *e)
 
 	ck_assert_int_eq(rdb_open_v2("", &e->r, &o), RDB_OK);
 	ck_assert_int_eq(sqlite3_open(":memory:", &e->s), SQLITE_OK);
+	sqlite3_progress_handler(e->s, OPS_EVERY, count_ops, &e->ops);
+	watch_start(&e->w, e->r);
 }
 
 static void engines_close(engines *e)
 {
+	watch_stop(&e->w);
 	ck_assert_int_eq(rdb_close(e->r), RDB_OK);
 	ck_assert_int_eq(sqlite3_close(e->s), SQLITE_OK);
 }
 
-/* Run one step on both; returns the difference (NULL if none). */
+/* What run_step returns for a statement over SQLite's budget (not run on
+ * rdb: the session cannot go on from there), and for one rdb ran past
+ * the watchdog on. */
+static const char over_budget[] = "over SQLite's budget";
+static const char too_slow[] = "too slow";
+
+/* Run one step on both, SQLite first; returns the difference (NULL if
+ * none), over_budget or too_slow. */
 static const char *run_step(engines *e, const step *st, outcome *a,
 			    outcome *b)
 {
-	run_rdb(e->r, st->sql, a);
+	e->ops = 0;
 	run_sqlite(e->s, st->sql, b);
+	if (e->ops > OPS_MAX) {
+		*a = (outcome){0};
+		return over_budget;
+	}
+	watch_set(&e->w, 1);
+	run_rdb(e->r, st->sql, a);
+	if (watch_set(&e->w, 0))
+		return too_slow;
 	return differ(&st->m, a, b);
 }
 
@@ -1081,6 +1200,7 @@ static int replay_fails(const script *sc, const char *keep, outcome *ra,
 {
 	engines e;
 	outcome a = {0}, b = {0};
+	const char *why;
 	int i, bad = 0;
 
 	engines_open(&e);
@@ -1089,7 +1209,10 @@ static int replay_fails(const script *sc, const char *keep, outcome *ra,
 			continue;
 		outcome_free(&a);
 		outcome_free(&b);
-		bad = run_step(&e, &sc->s[i], &a, &b) != NULL;
+		why = run_step(&e, &sc->s[i], &a, &b);
+		bad = why != NULL && why != over_budget && why != too_slow;
+		if (why == over_budget || why == too_slow)
+			break;    /* the rest cannot be compared */
 	}
 	engines_close(&e);
 	if (ra != NULL && bad) {
@@ -1148,10 +1271,33 @@ static void shrink_and_fail(script *sc, uint64_t seed, long session,
 	ck_abort_msg("%s", msg.p);
 }
 
+/* rdb ran the script's last statement past the watchdog (SQLite ran it
+ * in ops thousand instructions): fail with the whole script (shrinking
+ * would run slow statements again and again). */
+static void slow_fail(const script *sc, uint64_t seed, long session,
+		      long ops)
+{
+	sbuf msg = {0};
+	int i;
+
+	tu_seed_note("sqldiff", seed);
+	sb_add(&msg, "sqldiff: rdb ran the last statement longer than %d s, "
+	       "SQLite in %ld thousand instructions (seed %llu, session "
+	       "%ld); script:\n", WATCH_S, ops, (unsigned long long)seed,
+	       session);
+	for (i = 0; i < sc->n; i++)
+		sb_add(&msg, "  %s;\n", sc->s[i].sql);
+	fputs(msg.p, stderr);     /* longer than Check's messages */
+	ck_abort_msg("sqldiff: rdb too slow on: %s (seed %llu, session %ld; "
+		     "the script is on stderr)", sc->s[sc->n - 1].sql,
+		     (unsigned long long)seed, session);
+}
+
 /* ---- the test ---------------------------------------------------------- */
 
 typedef struct tally {
 	long statements, queries, rows, errors;
+	long cut;                 /* sessions ended by SQLite's budget */
 } tally;
 
 /* Generate one statement of a session into *sql and *m. */
@@ -1242,6 +1388,14 @@ static void run_session(uint64_t seed, long session, int n_statements,
 		}
 		script_add(&sc, sql, &m);
 		why = run_step(&e, &sc.s[sc.n - 1], &a, &b);
+		if (why == over_budget) {
+			ty->cut++;
+			outcome_free(&a);
+			outcome_free(&b);
+			break;
+		}
+		if (why == too_slow)
+			slow_fail(&sc, seed, session, e.ops);
 		if (why != NULL)
 			shrink_and_fail(&sc, seed, session, why, &a, &b);
 		if (m.dml)
@@ -1266,9 +1420,10 @@ START_TEST(test_sqldiff_random_sessions_match_sqlite)
 	tu_seed_note("sqldiff", seed);
 	for (i = 0; i < n; i++)
 		run_session(seed, i, 80, &ty);
-	fprintf(stderr, "sqldiff: %ld sessions, %ld statements (%ld queries, "
-		"%ld rows, %ld errors) agree with SQLite\n", n,
-		ty.statements, ty.queries, ty.rows, ty.errors);
+	fprintf(stderr, "sqldiff: %ld sessions (%ld ended early by a "
+		"statement over SQLite's budget), %ld statements (%ld "
+		"queries, %ld rows, %ld errors) agree with SQLite\n", n,
+		ty.cut, ty.statements, ty.queries, ty.rows, ty.errors);
 }
 END_TEST
 
