@@ -2,13 +2,14 @@
  * check_subqplan.c -- where the planner tests a correlated subquery: at
  * the join level of the last table of its own query that it reads (or
  * once per run when it reads only queries further out), never at every
- * row of the join.  The work is counted in page requests of the buffer
+ * row of the join; and INTERSECT / EXCEPT after an empty term.  The work is counted in page requests of the buffer
  * pool (rdb_stats_get: deterministic for a given plan and file, unlike
  * time); the rows are compared with SQLite's.  Design: src/sql/README.md
  * ("Binding and planning").
  */
 #include <check.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "rdb.h"
@@ -147,6 +148,38 @@ START_TEST(test_subqplan_subquery_reading_only_outer_query_runs_once)
 }
 END_TEST
 
+/* INTERSECT and EXCEPT after an empty term are empty: the terms to the
+ * right are not run (a costly term reading u 40 times costs nothing). */
+START_TEST(test_subqplan_set_operation_after_empty_term_skips_the_rest)
+{
+	static const char *const ops[] = { "EXCEPT", "INTERSECT" };
+	rdb *r;
+	sqlite3 *s;
+	uint64_t scan, used;
+	int i;
+
+	open_both(&r, &s);
+	scan = scan_u(r, s);
+	for (i = 0; i < 2; i++) {
+		char sql[400];
+
+		snprintf(sql, sizeof(sql), "SELECT b FROM t WHERE b < 0 %s "
+			 "SELECT x.b FROM t AS x WHERE NOT EXISTS (SELECT 1 "
+			 "FROM u WHERE u.d = x.b) ORDER BY 1", ops[i]);
+		used = run_both(r, s, sql, "0 rows\n");
+		ck_assert_msg(used < scan, "%s: %llu page requests (a scan of "
+			      "u: %llu)", ops[i], (unsigned long long)used,
+			      (unsigned long long)scan);
+	}
+	/* Not empty: the right-hand term runs and decides. */
+	used = run_both(r, s, "SELECT b FROM t WHERE b < 3 EXCEPT SELECT x.b "
+			"FROM t AS x WHERE x.b = 1 AND NOT EXISTS (SELECT 1 "
+			"FROM u WHERE u.d = x.b)", "2 rows\nI0|\nI2|\n");
+	ck_assert_uint_ge(used, scan);
+	close_both(r, s);
+}
+END_TEST
+
 Suite *subqplan_suite(void)
 {
 	Suite *s = suite_create("subqplan");
@@ -156,6 +189,8 @@ Suite *subqplan_suite(void)
 		test_subqplan_subquery_reading_outer_table_runs_per_its_row);
 	tcase_add_test(tc,
 		test_subqplan_subquery_reading_only_outer_query_runs_once);
+	tcase_add_test(tc,
+		test_subqplan_set_operation_after_empty_term_skips_the_rest);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1151,15 +1151,19 @@ static rdb_rc set_merge(query *q, sorter *a, sorter *b, sorter *out,
 	return rc;
 }
 
-/* acc = acc INTERSECT / EXCEPT term t. */
+/* acc = acc INTERSECT / EXCEPT term t.  An empty acc stays empty and t
+ * is not run (SQLite's merge of ORDER BY compounds stops there too: a
+ * costly right-hand term of an empty left one costs nothing). */
 static rdb_rc intersect_except(sql_prog *p, query *q, comp *acc, query *t,
 			       int keep)
 {
 	comp tc = { NULL, 1 }, out = { NULL, 1 };
 	rdb_rc rc;
 
-	if ((rc = comp_as(p, q, acc, 1)) == RDB_OK &&
-	    (rc = comp_new(p, q, 1, &tc)) == RDB_OK &&
+	if ((rc = comp_as(p, q, acc, 1)) != RDB_OK ||
+	    sorter_count(acc->s) == 0)
+		return rc;
+	if ((rc = comp_new(p, q, 1, &tc)) == RDB_OK &&
 	    (rc = term_rows(p, t, tc.s)) == RDB_OK &&
 	    (rc = sorter_finish(tc.s)) == RDB_OK &&
 	    (rc = sorter_finish(acc->s)) == RDB_OK &&
