@@ -2,7 +2,8 @@
  * check_subqplan.c -- where the planner tests a correlated subquery: at
  * the join level of the last table of its own query that it reads (or
  * once per run when it reads only queries further out), never at every
- * row of the join; and INTERSECT / EXCEPT after an empty term.  The work is counted in page requests of the buffer
+ * row of the join; INTERSECT / EXCEPT after an empty term; the join
+ * order around a LEFT JOIN.  The work is counted in page requests of the buffer
  * pool (rdb_stats_get: deterministic for a given plan and file, unlike
  * time); the rows are compared with SQLite's.  Design: src/sql/README.md
  * ("Binding and planning").
@@ -180,6 +181,43 @@ START_TEST(test_subqplan_set_operation_after_empty_term_skips_the_rest)
 }
 END_TEST
 
+/* An inner join after a LEFT JOIN may be read first (o's key lookup, or
+ * a filter that leaves nothing, before the costly ON of x LEFT JOIN y);
+ * the right side of a LEFT JOIN stays after everything to its left. */
+START_TEST(test_subqplan_left_join_right_side_stays_after_its_left)
+{
+	rdb *r;
+	sqlite3 *s;
+	uint64_t scan, used;
+	char *plan;
+
+	open_both(&r, &s);
+	scan = scan_u(r, s);
+	plan = su_plan(r, "SELECT count(*) FROM t AS x LEFT JOIN t AS y ON "
+		       "y.a = x.b JOIN o ON o.k = 2");
+	ck_assert_str_eq(plan, "SEARCH o USING INTEGER PRIMARY KEY (k=?);"
+			 "SCAN t AS x;SEARCH t AS y USING INTEGER PRIMARY KEY "
+			 "(a=?) (LEFT JOIN);");
+	free(plan);
+	plan = su_plan(r, "SELECT count(*) FROM t AS x LEFT JOIN u ON u.c = 5");
+	ck_assert_str_eq(plan, "SCAN t AS x;SEARCH u USING INTEGER PRIMARY "
+			 "KEY (c=?) (LEFT JOIN);");
+	free(plan);
+	run_both(r, s, "SELECT count(*), count(y.a), count(u.c) FROM t AS x "
+		 "LEFT JOIN t AS y ON y.a = x.b LEFT JOIN u ON u.c = y.b + 1 "
+		 "JOIN o ON o.k = x.a % 3", "1 rows\nI27|I26|I26|\n");
+	run_both(r, s, "SELECT x.a, y.a, o.k FROM t AS x LEFT JOIN t AS y ON "
+		 "y.a = x.b AND y.b > 37 JOIN o ON o.k = 2 WHERE y.a IS NULL "
+		 "AND x.a < 4", "3 rows\nI1|N|I2|\nI2|N|I2|\nI3|N|I2|\n");
+	used = run_both(r, s, "SELECT count(*) FROM t AS x LEFT JOIN t AS y "
+			"ON NOT EXISTS (SELECT 1 FROM u WHERE u.d = y.b) "
+			"JOIN o ON o.k > 5", "1 rows\nI0|\n");
+	ck_assert_msg(used < scan, "%llu page requests (a scan of u: %llu)",
+		      (unsigned long long)used, (unsigned long long)scan);
+	close_both(r, s);
+}
+END_TEST
+
 Suite *subqplan_suite(void)
 {
 	Suite *s = suite_create("subqplan");
@@ -191,6 +229,8 @@ Suite *subqplan_suite(void)
 		test_subqplan_subquery_reading_only_outer_query_runs_once);
 	tcase_add_test(tc,
 		test_subqplan_set_operation_after_empty_term_skips_the_rest);
+	tcase_add_test(tc,
+		test_subqplan_left_join_right_side_stays_after_its_left);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

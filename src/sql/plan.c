@@ -539,28 +539,41 @@ static int join_score(binder *b, query *q, int k, uint64_t before,
 	return best > 0 ? best + 1 : linked;
 }
 
+/* May source k be read once the sources in `before` have rows?  The
+ * right side of a LEFT JOIN comes after every source to its left in FROM
+ * (its NULL row is decided per row of those); any other source may go
+ * anywhere, before or after a LEFT JOIN (its conjuncts are placed where
+ * their columns are known, after the NULL row of a LEFT JOIN they read). */
+static int may_read(const query *q, int k, uint64_t before)
+{
+	uint64_t left_of = ((uint64_t)1 << (k & 63)) - 1;
+
+	return !q->src[k].left || (before & left_of) == left_of;
+}
+
 /* Choose the join order greedily: at each level the source that can be
  * read best given the sources before it (a key lookup beats a linked
- * scan beats a cross product); FROM order breaks ties.  With a LEFT JOIN
- * the FROM order is kept. */
+ * scan beats a cross product) among those may_read() allows; FROM order
+ * breaks ties.  With a subquery or view in FROM the FROM order is
+ * kept. */
 static rdb_rc join_order(binder *b, query *q, sql_expr **conj, int n,
 			 int *pos)
 {
 	uint64_t before = 0;
-	int lvl, k, best, bs, sc, left = 0;
+	int lvl, k, best, bs, sc, keep = 0;
 
 	if ((q->jorder = bind_alloc(b, (size_t)(q->nsrc + 1) * sizeof(int))) ==
 	    NULL)
 		return RDB_NOMEM;
 	for (k = 0; k < q->nsrc; k++)
-		left |= q->src[k].left || q->src[k].tb == NULL;
+		keep |= q->src[k].tb == NULL;
 	for (lvl = 0; lvl < q->nsrc; lvl++) {
 		best = -1;
 		bs = -1;
 		for (k = 0; k < q->nsrc; k++) {
-			if ((before >> k) & 1)
+			if (((before >> k) & 1) || !may_read(q, k, before))
 				continue;
-			if (left) {
+			if (keep) {
 				best = k;
 				break;
 			}
