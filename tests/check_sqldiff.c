@@ -1462,6 +1462,14 @@ static const char *const regress[][6] = {
 	  "INSERT INTO t2 VALUES (3.0, x'', NULL), (-1.5, x'0102', NULL), "
 	  "(0.5, x'00', x'0102')",
 	  "SELECT c3, c2 FROM t2 ORDER BY c3, c2 DESC" },
+	/* A scan in key order gives one row of a0 per key, not one joined
+	 * row: the terms after the key still order a0's joined rows. */
+	{ "CREATE TABLE t0(c0 INTEGER PRIMARY KEY, c1 ANY) STRICT",
+	  "INSERT INTO t0(c1) VALUES ('2.5'), ('2.5'), ('2.5')",
+	  "SELECT a0.c0, a0.c1, a0.c0 < a1.c0 FROM t0 AS a0, t0 AS a1 "
+	  "ORDER BY 1, 2 DESC, 3 DESC",
+	  "SELECT DISTINCT a0.c0, a0.c1, trim(a0.c0 < a1.c0) FROM t0 AS a0 "
+	  "LEFT JOIN t0 AS a1 ON a1.c0 > 1 ORDER BY 1, 2 DESC, 3 DESC" },
 	/* UPDATE OR REPLACE skips a row its own REPLACE deleted. */
 	{ "CREATE TABLE t1(c0 TEXT, c1 INTEGER) STRICT",
 	  "CREATE UNIQUE INDEX i1 ON t1(c1)",

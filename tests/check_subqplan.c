@@ -215,6 +215,40 @@ START_TEST(test_subqplan_left_join_right_side_stays_after_its_left)
 }
 END_TEST
 
+/* ORDER BY the outer table's key needs no sort while the terms after it
+ * read that table alone; a term reading the inner table does. */
+START_TEST(test_subqplan_order_after_outer_key_sorts_when_inner_read)
+{
+	static const char *const q[] = {
+		"SELECT x.a, x.b, y.a FROM t AS x, t AS y WHERE x.a < 3 AND "
+		"y.a < 3 ORDER BY x.a, x.b DESC, y.a DESC",
+		"SELECT x.a, y.a FROM t AS x, t AS y WHERE x.a < 3 AND y.a < 3 "
+		"ORDER BY x.a, x.b + 1 DESC",
+	};
+	rdb *r;
+	sqlite3 *s;
+	char *plan, *rows, *lite;
+
+	open_both(&r, &s);
+	plan = su_plan(r, q[0]);
+	ck_assert_str_eq(plan, "SEARCH t AS x USING INTEGER PRIMARY KEY "
+			 "(a<?);SEARCH t AS y USING INTEGER PRIMARY KEY (a<?);"
+			 "USE TEMP B-TREE FOR ORDER BY;");
+	free(plan);
+	rows = su_rdb_rows(r, q[0], su_put_typed, "", 1);
+	ck_assert_str_eq(rows, "4 rows\nI1|I0|I2|\nI1|I0|I1|\nI2|I1|I2|\n"
+			 "I2|I1|I1|\n");
+	lite = su_sqlite_rows(s, q[0], su_put_typed, "", 1);
+	ck_assert_str_eq(rows, lite);
+	free(rows);
+	free(lite);
+	plan = su_plan(r, q[1]);
+	ck_assert_ptr_null(strstr(plan, "ORDER BY"));
+	free(plan);
+	close_both(r, s);
+}
+END_TEST
+
 Suite *subqplan_suite(void)
 {
 	Suite *s = suite_create("subqplan");
@@ -228,6 +262,8 @@ Suite *subqplan_suite(void)
 		test_subqplan_set_operation_after_empty_term_skips_the_rest);
 	tcase_add_test(tc,
 		test_subqplan_left_join_right_side_stays_after_its_left);
+	tcase_add_test(tc,
+		test_subqplan_order_after_outer_key_sorts_when_inner_read);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

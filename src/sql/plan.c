@@ -888,6 +888,26 @@ static int group_in_key_order(const query *q)
 	return 1;
 }
 
+/* Do ORDER BY terms i.. read nothing but the outermost source?  Then
+ * they are the same for every joined row one of its rows makes, and a
+ * key prefix holding one of its rows per value orders them too. */
+static int rest_reads_outer(const query *q, int i)
+{
+	uint64_t outer = (uint64_t)1 << (q->jorder[0] & 63);
+	const sql_expr *e;
+	const xinfo *x;
+
+	for (; i < q->norder; i++) {
+		e = q->order[i];
+		x = xi(e);
+		if (x != NULL && x->kind == XK_OUTCOL)
+			e = q->out[x->slot];
+		if ((expr_mask(e) & ~outer) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* Does reading source 0 in key order (or backwards) give the ORDER BY? */
 static int key_gives_order(const query *q, const cand *c, int neq,
 			   int *reverse)
@@ -896,14 +916,19 @@ static int key_gives_order(const query *q, const cand *c, int neq,
 	int uniq = unique_prefix(q->src[q->jorder[0]].tb, c, neq);
 
 	for (i = 0; i < q->norder; i++) {
+		if (j >= uniq) {
+			/* One row of source 0 per key prefix: done if the
+			 * rest cannot tell its joined rows apart. */
+			if (!rest_reads_outer(q, i))
+				return 0;
+			break;
+		}
 		if ((slot = order_slot(q, q->order[i])) < 0)
 			return 0;
 		for (k = 0; k < neq && c->slot[k] != slot; k++)
 			;
 		if (k < neq)
 			continue;                 /* fixed by equality */
-		if (j >= uniq)
-			break;            /* one row per key prefix: done */
 		if (j >= c->nkey || c->slot[j] != slot)
 			return 0;
 		if (q->order_nulls_first[i] != !q->order_desc[i])
