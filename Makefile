@@ -12,6 +12,7 @@
 #   make slt-corpus the runner over the shared sqllogictest corpus
 #   make fuzz       build the libFuzzer targets of fuzz/ (clang, ASan and
 #                   UBSan, in build/fuzz) and run each FUZZ_TIME seconds
+#                   (or FUZZ_RUNS executions; FUZZ_TARGETS picks some)
 #   make coverage   the tests with gcov (build/coverage), then line and
 #                   branch coverage per module (gcovr); fails below the
 #                   gate (COV_GATE_LIB, COV_GATE_STORAGE)
@@ -409,7 +410,16 @@ FUZZ_CFLAGS = $(strip $(ALL_CFLAGS) -UNDEBUG -Ifuzz)
 FUZZ_UTIL_OBJ := $(B)/obj/fuzz/fuzz_util.o
 REPLAY_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/replay_%)
 FUZZ_TIME ?= 60
-FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2560
+# FUZZ_RUNS=N: stop each target after N executions instead (no time
+# limit; scripts/fuzz_campaign.sh runs one target so, unattended).
+FUZZ_RUNS ?=
+# A low rare-feature threshold keeps libFuzzer's entropic schedule from
+# spending most of the time in its own bookkeeping on these targets
+# (tens of thousands of features per input: docs/testing.md, "Fuzzing").
+FUZZ_FLAGS ?= -timeout=20 -rss_limit_mb=2560 \
+	-entropic_feature_frequency_threshold=8
+FUZZ_LIMIT = $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS) -max_total_time=0,\
+	-max_total_time=$(FUZZ_TIME))
 # Inputs up to 16 KiB (64 KiB for the targets that take whole files).
 
 $(B)/obj/fuzz/%.o: fuzz/%.c $(B)/.flags | deps
@@ -446,11 +456,11 @@ $(B)/fuzz/fz_%: $(B)/obj/fuzz/fz_%.o $(FUZZ_UTIL_OBJ) $(SHELL_LIB_OBJS) \
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fz_%)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(B)/corpus/$$t fuzz/crashes/$$t; \
-		echo "== fuzz $$t for $(FUZZ_TIME) s"; \
+		echo "== fuzz $$t: $(FUZZ_LIMIT)"; \
 		max_len=16384; case $$t in file|wal|kv) max_len=65536;; esac; \
 		$(TEST_ENV) $(TEST_WRAP) $(B)/fuzz/fz_$$t $(FUZZ_FLAGS) \
 			-max_len=$$max_len \
-			-max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(FUZZ_LIMIT) -print_final_stats=1 \
 			-artifact_prefix=fuzz/crashes/$$t/ \
 			$(B)/corpus/$$t fuzz/corpus/$$t; done
 else

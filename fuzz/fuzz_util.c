@@ -3,9 +3,10 @@
  * fz_open_files() is built as rdb_open_v2() builds an RDB_OPEN_MEMORY one
  * (src/api/db.c), but on a file system that already holds the fuzzed
  * bytes, so rdb_close() frees everything.  The watchdog is one thread
- * that interrupts a step running longer than FZ_STEP_MS: the engine has
- * no progress callback, and inputs such as an endless recursive CTE
- * must not hang the fuzzer.
+ * that interrupts the step running when an fz_run_sql() call has used
+ * its FZ_RUN_MS: the engine has no progress callback, and inputs such as
+ * an endless recursive CTE must not hang the fuzzer (nor, since they
+ * find nothing new once past the budget, slow it down).
  */
 #include "fuzz_util.h"
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "api/api_int.h"
+#include "api/api_test.h"
 #include "mem.h"
 #include "pager/os.h"
 
@@ -38,12 +40,30 @@ int fz_open_files(const void *db, size_t n_db, const void *wal,
 		return rc;
 	pager_opts_default(&o);
 	o.create = 0;
-	o.cache_pages = 64;
+	o.cache_pages = FZ_CACHE_PAGES;
 	o.busy_timeout_ms = 1;
 	rc = pager_open(h->mem, FZ_DB, &o, &h->err, &h->p);
 	if (rc == RDB_OK)
 		rc = sql_conn_new(h->p, &h->err, &h->sql);
 	return rc;
+}
+
+void fz_image_build(const char *setup, fz_image *img)
+{
+	rdb_open_opts o = {0};
+	os_vfs *vfs = os_mem_new();
+	rdb *db = NULL;
+
+	memset(img, 0, sizeof(*img));
+	o.cache_pages = FZ_CACHE_PAGES;
+	if (vfs == NULL || rdb_open_vfs(vfs, FZ_DB, &db, &o) != RDB_OK ||
+	    rdb_exec(db, setup, NULL, NULL, NULL) != RDB_OK ||
+	    rdb_close(db) != RDB_OK ||
+	    os_mem_file_bytes(vfs, FZ_DB, &img->db, &img->n_db) != RDB_OK)
+		abort();
+	if (os_mem_file_bytes(vfs, FZ_WAL, &img->wal, &img->n_wal) != RDB_OK)
+		img->wal = NULL;      /* no log left: the usual case */
+	os_mem_free(vfs);
 }
 
 /* ---- the watchdog -------------------------------------------------------- */
@@ -84,12 +104,12 @@ static void wd_start(void)
 		pthread_detach(t);
 }
 
-static void wd_arm(rdb *db)
+static void wd_arm(rdb *db, long long deadline)
 {
 	pthread_once(&wd_once, wd_start);
 	pthread_mutex_lock(&wd_mu);
 	wd_db = db;
-	wd_deadline = now_ms() + FZ_STEP_MS;
+	wd_deadline = deadline;
 	pthread_mutex_unlock(&wd_mu);
 }
 
@@ -119,39 +139,41 @@ static void read_row(rdb_stmt *st)
 	}
 }
 
-static void run_stmt(rdb *db, rdb_stmt *st, int max_rows)
+static void run_stmt(rdb_stmt *st, int max_rows, long long deadline)
 {
 	int rc, rows = 0, i, np = rdb_bind_parameter_count(st);
 
 	for (i = 1; i <= np; i++)
 		(void)rdb_bind_int64(st, i, i);
 	do {
-		wd_arm(db);
 		rc = rdb_step(st);
-		wd_disarm();
 		if (rc == RDB_ROW)
 			read_row(st);
-	} while (rc == RDB_ROW && ++rows < max_rows);
+	} while (rc == RDB_ROW && ++rows < max_rows && now_ms() <= deadline);
 }
 
 void fz_run_sql(rdb *db, const char *sql, int max_stmts, int max_rows)
 {
 	const char *tail = sql;
+	long long deadline = now_ms() + FZ_RUN_MS;
 	int k;
 
-	for (k = 0; k < max_stmts && *tail != '\0'; k++) {
+	wd_arm(db, deadline);
+	for (k = 0; k < max_stmts && *tail != '\0' && now_ms() <= deadline;
+	     k++) {
 		rdb_stmt *st = NULL;
 		const char *next = NULL;
 		int rc = rdb_prepare(db, tail, -1, &st, &next);
 
 		if (st != NULL) {
-			run_stmt(db, st, max_rows);
+			run_stmt(st, max_rows, deadline);
 			(void)rdb_finalize(st);
 		}
 		if (rc != RDB_OK || next == NULL || next <= tail)
 			break;
 		tail = next;
 	}
+	wd_disarm();
 }
 
 char *fz_strndup(const uint8_t *data, size_t size)

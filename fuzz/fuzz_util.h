@@ -18,6 +18,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_DB "fuzz.rdb"
 #define FZ_WAL "fuzz.rdb-wal"
 
+/* The buffer pool of every handle the targets open: the pager's minimum.
+ * The files are small, and a small pool evicts and spills more (more of
+ * the pager runs); a larger one only costs a bigger allocation, zeroed,
+ * per input. */
+#define FZ_CACHE_PAGES 16
+
 /* Open FZ_DB on a private in-memory file system holding db (n_db bytes)
  * and, if wal != NULL, FZ_WAL (n_wal bytes).  *out is set even on
  * failure (then it may be a half-open handle): close it with
@@ -25,11 +31,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int fz_open_files(const void *db, size_t n_db, const void *wal,
 		  size_t n_wal, rdb **out);
 
+/* The bytes of FZ_DB and FZ_WAL (wal NULL when there is none) after a
+ * setup script ran on a new database and the handle closed: a target
+ * builds it once and opens a fresh copy per input with fz_open_files().
+ * Owned by the image; never freed (it lives as long as the process). */
+typedef struct fz_image {
+	unsigned char *db, *wal;
+	size_t n_db, n_wal;
+} fz_image;
+
+/* Build img from setup (NUL-terminated SQL, run with rdb_exec); aborts
+ * if any step fails, since every input would then run on a different
+ * database than intended. */
+void fz_image_build(const char *setup, fz_image *img);
+
 /* Run every statement of sql (NUL-terminated) on db, at most max_stmts
- * statements and max_rows rows each, each rdb_step interrupted after
- * FZ_STEP_MS milliseconds; reads every column of every row.  Errors are
- * expected and ignored. */
-#define FZ_STEP_MS 300
+ * statements and max_rows rows each; reads every column of every row.
+ * The whole call has FZ_RUN_MS milliseconds: a step still running then
+ * is interrupted and no further statement starts.  Errors are expected
+ * and ignored. */
+#define FZ_RUN_MS 100
 void fz_run_sql(rdb *db, const char *sql, int max_stmts, int max_rows);
 
 /* A copy of data as a NUL-terminated string (NULs inside kept); caller

@@ -1,8 +1,10 @@
 /*
  * fz_file.c -- fuzz target: the input is a database file's bytes.  It is
  * opened on the in-memory file system, integrity-checked, and every table
- * and index named in the schema is read in full (at most 1000 rows each).
- * Damage must give an error (RDB_CORRUPT mostly), never a crash or hang.
+ * named in the catalog (rdb_tables) is read in full (at most 1000 rows
+ * each).  Damage must give an error (RDB_CORRUPT mostly), never a crash
+ * or hang.  (Until 2026-11-22 the catalog was queried as sqlite_schema,
+ * which rdb does not have: no table was ever read.)
  */
 #include "fuzz_util.h"
 #include <stdio.h>
@@ -17,7 +19,7 @@ static void read_all(rdb *db)
 	char names[16][64];  /* each < 60 bytes: sql fits */
 	int n = 0, i;
 
-	if (rdb_prepare(db, "SELECT name FROM sqlite_schema WHERE type = "
+	if (rdb_prepare(db, "SELECT name FROM rdb_tables WHERE type = "
 			"'table'", -1, &st, NULL) == RDB_OK && st != NULL) {
 		while (n < 16 && rdb_step(st) == RDB_ROW) {
 			const unsigned char *z = rdb_column_text(st, 0);
@@ -44,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fz_open_files(data, size, NULL, 0, &db) == RDB_OK) {
 		fz_run_sql(db, "PRAGMA integrity_check;", 1, 100);
 		read_all(db);
-		fz_run_sql(db, "SELECT * FROM sqlite_schema;"
+		fz_run_sql(db, "SELECT * FROM rdb_tables;"
 			   "INSERT INTO t1(b) VALUES ('fuzz');"
 			   "PRAGMA integrity_check;", 3, 100);
 	}

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fz_open_files(data + 4, n, data + 4 + n, size - 4 - n, &db) ==
 	    RDB_OK) {
 		fz_run_sql(db, "PRAGMA integrity_check;"
-			   "SELECT * FROM sqlite_schema;"
+			   "SELECT * FROM rdb_tables;"
 			   "SELECT * FROM t1;"
 			   "SELECT count(*) FROM t2;"
 			   "INSERT INTO t1(b) VALUES ('after');"
