@@ -666,6 +666,233 @@ START_TEST(test_btcov3_kth_page_allocation_failing_fails_the_change)
 }
 END_TEST
 
+/* ==== damage: cells and links a change or a scan meets ================= */
+
+/* Point slot i of page pgno past the page: its cell runs off the end. */
+static void damage_slot(pager_txn *t, rdb_pgno pgno, uint32_t i)
+{
+	pager_page *pg;
+	unsigned char *d = page_w(t, pgno, &pg);
+
+	ck_assert_uint_lt(i, nd_n(d));
+	fmt_put_u16(d + BT_SLOTS + 2 * i, PS - 3);
+	pager_unref(pg);
+}
+
+/*
+ * Leaf X and both its neighbours are full, so an insert into X reads the
+ * neighbours' headers and then the window's separators in the parent P.
+ * _i 0: the right neighbour is not a node (an overflow page's type):
+ * RDB_CORRUPT naming it.  _i 1: separator 7 of P, which the descent to X
+ * (child 5) does not read but the window (children 4 to 8) does, runs
+ * off the page: RDB_CORRUPT naming P.  X and P are as they were.
+ */
+START_TEST(test_btcov3_insert_meeting_damaged_sibling_or_separator_is_corrupt)
+{
+	unsigned char bx[PS], bp[PS], *d;
+	pager_page *pg;
+	rig r;
+	pager_txn *t;
+	rdb_pgno x, par, bad;
+	uint64_t id;
+	rdb_rc rc;
+
+	rig_tree(&r, PS, 256, NKEYS, 100);
+	t = bt_rig_begin(&r, 1);
+	x = leaf_at(t, r.root, XLEAF, &par);
+	if (_i == 0) {
+		bad = leaf_at(t, r.root, XLEAF + 1, NULL);
+		d = page_w(t, bad, &pg);
+		d[FMT_PAGE_TYPE] = FMT_PT_BT_OVERFLOW;
+		pager_unref(pg);
+	} else {
+		bad = par;
+		damage_slot(t, par, 7);
+	}
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	id = id_at(pager_data(pg), x, 8) + 1;
+	pager_unref(pg);
+	snap(t, x, bx);
+	snap(t, par, bp);
+	rc = put_id(t, r.root, id);
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	expect_names(t, bad);
+	expect_same(t, x, bx);
+	expect_same(t, par, bp);
+	rollback_and_check(&r, t, NKEYS);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/*
+ * Cells of leaf X that a lookup does not parse whole.  _i 0: cell 0 (at
+ * the end of the page) claims a 100-byte value, so that it runs off the
+ * page; its key still compares: replacing its value (bt_upsert) is
+ * RDB_CORRUPT naming X, and X is as it was.  _i 1: the middle cell's key
+ * length is past the maximum: an insert whose search meets it is
+ * RDB_CORRUPT naming X.
+ */
+START_TEST(test_btcov3_put_over_damaged_leaf_cell_is_corrupt)
+{
+	unsigned char bx[PS], k[8], v[VLEN], *d;
+	pager_page *pg;
+	rig r;
+	pager_txn *t;
+	rdb_pgno x;
+	uint64_t id;
+	uint32_t n;
+	int replaced = -1;
+	rdb_rc rc;
+
+	rig_tree(&r, PS, 256, NKEYS, 100);
+	t = bt_rig_begin(&r, 1);
+	x = leaf_at(t, r.root, XLEAF, NULL);
+	d = page_w(t, x, &pg);
+	n = nd_n(d);
+	if (_i == 0) {
+		id = id_at(d, x, 0);
+		ck_assert_uint_eq(nd_off(d, 0) + CELL, PS);
+		d[nd_off(d, 0) + 1] = 100;
+	} else {
+		id = id_at(d, x, n / 2) + 1;
+		d[nd_off(d, n / 2)] = 0x7f;
+	}
+	pager_unref(pg);
+	snap(t, x, bx);
+	key_of(k, id);
+	val_of(v, id + 1);
+	rc = _i == 0 ? bt_upsert(t, r.root, k, 8, v, VLEN, &replaced)
+		     : bt_insert(t, r.root, k, 8, v, VLEN);
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	expect_names(t, x);
+	ck_assert_int_eq(replaced, _i == 0 ? 0 : -1);
+	expect_same(t, x, bx);
+	rollback_and_check(&r, t, NKEYS);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/*
+ * Dropping a tree frees its pages as it reads them: a leaf cell (_i 0)
+ * or an inner cell (_i 1) that runs off the page is RDB_CORRUPT naming
+ * that page; after a rollback the tree is whole.
+ */
+START_TEST(test_btcov3_drop_over_damaged_cell_is_corrupt)
+{
+	rig r;
+	pager_txn *t;
+	rdb_pgno bad, par;
+
+	rig_tree(&r, PS, 256, NKEYS, 100);
+	t = bt_rig_begin(&r, 1);
+	bad = leaf_at(t, r.root, XLEAF, &par);
+	if (_i == 1)
+		bad = par;
+	damage_slot(t, bad, 3);
+	ck_assert_int_eq(bt_drop(t, r.root), RDB_CORRUPT);
+	expect_names(t, bad);
+	rollback_and_check(&r, t, NKEYS);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/*
+ * Two leaves A and B are emptied and linked to each other both ways
+ * (A's next and prev are B, B's are A), each link agreeing with the one
+ * back: a seek that lands in A steps over empty leaves forever unless
+ * it counts its hops.  It is RDB_CORRUPT saying the chain loops (forward
+ * for _i 0, backward for _i 1), after no more hops than the file has
+ * pages.
+ */
+START_TEST(test_btcov3_seek_into_looping_empty_leaves_is_corrupt)
+{
+	unsigned char k[8], *d;
+	pager_page *pg;
+	bt_cursor *c;
+	rig r;
+	pager_txn *t;
+	rdb_pgno a, b, ab[2];
+	uint64_t id;
+	int j;
+	rdb_rc rc;
+
+	rig_tree(&r, PS, 256, NKEYS, 100);
+	t = bt_rig_begin(&r, 1);
+	a = leaf_at(t, r.root, XLEAF, NULL);
+	b = leaf_at(t, r.root, XLEAF + 3, NULL);
+	ck_assert_int_eq(pager_get(t, a, &pg), RDB_OK);
+	id = id_at(pager_data(pg), a, 4) + 1;
+	pager_unref(pg);
+	ab[0] = a;
+	ab[1] = b;
+	for (j = 0; j < 2; j++) {
+		d = page_w(t, ab[j], &pg);
+		nd_init(d, PS, 0);
+		fmt_put_u32(d + BT_LINK_A, ab[1 - j]);
+		fmt_put_u32(d + BT_LINK_B, ab[1 - j]);
+		pager_unref(pg);
+	}
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	t = bt_rig_begin(&r, 0);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	key_of(k, id);
+	rc = _i == 0 ? bt_seek_ge(c, k, 8) : bt_seek_le(c, k, 8);
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
+	ck_assert_msg(strstr(r.err.msg, "leaf chain loops") != NULL, "'%s'",
+		      r.err.msg);
+	ck_assert(!bt_valid(c));
+	bt_cursor_close(c);
+	pager_rollback(t);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/* ==== overflow: a read that ends where the chain ends ================== */
+
+/*
+ * A value of exactly two overflow pages and nothing in its leaf cell,
+ * read whole through a cursor: the read ends at the end of the chain,
+ * and the next read, of nothing at the very end, is RDB_OK; a read from
+ * an earlier offset starts over from the chain's head and returns the
+ * right bytes.
+ */
+START_TEST(test_btcov3_value_read_after_end_of_chain_starts_over)
+{
+	uint32_t vlen = 2 * bt_ovfl_cap(PS), j;
+	unsigned char k[8], *v = malloc(vlen), *got = malloc(vlen);
+	bt_cursor *c;
+	rig r;
+	pager_txn *t;
+	size_t size;
+
+	ck_assert(v != NULL && got != NULL);
+	ck_assert_uint_eq(bt_local(PS, 8, vlen), 0);
+	for (j = 0; j < vlen; j++)
+		v[j] = (unsigned char)(j * 13 + j / 251);
+	rig_tree(&r, PS, 64, 100, 100);
+	t = bt_rig_begin(&r, 1);
+	key_of(k, 51);
+	ck_assert_int_eq(bt_insert(t, r.root, k, 8, v, vlen), RDB_OK);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	ck_assert_int_eq(bt_seek_ge(c, k, 8), RDB_OK);
+	ck_assert_int_eq(bt_value_size(c, &size), RDB_OK);
+	ck_assert_uint_eq(size, vlen);
+	ck_assert_int_eq(bt_value_read(c, 0, got, vlen), RDB_OK);
+	ck_assert(memcmp(got, v, vlen) == 0);
+	ck_assert_int_eq(bt_value_read(c, vlen, got, 0), RDB_OK);
+	memset(got, 0, vlen);
+	ck_assert_int_eq(bt_value_read(c, 500, got, 10), RDB_OK);
+	ck_assert(memcmp(got, v + 500, 10) == 0);
+	ck_assert_int_eq(bt_value_read(c, vlen, got, 1), RDB_RANGE);
+	bt_cursor_close(c);
+	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_OK);
+	pager_rollback(t);
+	bt_rig_free(&r);
+	free(v);
+	free(got);
+}
+END_TEST
+
 /* ==== verify: damage only a full check sees ============================ */
 
 /*
@@ -739,6 +966,19 @@ Suite *btcov3_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc,
 		test_btcov3_kth_page_allocation_failing_fails_the_change, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("damage");
+	tcase_add_loop_test(tc,
+		test_btcov3_insert_meeting_damaged_sibling_or_separator_is_corrupt,
+		0, 2);
+	tcase_add_loop_test(tc, test_btcov3_put_over_damaged_leaf_cell_is_corrupt,
+			    0, 2);
+	tcase_add_loop_test(tc, test_btcov3_drop_over_damaged_cell_is_corrupt,
+			    0, 2);
+	tcase_add_loop_test(tc,
+		test_btcov3_seek_into_looping_empty_leaves_is_corrupt, 0, 2);
+	tcase_add_test(tc, test_btcov3_value_read_after_end_of_chain_starts_over);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("verify");
