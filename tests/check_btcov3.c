@@ -893,13 +893,266 @@ START_TEST(test_btcov3_value_read_after_end_of_chain_starts_over)
 }
 END_TEST
 
+/* ==== misuse and failures outside the tree's pages ===================== */
+
+/*
+ * A bulk load needs an empty tree: a tree whose root is an inner node
+ * (_i 0) or a leaf with keys (_i 1) is RDB_MISUSE, a root page that is not
+ * a node (_i 2) RDB_CORRUPT naming it, a fill factor below 50% RDB_MISUSE;
+ * no loader is made and the tree is unchanged.
+ */
+START_TEST(test_btcov3_load_into_tree_with_keys_is_misuse)
+{
+	unsigned char before[PS], *d;
+	unsigned n = _i == 0 ? 200 : 5;
+	pager_page *pg;
+	bt_loader *l = (bt_loader *)&n;
+	rig r;
+	pager_txn *t;
+	rdb_rc rc;
+
+	rig_tree(&r, PS, 64, n, 100);
+	t = bt_rig_begin(&r, 1);
+	if (_i == 2) {
+		d = page_w(t, r.root, &pg);
+		d[FMT_PAGE_TYPE] = FMT_PT_BT_OVERFLOW;
+		pager_unref(pg);
+	}
+	snap(t, r.root, before);
+	ck_assert_int_eq(bt_load_begin(t, r.root, 49, &l), RDB_MISUSE);
+	ck_assert_ptr_null(l);
+	l = (bt_loader *)&n;
+	rc = bt_load_begin(t, r.root, 100, &l);
+	ck_assert_int_eq(rc, _i == 2 ? RDB_CORRUPT : RDB_MISUSE);
+	ck_assert_ptr_null(l);
+	if (_i == 2)
+		expect_names(t, r.root);
+	else
+		ck_assert(strstr(r.err.msg, "not empty") != NULL);
+	expect_same(t, r.root, before);
+	if (_i < 2)
+		expect_keys(t, r.root, n, NULL, NULL, 0);
+	pager_rollback(t);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/* A cursor delete whose copy of the key cannot be allocated is
+ * RDB_NOMEM; the key is still there and the cursor still on it. */
+START_TEST(test_btcov3_cursor_delete_without_memory_keeps_key_and_cursor)
+{
+	unsigned char k[8];
+	const void *key;
+	size_t klen;
+	bt_cursor *c;
+	rig r;
+	pager_txn *t;
+	rdb_rc rc;
+
+	rig_tree(&r, PS, 64, 300, 100);
+	t = bt_rig_begin(&r, 1);
+	ck_assert_int_eq(bt_cursor_open(t, r.root, &c), RDB_OK);
+	key_of(k, 200);
+	ck_assert_int_eq(bt_seek_ge(c, k, 8), RDB_OK);
+	rdb_mem_fail_at(1, 0);
+	rc = bt_cursor_delete(c);
+	rdb_mem_fail_at(0, 0);
+	ck_assert_int_eq(rc, RDB_NOMEM);
+	ck_assert(bt_valid(c));
+	ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+	ck_assert(klen == 8 && memcmp(key, k, 8) == 0);
+	expect_keys(t, r.root, 300, NULL, NULL, 0);
+	ck_assert_int_eq(bt_cursor_delete(c), RDB_OK);
+	ck_assert_int_eq(bt_key(c, &key, &klen), RDB_OK);
+	key_of(k, 202);
+	ck_assert(klen == 8 && memcmp(key, k, 8) == 0);
+	bt_cursor_close(c);
+	pager_rollback(t);
+	bt_rig_free(&r);
+}
+END_TEST
+
+/* The big value of the I/O fault trials: 20 overflow pages, more than
+ * the 16 frames of the cache. */
+#define BIGV (20u * 492u)
+
+static void big_val(unsigned char *v)
+{
+	uint32_t j;
+
+	for (j = 0; j < BIGV; j++)
+		v[j] = (unsigned char)(j * 29 + j / 509);
+}
+
+/* The committed tree of the I/O trials: NKEYS keys at 100% fill, leaf
+ * X's right neighbour fragmented (gone: its deleted keys); the pager
+ * reopened with an empty cache. */
+static void io_rig(rig *r, unsigned char *gone, uint64_t *id)
+{
+	pager_page *pg;
+	pager_txn *t;
+	rdb_pgno x;
+
+	rig_tree(r, PS, 16, NKEYS, 100);
+	t = bt_rig_begin(r, 1);
+	x = leaf_at(t, r->root, XLEAF, NULL);
+	fragment(t, r->root, leaf_at(t, r->root, XLEAF + 1, NULL), gone);
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	*id = id_at(pager_data(pg), x, 12) + 1;
+	pager_unref(pg);
+	ck_assert_int_eq(pager_commit(t), RDB_OK);
+	ck_assert_int_eq(pager_close(r->p), RDB_OK);
+	bt_rig_open(r);
+}
+
+static rdb_rc io_insert(rig *r, uint64_t id, const unsigned char *v)
+{
+	unsigned char k[8];
+	pager_txn *t = NULL;
+	rdb_rc rc = pager_begin(r->p, 1, &r->err, &t);
+
+	key_of(k, id);
+	if (rc == RDB_OK) {
+		rc = bt_insert(t, r->root, k, 8, v, BIGV);
+		if (rc == RDB_OK)
+			rc = bt_verify(t, r->root, NULL, NULL);
+		pager_rollback(t);
+	}
+	return rc;
+}
+
+/*
+ * A value of 20 overflow pages goes into full leaf X, whose right
+ * neighbour has room, with a cache of 16 frames: writing the chain
+ * pushes the tree's pages out, and the shift reads the parent and the
+ * neighbours again.  Each file-system call in turn fails with an I/O
+ * error: the insert is RDB_IOERR with a message or succeeds, and after a
+ * reopen the committed tree is whole.
+ */
+START_TEST(test_btcov3_io_error_at_each_call_of_a_big_shifting_insert)
+{
+	unsigned char gone[NKEYS] = { 0 }, *v = malloc(BIGV);
+	long at, calls, failed = 0;
+	uint64_t id;
+	rig r;
+
+	ck_assert_ptr_nonnull(v);
+	big_val(v);
+	io_rig(&r, gone, &id);
+	os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+	ck_assert_int_eq(io_insert(&r, id, v), RDB_OK);
+	calls = (long)os_mem_calls(r.vfs);
+	bt_rig_free(&r);
+	ck_assert_int_gt(calls, 20);
+	for (at = 1; at <= calls + 1; at++) {
+		pager_txn *t;
+		rdb_rc rc;
+
+		memset(gone, 0, sizeof(gone));
+		io_rig(&r, gone, &id);
+		os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+		rc = io_insert(&r, id, v);
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+		ck_assert_msg(rc == RDB_OK || rc == RDB_IOERR, "at %ld: rc %d "
+			      "(%s)", at, rc, r.err.msg);
+		ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
+		failed += rc != RDB_OK;
+		(void)pager_close(r.p);
+		r.p = NULL;
+		bt_rig_open(&r);
+		t = bt_rig_begin(&r, 0);
+		expect_keys(t, r.root, NKEYS, gone, NULL, 0);
+		pager_rollback(t);
+		bt_rig_free(&r);
+	}
+	ck_assert_int_gt(failed, 10);
+	free(v);
+}
+END_TEST
+
+/* One full scan of r's tree in direction dir with a cursor of a read or
+ * write transaction, reading each value; *n gets the keys passed. */
+static rdb_rc scan(rig *r, int write, int dir, unsigned *n)
+{
+	pager_txn *t = NULL;
+	bt_cursor *c = NULL;
+	size_t vlen;
+	rdb_rc rc = pager_begin(r->p, write, &r->err, &t);
+
+	*n = 0;
+	if (rc == RDB_OK)
+		rc = bt_cursor_open(t, r->root, &c);
+	if (rc == RDB_OK)
+		rc = dir > 0 ? bt_first(c) : bt_last(c);
+	while (rc == RDB_OK) {
+		const void *val;
+
+		if ((rc = bt_value(c, &val, &vlen)) != RDB_OK)
+			break;
+		(*n)++;
+		rc = dir > 0 ? bt_next(c) : bt_prev(c);
+	}
+	bt_cursor_close(c);
+	if (t != NULL)
+		pager_rollback(t);
+	return rc;
+}
+
+/*
+ * A full scan (forward with a read cursor for _i 0, backward for _i 1,
+ * forward with a write transaction's cursor for _i 2) over a freshly
+ * opened tree of NKEYS keys, with a cache of 16 frames, and each
+ * file-system call in turn failing with an I/O error: the scan stops
+ * with RDB_IOERR and a message (at the latest where it checks that the
+ * last leaf is the tree's edge), or passes every key.
+ */
+START_TEST(test_btcov3_io_error_at_each_call_of_a_scan_fails_cleanly)
+{
+	int write = _i == 2, dir = _i == 1 ? -1 : 1;
+	long at, calls, failed = 0;
+	unsigned n;
+	rig r;
+
+	rig_tree(&r, PS, 16, NKEYS, 90);
+	ck_assert_int_eq(pager_close(r.p), RDB_OK);
+	bt_rig_open(&r);
+	os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+	ck_assert_int_eq(scan(&r, write, dir, &n), RDB_NOTFOUND);
+	ck_assert_uint_eq(n, NKEYS);
+	calls = (long)os_mem_calls(r.vfs);
+	ck_assert_int_gt(calls, 20);
+	for (at = 1; at <= calls + 1; at++) {
+		rdb_rc rc;
+
+		ck_assert_int_eq(pager_close(r.p), RDB_OK);
+		bt_rig_open(&r);
+		os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+		rc = scan(&r, write, dir, &n);
+		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
+		ck_assert_msg(rc == RDB_NOTFOUND || rc == RDB_IOERR, "at %ld: "
+			      "rc %d (%s)", at, rc, r.err.msg);
+		if (rc == RDB_IOERR) {
+			ck_assert(r.err.msg[0] != '\0');
+			ck_assert_uint_le(n, NKEYS);
+			failed++;
+		} else {
+			ck_assert_uint_eq(n, NKEYS);
+		}
+	}
+	ck_assert_int_gt(failed, 10);
+	bt_rig_free(&r);
+}
+END_TEST
+
 /* ==== verify: damage only a full check sees ============================ */
 
 /*
  * _i 0: the root's rightmost child is a page past the end of the file:
- * bt_verify is RDB_CORRUPT naming that page number.  _i 1: the value
- * length of a leaf cell is a 5-byte varint above 32 bits: bt_verify and a
- * scan are RDB_CORRUPT naming the leaf.
+ * bt_verify is RDB_CORRUPT naming that page number.  A leaf cell whose
+ * value length is a 5-byte varint above 32 bits (_i 1) or above the
+ * 1 GiB maximum (_i 2), or whose one-byte key length is past the maximum
+ * key though the cell would fit the page (_i 3): bt_verify and a scan
+ * are RDB_CORRUPT naming the leaf.
  */
 START_TEST(test_btcov3_verify_rejects_bad_child_and_value_length)
 {
@@ -922,7 +1175,13 @@ START_TEST(test_btcov3_verify_rejects_bad_child_and_value_length)
 	} else {
 		x = leaf_at(t, r.root, 3, NULL);
 		d = page_w(t, x, &pg);
-		memcpy(d + nd_off(d, 2) + 1, "\xff\xff\xff\xff\x7f", 5);
+		ck_assert_uint_lt(bt_max_key(PS), 108);
+		if (_i == 1)
+			memcpy(d + nd_off(d, 2) + 1, "\xff\xff\xff\xff\x7f", 5);
+		else if (_i == 2)
+			memcpy(d + nd_off(d, 2) + 1, "\xff\xff\xff\xff\x0f", 5);
+		else
+			memcpy(d + nd_off(d, 2), "\x6c\x00", 2);   /* 108, 0 */
 		pager_unref(pg);
 	}
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_CORRUPT);
@@ -981,9 +1240,21 @@ Suite *btcov3_suite(void)
 	tcase_add_test(tc, test_btcov3_value_read_after_end_of_chain_starts_over);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("misuse");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_btcov3_load_into_tree_with_keys_is_misuse,
+			    0, 3);
+	tcase_add_test(tc,
+		test_btcov3_cursor_delete_without_memory_keeps_key_and_cursor);
+	tcase_add_test(tc,
+		test_btcov3_io_error_at_each_call_of_a_big_shifting_insert);
+	tcase_add_loop_test(tc,
+		test_btcov3_io_error_at_each_call_of_a_scan_fails_cleanly, 0, 3);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("verify");
 	tcase_add_loop_test(tc,
-		test_btcov3_verify_rejects_bad_child_and_value_length, 0, 2);
+		test_btcov3_verify_rejects_bad_child_and_value_length, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
