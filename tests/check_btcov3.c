@@ -6,10 +6,14 @@
  * ("shift"); a window spread whose parent makes the same false claim
  * ("spread"); a root inner node with no key, only its rightmost child
  * ("root"); the k-th page allocation of a change failing on a damaged
- * free list ("alloc"); damage only bt_verify sees ("verify").  After a
- * failed change the pages it had not reached are byte for byte as
- * before, and the committed tree, after a rollback, verifies and reads
- * back whole.
+ * free list ("alloc"); damaged siblings, separators, cells and leaf
+ * links met by inserts, replaces, drops and seeks, and a read that ends
+ * where its overflow chain ends ("damage"); bulk loads into trees with
+ * keys, a cursor delete without memory, an I/O error at each call of a
+ * big insert and of full scans ("faults"); damage only bt_verify sees
+ * ("verify").  After a failed change the pages it had not reached are
+ * byte for byte as before, and the committed tree, after a rollback,
+ * verifies and reads back whole.
  * Contracts under test: src/btree/btree.h, src/pager/pager.h.  The node
  * layout is read and damaged through bt_int.h (white box).
  */
@@ -1231,19 +1235,20 @@ Suite *btcov3_suite(void)
 	tcase_add_loop_test(tc,
 		test_btcov3_insert_meeting_damaged_sibling_or_separator_is_corrupt,
 		0, 2);
-	tcase_add_loop_test(tc, test_btcov3_put_over_damaged_leaf_cell_is_corrupt,
-			    0, 2);
-	tcase_add_loop_test(tc, test_btcov3_drop_over_damaged_cell_is_corrupt,
-			    0, 2);
+	tcase_add_loop_test(tc,
+		test_btcov3_put_over_damaged_leaf_cell_is_corrupt, 0, 2);
+	tcase_add_loop_test(tc,
+		test_btcov3_drop_over_damaged_cell_is_corrupt, 0, 2);
 	tcase_add_loop_test(tc,
 		test_btcov3_seek_into_looping_empty_leaves_is_corrupt, 0, 2);
-	tcase_add_test(tc, test_btcov3_value_read_after_end_of_chain_starts_over);
+	tcase_add_test(tc,
+		test_btcov3_value_read_after_end_of_chain_starts_over);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("misuse");
+	tc = tcase_create("faults");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_btcov3_load_into_tree_with_keys_is_misuse,
-			    0, 3);
+	tcase_add_loop_test(tc,
+		test_btcov3_load_into_tree_with_keys_is_misuse, 0, 3);
 	tcase_add_test(tc,
 		test_btcov3_cursor_delete_without_memory_keeps_key_and_cursor);
 	tcase_add_test(tc,
