@@ -181,9 +181,10 @@ START_TEST(test_subqplan_set_operation_after_empty_term_skips_the_rest)
 }
 END_TEST
 
-/* An inner join after a LEFT JOIN may be read first (o's key lookup, or
- * a filter that leaves nothing, before the costly ON of x LEFT JOIN y);
- * the right side of a LEFT JOIN stays after everything to its left. */
+/* An inner join after a LEFT JOIN read through its key may be read first
+ * (o's key lookup, or a key range that holds nothing, before the costly
+ * ON of x LEFT JOIN y); a scan stays after it; the right side of a LEFT
+ * JOIN stays after everything to its left. */
 START_TEST(test_subqplan_left_join_right_side_stays_after_its_left)
 {
 	rdb *r;
@@ -197,6 +198,11 @@ START_TEST(test_subqplan_left_join_right_side_stays_after_its_left)
 	ck_assert_str_eq(plan, "SEARCH o USING INTEGER PRIMARY KEY (k=?);"
 			 "SCAN t AS x;SEARCH t AS y USING INTEGER PRIMARY KEY "
 			 "(a=?) (LEFT JOIN);");
+	free(plan);
+	plan = su_plan(r, "SELECT count(*) FROM t AS x LEFT JOIN t AS y ON "
+		       "y.a = x.b JOIN o ON o.k + 0 = 2");
+	ck_assert_str_eq(plan, "SCAN t AS x;SEARCH t AS y USING INTEGER "
+			 "PRIMARY KEY (a=?) (LEFT JOIN);SCAN o;");
 	free(plan);
 	plan = su_plan(r, "SELECT count(*) FROM t AS x LEFT JOIN u ON u.c = 5");
 	ck_assert_str_eq(plan, "SCAN t AS x;SEARCH u USING INTEGER PRIMARY "

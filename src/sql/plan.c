@@ -551,11 +551,27 @@ static int may_read(const query *q, int k, uint64_t before)
 	return !q->src[k].left || (before & left_of) == left_of;
 }
 
+/* Would reading source k now put it before the right side of a LEFT
+ * JOIN that comes before it in FROM?  Only a source read through a key
+ * or index may go there: a scan moved out of the way would run that
+ * LEFT JOIN (and its ON, perhaps a subquery) once per row it lets
+ * through, where SQLite, weighing row counts, keeps it inside (sqldiff:
+ * 34 s against SQLite's 0.02 s). */
+static int passes_left(const query *q, int k, uint64_t before)
+{
+	int j;
+
+	for (j = 0; j < k; j++)
+		if (q->src[j].left && !((before >> j) & 1))
+			return 1;
+	return 0;
+}
+
 /* Choose the join order greedily: at each level the source that can be
  * read best given the sources before it (a key lookup beats a linked
- * scan beats a cross product) among those may_read() allows; FROM order
- * breaks ties.  With a subquery or view in FROM the FROM order is
- * kept. */
+ * scan beats a cross product) among those may_read() and passes_left()
+ * allow; FROM order breaks ties.  With a subquery or view in FROM the
+ * FROM order is kept. */
 static rdb_rc join_order(binder *b, query *q, sql_expr **conj, int n,
 			 int *pos)
 {
@@ -578,6 +594,8 @@ static rdb_rc join_order(binder *b, query *q, sql_expr **conj, int n,
 				break;
 			}
 			sc = join_score(b, q, k, before, conj, n);
+			if (sc <= 1 && passes_left(q, k, before))
+				continue;
 			if (sc > bs) {
 				bs = sc;
 				best = k;
