@@ -236,6 +236,32 @@ static void rollback_and_check(rig *r, pager_txn *t, unsigned n)
 #define NKEYS 2000u       /* 118 full leaves under 4 parents */
 #define XLEAF 5u          /* the full leaf; its neighbours 4 and 6 */
 
+/* Insert the key after the 9th of the full leaf x (parent par) into the
+ * damaged tree of r: RDB_CORRUPT naming page bad, x and par as they
+ * were; then roll back (the committed tree of NKEYS reads back whole)
+ * and free r. */
+static void insert_is_corrupt(rig *r, pager_txn *t, rdb_pgno x,
+			      rdb_pgno par, rdb_pgno bad)
+{
+	unsigned char bx[PS], bp[PS];
+	pager_page *pg;
+	uint64_t id;
+	rdb_rc rc;
+
+	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
+	id = id_at(pager_data(pg), x, 8) + 1;
+	pager_unref(pg);
+	snap(t, x, bx);
+	snap(t, par, bp);
+	rc = put_id(t, r->root, id);
+	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r->err.msg);
+	expect_names(t, bad);
+	expect_same(t, x, bx);
+	expect_same(t, par, bp);
+	rollback_and_check(r, t, NKEYS);
+	bt_rig_free(r);
+}
+
 /* Delete every other key of leaf pgno but its last: its bytes become
  * fragments (the cells are not at the top of the content area), and
  * the leaf stays above its minimum fill.  Flags the ids in gone. */
@@ -337,13 +363,11 @@ END_TEST
 START_TEST(test_btcov3_shift_into_neighbour_overstating_room_is_corrupt)
 {
 	int right = _i == 0;
-	unsigned char bx[PS], bp[PS], *d;
+	unsigned char *d;
 	pager_page *pg;
 	rig r;
 	pager_txn *t;
 	rdb_pgno x, nb, par;
-	uint64_t id;
-	rdb_rc rc;
 
 	rig_tree(&r, PS, 256, NKEYS, 100);
 	t = bt_rig_begin(&r, 1);
@@ -356,18 +380,7 @@ START_TEST(test_btcov3_shift_into_neighbour_overstating_room_is_corrupt)
 	pager_unref(pg);
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_CORRUPT);
 	expect_names(t, nb);
-	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
-	id = id_at(pager_data(pg), x, 8) + 1;
-	pager_unref(pg);
-	snap(t, x, bx);
-	snap(t, par, bp);
-	rc = put_id(t, r.root, id);
-	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
-	expect_names(t, nb);
-	expect_same(t, x, bx);
-	expect_same(t, par, bp);
-	rollback_and_check(&r, t, NKEYS);
-	bt_rig_free(&r);
+	insert_is_corrupt(&r, t, x, par, nb);
 }
 END_TEST
 
@@ -693,13 +706,11 @@ static void damage_slot(pager_txn *t, rdb_pgno pgno, uint32_t i)
  */
 START_TEST(test_btcov3_insert_meeting_damaged_sibling_or_separator_is_corrupt)
 {
-	unsigned char bx[PS], bp[PS], *d;
+	unsigned char *d;
 	pager_page *pg;
 	rig r;
 	pager_txn *t;
 	rdb_pgno x, par, bad;
-	uint64_t id;
-	rdb_rc rc;
 
 	rig_tree(&r, PS, 256, NKEYS, 100);
 	t = bt_rig_begin(&r, 1);
@@ -713,18 +724,7 @@ START_TEST(test_btcov3_insert_meeting_damaged_sibling_or_separator_is_corrupt)
 		bad = par;
 		damage_slot(t, par, 7);
 	}
-	ck_assert_int_eq(pager_get(t, x, &pg), RDB_OK);
-	id = id_at(pager_data(pg), x, 8) + 1;
-	pager_unref(pg);
-	snap(t, x, bx);
-	snap(t, par, bp);
-	rc = put_id(t, r.root, id);
-	ck_assert_msg(rc == RDB_CORRUPT, "rc %d (%s)", rc, r.err.msg);
-	expect_names(t, bad);
-	expect_same(t, x, bx);
-	expect_same(t, par, bp);
-	rollback_and_check(&r, t, NKEYS);
-	bt_rig_free(&r);
+	insert_is_corrupt(&r, t, x, par, bad);
 }
 END_TEST
 

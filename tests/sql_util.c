@@ -109,6 +109,15 @@ char *su_plan(rdb *db, const char *sql)
 	return sb_take(&b);
 }
 
+void su_expect_plan(rdb *db, const char *sql, const char *want)
+{
+	char *plan = su_plan(db, sql);
+
+	ck_assert_msg(strcmp(plan, want) == 0, "plan of %s: %s, not %s", sql,
+		      plan, want);
+	free(plan);
+}
+
 char *su_run_failing(rdb *db, const char *q, long n, su_put_fn put,
 		     int *rc_out, int *failed)
 {

@@ -34,6 +34,8 @@ rdb *su_open_mem(const char *name, long cache_pages);
 /* The query plan of sql: its EXPLAIN QUERY PLAN detail lines, each
  * followed by ';' (malloc'ed; the caller frees it). */
 char *su_plan(rdb *db, const char *sql);
+/* Fail the test unless su_plan(db, sql) is want. */
+void su_expect_plan(rdb *db, const char *sql, const char *want);
 
 /* How a suite prints one value of a row (its own format). */
 typedef void (*su_put_fn)(sbuf *b, int type, long long i, double r,
