@@ -595,24 +595,31 @@ static rdb_rc emit_groups(sql_prog *p, query *q, grouping *gr)
 	return rc;
 }
 
+/* A new sorter of rows of width values in the order of value col. */
+static rdb_rc sorter_by(sql_prog *p, int width, int col, sorter **out)
+{
+	sorter_opts o;
+
+	sorter_opts_for(p->t, &o);
+	o.width = width;
+	o.ncols = 1;
+	o.cols = &col;            /* copied by sorter_new() */
+	o.desc = NULL;
+	o.nulls_first = NULL;
+	return sorter_new(&o, p->cx.err, out);
+}
+
 /* The groups outgrew the budget: from now on rows of keys not in the
  * table go to a sorter, to be aggregated in key order at the end. */
 static rdb_rc start_spill(sql_prog *p, grouping *gr)
 {
-	sorter_opts o;
-	int col = 0;
+	size_t width = (size_t)gr->width + 1;
 
-	sorter_opts_for(p->t, &o);
-	o.width = gr->width + 1;
-	o.ncols = 1;
-	o.cols = &col;
-	o.desc = NULL;
-	o.nulls_first = NULL;
-	gr->tmp = rdb_malloc((size_t)o.width * sizeof(tbl_value));
-	gr->cur = rdb_malloc((size_t)o.width * sizeof(tbl_value));
+	gr->tmp = rdb_malloc(width * sizeof(tbl_value));
+	gr->cur = rdb_malloc(width * sizeof(tbl_value));
 	if (gr->tmp == NULL || gr->cur == NULL)
 		return rdb_err_set(p->cx.err, RDB_NOMEM, "out of memory");
-	return sorter_new(&o, p->cx.err, &gr->spill);
+	return sorter_by(p, gr->width + 1, 0, &gr->spill);
 }
 
 /* Add the current row, with its key from r->kbuf, to the spill. */
@@ -1371,20 +1378,13 @@ static rdb_rc distinct_reorder(sql_prog *p, query *q)
 {
 	run *r = q->r;
 	const tbl_value *row;
-	sorter_opts o;
 	sorter *by_place = NULL;
 	rdb_buf prev = { 0 };
 	sql_value key;
-	int col = q->nout, have_prev = 0;
+	int have_prev = 0;
 	rdb_rc rc;
 
-	sorter_opts_for(p->t, &o);
-	o.width = q->nout + 1;
-	o.ncols = 1;
-	o.cols = &col;
-	o.desc = NULL;
-	o.nulls_first = NULL;
-	rc = sorter_new(&o, p->cx.err, &by_place);
+	rc = sorter_by(p, q->nout + 1, q->nout, &by_place);
 	while (rc == RDB_OK &&
 	       (rc = sorter_next(r->dsrt, &row)) == RDB_ROW) {
 		if ((rc = row_key(p, row, q->nout, &r->kbuf)) != RDB_OK)
