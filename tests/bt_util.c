@@ -5,8 +5,6 @@
 #include <check.h>
 #include <string.h>
 
-#define BT_RIG_DB "rig.db"
-
 void bt_rig_new(bt_rig *r, uint32_t ps, uint32_t cache)
 {
 	memset(r, 0, sizeof(*r));
@@ -24,6 +22,15 @@ void bt_rig_open(bt_rig *r)
 	rdb_rc rc = pager_open(r->vfs, BT_RIG_DB, &r->o, &r->err, &r->p);
 
 	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
+}
+
+rdb_rc bt_rig_reopen(bt_rig *r)
+{
+	rdb_rc rc = pager_close(r->p);
+
+	r->p = NULL;
+	bt_rig_open(r);
+	return rc;
 }
 
 pager_txn *bt_rig_begin(bt_rig *r, int write)

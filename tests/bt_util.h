@@ -9,6 +9,9 @@
 #include "pager/os.h"
 #include "pager/pager.h"
 
+/* The database's name on the rig's file system. */
+#define BT_RIG_DB "rig.db"
+
 typedef struct bt_rig {
 	os_vfs *vfs;              /* owned */
 	pager *p;                 /* owned; NULL while closed */
@@ -22,6 +25,9 @@ typedef struct bt_rig {
 void bt_rig_new(bt_rig *r, uint32_t ps, uint32_t cache);
 /* Open r's database again with r->o (after pager_close(r->p)). */
 void bt_rig_open(bt_rig *r);
+/* Close r's pager and open the database again (the next reads come
+ * from the files); returns pager_close()'s code. */
+rdb_rc bt_rig_reopen(bt_rig *r);
 /* A transaction (write or read) on r's pager. */
 pager_txn *bt_rig_begin(bt_rig *r, int write);
 /* Close the pager (if open) and free the file system. */

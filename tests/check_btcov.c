@@ -18,6 +18,7 @@
 #include "format.h"
 #include "mem.h"
 #include "bt_util.h"
+#include "fault_util.h"
 #include "test_util.h"
 
 #define PS 512u
@@ -424,8 +425,7 @@ static void wl_setup(rig *r)
 				key_of(k, i, 3), v,
 				val_of(v, i, 0, wl_len(i, 0))), RDB_OK);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	ck_assert_int_eq(pager_close(r->p), RDB_OK);
-	bt_rig_open(r);
+	ck_assert_int_eq(bt_rig_reopen(r), RDB_OK);
 	free(v);
 }
 
@@ -593,27 +593,14 @@ static uint64_t wl_measure(int mem)
 static int wl_trial(int mem, uint64_t at)
 {
 	rig r;
-	rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
-	int fired, in_commit;
+	rdb_rc rc;
+	int in_commit;
 
 	wl_setup(&r);
-	if (mem)
-		rdb_mem_fail_at((long)at, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_EIO, at, 0, 0);
+	fu_arm(r.vfs, !mem, at);
 	rc = wl_run(&r, &in_commit);
-	fired = mem ? rdb_mem_failed() : os_mem_fault_fired(r.vfs);
-	if (mem)
-		rdb_mem_fail_at(0, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %llu: rc %d "
-		      "(%s)", mem ? "memory" : "I/O", (unsigned long long)at,
-		      rc, r.err.msg);
-	ck_assert_msg(rc == RDB_OK || fired, "failed with no fault fired");
-	(void)pager_close(r.p);
-	r.p = NULL;
-	bt_rig_open(&r);
+	fu_end(r.vfs, !mem, at, rc, r.err.msg);
+	(void)bt_rig_reopen(&r);
 	wl_expect(&r, rc == RDB_OK || (in_commit && wl_state_now(&r)));
 	bt_rig_free(&r);
 	return rc != RDB_OK;

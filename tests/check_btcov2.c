@@ -21,6 +21,7 @@
 #include "format.h"
 #include "mem.h"
 #include "bt_util.h"
+#include "fault_util.h"
 #include "test_util.h"
 
 #define PS 512u
@@ -69,8 +70,7 @@ static void rig_load(rig *r, uint32_t cache, unsigned n, unsigned fill,
 	ck_assert_int_eq(bt_load_finish(l), RDB_OK);
 	ck_assert_int_eq(bt_verify(t, r->root, NULL, NULL), RDB_OK);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	ck_assert_int_eq(pager_close(r->p), RDB_OK);
-	bt_rig_open(r);
+	ck_assert_int_eq(bt_rig_reopen(r), RDB_OK);
 }
 
 static size_t len_small(unsigned i) { return 20 + i % 20; }
@@ -838,13 +838,11 @@ static int fw_trial(int w, int mem, long at, uint64_t n0, uint64_t h0)
 	rig r;
 	pager_txn *t = NULL;
 	uint64_t n, h;
-	rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
+	char msg[sizeof(r.err.msg) + 32];
+	rdb_rc rc;
 
 	fw_rig(&r, w);
-	if (mem)
-		rdb_mem_fail_at(at, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+	fu_arm(r.vfs, !mem, (uint64_t)at);
 	rc = pager_begin(r.p, 1, &r.err, &t);
 	if (rc == RDB_OK) {
 		rc = fw_changes(t, r.root, w);
@@ -852,17 +850,10 @@ static int fw_trial(int w, int mem, long at, uint64_t n0, uint64_t h0)
 			rc = bt_verify(t, r.root, NULL, NULL);
 		pager_rollback(t);
 	}
-	if (mem)
-		rdb_mem_fail_at(0, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	ck_assert_msg(rc == RDB_OK || rc == want, "workload %d, %s fault at "
-		      "%ld: rc %d (%s)", w, mem ? "memory" : "I/O", at, rc,
-		      r.err.msg);
+	snprintf(msg, sizeof(msg), "workload %d: %s", w, r.err.msg);
+	fu_end(r.vfs, !mem, (uint64_t)at, rc, msg);
 	ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
-	(void)pager_close(r.p);
-	r.p = NULL;
-	bt_rig_open(&r);
+	(void)bt_rig_reopen(&r);
 	digest(&r, &n, &h);
 	ck_assert_msg(n == n0 && h == h0, "workload %d, fault at %ld: the "
 		      "tree changed (%llu keys, %llu before)", w, at,
@@ -1001,31 +992,20 @@ START_TEST(test_btcov2_load_fault_at_each_call_fails_cleanly)
 	bt_rig_free(&r);
 	ck_assert_int_gt(calls, 2);
 	for (at = 1; at <= calls + 1; at++) {
-		rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
+		rdb_rc rc;
 		uint64_t n, h;
 
 		rig_load(&r, 16, 0, 100, len_small);
-		if (mem)
-			rdb_mem_fail_at(at, 0);
-		else
-			os_mem_set_fault(r.vfs, OS_FAULT_EIO, (uint64_t)at, 0, 0);
+		fu_arm(r.vfs, !mem, (uint64_t)at);
 		rc = pager_begin(r.p, 1, &r.err, &t);
 		if (rc == RDB_OK) {
 			rc = load_long(t, r.root, 150, 90, 100);
 			pager_rollback(t);
 		}
-		if (mem)
-			rdb_mem_fail_at(0, 0);
-		else
-			os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-		ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %ld: "
-			      "rc %d (%s)", mem ? "memory" : "I/O", at, rc,
-			      r.err.msg);
+		fu_end(r.vfs, !mem, (uint64_t)at, rc, r.err.msg);
 		ck_assert(rc == RDB_OK || r.err.msg[0] != '\0');
 		failed += rc != RDB_OK;
-		(void)pager_close(r.p);
-		r.p = NULL;
-		bt_rig_open(&r);
+		(void)bt_rig_reopen(&r);
 		digest(&r, &n, &h);
 		ck_assert_uint_eq(n, 0);
 		bt_rig_free(&r);

@@ -26,17 +26,11 @@
 #include "format.h"
 #include "mem.h"
 #include "bt_util.h"
+#include "fault_util.h"
 #include "test_util.h"
 
 
 typedef bt_rig rig;
-
-static void rig_reopen(rig *r)
-{
-	(void)pager_close(r->p);
-	r->p = NULL;
-	bt_rig_open(r);
-}
 
 /* Key i: 4 to 27 bytes, in an order that is not the numbers'. */
 static size_t key_of(uint32_t i, char *k)
@@ -106,7 +100,7 @@ static void rig_new(rig *r)
 		ck_assert_int_eq(bt_insert(t, r->root, k, kl, v, vl), RDB_OK);
 	}
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	rig_reopen(r);
+	(void)bt_rig_reopen(r);
 }
 
 /* The workload: new keys 300..699 (the leaves fill, shift and spread),
@@ -179,7 +173,7 @@ static uint64_t measure(int io, uint64_t d[2])
 		rdb_mem_fail_at(0, 0);
 	ck_assert_int_eq(run(&r, &in_commit), RDB_OK);
 	n = io ? os_mem_calls(r.vfs) : (uint64_t)rdb_mem_count();
-	rig_reopen(&r);
+	(void)bt_rig_reopen(&r);
 	d[1] = digest(&r);
 	ck_assert_uint_ne(d[0], d[1]);
 	bt_rig_free(&r);
@@ -189,27 +183,16 @@ static uint64_t measure(int io, uint64_t d[2])
 /* Fail call (or allocation) `at` once; 1 if the workload failed. */
 static int trial(int io, uint64_t at, const uint64_t d[2])
 {
-	rdb_rc rc, want = io ? RDB_IOERR : RDB_NOMEM;
-	int fired, in_commit;
+	rdb_rc rc;
+	int in_commit;
 	uint64_t h;
 	rig r;
 
 	rig_new(&r);
-	if (io)
-		os_mem_set_fault(r.vfs, OS_FAULT_EIO, at, 0, 0);
-	else
-		rdb_mem_fail_at((long)at, 0);
+	fu_arm(r.vfs, io, at);
 	rc = run(&r, &in_commit);
-	fired = io ? os_mem_fault_fired(r.vfs) : rdb_mem_failed();
-	if (io)
-		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	else
-		rdb_mem_fail_at(0, 0);
-	ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %llu: rc %d "
-		      "(%s)", io ? "I/O" : "memory", (unsigned long long)at,
-		      rc, r.err.msg);
-	ck_assert_msg(rc == RDB_OK || fired, "failed with no fault fired");
-	rig_reopen(&r);
+	fu_end(r.vfs, io, at, rc, r.err.msg);
+	(void)bt_rig_reopen(&r);
 	h = digest(&r);
 	if (rc == RDB_OK)
 		ck_assert_msg(h == d[1], "committed, but not the state after");
@@ -305,7 +288,7 @@ START_TEST(test_btcrowd_damaged_root_is_corrupt_never_wrong)
 	}
 	pager_unref(pg);
 	ck_assert_int_eq(pager_commit(t), RDB_OK);
-	rig_reopen(&r);
+	(void)bt_rig_reopen(&r);
 	ck_assert_int_eq(pager_begin(r.p, 0, &r.err, &t), RDB_OK);
 	ck_assert_int_eq(bt_verify(t, r.root, NULL, NULL), RDB_CORRUPT);
 	for (i = 700; i < 2500; i += 7) {

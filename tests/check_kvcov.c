@@ -20,9 +20,10 @@
 #include "pager/os.h"
 #include "format.h"
 #include "mem.h"
+#include "bt_util.h"
+#include "fault_util.h"
 #include "test_util.h"
 
-#define DB "kvcov.db"
 /* Layout constants of src/kv/kv_int.h (docs/format.md, "KV store"). */
 #define META_VERSION 16u
 #define META_INDEX 20u
@@ -46,54 +47,7 @@
 
 /* ==== a database on the in-memory file system ========================= */
 
-typedef struct rig {
-	os_vfs *vfs;
-	pager *p;
-	pager_opts o;
-	rdb_err err;
-} rig;
-
-static void rig_open(rig *r)
-{
-	rdb_rc rc = pager_open(r->vfs, DB, &r->o, &r->err, &r->p);
-
-	ck_assert_msg(rc == RDB_OK, "pager_open: %d %s", rc, r->err.msg);
-}
-
-static void rig_new(rig *r, uint32_t ps, uint32_t cache)
-{
-	memset(r, 0, sizeof(*r));
-	r->vfs = os_mem_new();
-	ck_assert_ptr_nonnull(r->vfs);
-	pager_opts_default(&r->o);
-	r->o.page_size = ps;
-	r->o.cache_pages = cache;
-	r->o.create = 1;
-	rig_open(r);
-}
-
-/* Close and reopen: the next reads come from the files. */
-static void rig_reopen(rig *r)
-{
-	ck_assert_int_eq(pager_close(r->p), RDB_OK);
-	r->p = NULL;
-	rig_open(r);
-}
-
-static void rig_free(rig *r)
-{
-	if (r->p != NULL)
-		(void)pager_close(r->p);
-	os_mem_free(r->vfs);
-}
-
-static pager_txn *begin(rig *r, int write)
-{
-	pager_txn *t = NULL;
-
-	ck_assert_int_eq(pager_begin(r->p, write, &r->err, &t), RDB_OK);
-	return t;
-}
+typedef bt_rig rig;
 
 static void commit(pager_txn *t)
 {
@@ -219,8 +173,8 @@ static void cr_setup(void)
 {
 	pager_txn *t;
 
-	rig_new(&cr, 4096, 64);
-	t = begin(&cr, 1);
+	bt_rig_new(&cr, 4096, 64);
+	t = bt_rig_begin(&cr, 1);
 	put(t, "alpha", 100, 1, 0);
 	put(t, "beta", 9000, 2, 0);         /* three log pages */
 	put(t, "ugamma", 300, 3, 1);        /* a user-namespace key */
@@ -229,13 +183,13 @@ static void cr_setup(void)
 
 static void cr_teardown(void)
 {
-	rig_free(&cr);
+	bt_rig_free(&cr);
 }
 
 /* Five ways the meta page can be wrong; each is found at the next read. */
 START_TEST(test_kvcov_damaged_meta_page_is_corrupt)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	rdb_pgno m = meta_pgno(t);
 	pager_page *pg = edit(t, m);
 	unsigned char *d = pager_data(pg);
@@ -254,7 +208,7 @@ START_TEST(test_kvcov_damaged_meta_page_is_corrupt)
 	}
 	pager_unref(pg);
 	commit(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	snprintf(want, sizeof(want), "page %u: KV meta page is damaged", m);
 	expect_corrupt(kv_get(t, NULL, "alpha", 5, &v, &n), t, want);
 	ck_assert_ptr_null(v);
@@ -264,7 +218,7 @@ START_TEST(test_kvcov_damaged_meta_page_is_corrupt)
 	ck_assert_int_eq(kv_get_stats(t, &st), RDB_CORRUPT);
 	ck_assert_uint_eq(st.live_keys, 0);
 	pager_rollback(t);
-	t = begin(&cr, 1);
+	t = bt_rig_begin(&cr, 1);
 	ck_assert_int_eq(kv_delete(t, "alpha", 5, NULL), RDB_CORRUPT);
 	ck_assert_int_eq(kv_maybe_compact(t), RDB_CORRUPT);
 	ck_assert_int_eq(kv_compact(t), RDB_CORRUPT);
@@ -278,7 +232,7 @@ END_TEST
 START_TEST(test_kvcov_damaged_index_entry_is_corrupt)
 {
 	unsigned char v[IX_SIZE + 8];
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	void *val = NULL;
 	size_t n = 0;
 
@@ -292,7 +246,7 @@ START_TEST(test_kvcov_damaged_index_entry_is_corrupt)
 		ix_write(t, "alpha", v, IX_SIZE);
 	}
 	commit(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect_corrupt(kv_get(t, NULL, "alpha", 5, &val, &n), t,
 		       "KV index entry of key 'alpha' is damaged");
 	expect_corrupt(kv_verify(t, NULL), t, "'alpha'");
@@ -306,7 +260,7 @@ END_TEST
 START_TEST(test_kvcov_index_entry_off_the_log_is_corrupt)
 {
 	unsigned char v[IX_SIZE];
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	void *val = NULL;
 	size_t n = 0;
 
@@ -319,7 +273,7 @@ START_TEST(test_kvcov_index_entry_off_the_log_is_corrupt)
 		fmt_put_u32(v + IX_PGNO, meta_pgno(t));
 	ix_write(t, "alpha", v, IX_SIZE);
 	commit(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect_corrupt(kv_get(t, NULL, "alpha", 5, &val, &n), t,
 		       "KV record of key 'alpha' on page");
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "(unreadable)"));
@@ -333,7 +287,7 @@ END_TEST
 START_TEST(test_kvcov_index_entry_huge_value_is_toobig_or_range)
 {
 	unsigned char v[IX_SIZE], buf[16];
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	void *val = NULL;
 	size_t n = 0;
 	uint64_t len;
@@ -342,7 +296,7 @@ START_TEST(test_kvcov_index_entry_huge_value_is_toobig_or_range)
 	fmt_put_u64(v + IX_RAW, UINT64_MAX);
 	ix_write(t, "alpha", v, IX_SIZE);
 	commit(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	ck_assert_int_eq(kv_get(t, NULL, "alpha", 5, &val, &n), RDB_TOOBIG);
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg,
 				     "too big for memory"));
@@ -382,7 +336,7 @@ START_TEST(test_kvcov_damaged_log_chain_is_corrupt)
 		"not a KV log page",
 		"KV log ends at page",
 	};
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	rdb_pgno first, other = 0;
 	pager_page *pg;
 
@@ -400,7 +354,7 @@ START_TEST(test_kvcov_damaged_log_chain_is_corrupt)
 		fmt_put_u32(pager_data(pg) + META_TAIL, first);
 	pager_unref(pg);
 	commit(t);
-	t = begin(&cr, 1);
+	t = bt_rig_begin(&cr, 1);
 	expect_corrupt(kv_verify(t, NULL), t, want[_i]);
 	/* Compaction frees the old chain by its links: a link to a page
 	 * of another kind or a loop is found, not followed. */
@@ -414,7 +368,7 @@ END_TEST
  * namespace's, fail the verification. */
 START_TEST(test_kvcov_meta_counts_disagreeing_with_index_are_corrupt)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	pager_page *pg = edit(t, meta_pgno(t));
 	unsigned char *d = pager_data(pg);
 	/* keys, then bytes (8 further on), of all keys then user keys */
@@ -424,7 +378,7 @@ START_TEST(test_kvcov_meta_counts_disagreeing_with_index_are_corrupt)
 	fmt_put_u64(d + off, fmt_get_u64(d + off) + 1);
 	pager_unref(pg);
 	commit(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect_corrupt(kv_verify(t, NULL), t,
 		       _i == 0 ? "KV meta counts 4 keys" :
 		       _i == 1 ? "KV meta counts 2 user keys" :
@@ -439,7 +393,7 @@ END_TEST
  * verification and compaction with RDB_CORRUPT. */
 START_TEST(test_kvcov_empty_key_in_index_is_corrupt)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	unsigned char v[IX_SIZE];
 
 	ix_read(t, "alpha", v);
@@ -466,9 +420,9 @@ START_TEST(test_kvcov_calls_without_a_store_find_nothing_create_nothing)
 	int existed = 1;
 	source src = { 10, 10 };
 
-	rig_new(&r, 4096, 64);
+	bt_rig_new(&r, 4096, 64);
 	memset(long_key, 'k', sizeof(long_key));
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(kv_delete(t, "a", 1, &existed), RDB_OK);
 	ck_assert_int_eq(existed, 0);
 	ck_assert_int_eq(kv_delete(t, "", 0, &existed), RDB_TOOBIG);
@@ -491,7 +445,7 @@ START_TEST(test_kvcov_calls_without_a_store_find_nothing_create_nothing)
 	ck_assert_uint_eq(pager_anchor(t, FMT_ANCHOR_KV), 0);
 	commit(t);
 	kv_ctx_free(NULL);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -507,7 +461,7 @@ static void forge(rig *r, const char *key, rec_fn fn, int how)
 {
 	unsigned char v[IX_SIZE], *d, *h;
 	size_t klen = strlen(key), n;
-	pager_txn *t = begin(r, 1);
+	pager_txn *t = bt_rig_begin(r, 1);
 	pager_page *pg;
 	XXH3_state_t st;
 	uint32_t off;
@@ -578,13 +532,13 @@ START_TEST(test_kvcov_bad_compressed_bytes_with_good_checksum_are_corrupt)
 	sink s = { 0, 0, 0 };
 	const char *why = _i < 3 ? "does not decompress" : "damaged (header)";
 
-	rig_new(&r, 4096, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 64);
+	t = bt_rig_begin(&r, 1);
 	put(t, "text", 3000, 9, 1);
 	put(t, "other", 200, 10, 0);
 	commit(t);
 	forge(&r, "text", spoil, _i);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	expect_corrupt(kv_get(t, NULL, "text", 4, &val, &n), t,
 		       "of key 'text' on page");
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, why));
@@ -593,7 +547,7 @@ START_TEST(test_kvcov_bad_compressed_bytes_with_good_checksum_are_corrupt)
 	expect_corrupt(kv_verify(t, NULL), t, why);
 	expect(t, "other", 200, 10, 0);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -611,8 +565,8 @@ START_TEST(test_kvcov_more_contexts_than_the_pool_keeps_all_work)
 	int i;
 
 	memset(cx, 0, sizeof(cx));
-	rig_new(&r, 4096, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 64);
+	t = bt_rig_begin(&r, 1);
 	for (i = 0; i < N; i++) {
 		fill(want, sizeof(want), 60 + (uint64_t)i, 1);
 		snprintf(key, sizeof(key), "c%d", i);
@@ -636,7 +590,7 @@ START_TEST(test_kvcov_more_contexts_than_the_pool_keeps_all_work)
 		kv_ctx_free(&cx[i]);
 	ck_assert_int_eq(kv_verify(t, NULL), RDB_OK);
 	commit(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -651,19 +605,19 @@ START_TEST(test_kvcov_put_stream_reader_overrun_is_misuse)
 	source src = { 200000, 65537 };
 	kv_stats st;
 
-	rig_new(&r, 4096, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 64);
+	t = bt_rig_begin(&r, 1);
 	put(t, "keep", 50, 1, 0);
 	ck_assert_int_eq(kv_put_stream(t, "big", 3, from_source, &src),
 			 RDB_MISUSE);
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg,
 				     "KV reader returned too many bytes"));
 	pager_rollback(t);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	ck_assert_int_eq(kv_get_stats(t, &st), RDB_OK);
 	ck_assert_uint_eq(st.live_keys, 0);
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -677,12 +631,12 @@ START_TEST(test_kvcov_get_stream_writer_stop_on_compressed_is_interrupt)
 	source src = { 300000, 65536 };
 	sink all = { 0, 0, 0 }, some = { 0, 0, 2 };
 
-	rig_new(&r, 4096, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 64);
+	t = bt_rig_begin(&r, 1);
 	ck_assert_int_eq(kv_put_stream(t, "big", 3, from_source, &src),
 			 RDB_OK);
 	commit(t);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	ck_assert_int_eq(kv_get_stream(t, "big", 3, to_sink, &all), RDB_OK);
 	ck_assert_uint_eq(all.n, 300000);
 	ck_assert_uint_ge(all.calls, 5);
@@ -692,7 +646,7 @@ START_TEST(test_kvcov_get_stream_writer_stop_on_compressed_is_interrupt)
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg,
 				     "stopped by its writer"));
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -734,8 +688,8 @@ START_TEST(test_kvcov_batch_ahead_out_of_order_or_without_memory_stores_all)
 	size_t i;
 
 	ah_ops(ops, buf);
-	rig_new(&r, 4096, 256);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 256);
+	t = bt_rig_begin(&r, 1);
 	if (_i >= 2)
 		rdb_mem_fail_at(_i - 1, 0);     /* 1st, 2nd, ... allocation */
 	kv_ahead_begin(&cx, ops, AH_N);
@@ -752,7 +706,7 @@ START_TEST(test_kvcov_batch_ahead_out_of_order_or_without_memory_stores_all)
 	}
 	kv_ahead_end(&cx);
 	commit(t);
-	t = begin(&r, 0);
+	t = bt_rig_begin(&r, 0);
 	for (i = 0; i < AH_N; i++) {
 		void *got = NULL;
 		size_t n = 0;
@@ -772,7 +726,7 @@ START_TEST(test_kvcov_batch_ahead_out_of_order_or_without_memory_stores_all)
 	kv_ctx_free(&cx);
 	for (i = 0; i < AH_N; i++)
 		free(buf[i]);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -784,7 +738,7 @@ END_TEST
 START_TEST(test_kvcov_bad_key_lengths_are_toobig_everywhere)
 {
 	char long_key[KV_KEY_MAX + 1], buf[8];
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	source src = { 10, 10 };
 	sink s = { 0, 0, 0 };
 	size_t lens[2] = { 0, sizeof(long_key) }, n = 7;
@@ -835,7 +789,7 @@ END_TEST
  * streamed put, tombstone, rename) is RDB_CORRUPT naming it. */
 START_TEST(test_kvcov_log_tail_of_another_kind_stops_appends)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	pager_page *pg = edit(t, meta_pgno(t));
 	source src = { 300, 300 };
 	char want[64];
@@ -845,7 +799,7 @@ START_TEST(test_kvcov_log_tail_of_another_kind_stops_appends)
 	pager_unref(pg);
 	commit(t);
 	snprintf(want, sizeof(want), "page %u: KV log tail is not a log page",
-		 index_root(t = begin(&cr, 1)));
+		 index_root(t = bt_rig_begin(&cr, 1)));
 	switch (_i) {
 	case 0: rc = kv_put(t, NULL, "new", 3, "v", 1); break;
 	case 1: rc = kv_put_stream(t, "new", 3, from_source, &src); break;
@@ -854,7 +808,7 @@ START_TEST(test_kvcov_log_tail_of_another_kind_stops_appends)
 	}
 	expect_corrupt(rc, t, want);
 	pager_rollback(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect(t, "alpha", 100, 1, 0);
 	pager_rollback(t);
 }
@@ -866,7 +820,7 @@ END_TEST
 START_TEST(test_kvcov_damaged_entry_or_meta_stops_changes)
 {
 	unsigned char v[IX_SIZE];
-	pager_txn *t = begin(&cr, 1), *d;
+	pager_txn *t = bt_rig_begin(&cr, 1), *d;
 	source src = { 300, 300 };
 	rig other;
 	pager_page *pg;
@@ -879,8 +833,8 @@ START_TEST(test_kvcov_damaged_entry_or_meta_stops_changes)
 		       why);
 	expect_corrupt(kv_put(t, NULL, "alpha", 5, "v", 1), t, why);
 	expect_corrupt(kv_rename(t, "beta", 4, "alpha", 5), t, why);
-	rig_new(&other, 4096, 64);
-	d = begin(&other, 1);
+	bt_rig_new(&other, 4096, 64);
+	d = bt_rig_begin(&other, 1);
 	expect_corrupt(kv_copy(t, d, "alpha", 5), t, why);
 	pager_rollback(t);
 	/* the destination's meta page is damaged */
@@ -888,13 +842,13 @@ START_TEST(test_kvcov_damaged_entry_or_meta_stops_changes)
 	pg = edit(d, meta_pgno(d));
 	pager_data(pg)[FMT_PAGE_TYPE] = FMT_PT_KV;
 	pager_unref(pg);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect_corrupt(kv_copy(t, d, "beta", 4), d, "KV meta page is damaged");
 	expect_corrupt(kv_put_stream(d, "y", 1, from_source, &src), d,
 		       "KV meta page is damaged");
 	pager_rollback(t);
 	pager_rollback(d);
-	rig_free(&other);
+	bt_rig_free(&other);
 }
 END_TEST
 
@@ -908,11 +862,11 @@ START_TEST(test_kvcov_copy_to_smaller_pages_with_long_key_is_toobig)
 	kv_stats st;
 
 	memset(key, 'q', sizeof(key));
-	rig_new(&small, 512, 16);
-	t = begin(&cr, 1);
+	bt_rig_new(&small, 512, 16);
+	t = bt_rig_begin(&cr, 1);
 	ck_assert_int_eq(kv_put(t, NULL, key, sizeof(key), "value", 5),
 			 RDB_OK);
-	d = begin(&small, 1);
+	d = bt_rig_begin(&small, 1);
 	ck_assert_uint_lt(kv_max_key(d), sizeof(key));
 	ck_assert_int_eq(kv_copy(t, d, key, sizeof(key)), RDB_TOOBIG);
 	ck_assert_int_eq(kv_copy(t, d, "alpha", 5), RDB_OK);
@@ -920,7 +874,7 @@ START_TEST(test_kvcov_copy_to_smaller_pages_with_long_key_is_toobig)
 	ck_assert_uint_eq(st.live_keys, 1);
 	commit(d);
 	commit(t);
-	rig_free(&small);
+	bt_rig_free(&small);
 }
 END_TEST
 
@@ -930,7 +884,7 @@ END_TEST
 static void forge_lengths(uint64_t stored, uint64_t raw, unsigned flags)
 {
 	unsigned char v[IX_SIZE], *h;
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	pager_page *pg;
 
 	ix_read(t, "alpha", v);
@@ -958,7 +912,7 @@ START_TEST(test_kvcov_record_longer_than_its_chain_is_corrupt)
 	uint64_t len = 0;
 
 	forge_lengths(n, n, 0);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	ck_assert_int_eq(kv_value_len(t, "alpha", 5, &len), RDB_OK);
 	ck_assert_uint_eq(len, n);
 	expect_corrupt(kv_get_stream(t, "alpha", 5, to_sink, &s), t,
@@ -981,7 +935,7 @@ START_TEST(test_kvcov_compressed_record_too_big_for_memory_is_toobig)
 	size_t n = 0;
 
 	forge_lengths((1ull << 63) + 8, 100, 2);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	ck_assert_int_eq(kv_get(t, NULL, "alpha", 5, &v, &n), RDB_TOOBIG);
 	ck_assert_ptr_null(v);
 	ck_assert_int_eq(kv_get_into(t, NULL, "alpha", 5, buf, sizeof(buf),
@@ -1005,15 +959,15 @@ START_TEST(test_kvcov_key_on_next_page_unreadable_or_ioerr)
 	uint64_t at;
 	int failed = 0, ok = 0;
 
-	rig_new(&r, 4096, 64);
-	t = begin(&r, 1);
+	bt_rig_new(&r, 4096, 64);
+	t = bt_rig_begin(&r, 1);
 	/* 24 + (32 + 1 + 4007) = 4064: "bb"'s header ends the page */
 	put(t, "a", 4007, 31, 0);
 	put(t, "bb", 10, 32, 0);
 	ix_read(t, "bb", v);
 	ck_assert_uint_eq(fmt_get_u32(v + IX_OFF), 4096 - REC_HDR);
 	commit(t);
-	rig_reopen(&r);
+	ck_assert_int_eq(bt_rig_reopen(&r), RDB_OK);
 	for (at = 1; at < 40; at++) {
 		rdb_rc rc;
 
@@ -1034,17 +988,17 @@ START_TEST(test_kvcov_key_on_next_page_unreadable_or_ioerr)
 		got = NULL;
 		pager_rollback(t);
 		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-		rig_reopen(&r);
+		ck_assert_int_eq(bt_rig_reopen(&r), RDB_OK);
 	}
 	ck_assert_int_gt(failed, 2);
 	ck_assert_int_gt(ok, 2);
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	pg = edit(t, fmt_get_u32(v + IX_PGNO));
 	fmt_put_u32(pager_data(pg) + LOG_NEXT, meta_pgno(t));
 	pager_unref(pg);
 	expect_corrupt(kv_get(t, NULL, "bb", 2, &got, &n), t, "(unreadable)");
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -1052,7 +1006,7 @@ END_TEST
  * map, and a log chain whose head lies past the end of the file. */
 START_TEST(test_kvcov_verify_pages_seen_twice_or_past_end_are_corrupt)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	rdb_pgno m = meta_pgno(t);
 	unsigned char *seen = calloc(pager_txn_page_count(t) / 8 + 1, 1);
 	pager_page *pg;
@@ -1083,9 +1037,9 @@ START_TEST(test_kvcov_index_key_over_store_limit_is_corrupt)
 	pager_txn *t;
 	size_t n = 0;
 
-	rig_new(&r, 65536, 16);
+	bt_rig_new(&r, 65536, 16);
 	ck_assert_uint_gt(bt_max_key(65536), sizeof(key));
-	t = begin(&r, 1);
+	t = bt_rig_begin(&r, 1);
 	put(t, "a", 500, 1, 0);
 	ck_assert_int_eq(bt_get_buf(t, index_root(t), "a", 1, v, IX_SIZE, &n),
 			 RDB_OK);
@@ -1096,7 +1050,7 @@ START_TEST(test_kvcov_index_key_over_store_limit_is_corrupt)
 		       "bytes");
 	expect_corrupt(kv_compact(t), t, "KV index holds a key of 1524 bytes");
 	pager_rollback(t);
-	rig_free(&r);
+	bt_rig_free(&r);
 }
 END_TEST
 
@@ -1106,7 +1060,7 @@ END_TEST
  * intact: the damage is past them) is RDB_CORRUPT, and rolls back. */
 START_TEST(test_kvcov_compaction_refuses_damaged_chain_end)
 {
-	pager_txn *t = begin(&cr, 1);
+	pager_txn *t = bt_rig_begin(&cr, 1);
 	rdb_pgno first, last = 0, other = 0;
 	pager_page *pg = NULL;
 	unsigned char *bytes = NULL;
@@ -1127,21 +1081,21 @@ START_TEST(test_kvcov_compaction_refuses_damaged_chain_end)
 	if (_i == 2) {
 		ck_assert_int_eq(pager_close(cr.p), RDB_OK);
 		cr.p = NULL;
-		ck_assert_int_eq(os_mem_file_bytes(cr.vfs, DB, &bytes, &len),
+		ck_assert_int_eq(os_mem_file_bytes(cr.vfs, BT_RIG_DB, &bytes, &len),
 				 RDB_OK);
 		ck_assert_uint_ge(len, (size_t)(last + 1) * 4096);
 		bytes[(size_t)last * 4096 + 4090] ^= 0x55;
-		ck_assert_int_eq(os_mem_file_set(cr.vfs, DB, bytes, len),
+		ck_assert_int_eq(os_mem_file_set(cr.vfs, BT_RIG_DB, bytes, len),
 				 RDB_OK);
 		rdb_free(bytes);
-		rig_open(&cr);
+		bt_rig_open(&cr);
 	}
-	t = begin(&cr, 1);
+	t = bt_rig_begin(&cr, 1);
 	expect(t, "ugamma", 300, 3, 1);
 	ck_assert_int_eq(kv_compact(t), RDB_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(pager_txn_err(t)->msg, "KV log"));
 	pager_rollback(t);
-	t = begin(&cr, 0);
+	t = bt_rig_begin(&cr, 0);
 	expect(t, "beta", 9000, 2, 0);
 	pager_rollback(t);
 }
@@ -1178,16 +1132,16 @@ static void wl_setup(rig *r)
 	pager_txn *t;
 	size_t i;
 
-	rig_new(r, 512, 16);
+	bt_rig_new(r, 512, 16);
 	if (wl_mode == 1)
 		return;
-	t = begin(r, 1);
+	t = bt_rig_begin(r, 1);
 	for (i = 0; i < WL_N; i++)
 		if (wl_state[i].n[0] > 0)
 			put(t, wl_state[i].key, wl_state[i].n[0],
 			    wl_state[i].seed[0], wl_state[i].text[0]);
 	commit(t);
-	rig_reopen(r);
+	ck_assert_int_eq(bt_rig_reopen(r), RDB_OK);
 }
 
 static int wl_reader(void *arg, void *buf, size_t cap, size_t *got)
@@ -1273,7 +1227,7 @@ static rdb_rc wl_run(rig *r, int *in_commit)
 /* The store holds exactly state st (0 before, 1 after the workload). */
 static void wl_expect(rig *r, int st)
 {
-	pager_txn *t = begin(r, 0);
+	pager_txn *t = bt_rig_begin(r, 0);
 	rdb_pgno root = 1;
 	uint64_t len;
 	size_t i;
@@ -1315,14 +1269,14 @@ static uint64_t wl_measure(int mem)
 	ck_assert_int_eq(wl_run(&r, &in_commit), RDB_OK);
 	n = mem ? (uint64_t)rdb_mem_count() : os_mem_calls(r.vfs);
 	wl_expect(&r, 1);
-	rig_free(&r);
+	bt_rig_free(&r);
 	return n;
 }
 
 /* The state (0 or 1) the store is in, judged by k0's length. */
 static int wl_state_now(rig *r)
 {
-	pager_txn *t = begin(r, 0);
+	pager_txn *t = bt_rig_begin(r, 0);
 	uint64_t len = 0;
 	rdb_rc rc = kv_value_len(t, wl_mode ? "n1" : "k0", 2, &len);
 
@@ -1341,29 +1295,16 @@ static int wl_state_now(rig *r)
 static int wl_trial(int mem, uint64_t at)
 {
 	rig r;
-	rdb_rc rc, want = mem ? RDB_NOMEM : RDB_IOERR;
-	int fired, in_commit;
+	rdb_rc rc;
+	int in_commit;
 
 	wl_setup(&r);
-	if (mem)
-		rdb_mem_fail_at((long)at, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_EIO, at, 0, 0);
+	fu_arm(r.vfs, !mem, at);
 	rc = wl_run(&r, &in_commit);
-	fired = mem ? rdb_mem_failed() : os_mem_fault_fired(r.vfs);
-	if (mem)
-		rdb_mem_fail_at(0, 0);
-	else
-		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %llu: rc %d "
-		      "(%s)", mem ? "memory" : "I/O", (unsigned long long)at,
-		      rc, r.err.msg);
-	ck_assert_msg(rc == RDB_OK || fired, "failed with no fault fired");
-	(void)pager_close(r.p);
-	r.p = NULL;
-	rig_open(&r);
+	fu_end(r.vfs, !mem, at, rc, r.err.msg);
+	(void)bt_rig_reopen(&r);
 	wl_expect(&r, rc == RDB_OK || (in_commit && wl_state_now(&r)));
-	rig_free(&r);
+	bt_rig_free(&r);
 	return rc != RDB_OK;
 }
 

@@ -25,6 +25,7 @@
 #include "pager/os.h"
 #include "format.h"
 #include "mem.h"
+#include "fault_util.h"
 #include "test_util.h"
 
 #define PS 512u
@@ -433,26 +434,16 @@ static void expect_state(db *d, const uint64_t want[2], int how)
 /* Fail I/O call (or allocation) `at` once; 1 if the workload failed. */
 static int trial(int io, uint64_t at, const digests *d)
 {
-	rdb_rc rc, want = io ? RDB_IOERR : RDB_NOMEM;
-	outcome o;
-	int fired;
 	rig r;
+	char msg[2 * sizeof(r.a.err.msg) + 4];
+	rdb_rc rc;
+	outcome o;
 
 	rig_new(&r);
-	if (io)
-		os_mem_set_fault(r.vfs, OS_FAULT_EIO, at, 0, 0);
-	else
-		rdb_mem_fail_at((long)at, 0);
+	fu_arm(r.vfs, io, at);
 	rc = run(&r, &o);
-	fired = io ? os_mem_fault_fired(r.vfs) : rdb_mem_failed();
-	if (io)
-		os_mem_set_fault(r.vfs, OS_FAULT_NONE, 0, 0, 0);
-	else
-		rdb_mem_fail_at(0, 0);
-	ck_assert_msg(rc == RDB_OK || rc == want, "%s fault at %llu: rc %d "
-		      "(%s / %s)", io ? "I/O" : "memory",
-		      (unsigned long long)at, rc, r.a.err.msg, r.b.err.msg);
-	ck_assert_msg(rc == RDB_OK || fired, "failed with no fault fired");
+	snprintf(msg, sizeof(msg), "%s / %s", r.a.err.msg, r.b.err.msg);
+	fu_end(r.vfs, io, at, rc, msg);
 	db_reopen(&r, &r.a);
 	db_reopen(&r, &r.b);
 	expect_state(&r.a, d->a, o.a);
