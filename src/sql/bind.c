@@ -321,7 +321,6 @@ static rdb_rc bind_subq(binder *b, query *q, sql_expr *e, int flags)
 	x->kind = XK_SUBQ;
 	x->sub = sub;
 	x->correlated = sub->correlated;
-	x->uses = sub->parent_use;
 	x->aff = e->op == SQL_E_SUBQUERY ? expr_aff(sub->out[0])
 					  : SQL_AFF_NONE;
 	if (!sub->correlated &&

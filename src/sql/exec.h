@@ -86,8 +86,6 @@ typedef struct xinfo {
 	const sql_expr *target;   /* XK_ALIAS: the aliased expression */
 	query *sub;               /* XK_SUBQ */
 	int correlated;           /* XK_SUBQ: uses outer columns */
-	uint64_t uses;            /* XK_SUBQ: the sources of the query
-				     holding it that it reads */
 	int const_list;           /* IN (list) of constants: sorted once */
 	int constant;             /* no columns, no aggregates, no subquery
 				     that changes: same value all run */

@@ -40,7 +40,7 @@ static uint64_t expr_mask(const sql_expr *e)
 	if (x != NULL && x->kind == XK_ALIAS)
 		return expr_mask(x->target);
 	if (x != NULL && x->kind == XK_SUBQ && x->correlated)
-		m = x->uses;
+		m = x->sub->parent_use;
 	m |= expr_mask(e->left) | expr_mask(e->right) | list_mask(&e->list);
 	if (e->op == SQL_E_BETWEEN)
 		m |= expr_mask(e->u.between.lo) | expr_mask(e->u.between.hi);
