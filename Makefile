@@ -157,10 +157,12 @@ deps:
 	@bash scripts/deps.sh
 
 # The flags file changes only when the flags do, so objects depend on it.
+# The temporary file is the shell's own (two makes of one tree at once,
+# two fuzz campaigns say, each write and move their own).
 $(B)/.flags: FORCE | deps
 	@mkdir -p $(@D)
-	@printf '%s\n' '$(subst ','\'',$(FLAGS_TEXT))' > $@.tmp
-	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+	@t=$@.tmp.$$$$; printf '%s\n' '$(subst ','\'',$(FLAGS_TEXT))' > $$t; \
+		cmp -s $$t $@ && rm -f $$t || mv -f $$t $@
 
 $(B)/obj/%.o: %.c $(B)/.flags | deps
 	@mkdir -p $(@D)
