@@ -7,12 +7,12 @@
 #
 # Runs `make fuzz FUZZ_TARGETS=TARGET FUZZ_RUNS=N` (clang, ASan, UBSan,
 # the flags of `make fuzz`) at nice 19, so it yields to everything else
-# on the machine, and appends a summary of each run to LOG (default
-# build/fuzz/campaign.log): the dates, the commit, the code it fuzzed,
-# the target, the executions asked for, the exit status and libFuzzer's
-# final statistics (executions, executions per second, peak memory,
-# corpus size and coverage).  The whole output of the latest run is in
-# LOG.TARGET.out.
+# on the machine, and appends a summary of each run to LOG (a path from
+# the caller's directory; by default the tree's build/fuzz/campaign.log):
+# the dates, the commit, the code it fuzzed, the target, the executions
+# asked for, the exit status and libFuzzer's final statistics
+# (executions, executions per second, peak memory, corpus size and
+# coverage).  The whole output of the latest run is in LOG.TARGET.out.
 #
 # With CHUNK=N in the environment the campaign runs in chunks of N
 # executions until the chunks LOG holds for TARGET and this code, each
@@ -35,7 +35,18 @@
 # campaigns at once.  Example, in the background:
 #   CHUNK=500000 nohup bash scripts/fuzz_campaign.sh sql 10000000 &
 set -uo pipefail
+here=$PWD
 cd "$(dirname "$0")/.." || exit 2
+
+# logpath [LOG]: LOG as named from the caller's directory, else the
+# default in the tree's build/.
+logpath() {
+	case ${1:-} in
+	'') echo build/fuzz/campaign.log;;
+	/*) echo "$1";;
+	*) echo "$here/$1";;
+	esac
+}
 
 # total LOG [TARGET CODE]: the summary of LOG; with TARGET and CODE only
 # the executions of their runs that ended with exit 0.
@@ -68,7 +79,7 @@ total() {
 }
 
 if [ "${1:-}" = --total ]; then
-	log=${2:-build/fuzz/campaign.log}
+	log=$(logpath "${2:-}")
 	[ -f "$log" ] || { echo "fuzz_campaign.sh: no log '$log'" >&2; exit 2; }
 	total "$log"
 	exit 0
@@ -76,7 +87,7 @@ fi
 
 target=${1:?usage: fuzz_campaign.sh TARGET RUNS [LOG] | --total [LOG]}
 runs=${2:?usage: fuzz_campaign.sh TARGET RUNS [LOG] | --total [LOG]}
-log=${3:-build/fuzz/campaign.log}
+log=$(logpath "${3:-}")
 chunk=${CHUNK:-}
 if [ ! -f "fuzz/fz_$target.c" ]; then
 	echo "fuzz_campaign.sh: no target '$target' (fuzz/fz_$target.c)" >&2
