@@ -169,7 +169,8 @@ int rdb_bind_blob(rdb_stmt *s, int i, const void *p, int n)
 {
 	tbl_value v = { .cls = TBL_BLOB, .p = p };
 
-	if (p == NULL && n != 0)
+	/* A NULL pointer is SQL NULL whatever n says, as in SQLite. */
+	if (p == NULL)
 		return rdb_bind_null(s, i);
 	if (n < 0)
 		return misuse(s == NULL ? NULL : s->db, "negative blob size");
@@ -261,13 +262,16 @@ const unsigned char *rdb_column_text(rdb_stmt *s, int i)
 const void *rdb_column_blob(rdb_stmt *s, int i)
 {
 	const tbl_value *v = s == NULL ? NULL : sql_column_value(s->st, i);
+	const void *p;
 	size_t n;
 
 	if (v == NULL || v->cls == TBL_NULL)
 		return NULL;
 	if (v->cls == TBL_BLOB)
 		return v->n > 0 ? v->p : NULL;
-	return sql_column_text(s->st, i, &n);
+	/* Zero bytes are a NULL pointer for text too, as in SQLite. */
+	p = sql_column_text(s->st, i, &n);
+	return n > 0 ? p : NULL;
 }
 
 int rdb_column_bytes(rdb_stmt *s, int i)
