@@ -68,16 +68,19 @@ typedef struct rdb rdb;
  * options: 4096-byte pages, FULL durability).  Errors: RDB_CANTOPEN,
  * RDB_BUSY (another connection or process has it open), RDB_NOTADB,
  * RDB_CORRUPT, RDB_IOERR, RDB_NOMEM.  On RDB_OK the caller owns *out and
- * closes it with rdb_close(); on failure *out is NULL (except that a
- * handle is still returned for RDB_BUSY and the errors after the file was
- * found, so that rdb_errmsg() can explain; close it too).
+ * closes it with rdb_close().  On failure *out is NULL only when no handle
+ * could be made (RDB_MISUSE for a NULL argument or an option rdb_open_v2
+ * checks first: flags, sync, cache_pages; RDB_NOMEM); otherwise, as in
+ * sqlite3_open(), it is a handle whose rdb_errmsg() explains the failure
+ * (the OS's reason for RDB_CANTOPEN, the limits for a bad page size):
+ * close it too.  Passing *out to rdb_close() is right in every case.
  */
 int rdb_open(const char *path, rdb **out);
 
 /* Checkpoint, remove the WAL and free db.  NULL is a no-op.  Returns the
  * checkpoint's error, if any (the database stays consistent).  Every
- * iterator must be closed first: otherwise RDB_MISUSE and nothing is
- * closed. */
+ * statement must be finalized and every iterator closed first: otherwise
+ * RDB_MISUSE and nothing is closed (sqlite3_close() says SQLITE_BUSY). */
 int rdb_close(rdb *db);
 
 /* The code and message of the last failed call on db (borrowed: valid
@@ -147,7 +150,8 @@ int rdb_finalize(rdb_stmt *st);
 /* Parameters are numbered from 1; rdb_bind_parameter_index() finds a
  * named one (":name" with its prefix character).  Text and blobs are
  * copied.  RDB_RANGE for a bad index; RDB_MISUSE while the statement is
- * running (step it to the end or reset it first). */
+ * running (step it to the end or reset it first), for
+ * rdb_clear_bindings() too (sqlite3_clear_bindings() allows it). */
 int rdb_bind_null(rdb_stmt *st, int i);
 int rdb_bind_int64(rdb_stmt *st, int i, int64_t v);
 int rdb_bind_double(rdb_stmt *st, int i, double v);
@@ -161,8 +165,9 @@ int rdb_bind_parameter_index(rdb_stmt *st, const char *name);
 const char *rdb_bind_parameter_name(rdb_stmt *st, int i);
 
 /* Result columns (0-based).  Names and declared types are borrowed until
- * the statement is finalized; text and blob pointers until the next
- * step, reset or finalize.  rdb_column_text() of a non-text value
+ * the statement is finalized or compiled again (a step after any schema
+ * change compiles it again, as sqlite3_step() re-prepares); text and blob
+ * pointers until the next step, reset or finalize.  rdb_column_text() of a non-text value
  * converts it as SQLite does (NULL gives NULL). */
 int rdb_column_count(rdb_stmt *st);
 const char *rdb_column_name(rdb_stmt *st, int i);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "rdb.h"
+#include "mem.h"
 #include "sql_util.h"
 #include "test_util.h"
 
@@ -358,6 +359,37 @@ START_TEST(test_capi_bind_while_running_is_misuse)
 }
 END_TEST
 
+START_TEST(test_capi_bind_clear_while_running_is_misuse)
+{
+	rdb_stmt *st;
+	int n = 0;
+
+	ok("CREATE TABLE t(a); INSERT INTO t VALUES (1), (2), (3)");
+	st = prep("SELECT ?1, ?1 || a FROM t");
+	ck_assert_int_eq(rdb_bind_text(st, 1, "text-", -1), RDB_OK);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	/* Like the binds: the running statement keeps its values (the row
+	 * ready borrows them). */
+	ck_assert_int_eq(rdb_clear_bindings(st), RDB_MISUSE);
+	ck_assert_int_eq(rdb_errcode(db), RDB_MISUSE);
+	do {
+		char want[16];
+
+		snprintf(want, sizeof(want), "text-%d", ++n);
+		ck_assert_str_eq((const char *)rdb_column_text(st, 0),
+				 "text-");
+		ck_assert_str_eq((const char *)rdb_column_text(st, 1), want);
+	} while (rdb_step(st) == RDB_ROW);
+	ck_assert_int_eq(n, 3);
+	/* Finished: clearing is allowed. */
+	ck_assert_int_eq(rdb_clear_bindings(st), RDB_OK);
+	ck_assert_int_eq(rdb_errcode(db), RDB_OK);
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_column_type(st, 0), RDB_NULL);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+}
+END_TEST
+
 START_TEST(test_capi_bind_kept_across_reset_until_cleared)
 {
 	rdb_stmt *st = prep("SELECT ?1, :b");
@@ -390,7 +422,7 @@ START_TEST(test_capi_bind_into_table_rows)
 	ok("CREATE TABLE t(id INTEGER PRIMARY KEY, a TEXT, b BLOB, c REAL)");
 	st = prep("INSERT INTO t(a, b, c) VALUES (:a, :b, :c)");
 	for (i = 0; i < 5; i++) {
-		char s[8];
+		char s[16];
 		unsigned char b[2] = { (unsigned char)i, 0xff };
 
 		snprintf(s, sizeof(s), "r%d", i);
@@ -1024,6 +1056,60 @@ START_TEST(test_capi_stmt_runtime_error_then_rerun)
 }
 END_TEST
 
+START_TEST(test_capi_stmt_recompiled_after_schema_change)
+{
+	rdb_stmt *st;
+
+	both("CREATE TABLE t(a INTEGER); INSERT INTO t VALUES (1)");
+	st = prep("SELECT ?1 + a, * FROM t");
+	ck_assert_int_eq(rdb_bind_int64(st, 1, 10), RDB_OK);
+	ck_assert_int_eq(rdb_column_count(st), 2);
+	ok("ALTER TABLE t ADD COLUMN b TEXT");
+	/* The step compiles it again: new columns, bindings kept. */
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(rdb_column_count(st), 3);
+	ck_assert_str_eq(rdb_column_name(st, 2), "b");
+	ck_assert_str_eq(rdb_column_decltype(st, 2), "TEXT");
+	ck_assert_int_eq(rdb_column_int64(st, 0), 11);
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	/* A table gone: the step reports it, and again after a reset. */
+	st = prep("SELECT a FROM t");
+	ok("DROP TABLE t");
+	ck_assert_int_eq(rdb_step(st), RDB_ERROR);
+	ck_assert_ptr_ne(strstr(rdb_errmsg(db), "t"), NULL);
+	ck_assert_int_eq(rdb_reset(st), RDB_ERROR);
+	ck_assert_int_eq(rdb_step(st), RDB_ERROR);
+	ok("CREATE TABLE t(a INTEGER); INSERT INTO t VALUES (5)");
+	ck_assert_int_eq(rdb_reset(st), RDB_ERROR);
+	ck_assert_str_eq(one(st), "5");
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+}
+END_TEST
+
+START_TEST(test_capi_stmt_write_while_reading_as_sqlite)
+{
+	rdb_stmt *st;
+	sqlite3_stmt *ls;
+	int rc, lrc;
+
+	both("CREATE TABLE t(a); INSERT INTO t VALUES (1), (2), (3)");
+	st = prep("SELECT a FROM t ORDER BY a");
+	ls = lprep("SELECT a FROM t ORDER BY a");
+	ck_assert_int_eq(rdb_step(st), RDB_ROW);
+	ck_assert_int_eq(sqlite3_step(ls), SQLITE_ROW);
+	/* Another statement of the same connection writes meanwhile. */
+	rc = rdb_exec(db, "INSERT INTO t VALUES (4)", NULL, NULL, NULL);
+	lrc = sqlite3_exec(lite, "INSERT INTO t VALUES (4)", NULL, NULL, NULL);
+	ck_assert_msg((rc == RDB_OK) == (lrc == SQLITE_OK), "%d (%s), "
+		      "sqlite %d", rc, rdb_errmsg(db), lrc);
+	while (rdb_step(st) == RDB_ROW)
+		;
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	sqlite3_finalize(ls);
+	ck_assert_str_eq(su_query(db, "SELECT count(*) FROM t"), "4");
+}
+END_TEST
+
 /* ---- exec ----------------------------------------------------------------------- */
 
 typedef struct rows {
@@ -1199,6 +1285,80 @@ START_TEST(test_capi_errors_code_and_message_follow_last_call)
 }
 END_TEST
 
+/* Check rc is want or RDB_NOMEM (then reported by the connection too);
+ * returns whether it is want. */
+static int want_or_nomem(rdb *m, int rc, int want, const char *what)
+{
+	ck_assert_msg(rc == want || rc == RDB_NOMEM, "%s: %d (%s)", what, rc,
+		      rdb_errmsg(m));
+	if (rc == RDB_NOMEM)
+		ck_assert_msg(rdb_errcode(m) == RDB_NOMEM, "%s: RDB_NOMEM, "
+			      "reported %d", what, rdb_errcode(m));
+	return rc == want;
+}
+
+/* The calls of a program that allocate, each allowed to fail with
+ * RDB_NOMEM but never otherwise, leaving nothing behind. */
+static void api_workload(rdb *m)
+{
+	static const unsigned char b[3] = { 1, 2, 3 };
+	rdb_stmt *st = NULL;
+	rows r = { { 0 }, 0, 0 };
+	char *msg = NULL;
+	const unsigned char *t;
+	int rc;
+
+	rc = rdb_prepare(m, "SELECT ?1, ?2, 3.5, :n", -1, &st, NULL);
+	if (!want_or_nomem(m, rc, RDB_OK, "prepare")) {
+		ck_assert_ptr_eq(st, NULL);
+	} else {
+		(void)want_or_nomem(m, rdb_bind_text(st, 1, "hello", -1),
+				    RDB_OK, "bind text");
+		(void)want_or_nomem(m, rdb_bind_blob(st, 2, b, 3), RDB_OK,
+				    "bind blob");
+		rc = rdb_step(st);
+		if (want_or_nomem(m, rc, RDB_ROW, "step")) {
+			t = rdb_column_text(st, 2);
+			if (t != NULL)
+				ck_assert_str_eq((const char *)t, "3.5");
+			else
+				ck_assert_int_eq(rdb_errcode(m), RDB_NOMEM);
+		}
+		rc = rdb_finalize(st);
+		ck_assert(rc == RDB_OK || rc == RDB_NOMEM);
+	}
+	rc = rdb_exec(m, "SELECT 1 AS one, 'a' AS two; SELECT 2.5", collect,
+		      &r, &msg);
+	if (want_or_nomem(m, rc, RDB_OK, "exec"))
+		ck_assert_ptr_eq(msg, NULL);
+	rdb_free_msg(msg);
+	free(sb_take(&r.b));
+	msg = NULL;
+	rc = rdb_exec(m, "SELECT * FROM nowhere", NULL, NULL, &msg);
+	(void)want_or_nomem(m, rc, RDB_ERROR, "exec error");
+	rdb_free_msg(msg);
+}
+
+START_TEST(test_capi_errors_allocation_failures_are_nomem)
+{
+	rdb *m = su_open_mem("nomem", 0);
+	long n;
+	int failed = 1;
+
+	su_ok(m, "CREATE TABLE t(a)");
+	for (n = 1; failed && n < 5000; n++) {
+		rdb_mem_fail_at(n, n % 2);
+		api_workload(m);
+		failed = rdb_mem_failed();
+		rdb_mem_fail_at(0, 0);
+		/* The handle works on. */
+		ck_assert_str_eq(su_query(m, "SELECT count(*) FROM t"), "0");
+	}
+	ck_assert_msg(!failed, "still failing after %ld allocations", n);
+	ck_assert_int_eq(rdb_close(m), RDB_OK);
+}
+END_TEST
+
 /* ---- counters ------------------------------------------------------------------------ */
 
 /* Run each statement on both engines (either may fail, both alike) and
@@ -1230,6 +1390,23 @@ START_TEST(test_capi_counters_as_sqlite)
 		"INSERT OR IGNORE INTO t(u) VALUES (50), (51)",
 		"DROP TABLE s",
 		"INSERT INTO t(id, u) VALUES (-5, 60)",
+		"REPLACE INTO t(id, u) VALUES (-5, 61)",
+		"INSERT OR REPLACE INTO t(id, u) VALUES (200, 61)",
+		"CREATE TABLE w(k PRIMARY KEY, v) WITHOUT ROWID",
+		"INSERT INTO w VALUES (1, 2), (3, 4)",
+		"CREATE TABLE log(x)",
+		"CREATE TRIGGER tr AFTER INSERT ON t BEGIN INSERT INTO log "
+		"VALUES (new.u); INSERT INTO log VALUES (new.u + 1); END",
+		"INSERT INTO t(id, u) VALUES (300, 70)",
+		"SELECT count(*) FROM log",
+		"UPDATE log SET x = x + 1",
+		"INSERT INTO t(id, u) VALUES (301, 70)",
+		"DELETE FROM log",
+		"SAVEPOINT a",
+		"INSERT INTO t(u) VALUES (80)",
+		"ROLLBACK TO a",
+		"RELEASE a",
+		"DELETE FROM t",
 	};
 	size_t k;
 
@@ -1288,16 +1465,23 @@ START_TEST(test_capi_open_bad_options_are_misuse)
 {
 	static const unsigned sizes[] = { 1, 256, 1000, 4095, 131072 };
 	rdb_open_opts o;
+	char p2[256];
 	rdb *x;
 	size_t k;
 
+	tu_tmp_path(p2, sizeof(p2));
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		memset(&o, 0, sizeof(o));
 		o.page_size = sizes[k];
 		x = (rdb *)&o;
-		ck_assert_msg(rdb_open_v2(path, &x, &o) == RDB_MISUSE,
+		ck_assert_msg(rdb_open_v2(p2, &x, &o) == RDB_MISUSE,
 			      "page size %u", sizes[k]);
+		/* A handle that explains (rdb_open's contract). */
+		ck_assert_ptr_nonnull(x);
+		ck_assert_int_eq(rdb_errcode(x), RDB_MISUSE);
+		ck_assert_ptr_ne(strstr(rdb_errmsg(x), "page size"), NULL);
 		ck_assert_int_eq(rdb_close(x), RDB_OK);
+		ck_assert_int_eq(access(p2, F_OK), -1);
 	}
 	memset(&o, 0, sizeof(o));
 	o.sync = 4;
@@ -1397,12 +1581,18 @@ START_TEST(test_capi_open_missing_file_without_create_cantopen)
 	tu_tmp_path(p2, sizeof(p2));
 	rc = rdb_open_v2(p2, &x, &o);
 	ck_assert_int_eq(rc, RDB_CANTOPEN);
+	/* A handle that explains, naming the file (rdb_open's contract). */
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(rdb_errcode(x), RDB_CANTOPEN);
+	ck_assert_ptr_ne(strstr(rdb_errmsg(x), p2), NULL);
+	ck_assert_int_eq(rdb_exec(x, "SELECT 1", NULL, NULL, NULL),
+			 RDB_MISUSE);
 	ck_assert_int_eq(rdb_close(x), RDB_OK);
 	o.flags = RDB_OPEN_READONLY;
 	x = NULL;
 	ck_assert_int_eq(rdb_open_v2(p2, &x, &o), RDB_CANTOPEN);
-	if (x != NULL)
-		ck_assert_int_eq(rdb_errcode(x), RDB_CANTOPEN);
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(rdb_errcode(x), RDB_CANTOPEN);
 	ck_assert_int_eq(rdb_close(x), RDB_OK);
 	/* Still missing. */
 	ck_assert_int_eq(access(p2, F_OK), -1);
@@ -1668,6 +1858,7 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_bind_repeated_name_binds_every_use);
 	tcase_add_test(tc, test_capi_bind_bad_index_is_range);
 	tcase_add_test(tc, test_capi_bind_while_running_is_misuse);
+	tcase_add_test(tc, test_capi_bind_clear_while_running_is_misuse);
 	tcase_add_test(tc, test_capi_bind_kept_across_reset_until_cleared);
 	tcase_add_test(tc, test_capi_bind_into_table_rows);
 	suite_add_tcase(s, tc);
@@ -1693,6 +1884,8 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_stmt_step_after_done_runs_again);
 	tcase_add_test(tc, test_capi_stmt_error_codes_through_reset_and_finalize);
 	tcase_add_test(tc, test_capi_stmt_runtime_error_then_rerun);
+	tcase_add_test(tc, test_capi_stmt_recompiled_after_schema_change);
+	tcase_add_test(tc, test_capi_stmt_write_while_reading_as_sqlite);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exec");
@@ -1706,6 +1899,7 @@ Suite *capi_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_capi_errors_errstr_every_code);
 	tcase_add_test(tc, test_capi_errors_code_and_message_follow_last_call);
+	tcase_add_test(tc, test_capi_errors_allocation_failures_are_nomem);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("counters");

@@ -183,14 +183,23 @@ int rdb_bind_bool(rdb_stmt *s, int i, int v)
 	return rdb_bind_int64(s, i, v != 0);
 }
 
+/* Refused while the statement runs, like the binds: the row ready and
+ * the rows to come borrow the bound text and blobs. */
 int rdb_clear_bindings(rdb_stmt *s)
 {
+	rdb_rc rc = RDB_OK;
+
 	if (s == NULL)
 		return RDB_MISUSE;
 	pthread_mutex_lock(&s->db->mu);
-	sql_clear_bindings(s->st);
-	pthread_mutex_unlock(&s->db->mu);
-	return RDB_OK;
+	rdb_err_clear(&s->db->err);
+	if (sql_prep_busy(s->st))
+		rc = rdb_err_set(&s->db->err, RDB_MISUSE, "bad parameter or "
+				 "other API misuse: clear bindings on a "
+				 "running statement");
+	else
+		sql_clear_bindings(s->st);
+	return done(s->db, rc);
 }
 
 int rdb_bind_parameter_count(rdb_stmt *s)
@@ -362,13 +371,14 @@ static int exec_row(rdb_stmt *s, rdb_exec_callback cb, void *arg)
 	char **cols;
 
 	if ((cols = rdb_calloc(2 * (size_t)n + 1, sizeof(*cols))) == NULL)
-		return RDB_NOMEM;
+		return rdb_err_set(&s->db->err, RDB_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		cols[i] = (char *)rdb_column_text(s, i);
 		cols[n + i] = (char *)rdb_column_name(s, i);
 		if (cols[i] == NULL && rdb_column_type(s, i) != RDB_NULL) {
 			rdb_free(cols);
-			return RDB_NOMEM;
+			return rdb_err_set(&s->db->err, RDB_NOMEM,
+					   "out of memory");
 		}
 	}
 	rc = cb(arg, n, cols, cols + n);
