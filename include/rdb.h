@@ -134,7 +134,9 @@ typedef struct rdb_stmt rdb_stmt;    /* opaque */
  * nbyte < 0).  On RDB_OK the caller owns *out and frees it with
  * rdb_finalize(); *out is NULL if the text held only whitespace or
  * comments.  *tail (may be NULL) points just past the statement compiled.
- * A statement that fails to compile executes nothing.
+ * A statement that fails to compile executes nothing.  Schema statements
+ * check the names they create or drop when they run: their errors come
+ * from rdb_step(), not from here as in SQLite (docs/sql.md).
  */
 int rdb_prepare(rdb *db, const char *sql, int nbyte, rdb_stmt **out,
 		const char **tail);

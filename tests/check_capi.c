@@ -13,6 +13,7 @@
 #include <check.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,6 +280,45 @@ START_TEST(test_capi_bind_parameter_numbering_as_sqlite)
 
 	for (k = 0; k < sizeof(sqls) / sizeof(sqls[0]); k++)
 		params_as_sqlite(sqls[k]);
+}
+END_TEST
+
+START_TEST(test_capi_bind_parameter_limits_as_sqlite)
+{
+	static const char *const bad[] = {
+		"SELECT ?0", "SELECT ?99999999999",
+		"SELECT ?-1", "SELECT :", "SELECT ?1a",
+	};
+	rdb_stmt *st = prep("SELECT ?32766");
+	size_t k;
+
+	ck_assert_int_eq(rdb_bind_parameter_count(st), 32766);
+	ck_assert_int_eq(rdb_bind_int64(st, 32766, 9), RDB_OK);
+	ck_assert_int_eq(rdb_bind_int64(st, 32767, 9), RDB_RANGE);
+	ck_assert_str_eq(one(st), "9");
+	ck_assert_int_eq(rdb_finalize(st), RDB_OK);
+	/* SQLite's default limit (docs/sql.md); the libsqlite3 at hand may
+	 * have been built with a higher one. */
+	st = (rdb_stmt *)&k;
+	ck_assert_int_eq(rdb_prepare(db, "SELECT ?32767", -1, &st, NULL),
+			 RDB_ERROR);
+	ck_assert_ptr_eq(st, NULL);
+	ck_assert_ptr_ne(strstr(rdb_errmsg(db), "32766"), NULL);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		sqlite3_stmt *ls = NULL;
+		int lrc = sqlite3_prepare_v2(lite, bad[k], -1, &ls, NULL);
+		int rc;
+
+		st = (rdb_stmt *)&k;
+		rc = rdb_prepare(db, bad[k], -1, &st, NULL);
+		sqlite3_finalize(ls);
+		ck_assert_msg((rc == RDB_OK) == (lrc == SQLITE_OK),
+			      "%s: %d (%s), sqlite %d", bad[k], rc,
+			      rdb_errmsg(db), lrc);
+		if (rc != RDB_OK)
+			ck_assert_ptr_eq(st, NULL);
+		rdb_finalize(st == (rdb_stmt *)&k ? NULL : st);
+	}
 }
 END_TEST
 
@@ -992,9 +1032,14 @@ START_TEST(test_capi_stmt_prepare_error_leaves_null_and_message)
 		"INSERT INTO t VALUES (1, 2, 3)", "SELECT 'unterminated",
 		"SELECT (1", "SELECT 1 FROM t WHERE",
 	};
+	static const char *const ddl[] = {
+		"CREATE TABLE t(x)", "DROP TABLE missing",
+		"CREATE VIEW t AS SELECT 1", "CREATE INDEX i ON t(nocol)",
+		"ALTER TABLE t ADD COLUMN a", "DROP INDEX missing",
+	};
 	size_t k;
 
-	ok("CREATE TABLE t(a)");
+	both("CREATE TABLE t(a)");
 	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		rdb_stmt *st = (rdb_stmt *)&k;
 		int rc = rdb_prepare(db, bad[k], -1, &st, NULL);
@@ -1005,6 +1050,19 @@ START_TEST(test_capi_stmt_prepare_error_leaves_null_and_message)
 		ck_assert_str_ne(rdb_errmsg(db), "not an error");
 		ck_assert_str_ne(rdb_errmsg(db), "");
 	}
+	/* Schema statements check names when they run (docs/sql.md). */
+	for (k = 0; k < sizeof(ddl) / sizeof(ddl[0]); k++) {
+		rdb_stmt *st = prep(ddl[k]);
+		sqlite3_stmt *ls = NULL;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(lite, ddl[k], -1, &ls,
+						    NULL), SQLITE_ERROR);
+		ck_assert_int_eq(rdb_step(st), RDB_ERROR);
+		ck_assert_str_ne(rdb_errmsg(db), "not an error");
+		ck_assert_int_eq(rdb_finalize(st), RDB_ERROR);
+	}
+	ck_assert_str_eq(su_query(db, "SELECT type FROM rdb_tables WHERE "
+				  "name = 't'"), "table");
 	/* A good prepare clears the error. */
 	rdb_finalize(prep("SELECT 1"));
 	ck_assert_int_eq(rdb_errcode(db), RDB_OK);
@@ -1886,6 +1944,82 @@ START_TEST(test_capi_misuse_null_connection_and_arguments)
 }
 END_TEST
 
+/* One thread's share of the threads test: its own statements on the
+ * shared handle; counts what went wrong (Check asserts only in the
+ * test's own thread). */
+typedef struct worker {
+	rdb *db;
+	int id;
+	long n;
+	int bad;
+} worker;
+
+static void *work(void *arg)
+{
+	worker *w = arg;
+	rdb_stmt *ins = NULL, *sel = NULL;
+	char first[32];
+	long i;
+
+	snprintf(first, sizeof(first), "w%d-0", w->id);
+	if (rdb_prepare(w->db, "INSERT INTO t VALUES (?, ?, ?)", -1, &ins,
+			NULL) != RDB_OK ||
+	    rdb_prepare(w->db, "SELECT count(*), max(i), min(s) FROM t WHERE"
+			" w = ?", -1, &sel, NULL) != RDB_OK)
+		w->bad++;
+	for (i = 0; i < w->n && w->bad == 0; i++) {
+		char s[32];
+
+		snprintf(s, sizeof(s), "w%d-%ld", w->id, i);
+		w->bad += rdb_bind_int64(ins, 1, w->id) != RDB_OK;
+		w->bad += rdb_bind_int64(ins, 2, i) != RDB_OK;
+		w->bad += rdb_bind_text(ins, 3, s, -1) != RDB_OK;
+		w->bad += rdb_step(ins) != RDB_DONE;
+		w->bad += rdb_reset(ins) != RDB_OK;
+		w->bad += rdb_bind_int64(sel, 1, w->id) != RDB_OK;
+		w->bad += rdb_step(sel) != RDB_ROW;
+		w->bad += rdb_column_int64(sel, 0) != i + 1;
+		w->bad += rdb_column_int64(sel, 1) != i;
+		w->bad += strcmp((const char *)rdb_column_text(sel, 2),
+				 first) != 0;
+		w->bad += rdb_reset(sel) != RDB_OK;
+	}
+	w->bad += rdb_finalize(ins) != RDB_OK;
+	w->bad += rdb_finalize(sel) != RDB_OK;
+	return NULL;
+}
+
+START_TEST(test_capi_misuse_threads_share_a_handle)
+{
+	rdb *m = su_open_mem("threads", 0);
+	worker w[3];
+	pthread_t th[3];
+	int k;
+
+	su_ok(m, "CREATE TABLE t(w INTEGER, i INTEGER, s TEXT)");
+	for (k = 0; k < 3; k++) {
+		w[k] = (worker){ m, k, tu_scaled(300, 40), 0 };
+		ck_assert_int_eq(pthread_create(&th[k], NULL, work, &w[k]), 0);
+	}
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+		ck_assert_msg(w[k].bad == 0, "thread %d: %d failures", k,
+			      w[k].bad);
+	}
+	ck_assert_int_eq(rdb_total_changes(m), 3 * w[0].n);
+	ck_assert_int_eq(rdb_close(m), RDB_OK);
+}
+END_TEST
+
+static int interrupt_cb(void *arg, int n, char **v, char **names)
+{
+	(void)n;
+	(void)v;
+	(void)names;
+	rdb_interrupt(arg);
+	return 0;
+}
+
 START_TEST(test_capi_misuse_interrupt_stops_running_statement)
 {
 	rdb_stmt *st;
@@ -1910,6 +2044,12 @@ START_TEST(test_capi_misuse_interrupt_stops_running_statement)
 	ck_assert_int_eq(rdb_finalize(st), RDB_INTERRUPT);
 	/* Only the running statement: the next one runs. */
 	ck_assert_str_eq(su_query(db, "SELECT count(*) FROM t"), "3");
+	/* From a callback of rdb_exec: the statements after it do not run. */
+	ok("CREATE TABLE u(a)");
+	ck_assert_int_eq(rdb_exec(db, "INSERT INTO u VALUES (1); SELECT a FROM"
+				  " t; INSERT INTO u VALUES (2)", interrupt_cb,
+				  db, NULL), RDB_INTERRUPT);
+	ck_assert_str_eq(su_query(db, "SELECT group_concat(a) FROM u"), "1");
 }
 END_TEST
 
@@ -1925,6 +2065,7 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_bind_copies_text_and_blob);
 	tcase_add_test(tc, test_capi_bind_text_length_rules);
 	tcase_add_test(tc, test_capi_bind_parameter_numbering_as_sqlite);
+	tcase_add_test(tc, test_capi_bind_parameter_limits_as_sqlite);
 	tcase_add_test(tc, test_capi_bind_repeated_name_binds_every_use);
 	tcase_add_test(tc, test_capi_bind_bad_index_is_range);
 	tcase_add_test(tc, test_capi_bind_while_running_is_misuse);
@@ -2001,6 +2142,7 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_misuse_null_statement);
 	tcase_add_test(tc, test_capi_misuse_null_connection_and_arguments);
 	tcase_add_test(tc, test_capi_misuse_interrupt_stops_running_statement);
+	tcase_add_test(tc, test_capi_misuse_threads_share_a_handle);
 	suite_add_tcase(s, tc);
 	return s;
 }
