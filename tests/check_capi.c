@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "rdb.h"
 #include "mem.h"
@@ -497,6 +498,20 @@ START_TEST(test_capi_column_names_as_sqlite)
 		"SELECT * FROM (SELECT a AS p, b FROM t)",
 		"SELECT * FROM v",
 		"SELECT upper(b)  ,  a   +   1 FROM t",
+		"SELECT \"a\", [b], `c`, \"t\".\"a\" FROM t",
+		"SELECT x.a, y.b FROM t AS x, t AS y",
+		"SELECT DISTINCT a FROM t ORDER BY a",
+		"SELECT a AS x FROM t ORDER BY x",
+		"SELECT *, a FROM t",
+		"SELECT count(*) AS n, max(a) FROM t GROUP BY b",
+		"SELECT CAST(a AS TEXT), -a, NOT a, a IS NULL FROM t",
+		"SELECT 'it''s', \"b\" AS \"x y\" FROM t",
+		"SELECT (SELECT max(a) FROM t) AS m",
+		"SELECT a FROM t WHERE a IN (SELECT a FROM t)",
+		"SELECT * FROM t AS x JOIN t AS y USING (a)",
+		"SELECT * FROM t NATURAL JOIN v",
+		"SELECT CASE WHEN a THEN 1 ELSE 2 END FROM t",
+		"SELECT a -- comment\n FROM t",
 	};
 	size_t k;
 
@@ -743,6 +758,53 @@ START_TEST(test_capi_column_conversions_as_sqlite)
 			snprintf(what, sizeof(what), "value %zu", k);
 			compare_getter(&vals[k], g, what);
 		}
+}
+END_TEST
+
+START_TEST(test_capi_column_random_conversions_as_sqlite)
+{
+	static const char alphabet[] = "0123456789012345.eE+- x\t";
+	uint64_t seed = tu_seed(), r;
+	long n = tu_scaled(1500, 200), k;
+	int g;
+
+	tu_seed_note("conversions", seed);
+	r = seed | 1;
+	for (k = 0; k < n; k++) {
+		char text[24], what[64];
+		val v = { 0, NULL, 0, 0, NULL, 0 };
+		uint64_t bits = tu_rand(&r);
+		size_t len, j;
+
+		switch (k % 3) {
+		case 0:
+			len = 1 + tu_rand_below(&r, 16);
+			for (j = 0; j < len; j++)
+				text[j] = alphabet[tu_rand_below(&r,
+						   sizeof(alphabet) - 1)];
+			text[len] = '\0';
+			v.kind = 3;
+			v.p = text;
+			v.n = -1;
+			break;
+		case 1:
+			/* Any finite double, and round ones. */
+			memcpy(&v.r, &bits, sizeof(v.r));
+			if (!isfinite(v.r) || tu_rand_below(&r, 2))
+				v.r = (double)(int64_t)(bits >> 20) /
+				      (double)(1 << tu_rand_below(&r, 20));
+			v.kind = 2;
+			break;
+		default:
+			v.i = (int64_t)(bits >> tu_rand_below(&r, 64));
+			v.kind = 1;
+			break;
+		}
+		snprintf(what, sizeof(what), "value %ld (seed %llu)", k,
+			 (unsigned long long)seed);
+		for (g = 0; g <= 3; g++)
+			compare_getter(&v, g, what);
+	}
 }
 END_TEST
 
@@ -1710,6 +1772,37 @@ START_TEST(test_capi_open_missing_file_without_create_cantopen)
 }
 END_TEST
 
+START_TEST(test_capi_open_what_is_no_database)
+{
+	static const char junk[] = "this is certainly not a database file, "
+				   "it is plain text of some length\n";
+	char p2[256], dir[300];
+	rdb *x = NULL;
+
+	tu_tmp_path(p2, sizeof(p2));
+	/* A folder: RDB_CANTOPEN, with a handle naming it. */
+	snprintf(dir, sizeof(dir), "%s.d", p2);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(rdb_open(dir, &x), RDB_CANTOPEN);
+	ck_assert_ptr_ne(strstr(rdb_errmsg(x), dir), NULL);
+	ck_assert_int_eq(rdb_close(x), RDB_OK);
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* Some other file: RDB_NOTADB, and the file is left alone. */
+	tu_write_file(p2, junk, sizeof(junk));
+	ck_assert_int_eq(rdb_open(p2, &x), RDB_NOTADB);
+	ck_assert_int_eq(rdb_errcode(x), RDB_NOTADB);
+	ck_assert_ptr_ne(strstr(rdb_errmsg(x), "not an rdb database"), NULL);
+	ck_assert_int_eq(rdb_close(x), RDB_OK);
+	ck_assert_int_eq(access(p2, F_OK), 0);
+	/* An empty file is an empty database. */
+	tu_write_file(p2, "", 0);
+	ck_assert_int_eq(rdb_open(p2, &x), RDB_OK);
+	su_ok(x, "CREATE TABLE t(a)");
+	ck_assert_int_eq(rdb_close(x), RDB_OK);
+	tu_unlink_db(p2);
+}
+END_TEST
+
 START_TEST(test_capi_open_second_handle_is_busy)
 {
 	rdb_open_opts o = { .busy_timeout_ms = 1 };
@@ -2079,6 +2172,7 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_column_names_as_sqlite);
 	tcase_add_test(tc, test_capi_column_decltype_as_sqlite);
 	tcase_add_test(tc, test_capi_column_conversions_as_sqlite);
+	tcase_add_test(tc, test_capi_column_random_conversions_as_sqlite);
 	tcase_add_test(tc, test_capi_column_values_from_table_as_sqlite);
 	tcase_add_test(tc, test_capi_column_out_of_range_or_no_row_is_null);
 	tcase_add_test(tc, test_capi_column_names_outlive_steps);
@@ -2125,6 +2219,7 @@ Suite *capi_suite(void)
 	tcase_add_test(tc, test_capi_open_good_options_take_effect);
 	tcase_add_test(tc, test_capi_open_readonly_refuses_writes);
 	tcase_add_test(tc, test_capi_open_missing_file_without_create_cantopen);
+	tcase_add_test(tc, test_capi_open_what_is_no_database);
 	tcase_add_test(tc, test_capi_open_second_handle_is_busy);
 	tcase_add_test(tc, test_capi_open_memory_is_private);
 	tcase_add_test(tc, test_capi_open_close_refuses_with_open_objects);
