@@ -276,6 +276,8 @@ START_TEST(test_capi_bind_parameter_numbering_as_sqlite)
 		"SELECT @a + @a * :a",
 		"SELECT :A, :a",
 		"SELECT ?100",
+		"SELECT :\xc3\xa9t\xc3\xa9, @_1, :a1b2, $z9",
+		"SELECT :a || :A || ?2 || ?",
 	};
 	size_t k;
 
@@ -924,7 +926,8 @@ START_TEST(test_capi_stmt_sql_and_tail_as_sqlite)
 	static const char *const texts[] = {
 		"SELECT 1;  SELECT 2", "  SELECT 2", "SELECT 3 ;\n",
 		"SELECT 4 -- c\n; SELECT 5", "SELECT ';' ; x",
-		"/* c */ SELECT 6;", "SELECT 7",
+		"/* c */ SELECT 6;", "SELECT 7", "SELECT 8 /* open",
+		"SELECT 9 -- end", "SELECT 10;/* open",
 	};
 	size_t k;
 
@@ -1067,7 +1070,8 @@ START_TEST(test_capi_stmt_prepare_empty_text_gives_null)
 {
 	static const char *const texts[] = {
 		"", "   ", "\n\t ", "-- only a comment", "/* block */",
-		"/* a */ -- b\n  ", ";", " ; ;; ", "-- x\n;",
+		"/* a */ -- b\n  ", ";", " ; ;; ", "-- x\n;", "/* open",
+		"-- no newline", "/* a */;/* b",
 	};
 	size_t k;
 
@@ -1578,6 +1582,46 @@ START_TEST(test_capi_counters_as_sqlite)
 		ck_assert_int_eq(rdb_get_autocommit(db),
 				 sqlite3_get_autocommit(lite) != 0);
 	}
+}
+END_TEST
+
+/* The commits counter of db. */
+static uint64_t commits(void)
+{
+	rdb_stats st;
+
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	return st.commits;
+}
+
+START_TEST(test_capi_counters_stats_follow_transactions)
+{
+	rdb_stats st;
+	uint64_t c0;
+
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_eq(st.page_size, 4096);
+	ck_assert_uint_eq(st.cache_pages, 2000);
+	ok("CREATE TABLE t(a)");
+	c0 = commits();
+	/* Each write statement outside BEGIN commits once, a read never. */
+	ok("INSERT INTO t VALUES (1)");
+	ck_assert_uint_eq(commits(), c0 + 1);
+	ok("SELECT * FROM t");
+	ck_assert_uint_eq(commits(), c0 + 1);
+	ok("BEGIN; INSERT INTO t VALUES (2); INSERT INTO t VALUES (3)");
+	ck_assert_uint_eq(commits(), c0 + 1);
+	ok("COMMIT");
+	ck_assert_uint_eq(commits(), c0 + 2);
+	ok("BEGIN; INSERT INTO t VALUES (4); ROLLBACK");
+	ck_assert_uint_eq(commits(), c0 + 2);
+	/* A failed statement commits nothing. */
+	ck_assert_int_eq(rdb_exec(db, "INSERT INTO t VALUES (1, 2)", NULL,
+				  NULL, NULL), RDB_ERROR);
+	ck_assert_uint_eq(commits(), c0 + 2);
+	ck_assert_int_eq(rdb_stats_get(db, &st), RDB_OK);
+	ck_assert_uint_ge(st.page_count, 2);
+	ck_assert_uint_le(st.free_pages, st.page_count);
 }
 END_TEST
 
@@ -2211,6 +2255,7 @@ Suite *capi_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_capi_counters_as_sqlite);
 	tcase_add_test(tc, test_capi_counters_start_at_zero_per_handle);
+	tcase_add_test(tc, test_capi_counters_stats_follow_transactions);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("open");
