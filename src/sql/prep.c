@@ -49,6 +49,13 @@ static prep_kind kind_of(const sql_prog *p)
 	}
 }
 
+/* A BEGIN that takes the write lock at once. */
+static int begins_writing(const sql_prog *p)
+{
+	return p->op == OP_BEGIN && (p->ast->u.begin == SQL_TXN_IMMEDIATE ||
+				     p->ast->u.begin == SQL_TXN_EXCLUSIVE);
+}
+
 /* Free column arrays of n entries (NULL-safe, entries may be NULL). */
 static void free_columns(char **names, char **types, rdb_buf *text,
 			 uint64_t *gen, int n)
@@ -129,7 +136,9 @@ static rdb_rc compile(sql_prep *st, tbl_schema *s, size_t *used)
 	prog_free(st->prog);
 	st->prog = p;
 	st->kind = kind_of(p);
-	st->readonly = st->kind != PREP_WRITE;
+	/* BEGIN IMMEDIATE and EXCLUSIVE take the write lock, so, as in
+	 * sqlite3_stmt_readonly(), they do not only read. */
+	st->readonly = st->kind != PREP_WRITE && !begins_writing(p);
 	return take_columns(st);
 }
 
@@ -337,10 +346,7 @@ static rdb_rc control(sql_prep *st)
 
 	switch (st->kind) {
 	case PREP_BEGIN:
-		return sql_conn_begin(c, st->prog->ast->u.begin ==
-						 SQL_TXN_IMMEDIATE ||
-					 st->prog->ast->u.begin ==
-						 SQL_TXN_EXCLUSIVE);
+		return sql_conn_begin(c, begins_writing(st->prog));
 	case PREP_COMMIT:
 		return sql_conn_end(c, 1);
 	case PREP_SAVEPOINT:
