@@ -166,10 +166,10 @@ int rdb_bind_parameter_count(rdb_stmt *st);
 int rdb_bind_parameter_index(rdb_stmt *st, const char *name);
 const char *rdb_bind_parameter_name(rdb_stmt *st, int i);
 
-/* Result columns (0-based).  A column's declared type is that of a table
- * column named in the statement's own FROM, NULL for anything else (an
- * expression, and unlike sqlite3 also a column of a view or of a
- * subquery).  Names and declared types are borrowed until the statement
+/* Result columns (0-based).  A column's declared type is that of the
+ * table column it names, directly or through views, FROM subqueries and
+ * scalar subqueries (of a compound subquery, its last term's, as in
+ * sqlite3); NULL for any other expression.  Names and declared types are borrowed until the statement
  * is finalized or compiled again (a step after any schema change
  * compiles it again, as sqlite3_step() re-prepares); text and blob
  * pointers until the next step, reset or finalize.  rdb_column_text() of

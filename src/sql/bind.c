@@ -81,17 +81,30 @@ int src_find(const qsrc *s, const char *name)
 	return -1;
 }
 
-/* The affinity and declared type of slot i of source s. */
-static sql_aff src_aff(const qsrc *s, int i, const char **decl)
+sql_aff src_aff(const qsrc *s, int i, const char **decl)
 {
 	*decl = NULL;
-	if (s->tb == NULL)
-		return s->sub != NULL && i < s->sub->nout
-			       ? expr_aff(s->sub->out[i]) : SQL_AFF_NONE;
+	if (s->tb == NULL) {
+		if (s->sub == NULL || i >= s->sub->nout)
+			return SQL_AFF_NONE;
+		*decl = query_decl(s->sub, i);
+		return expr_aff(s->sub->out[i]);
+	}
 	if (i >= s->tb->ncols)
 		return SQL_AFF_INTEGER;
 	*decl = s->tb->cols[i].decl;
 	return sql_aff_of_type(s->tb->cols[i].type);
+}
+
+const char *query_decl(const query *q, int i)
+{
+	/* SQLite reads a compound subquery's types from its last term (the
+	 * head of its list of terms); a statement's own result columns come
+	 * from the first, as q->decltypes do. */
+	if (q->nterms > 1)
+		q = q->terms[q->nterms - 1];
+	return q->decltypes != NULL && i >= 0 && i < q->nout
+		       ? q->decltypes[i] : NULL;
 }
 
 /* ---- column references -------------------------------------------------- */
@@ -323,6 +336,7 @@ static rdb_rc bind_subq(binder *b, query *q, sql_expr *e, int flags)
 	x->correlated = sub->correlated;
 	x->aff = e->op == SQL_E_SUBQUERY ? expr_aff(sub->out[0])
 					  : SQL_AFF_NONE;
+	x->decl = e->op == SQL_E_SUBQUERY ? query_decl(sub, 0) : NULL;
 	if (!sub->correlated &&
 	    (e->op == SQL_E_SUBQUERY || e->op == SQL_E_EXISTS))
 		x->constant = 1;      /* run once per run, as in SQLite */

@@ -78,6 +78,13 @@ rdb_rc bind_expr(binder *b, query *q, sql_expr *e, int flags);
 rdb_rc bind_add_agg(binder *b, query *q, sql_expr *e, const sql_func *f);
 void bind_mark_correlated(query *q, int up, int src);
 const char *src_col_name(const qsrc *s, int i);
+/* The affinity and declared type (*decl, NULL for none) of slot i of
+ * source s: a table's column, or a view's or subquery's result. */
+sql_aff src_aff(const qsrc *s, int i, const char **decl);
+/* The declared type of result column i of q as a subquery, or NULL:
+ * that of the table column it names, through views and subqueries, as in
+ * SQLite (which reads a compound's from its last term). */
+const char *query_decl(const query *q, int i);
 int src_find(const qsrc *s, const char *name);
 /* Give s (nvals set) its row of NULLs (s->nulls, freed with the query):
  * a LEFT JOIN's missing row, or the row before one is read. */

@@ -16,7 +16,6 @@
 sql_expr *mk_col(binder *b, query *q, int src, int slot)
 {
 	sql_expr *e = bind_alloc(b, sizeof(*e));
-	const char *decl = NULL;
 	xinfo *x;
 
 	if (e == NULL || (x = bind_ann(b, e)) == NULL)
@@ -29,15 +28,7 @@ sql_expr *mk_col(binder *b, query *q, int src, int slot)
 	x->src = src;
 	x->slot = slot;
 	q->src[src].used |= UINT64_C(1) << (slot < 63 ? slot : 63);
-	if (q->src[src].tb != NULL && slot < q->src[src].tb->ncols) {
-		decl = q->src[src].tb->cols[slot].decl;
-		x->aff = sql_aff_of_type(q->src[src].tb->cols[slot].type);
-	} else if (q->src[src].tb != NULL) {
-		x->aff = SQL_AFF_INTEGER;
-	} else if (q->src[src].sub != NULL) {
-		x->aff = expr_aff(q->src[src].sub->out[slot]);
-	}
-	x->decl = decl;
+	x->aff = src_aff(&q->src[src], slot, &x->decl);
 	return e;
 }
 
@@ -361,8 +352,7 @@ static rdb_rc bind_results(binder *b, sql_core *core, query *q)
 			if (rc == RDB_OK)
 				rc = out_add(b, &o, rc0->expr, out_name(rc0),
 					     rc0->alias,
-					     xi(rc0->expr) != NULL &&
-					     xi(rc0->expr)->kind == XK_COL
+					     xi(rc0->expr) != NULL
 					     ? xi(rc0->expr)->decl : NULL);
 		}
 		if (rc != RDB_OK)

@@ -82,7 +82,8 @@ typedef struct xinfo {
 				     XK_OUTCOL: result column */
 	sql_aff aff;              /* the expression's affinity */
 	const sql_func *fn;       /* XK_FUNC, XK_AGG */
-	const char *decl;         /* XK_COL: declared type, or NULL */
+	const char *decl;         /* XK_COL, XK_SUBQ (scalar): declared
+				     type, or NULL (query_decl()) */
 	const sql_expr *target;   /* XK_ALIAS: the aliased expression */
 	query *sub;               /* XK_SUBQ */
 	int correlated;           /* XK_SUBQ: uses outer columns */
