@@ -299,8 +299,15 @@ static char *real_digits(char *p, long double v, int e, int kind, int prec,
 		*p++ = '.';
 	for (e2++; e2 < 0; prec--, e2++)
 		*p++ = '0';
-	while (prec-- > 0)
+	for (; prec > 0 && nsd > 0; prec--)
 		*p++ = next_digit(&v, &nsd);
+	/* Past the significant digits every digit is 0 (next_digit()): a
+	 * precision of millions (printf('%.200000000f', x), as SQLite
+	 * allows) is one memset, not a call per digit. */
+	if (prec > 0) {
+		memset(p, '0', (size_t)prec);
+		p += prec;
+	}
 	if (rtz && dp) {
 		while (p > start && p[-1] == '0')
 			p--;

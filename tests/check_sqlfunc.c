@@ -997,6 +997,10 @@ START_TEST(test_sqlfunc_printf_fixed_cases_match_sqlite)
 		"%5%", "%T", "%k", "%lld", "%llld", "%.*f", "%*d", "%-*d|",
 		"%.*s", "%!.3q", "%.100f", "%.30e", "%150.2f", "%.16g",
 		"%.17g", "%#.3f", "%!.3f", "%!g", "%z",
+		/* precisions of a million: %c repeats, %f and %e write
+		 * zeros past the significant digits */
+		"%.1000000c", "%!.300000c|", "%-9.400000c|", "%.1000000f",
+		"%!.300000e", "%#.200000g", "%.1000000g",
 	};
 	static const double vals[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5,
 		1e300, -1e-300, 1e308, INFINITY, -INFINITY, 123.456, 0.05,

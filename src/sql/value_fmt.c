@@ -331,10 +331,35 @@ static rdb_rc fmt_string(out_ctx *o, spec *sp, fmt_args *a)
 	return out_field(o, sp, s, len);
 }
 
+/* copies more copies of the len bytes of c: the first written, then
+ * what is written so far copied after itself (as SQLite does: %c's
+ * precision may ask for two billion). */
+static rdb_rc out_copies(out_ctx *o, const char *c, size_t len,
+			 size_t copies)
+{
+	size_t total = copies * len, done, k;
+	unsigned char *dst;
+	rdb_rc rc;
+
+	if (copies == 0)
+		return RDB_OK;
+	if ((rc = out_room(o, total)) != RDB_OK)
+		return rc;
+	dst = o->b->p + o->b->n;
+	memcpy(dst, c, len);
+	for (done = len; done < total; done += k) {
+		k = done < total - done ? done : total - done;
+		memcpy(dst + done, dst, k);
+	}
+	o->b->n += total;
+	o->wrote = 1;
+	return RDB_OK;
+}
+
 static rdb_rc fmt_char(out_ctx *o, spec *sp, fmt_args *a)
 {
 	char tmp[SQL_NUM_TEXT], c[4] = { 0 };
-	size_t n, len = 1, copies;
+	size_t n, len = 1;
 	const char *s = arg_text(a, tmp, &n);
 	rdb_rc rc = RDB_OK;
 
@@ -352,9 +377,8 @@ static rdb_rc fmt_char(out_ctx *o, spec *sp, fmt_args *a)
 			rc = out_repeat(o, ' ', (size_t)sp->width - 1);
 			sp->width = 0;
 		}
-		for (copies = 1; rc == RDB_OK &&
-		     copies < (size_t)sp->precision; copies++)
-			rc = out_bytes(o, c, len);
+		if (rc == RDB_OK)
+			rc = out_copies(o, c, len, (size_t)sp->precision - 1);
 		if (rc != RDB_OK)
 			return rc;
 	}
