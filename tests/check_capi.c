@@ -188,7 +188,7 @@ START_TEST(test_capi_bind_copies_text_and_blob)
 
 	ck_assert_int_eq(rdb_bind_text(st, 1, text, -1), RDB_OK);
 	ck_assert_int_eq(rdb_bind_blob(st, 2, blob, 4), RDB_OK);
-	memcpy(text, "XXXXX", 5);
+	memcpy(text, "world", 5);
 	memset(blob, 0xee, sizeof(blob));
 	ck_assert_int_eq(rdb_step(st), RDB_ROW);
 	ck_assert_str_eq((const char *)rdb_column_text(st, 0), "hello");
