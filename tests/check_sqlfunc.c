@@ -1001,6 +1001,12 @@ START_TEST(test_sqlfunc_printf_fixed_cases_match_sqlite)
 		 * zeros past the significant digits */
 		"%.1000000c", "%!.300000c|", "%-9.400000c|", "%.1000000f",
 		"%!.300000e", "%#.200000g", "%.1000000g",
+		/* zero padding to widths of a million, with and without ','
+		 * (the grouped zeros in each phase of their period of 4) */
+		"%01000000d", "%+01000000d", "%#01000000x", "%,01000000d",
+		"%,0999999d", "%,01000001d", "%+,01000002d", "%,.1000000d",
+		"%-,01000000d|", "%!01000000.3f", "%,05d", "%,06d", "%,07d",
+		"%,08d", "%,.7d", "%,.8d", "%,.9d", "%,.10d", "%,.25d",
 	};
 	static const double vals[] = { 0.0, -0.0, 1.0, -1.5, 0.5, 2.5,
 		1e300, -1e-300, 1e308, INFINITY, -INFINITY, 123.456, 0.05,

@@ -188,13 +188,38 @@ static char *int_digits(char *end, uint64_t v, const spec *sp, int ordinal)
 	return p;
 }
 
+/* The ndig digits at dig after nz zeros, grouped by threes with c and
+ * right-aligned before end; returns the start.  The zeros (a width can
+ * ask for most of a billion) are written by doubling a block of the
+ * 4-byte pattern, not a byte at a time. */
+static char *int_grouped(char *end, const char *dig, size_t ndig, size_t nz,
+			 char c)
+{
+	size_t len = ndig + nz, t = len + (len - 1) / 3, d = 0, i, k, m;
+
+	for (i = 0; i < ndig; i++, d++) {
+		if (d % 4 == 3)
+			end[-1 - (ptrdiff_t)d++] = c;
+		end[-1 - (ptrdiff_t)d] = dig[ndig - 1 - i];
+	}
+	for (k = 0; k < 4 && d + k < t; k++)
+		end[-1 - (ptrdiff_t)(d + k)] = (d + k) % 4 == 3 ? c : '0';
+	while (d + k < t) {
+		/* Positions d+k.. repeat positions d.. (k is a multiple of 4). */
+		m = k < t - d - k ? k : t - d - k;
+		memcpy(end - d - k - m, end - d - m, m);
+		k += m;
+	}
+	return end - t;
+}
+
 static rdb_rc fmt_int(out_ctx *o, spec *sp, fmt_args *a)
 {
-	char small[100], *buf = small, *end, *p;
+	char small[100], dg[32], *buf = small, *end, *p, *d;
 	int64_t v = arg_int(a);
 	uint64_t u;
 	char sign = 0;
-	size_t cap, len, nn, i, j;
+	size_t cap, ndig, nz;
 	int prec = sp->precision, k = sp->info->kind;
 	rdb_rc rc;
 
@@ -211,8 +236,11 @@ static rdb_rc fmt_int(out_ctx *o, spec *sp, fmt_args *a)
 		prec = sp->width - (sign != 0);
 	if (k != K_DECIMAL)
 		sp->thousands = 0;
-	cap = (size_t)(prec > 0 ? prec : 0) + 30;
-	cap += sp->thousands ? cap / 3 : 0;
+	d = int_digits(dg + sizeof(dg), u, sp, k == K_ORDINAL);
+	ndig = (size_t)(dg + sizeof(dg) - d);
+	nz = prec > 0 && (size_t)prec > ndig ? (size_t)prec - ndig : 0;
+	cap = ndig + nz + 8;
+	cap += sp->thousands ? (ndig + nz) / 3 : 0;
 	if (cap > sizeof(small)) {
 		if ((rc = out_check(o, cap)) != RDB_OK)
 			return rc;
@@ -221,25 +249,13 @@ static rdb_rc fmt_int(out_ctx *o, spec *sp, fmt_args *a)
 					   "out of memory");
 	}
 	end = buf + cap;
-	p = int_digits(end, u, sp, k == K_ORDINAL);
-	len = (size_t)(end - p);
-	while (prec > 0 && (size_t)prec > len) {
-		*--p = '0';
-		len++;
-	}
 	if (sp->thousands) {
-		/* Slide the digits left to open a ',' every 3 of them. */
-		nn = (len - 1) / 3;
-		j = (len - 1) % 3 + 1;
-		p -= nn;
-		for (i = 0; nn > 0; i++) {
-			p[i] = p[i + nn];
-			if (--j == 0) {
-				p[++i] = sp->thousands;
-				nn--;
-				j = 3;
-			}
-		}
+		p = int_grouped(end, d, ndig, nz, sp->thousands);
+	} else {
+		p = end - ndig;
+		memcpy(p, d, ndig);
+		p -= nz;
+		memset(p, '0', nz);
 	}
 	if (sign)
 		*--p = sign;
@@ -276,7 +292,7 @@ static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
 {
 	num_real_spec rs = real_spec(sp);
 	char small[400], *buf = small;
-	size_t len, cap, pad, i, lead;
+	size_t len, cap, pad, lead;
 	int special;
 	char sign;
 	rdb_rc rc;
@@ -295,8 +311,7 @@ static rdb_rc fmt_real(out_ctx *o, spec *sp, double r)
 		pad = (size_t)sp->width - len;
 		lead = sign != 0;
 		memmove(buf + lead + pad, buf + lead, len - lead);
-		for (i = 0; i < pad; i++)
-			buf[lead + i] = '0';
+		memset(buf + lead, '0', pad);
 		len = (size_t)sp->width;
 	}
 	rc = out_field(o, sp, buf, len);
