@@ -45,6 +45,8 @@ int fz_open_files(const void *db, size_t n_db, const void *wal,
 	rc = pager_open(h->mem, FZ_DB, &o, &h->err, &h->p);
 	if (rc == RDB_OK)
 		rc = sql_conn_new(h->p, &h->err, &h->sql);
+	if (rc == RDB_OK)
+		rdb_limit(h, RDB_LIMIT_LENGTH, FZ_MAX_LENGTH);
 	return rc;
 }
 

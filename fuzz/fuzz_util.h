@@ -24,10 +24,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * per input. */
 #define FZ_CACHE_PAGES 16
 
+/* The RDB_LIMIT_LENGTH of every handle the targets open.  A statement
+ * may otherwise build strings of a gigabyte (printf's widths, repeated
+ * concatenation), which under the fuzzer's sanitizers pass its memory
+ * limit and its timeout while finding nothing a megabyte does not;
+ * SQLite's OSS-Fuzz build lowers SQLITE_MAX_LENGTH for the same reason.
+ * The sizes past it are tested with the default limit in check_sqlfunc. */
+#define FZ_MAX_LENGTH 1000000
+
 /* Open FZ_DB on a private in-memory file system holding db (n_db bytes)
- * and, if wal != NULL, FZ_WAL (n_wal bytes).  *out is set even on
- * failure (then it may be a half-open handle): close it with
- * rdb_close().  Returns rdb_open_v2's code. */
+ * and, if wal != NULL, FZ_WAL (n_wal bytes), with RDB_LIMIT_LENGTH
+ * FZ_MAX_LENGTH.  *out is set even on failure (then it may be a
+ * half-open handle): close it with rdb_close().  Returns rdb_open_v2's
+ * code. */
 int fz_open_files(const void *db, size_t n_db, const void *wal,
 		  size_t n_wal, rdb **out);
 

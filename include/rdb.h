@@ -216,6 +216,19 @@ int rdb_get_autocommit(rdb *db);
  * roll back); safe to call from another thread or a signal handler. */
 void rdb_interrupt(rdb *db);
 
+/* Run-time limits of a connection, as sqlite3_limit()'s.  Returns the
+ * limit's value before the call, or -1 for an unknown id (or db NULL);
+ * val >= 0 sets it, held to the limit's range, and a negative val only
+ * reads it.  A new limit holds from the next value made, in statements
+ * already prepared too.
+ *   RDB_LIMIT_LENGTH  the longest string or blob, in bytes, that SQL may
+ *                     make (a function, an operator, CAST, printf,
+ *                     group_concat) or that may be bound: past it
+ *                     RDB_TOOBIG, "string or blob too big".  1 to
+ *                     1,000,000,000, the default. */
+#define RDB_LIMIT_LENGTH 0
+int rdb_limit(rdb *db, int id, int val);
+
 /* Figures of an open database (rdb_stats_get). */
 typedef struct rdb_stats {
 	unsigned page_size;

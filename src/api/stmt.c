@@ -123,6 +123,10 @@ static int bind(rdb_stmt *s, int i, const tbl_value *v)
 		return RDB_MISUSE;
 	pthread_mutex_lock(&s->db->mu);
 	rdb_err_clear(&s->db->err);
+	if ((v->cls == TBL_TEXT || v->cls == TBL_BLOB) &&
+	    v->n > (size_t)sql_conn_limit(s->db->sql, RDB_LIMIT_LENGTH, -1))
+		return done(s->db, rdb_err_set(&s->db->err, RDB_TOOBIG,
+					       "string or blob too big"));
 	rc = sql_bind(s->st, i, v);
 	if (rc == RDB_RANGE)
 		rdb_err_set(&s->db->err, rc, "column index out of range");
@@ -345,6 +349,18 @@ void rdb_interrupt(rdb *db)
 {
 	if (db != NULL && db->sql != NULL)
 		sql_interrupt(db->sql);
+}
+
+int rdb_limit(rdb *db, int id, int val)
+{
+	int old;
+
+	if (db == NULL || db->sql == NULL)
+		return -1;
+	pthread_mutex_lock(&db->mu);
+	old = sql_conn_limit(db->sql, id, val);
+	pthread_mutex_unlock(&db->mu);
+	return old;
 }
 
 /* ---- rdb_exec ------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include "sql_int.h"
 #include "kv/kv.h"
 #include "sql/ast.h"
+#include "sql/value.h"
 #include <assert.h>
 #include <string.h>
 #include <strings.h>
@@ -23,9 +24,23 @@ rdb_rc sql_conn_new(pager *p, rdb_err *err, sql_conn **out)
 		return rdb_err_set(err, RDB_NOMEM, "out of memory");
 	c->p = p;
 	c->err = err;
+	c->max_len = SQL_MAX_LENGTH;
 	atomic_init(&c->interrupt, 0);
 	*out = c;
 	return RDB_OK;
+}
+
+int sql_conn_limit(sql_conn *c, int id, int val)
+{
+	int old;
+
+	if (id != RDB_LIMIT_LENGTH)
+		return -1;
+	old = (int)c->max_len;
+	if (val >= 0)
+		c->max_len = val < 1 ? 1 : (size_t)val > SQL_MAX_LENGTH ?
+			SQL_MAX_LENGTH : (size_t)val;
+	return old;
 }
 
 rdb_rc sql_conn_free(sql_conn *c)

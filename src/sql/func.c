@@ -36,7 +36,7 @@ static rdb_rc new_bytes(sql_ctx *cx, sql_value *out, tbl_class cls,
 
 	sql_value_null(out);
 	*p = NULL;
-	if (n > SQL_MAX_LENGTH)
+	if (n > sql_max_len(cx))
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if (n <= SQL_INLINE_MAX) {
@@ -254,7 +254,7 @@ static rdb_rc blob_of(sql_ctx *cx, const sql_value *arg, sql_value *out,
 		n = 1;
 	if (n < 0)
 		n = 0;
-	if (n > SQL_MAX_LENGTH)
+	if ((uint64_t)n > sql_max_len(cx))
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if (!random && n > SQL_INLINE_MAX) {
@@ -539,8 +539,8 @@ static rdb_rc f_replace(sql_ctx *cx, int argc, const sql_value *argv,
 			hits++;
 			i += np - 1;
 		}
-	if (hits > 0 && nr > np &&
-	    (nr - np) > (SQL_MAX_LENGTH - ns) / hits)
+	if (hits > 0 && nr > np && (ns > sql_max_len(cx) ||
+				    (nr - np) > (sql_max_len(cx) - ns) / hits))
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if ((rc = new_bytes(cx, out, TBL_TEXT, ns - hits * np + hits * nr,
@@ -603,7 +603,7 @@ static rdb_rc f_hex(sql_ctx *cx, int argc, const sql_value *argv,
 
 	(void)argc;
 	sql_value_text(&argv[0], tmp, &p, &n);
-	if (n > SQL_MAX_LENGTH / 2)
+	if (n > sql_max_len(cx) / 2)
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if ((rc = new_bytes(cx, out, TBL_TEXT, 2 * n, &q)) != RDB_OK)

@@ -221,7 +221,7 @@ static rdb_rc concat_step(sql_ctx *cx, sql_agg *a, int argc,
 	if (argc == 2)
 		sql_value_text(&argv[1], t1, &sep, &nsep);
 	sql_value_text(&argv[0], t0, &p, &n);
-	if (a->text.n + n + (a->started ? nsep : 0) > SQL_MAX_LENGTH)
+	if (a->text.n + n + (a->started ? nsep : 0) > sql_max_len(cx))
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if (rdb_buf_reserve(&a->text, n + nsep + 1) != RDB_OK)

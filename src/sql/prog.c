@@ -119,6 +119,7 @@ rdb_rc prog_compile(sql_conn *c, tbl_schema *s, sql_stmt *ast,
 	p->schema = s;
 	p->c = c;
 	sql_ctx_init(&p->cx, c->err, (uint64_t)(uintptr_t)p ^ 0x9e3779b97f4a7c15u);
+	p->cx.max_len = &c->max_len;
 	memset(&b, 0, sizeof(b));
 	b.ast = ast;
 	b.s = s;

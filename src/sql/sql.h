@@ -43,6 +43,9 @@ rdb_rc sql_conn_new(pager *p, rdb_err *err, sql_conn **out);
 rdb_rc sql_conn_free(sql_conn *c);
 /* 1 when no explicit transaction is open. */
 int sql_conn_autocommit(const sql_conn *c);
+/* rdb_limit() of c: the limit id's value before the call (-1 for an
+ * unknown id); val >= 0 sets it, held to the limit's range. */
+int sql_conn_limit(sql_conn *c, int id, int val);
 /* The open explicit transaction, or NULL: other users of the pager on
  * this connection (the KV API) must work inside it rather than begin
  * their own. */

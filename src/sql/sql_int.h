@@ -63,6 +63,8 @@ struct sql_conn {
 				     releasing its outermost one commits */
 	int raise_end;            /* the running statement failed by
 				     RAISE(FAIL) (1) or RAISE(ROLLBACK) (2) */
+	size_t max_len;           /* RDB_LIMIT_LENGTH: every statement's
+				     sql_ctx reads it (sql_conn_limit) */
 };
 
 struct sql_prep {

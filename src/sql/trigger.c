@@ -179,6 +179,7 @@ static rdb_rc body_compile(binder *ob, sql_prog *p, trig_one *t,
 	sp->ast = st;
 	sp->c = p->c;
 	sql_ctx_init(&sp->cx, ob->err, (uint64_t)(uintptr_t)sp);
+	sp->cx.max_len = &p->c->max_len;
 	if (tbl_ctx_new(&sp->tcx) != RDB_OK)
 		return rdb_err_set(ob->err, RDB_NOMEM, "out of memory");
 	memset(&b, 0, sizeof(b));

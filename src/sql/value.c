@@ -13,9 +13,12 @@
 
 void sql_ctx_init(sql_ctx *cx, rdb_err *err, uint64_t seed)
 {
+	static const size_t hard = SQL_MAX_LENGTH;
+
 	memset(cx, 0, sizeof(*cx));
 	cx->err = err;
 	cx->rng = seed;
+	cx->max_len = &hard;
 }
 
 void sql_ctx_free(sql_ctx *cx)
@@ -92,7 +95,7 @@ rdb_rc sql_value_set_bytes(sql_ctx *cx, sql_value *out, tbl_class cls,
 
 	assert(cls == TBL_TEXT || cls == TBL_BLOB);
 	sql_value_null(out);
-	if (n > SQL_MAX_LENGTH)
+	if (n > sql_max_len(cx))
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	if (n <= SQL_INLINE_MAX) {

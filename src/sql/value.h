@@ -47,7 +47,8 @@
 
 #define SQL_INLINE_MAX 23
 
-/* The longest text a value may hold (SQLite's SQLITE_MAX_LENGTH). */
+/* The longest text a value may hold (SQLite's SQLITE_MAX_LENGTH): the
+ * hard bound of RDB_LIMIT_LENGTH, and its default. */
 #define SQL_MAX_LENGTH 1000000000
 
 typedef enum sql_mem {
@@ -69,9 +70,19 @@ typedef struct sql_ctx {
 	rdb_err *err;              /* borrowed: where failures are recorded */
 	rdb_buf scratch;           /* owned: reused by printf and friends */
 	uint64_t rng;              /* random(): splitmix64 state */
+	const size_t *max_len;     /* borrowed: the longest string or blob a
+				      value may be (its connection's
+				      RDB_LIMIT_LENGTH), read at each use */
 } sql_ctx;
 
+/* max_len starts at a constant SQL_MAX_LENGTH; a statement of a
+ * connection points it at the connection's limit. */
 void sql_ctx_init(sql_ctx *cx, rdb_err *err, uint64_t seed);
+/* The longest string or blob cx's values may be (<= SQL_MAX_LENGTH). */
+static inline size_t sql_max_len(const sql_ctx *cx)
+{
+	return *cx->max_len;
+}
 void sql_ctx_free(sql_ctx *cx);                 /* NULL-safe */
 /* The next 64 random bits of cx's generator. */
 uint64_t sql_ctx_random(sql_ctx *cx);

@@ -94,10 +94,12 @@ typedef struct out_ctx {
 	int wrote;                /* an output call was made (maybe empty) */
 } out_ctx;
 
-/* Refuse output past SQL_MAX_LENGTH (n more bytes). */
+/* Refuse output past the length limit (n more bytes). */
 static rdb_rc out_check(out_ctx *o, size_t n)
 {
-	if (n > SQL_MAX_LENGTH || o->b->n - o->start + n > SQL_MAX_LENGTH)
+	size_t max = sql_max_len(o->cx);
+
+	if (n > max || o->b->n - o->start + n > max)
 		return rdb_err_set(o->cx->err, RDB_TOOBIG,
 				   "string or blob too big");
 	return RDB_OK;

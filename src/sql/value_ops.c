@@ -183,7 +183,7 @@ static rdb_rc concat(sql_ctx *cx, const sql_value *a, const sql_value *b,
 	}
 	sql_value_text(a, ta, &pa, &na);
 	sql_value_text(b, tb, &pb, &nb);
-	if (na + nb > SQL_MAX_LENGTH) {
+	if (na + nb > sql_max_len(cx)) {
 		sql_value_null(out);
 		return rdb_err_set(cx->err, RDB_TOOBIG,
 				   "string or blob too big");
