@@ -25,22 +25,22 @@
 #include "sql_util.h"
 #include "test_util.h"
 
-static char path[256];
-static rdb *db;
+static su_pair pair;
+static char *const path = pair.path;
+static rdb *db;                 /* pair.db, or the handle a test reopened */
 static sqlite3 *lite;
 
 static void setup(void)
 {
-	tu_tmp_path(path, sizeof(path));
-	ck_assert_int_eq(rdb_open(path, &db), RDB_OK);
-	ck_assert_int_eq(sqlite3_open(":memory:", &lite), SQLITE_OK);
+	su_pair_open(&pair);
+	db = pair.db;
+	lite = pair.lite;
 }
 
 static void teardown(void)
 {
-	ck_assert_int_eq(rdb_close(db), RDB_OK);
-	ck_assert_int_eq(sqlite3_close(lite), SQLITE_OK);
-	tu_unlink_db(path);
+	pair.db = db;
+	su_pair_close(&pair);
 }
 
 static void ok(const char *sql)

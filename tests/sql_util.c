@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sqlite3.h>
 #include "mem.h"
+#include "test_util.h"
 
 static char out[65536];
 
@@ -83,6 +84,20 @@ char *sb_take(sbuf *b)
 int su_cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void su_pair_open(su_pair *p)
+{
+	tu_tmp_path(p->path, sizeof(p->path));
+	ck_assert_int_eq(rdb_open(p->path, &p->db), RDB_OK);
+	ck_assert_int_eq(sqlite3_open(":memory:", &p->lite), SQLITE_OK);
+}
+
+void su_pair_close(su_pair *p)
+{
+	ck_assert_int_eq(rdb_close(p->db), RDB_OK);
+	ck_assert_int_eq(sqlite3_close(p->lite), SQLITE_OK);
+	tu_unlink_db(p->path);
 }
 
 rdb *su_open_mem(const char *name, long cache_pages)

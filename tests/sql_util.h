@@ -28,6 +28,19 @@ char *sb_take(sbuf *b);
 
 /* strcmp for qsort over an array of char *. */
 int su_cmp_str(const void *a, const void *b);
+/* The two engines of a suite that compares rdb with libsqlite3: an rdb
+ * database at a fresh temporary path and an in-memory SQLite database.
+ * su_pair_open() fails the test on error; su_pair_close() closes both
+ * (each must close cleanly) and removes the rdb files. */
+struct sqlite3;
+typedef struct su_pair {
+	char path[256];
+	rdb *db;
+	struct sqlite3 *lite;
+} su_pair;
+void su_pair_open(su_pair *p);
+void su_pair_close(su_pair *p);
+
 /* A new in-memory database named name with cache_pages frames (0: the
  * default); fails the test on error.  The caller closes it. */
 rdb *su_open_mem(const char *name, long cache_pages);
