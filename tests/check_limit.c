@@ -139,7 +139,7 @@ static const char *const exprs[] = {
 	"length(zeroblob(16))", "length(zeroblob(21))",
 	"length(randomblob(16))", "length(randomblob(21))",
 	"hex('abcdefgh')", "hex('abcdefghijk')",
-	"replace('aa', 'a', 'xxxxxx')", "replace('aaaa', 'a', 'xxxxxx')",
+	"replace('aa', 'a', 'zzzzzz')", "replace('aaaa', 'a', 'zzzzzz')",
 	"quote('abcdefghijklm')", "quote('abcdefghijklmnopqrs')",
 	"quote(x'010203040506')", "quote(x'010203040506070809')",
 	"upper('abcdefghijklmnop')", "substr('abcdefghijklmnopqrs', 3)",
@@ -207,13 +207,13 @@ START_TEST(test_limit_boundary)
 	static const char *const at[] = {
 		"hex('abcdefghij')", "'aaaaaaaaaa' || 'bbbbbbbbbb'",
 		"zeroblob(20)", "randomblob(20)", "quote('abcdefghijklmnopqr')",
-		"replace('aaaa', 'a', 'xxxxx')", "printf('%.20c', 'x')",
+		"replace('aaaa', 'a', 'zzzzz')", "printf('%.20c', 'x')",
 		"printf('%020d', 5)", "printf('%+,016d', 5)",
 	};
 	static const char *const past[] = {
 		"hex('abcdefghijk')", "'aaaaaaaaaa' || 'bbbbbbbbbbc'",
 		"zeroblob(21)", "randomblob(21)", "quote('abcdefghijklmnopqrs')",
-		"replace('aaaa', 'a', 'xxxxxy')", "CAST(zeroblob(21) AS TEXT)",
+		"replace('aaaa', 'a', 'zzzzzy')", "CAST(zeroblob(21) AS TEXT)",
 	};
 	char sql[128];
 	rdb_stmt *st;
