@@ -103,8 +103,34 @@ static void add_blob(cell *c, uint64_t *rs)
 	snprintf(c->sql + len, sizeof(c->sql) - len, "'");
 }
 
-/* REALs that reach sqlite exactly: short decimal literals, integers
- * scaled by powers of two (exact in binary), and the infinities. */
+/* The double libsqlite3 makes of the SQL expression e: the value the
+ * sqlite3 program prints.  Its decimal-to-binary conversion (3.40's
+ * sqlite3AtoF, a long double product rounded again to double) is not
+ * always strtod's correctly rounded one: 6.4464873600e-01 is one ulp
+ * apart. */
+static double sqlite_real(const char *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char sql[128];
+	double r;
+
+	ck_assert_int_lt(snprintf(sql, sizeof(sql), "SELECT %s", e),
+			 (int)sizeof(sql));
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_type(st, 0), SQLITE_FLOAT);
+	r = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+/* REALs whose value sqlite knows: short decimal literals (as libsqlite3
+ * converts them), integers scaled by powers of two (exact in binary),
+ * and the infinities. */
 static void add_real(cell *c, uint64_t *rs)
 {
 	static const char *const special[] = {
@@ -120,7 +146,7 @@ static void add_real(cell *c, uint64_t *rs)
 			sizeof(special) / sizeof(special[0]))];
 
 		snprintf(c->sql, sizeof(c->sql), "%s", s);
-		c->v.r = strtod(s, NULL);
+		c->v.r = sqlite_real(c->sql);
 	} else if (k <= 3) {
 		int digits = 1 + (int)tu_rand_below(rs, 12);
 		int e = (int)tu_rand_below(rs, 41) - 20;
@@ -128,7 +154,7 @@ static void add_real(cell *c, uint64_t *rs)
 
 		snprintf(c->sql, sizeof(c->sql), "%.*e", digits - 1,
 			 m * pow(10.0, e));
-		c->v.r = strtod(c->sql, NULL);
+		c->v.r = sqlite_real(c->sql);
 	} else if (k <= 6) {
 		int64_t m = (int64_t)(tu_rand(rs) >> (11 + tu_rand_below(rs,
 						       50)));
