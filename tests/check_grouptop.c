@@ -87,11 +87,12 @@ static int same_value(const tbl_value *a, const tbl_value *b)
 }
 
 /* What a round's sizes are drawn for: anything, or a shape that must
- * give up the heap (at least 1,000 kept rows, a third of them wide
- * texts, under a budget of at most 20 KiB: well past it, and the rows
- * after that spill), or one that must keep it and drop rows (a limit of
- * at most 20 of at least 100 rows under 16 MiB).  The forced shapes
- * make the counts the test asserts certain for every seed. */
+ * give up the heap (at least 1,000 kept rows, about 3 in 8 of them
+ * with a text of 300 bytes or more, under a budget of at most 20 KiB:
+ * well past it, and the rows after that spill), or one that must keep
+ * it and drop rows (a limit of at most 20 of at least 100 rows under
+ * 16 MiB).  The forced shapes make what the test asserts of them
+ * certain for every seed. */
 enum { ROUND_ANY, ROUND_HEAP_OFF, ROUND_HEAP_KEPT };
 
 /* Sort n random rows with a limit; the rows out must be the model's
